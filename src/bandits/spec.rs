@@ -1,0 +1,445 @@
+//! The `[bandit]` section of an experiment spec: its serde types and their validation into a
+//! checked [`BanditConfig`]. Every error names the field, the value and the allowed range.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{invalid, Result};
+use crate::rng::{content_hash, mix64, Philox, Role, StreamId};
+
+use super::arms::Arm;
+use super::kernel::{fixed_support, FixedRule};
+use super::sim::PolicyConfig;
+
+/// A scalar or a list of values; a list is a sweep.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T: Clone> OneOrMany<T> {
+    pub fn values(&self) -> Vec<T> {
+        match self {
+            OneOrMany::One(x) => vec![x.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BanditSpec {
+    pub instances: Vec<InstanceSpec>,
+    pub policies: Vec<PolicySpec>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Bernoulli,
+    Gaussian,
+    Uniform,
+    Beta,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceSpec {
+    pub label: Option<String>,
+    pub arms: Family,
+    /// Bernoulli and Gaussian arms: the means.
+    pub means: Option<Vec<f64>>,
+    /// Gaussian arms: one standard deviation for all arms, or one per arm (default 1).
+    pub sd: Option<OneOrMany<f64>>,
+    /// Uniform arms: supports [low_k, high_k].
+    pub low: Option<Vec<f64>>,
+    pub high: Option<Vec<f64>>,
+    /// Beta arms: shape parameters.
+    pub a: Option<Vec<f64>>,
+    pub b: Option<Vec<f64>>,
+    /// Bernoulli and Gaussian arms: means drawn uniformly from [low, high] with a seed.
+    pub generate: Option<GenerateSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateSpec {
+    pub count: i64,
+    pub seed: u64,
+    #[serde(default)]
+    pub low: f64,
+    #[serde(default = "one")]
+    pub high: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Arithmetic {
+    /// f64 index, one replication at a time.
+    #[default]
+    Float,
+    /// The integer/fixed-point batched kernel (Bernoulli arms; UCB1 and MOSS).
+    Fixed,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PolicySpec {
+    Ucb1 {
+        label: Option<String>,
+        alpha: Option<OneOrMany<f64>>,
+        #[serde(default)]
+        arithmetic: Arithmetic,
+    },
+    UcbV {
+        label: Option<String>,
+        zeta: Option<f64>,
+        c: Option<f64>,
+        b: Option<f64>,
+    },
+    KlUcb {
+        label: Option<String>,
+        c: Option<OneOrMany<f64>>,
+    },
+    Moss {
+        label: Option<String>,
+        #[serde(default)]
+        arithmetic: Arithmetic,
+    },
+    ThompsonBeta {
+        label: Option<String>,
+    },
+    ThompsonGaussian {
+        label: Option<String>,
+        sigma: Option<f64>,
+    },
+    EpsilonGreedy {
+        label: Option<String>,
+        epsilon: Option<OneOrMany<f64>>,
+        c: Option<f64>,
+        d: Option<f64>,
+    },
+    ExploreThenCommit {
+        label: Option<String>,
+        m: OneOrMany<i64>,
+    },
+    Exp3 {
+        label: Option<String>,
+        eta: Option<OneOrMany<f64>>,
+    },
+}
+
+/// A checked instance.
+#[derive(Clone, Debug, Serialize)]
+pub struct InstanceConfig {
+    pub label: String,
+    pub arms: Vec<Arm>,
+}
+
+/// A checked policy variant (one value of each swept parameter).
+#[derive(Clone, Debug, Serialize)]
+pub struct PolicyVariant {
+    pub label: String,
+    pub config: PolicyConfig,
+    pub arithmetic: Arithmetic,
+    /// Role tag of its random stream: a hash of `config` and `arithmetic`, never of its position.
+    pub tag: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BanditConfig {
+    pub instances: Vec<InstanceConfig>,
+    pub policies: Vec<PolicyVariant>,
+}
+
+fn check_prob(field: String, v: f64) -> Result<()> {
+    if !(0.0..=1.0).contains(&v) {
+        return Err(invalid(field, v, "a Bernoulli mean is a probability", "[0, 1]"));
+    }
+    Ok(())
+}
+
+fn check_pos(field: String, v: f64) -> Result<()> {
+    if !(v.is_finite() && v > 0.0) {
+        return Err(invalid(field, v, "must be a positive finite number", "(0, ∞)"));
+    }
+    Ok(())
+}
+
+fn need<T: Clone>(field: String, v: &Option<T>, family: &str) -> Result<T> {
+    v.clone().ok_or_else(|| invalid(field, "missing", format!("{family} arms need this field"), "a list with one value per arm"))
+}
+
+impl InstanceSpec {
+    fn check(&self, i: usize) -> Result<InstanceConfig> {
+        let p = format!("bandit.instances[{i}]");
+        let fam = self.arms;
+        let unused = |name: &str, present: bool| -> Result<()> {
+            if present {
+                return Err(invalid(format!("{p}.{name}"), "given", format!("{fam:?} arms do not use it"), "omit it"));
+            }
+            Ok(())
+        };
+        let means: Option<Vec<f64>> = match (&self.means, &self.generate) {
+            (Some(_), Some(_)) => return Err(invalid(format!("{p}.generate"), "given", "both `means` and `generate` are set", "exactly one of them")),
+            (Some(m), None) => Some(m.clone()),
+            (None, Some(g)) => {
+                if !matches!(fam, Family::Bernoulli | Family::Gaussian) {
+                    return Err(invalid(format!("{p}.generate"), "given", "only Bernoulli and Gaussian means can be generated", "omit it"));
+                }
+                if g.count < 1 || g.count > 100_000 {
+                    return Err(invalid(format!("{p}.generate.count"), g.count, "number of arms", "1 ..= 100000"));
+                }
+                if !(g.low.is_finite() && g.high.is_finite() && g.low <= g.high) {
+                    return Err(invalid(format!("{p}.generate.high"), g.high, "the range must be finite and ordered", format!("[{}, ∞)", g.low)));
+                }
+                // The instance stream: key from the generator's own seed, so the same `generate`
+                // gives the same means in every experiment.
+                let mut s: Philox = StreamId::new([g.seed as u32, (g.seed >> 32) as u32], 0, Role::Instance).stream();
+                Some((0..g.count).map(|_| g.low + (g.high - g.low) * s.open01()).collect())
+            }
+            (None, None) => None,
+        };
+        let arms: Vec<Arm> = match fam {
+            Family::Bernoulli => {
+                unused("sd", self.sd.is_some())?;
+                unused("low", self.low.is_some() || self.high.is_some())?;
+                unused("a", self.a.is_some() || self.b.is_some())?;
+                let m = need(format!("{p}.means"), &means, "Bernoulli")?;
+                for (j, &x) in m.iter().enumerate() {
+                    let f = if self.generate.is_some() { format!("{p}.generate") } else { format!("{p}.means[{j}]") };
+                    check_prob(f, x)?;
+                }
+                m.into_iter().map(|p| Arm::Bernoulli { p }).collect()
+            }
+            Family::Gaussian => {
+                unused("low", self.low.is_some() || self.high.is_some())?;
+                unused("a", self.a.is_some() || self.b.is_some())?;
+                let m = need(format!("{p}.means"), &means, "Gaussian")?;
+                let sd = match &self.sd {
+                    None => vec![1.0; m.len()],
+                    Some(OneOrMany::One(s)) => vec![*s; m.len()],
+                    Some(OneOrMany::Many(v)) => {
+                        if v.len() != m.len() {
+                            return Err(invalid(format!("{p}.sd"), format!("{} values", v.len()), "one standard deviation per arm", format!("{} values or one", m.len())));
+                        }
+                        v.clone()
+                    }
+                };
+                for (j, (&mu, &s)) in m.iter().zip(&sd).enumerate() {
+                    if !mu.is_finite() {
+                        return Err(invalid(format!("{p}.means[{j}]"), mu, "must be finite", "(-∞, ∞)"));
+                    }
+                    check_pos(format!("{p}.sd[{j}]"), s)?;
+                }
+                m.into_iter().zip(sd).map(|(mean, sd)| Arm::Gaussian { mean, sd }).collect()
+            }
+            Family::Uniform => {
+                unused("means", means.is_some())?;
+                unused("sd", self.sd.is_some())?;
+                unused("a", self.a.is_some() || self.b.is_some())?;
+                let lo = need(format!("{p}.low"), &self.low, "uniform")?;
+                let hi = need(format!("{p}.high"), &self.high, "uniform")?;
+                if lo.len() != hi.len() {
+                    return Err(invalid(format!("{p}.high"), format!("{} values", hi.len()), "one bound per arm", format!("{} values", lo.len())));
+                }
+                for (j, (&l, &h)) in lo.iter().zip(&hi).enumerate() {
+                    if !(l.is_finite() && h.is_finite() && l < h) {
+                        return Err(invalid(format!("{p}.high[{j}]"), h, "the support must be a finite interval", format!("({l}, ∞)")));
+                    }
+                }
+                lo.into_iter().zip(hi).map(|(low, high)| Arm::Uniform { low, high }).collect()
+            }
+            Family::Beta => {
+                unused("means", means.is_some())?;
+                unused("sd", self.sd.is_some())?;
+                unused("low", self.low.is_some() || self.high.is_some())?;
+                let a = need(format!("{p}.a"), &self.a, "Beta")?;
+                let b = need(format!("{p}.b"), &self.b, "Beta")?;
+                if a.len() != b.len() {
+                    return Err(invalid(format!("{p}.b"), format!("{} values", b.len()), "one shape per arm", format!("{} values", a.len())));
+                }
+                for (j, (&x, &y)) in a.iter().zip(&b).enumerate() {
+                    check_pos(format!("{p}.a[{j}]"), x)?;
+                    check_pos(format!("{p}.b[{j}]"), y)?;
+                }
+                a.into_iter().zip(b).map(|(a, b)| Arm::Beta { a, b }).collect()
+            }
+        };
+        if arms.len() < 2 {
+            return Err(invalid(format!("{p}"), format!("{} arm(s)", arms.len()), "a bandit needs at least two arms", "2 or more arms"));
+        }
+        let label = self.label.clone().unwrap_or_else(|| format!("{:?}-K{}", fam, arms.len()).to_lowercase());
+        Ok(InstanceConfig { label, arms })
+    }
+}
+
+fn fmt_param(name: &str, v: f64, swept: bool, base: &str) -> String {
+    if swept { format!("{base}({name}={v})") } else { base.to_string() }
+}
+
+impl PolicySpec {
+    fn expand(&self, i: usize) -> Result<Vec<PolicyVariant>> {
+        let p = format!("bandit.policies[{i}]");
+        let mut out: Vec<(String, PolicyConfig, Arithmetic)> = Vec::new();
+        let one_label = |label: &Option<String>, n: usize, auto: String| -> String {
+            match label {
+                Some(l) if n == 1 => l.clone(),
+                Some(l) => format!("{l} {auto}"),
+                None => auto,
+            }
+        };
+        match self {
+            PolicySpec::Ucb1 { label, alpha, arithmetic } => {
+                let vals = alpha.as_ref().map(|a| a.values()).unwrap_or(vec![2.0]);
+                for &a in &vals {
+                    if !(a.is_finite() && a > 0.0 && a <= 16.0) {
+                        return Err(invalid(format!("{p}.alpha"), a, "UCB1's exploration constant", "(0, 16]"));
+                    }
+                    let base = if *arithmetic == Arithmetic::Fixed { "UCB1-fixed" } else { "UCB1" };
+                    out.push((one_label(label, vals.len(), fmt_param("alpha", a, vals.len() > 1, base)), PolicyConfig::Ucb1 { alpha: a }, *arithmetic));
+                }
+            }
+            PolicySpec::UcbV { label, zeta, c, b } => {
+                let (zeta, c, b) = (zeta.unwrap_or(1.2), c.unwrap_or(1.0), b.unwrap_or(1.0));
+                check_pos(format!("{p}.zeta"), zeta)?;
+                check_pos(format!("{p}.c"), c)?;
+                check_pos(format!("{p}.b"), b)?;
+                out.push((label.clone().unwrap_or("UCB-V".into()), PolicyConfig::UcbV { zeta, c, b }, Arithmetic::Float));
+            }
+            PolicySpec::KlUcb { label, c } => {
+                let vals = c.as_ref().map(|a| a.values()).unwrap_or(vec![0.0]);
+                for &x in &vals {
+                    if !(x.is_finite() && x >= 0.0) {
+                        return Err(invalid(format!("{p}.c"), x, "the ln ln t coefficient", "[0, ∞)"));
+                    }
+                    out.push((one_label(label, vals.len(), fmt_param("c", x, vals.len() > 1, "KL-UCB")), PolicyConfig::KlUcb { c: x, gaussian_variance: None }, Arithmetic::Float));
+                }
+            }
+            PolicySpec::Moss { label, arithmetic } => {
+                let base = if *arithmetic == Arithmetic::Fixed { "MOSS-fixed" } else { "MOSS" };
+                out.push((label.clone().unwrap_or(base.into()), PolicyConfig::Moss, *arithmetic));
+            }
+            PolicySpec::ThompsonBeta { label } => {
+                out.push((label.clone().unwrap_or("TS-Beta".into()), PolicyConfig::ThompsonBeta, Arithmetic::Float));
+            }
+            PolicySpec::ThompsonGaussian { label, sigma } => {
+                let s = sigma.unwrap_or(1.0);
+                check_pos(format!("{p}.sigma"), s)?;
+                out.push((label.clone().unwrap_or("TS-Gaussian".into()), PolicyConfig::ThompsonGaussian { sigma: s }, Arithmetic::Float));
+            }
+            PolicySpec::EpsilonGreedy { label, epsilon, c, d } => match (epsilon, c, d) {
+                (Some(e), None, None) => {
+                    let vals = e.values();
+                    for &x in &vals {
+                        if !(0.0..=1.0).contains(&x) {
+                            return Err(invalid(format!("{p}.epsilon"), x, "an exploration probability", "[0, 1]"));
+                        }
+                        out.push((one_label(label, vals.len(), fmt_param("eps", x, vals.len() > 1, "eps-greedy")), PolicyConfig::EpsilonGreedy { epsilon: Some(x), c: 0.0, d: 0.0 }, Arithmetic::Float));
+                    }
+                }
+                (None, Some(c), Some(d)) => {
+                    check_pos(format!("{p}.c"), *c)?;
+                    if !(*d > 0.0 && *d <= 1.0) {
+                        return Err(invalid(format!("{p}.d"), d, "a lower bound on the smallest gap", "(0, 1]"));
+                    }
+                    out.push((label.clone().unwrap_or("eps-greedy(decaying)".into()), PolicyConfig::EpsilonGreedy { epsilon: None, c: *c, d: *d }, Arithmetic::Float));
+                }
+                _ => return Err(invalid(format!("{p}.epsilon"), "inconsistent", "give either `epsilon` (constant) or both `c` and `d` (ε_t = min(1, cK/(d²t)))", "epsilon, or c and d")),
+            },
+            PolicySpec::ExploreThenCommit { label, m } => {
+                let vals = m.values();
+                for &x in &vals {
+                    if x < 1 {
+                        return Err(invalid(format!("{p}.m"), x, "pulls of each arm before committing", "1 or more"));
+                    }
+                    out.push((one_label(label, vals.len(), fmt_param("m", x as f64, vals.len() > 1, "ETC")), PolicyConfig::ExploreThenCommit { m: x as u64 }, Arithmetic::Float));
+                }
+            }
+            PolicySpec::Exp3 { label, eta } => match eta {
+                None => out.push((label.clone().unwrap_or("EXP3".into()), PolicyConfig::Exp3 { eta: None }, Arithmetic::Float)),
+                Some(e) => {
+                    let vals = e.values();
+                    for &x in &vals {
+                        check_pos(format!("{p}.eta"), x)?;
+                        out.push((one_label(label, vals.len(), fmt_param("eta", x, vals.len() > 1, "EXP3")), PolicyConfig::Exp3 { eta: Some(x) }, Arithmetic::Float));
+                    }
+                }
+            },
+        }
+        if out.is_empty() {
+            return Err(invalid(format!("{p}"), "an empty list", "a swept parameter needs at least one value", "a non-empty list"));
+        }
+        Ok(out
+            .into_iter()
+            .map(|(label, config, arithmetic)| {
+                let bytes = serde_json::to_vec(&(&config, arithmetic)).unwrap_or_default();
+                PolicyVariant { label, config, arithmetic, tag: mix64(content_hash(&bytes)) as u32 }
+            })
+            .collect())
+    }
+}
+
+impl BanditSpec {
+    /// Checks every field; `horizons` are the experiment's (already checked) horizons.
+    pub fn validate(&self, horizons: &[u64]) -> Result<BanditConfig> {
+        if self.instances.is_empty() {
+            return Err(invalid("bandit.instances", "[]", "nothing to run", "at least one instance"));
+        }
+        if self.policies.is_empty() {
+            return Err(invalid("bandit.policies", "[]", "nothing to compare", "at least one policy"));
+        }
+        let instances = self.instances.iter().enumerate().map(|(i, s)| s.check(i)).collect::<Result<Vec<_>>>()?;
+        let mut policies = Vec::new();
+        for (i, s) in self.policies.iter().enumerate() {
+            for v in s.expand(i)? {
+                if policies.iter().any(|q: &PolicyVariant| q.label == v.label) {
+                    return Err(invalid(format!("bandit.policies[{i}].label"), &v.label, "two policies have the same label", "distinct labels"));
+                }
+                // Check the policy against every instance it will meet.
+                for (j, inst) in instances.iter().enumerate() {
+                    let unit = inst.arms.iter().all(Arm::in_unit_interval);
+                    let needs_unit = matches!(v.config, PolicyConfig::KlUcb { .. } | PolicyConfig::ThompsonBeta | PolicyConfig::Exp3 { .. });
+                    if needs_unit && !unit {
+                        return Err(invalid(format!("bandit.policies[{i}].kind"), &v.label, format!("needs rewards in [0, 1], but bandit.instances[{j}] ('{}') has arms outside it", inst.label), "a [0, 1]-bounded instance"));
+                    }
+                    if v.arithmetic == Arithmetic::Fixed {
+                        for &t in horizons {
+                            if let Err(why) = fixed_support(&inst.arms, t) {
+                                return Err(invalid(format!("bandit.policies[{i}].arithmetic"), "fixed", format!("{why} (bandit.instances[{j}] is '{}')", inst.label), "\"float\", or Bernoulli arms"));
+                            }
+                        }
+                    }
+                    if let PolicyConfig::ExploreThenCommit { m } = v.config
+                        && let Some(&t) = horizons.iter().min()
+                        && m.saturating_mul(inst.arms.len() as u64) > t
+                    {
+                        return Err(invalid(format!("bandit.policies[{i}].m"), m, format!("m K = {} exceeds the horizon {t}", m * inst.arms.len() as u64), format!("1 ..= {}", t / inst.arms.len() as u64)));
+                    }
+                }
+                policies.push(v);
+            }
+        }
+        let mut labels: Vec<&str> = instances.iter().map(|c| c.label.as_str()).collect();
+        labels.sort_unstable();
+        if let Some(w) = labels.windows(2).find(|w| w[0] == w[1]) {
+            return Err(invalid("bandit.instances.label", w[0], "two instances have the same label", "distinct labels"));
+        }
+        Ok(BanditConfig { instances, policies })
+    }
+}
+
+impl PolicyVariant {
+    pub fn fixed_rule(&self) -> Option<FixedRule> {
+        match (self.arithmetic, &self.config) {
+            (Arithmetic::Fixed, PolicyConfig::Ucb1 { alpha }) => Some(FixedRule::Ucb1 { alpha: *alpha }),
+            (Arithmetic::Fixed, PolicyConfig::Moss) => Some(FixedRule::Moss),
+            _ => None,
+        }
+    }
+}

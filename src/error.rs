@@ -1,0 +1,41 @@
+//! The library's typed errors. Binaries add context with `anyhow`.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A field of a spec holds a value outside its allowed range.
+    #[error("invalid spec: {field} = {value}: {reason}; allowed: {allowed}")]
+    Invalid { field: String, value: String, reason: String, allowed: String },
+
+    /// The spec file is not valid TOML or does not match the schema (unknown field, wrong type).
+    #[error("malformed spec {path}: {message}")]
+    Malformed { path: String, message: String },
+
+    #[error("unknown experiment '{0}': not a file, and not a name in experiments/ (see `regretlab list`)")]
+    UnknownExperiment(String),
+
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+
+    #[error("{path}: {message}")]
+    BadResults { path: PathBuf, message: String },
+
+    #[error("plot {path}: {message}")]
+    Plot { path: PathBuf, message: String },
+
+    #[error("run cancelled; nothing was written")]
+    Cancelled,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Shorthand for a range error.
+pub fn invalid(field: impl Into<String>, value: impl std::fmt::Display, reason: impl Into<String>, allowed: impl Into<String>) -> Error {
+    Error::Invalid { field: field.into(), value: value.to_string(), reason: reason.into(), allowed: allowed.into() }
+}
+
+pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.into();
+    move |source| Error::Io { path, source }
+}

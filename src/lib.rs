@@ -1,0 +1,27 @@
+//! regretlab: reproducible, parallel Monte Carlo for bandit, RL-theory and online-optimisation
+//! experiments.
+//!
+//! The crate's map:
+//! - [`rng`]: Philox4x32-10 and the seed plan (master seed, cell, replication, role);
+//! - [`spec`]: experiment specs (TOML) and their validation into checked configs and cells;
+//! - [`engine`]: the Monte Carlo runner (replications in parallel, checkpoints, ordered fold);
+//! - [`stats`]: Welford accumulators, t- and Wilson intervals, quantiles;
+//! - [`results`]: the run folder (manifest, CSVs, summary table), atomic writes;
+//! - [`plot`]: figures with CI bands and theory overlays;
+//! - [`experiment`]: runs a spec end to end (what the CLI calls);
+//! - [`bandits`]: classical stochastic bandits, the first setting, with its batched kernel.
+//!
+//! Reproducibility contract: the same spec and seed give byte-identical `curves.csv` and
+//! `final.csv` on any thread count.
+
+pub mod bandits;
+pub mod engine;
+pub mod error;
+pub mod experiment;
+pub mod plot;
+pub mod results;
+pub mod rng;
+pub mod spec;
+pub mod stats;
+
+pub use error::{Error, Result};

@@ -1,0 +1,108 @@
+//! The `regretlab` command line: argument parsing and reporting only; the work is in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use regretlab::engine::EngineKind;
+use regretlab::experiment::{self, RunOptions, BUILTIN, DEFAULT_EXPERIMENT};
+use regretlab::spec::Overrides;
+
+#[derive(Parser)]
+#[command(name = "regretlab", version, about = "Reproducible Monte Carlo for bandit and RL-theory experiments")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(clap::Args, Clone, Debug)]
+struct RunArgs {
+    /// Replications per cell (overrides the spec).
+    #[arg(long, global = true)]
+    reps: Option<i64>,
+    /// Master seed (overrides the spec).
+    #[arg(long, global = true)]
+    seed: Option<u64>,
+    /// Worker threads (0 = all cores). Output does not depend on it.
+    #[arg(long, global = true, default_value_t = 0)]
+    threads: usize,
+    /// serial or rayon. Output does not depend on it.
+    #[arg(long, global = true, value_enum, default_value_t = Engine::Rayon)]
+    engine: Engine,
+    /// Output folder (default results/<experiment>).
+    #[arg(long, global = true)]
+    out: Option<PathBuf>,
+    /// Use the spec's reduced [quick] sizes.
+    #[arg(long, global = true)]
+    quick: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Engine {
+    Serial,
+    Rayon,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run an experiment: a spec file, or the name of one in experiments/.
+    Run { spec: String },
+    /// List the built-in experiments.
+    List,
+    /// Redraw a run's figures from its CSVs.
+    Plot { dir: PathBuf },
+}
+
+fn run(spec: &str, a: &RunArgs) -> anyhow::Result<()> {
+    let file = experiment::load(spec).with_context(|| format!("loading experiment '{spec}'"))?;
+    let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick };
+    let opts = RunOptions {
+        engine: match a.engine {
+            Engine::Serial => EngineKind::Serial,
+            Engine::Rayon => EngineKind::Rayon,
+        },
+        threads: a.threads,
+        out: a.out.clone(),
+        progress: true,
+    };
+    let rep = experiment::run(file, &ov, &opts, None).with_context(|| format!("running experiment '{spec}'"))?;
+    println!("{}", rep.table);
+    println!("wall time {:.2} s", rep.wall_seconds);
+    println!("table:   {}", rep.dir.join("table.md").display());
+    println!("curves:  {}", rep.dir.join("curves.csv").display());
+    for f in &rep.figures {
+        println!("figure:  {}", f.display());
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let res = match &cli.command {
+        None => run(DEFAULT_EXPERIMENT, &cli.run),
+        Some(Command::Run { spec }) => run(spec, &cli.run),
+        Some(Command::List) => {
+            for (name, text) in BUILTIN {
+                let title = regretlab::spec::parse(text, name).ok().and_then(|s| s.title).unwrap_or_default();
+                println!("{name:<20} {title}");
+            }
+            Ok(())
+        }
+        Some(Command::Plot { dir }) => experiment::redraw(dir).with_context(|| format!("redrawing {}", dir.display())).map(|files| {
+            for f in files {
+                println!("figure:  {}", f.display());
+            }
+        }),
+    };
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Figures: mean curves with confidence bands, optional log axes, and theory overlays, as SVG
+//! and PNG. Drawn only from the CSV rows of a run, so `regretlab plot <dir>` redraws without
+//! simulating. The font is bundled (DejaVu Sans, see `assets/DejaVuSans-LICENSE.txt`): no
+//! system font libraries are needed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::results::{CurveRow, Overlay};
+
+static FONT: &[u8] = include_bytes!("assets/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+fn register_font() {
+    REGISTER.call_once(|| {
+        // The bytes are a valid TrueType font compiled into the binary; a failure here would
+        // only turn labels blank, which the figure test would catch.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// What one figure shows.
+pub struct Figure<'a> {
+    pub title: String,
+    pub metric: &'a str,
+    pub curves: Vec<&'a CurveRow>,
+    pub overlays: Vec<&'a Overlay>,
+    pub log_x: bool,
+    pub log_y: bool,
+}
+
+const COLORS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+fn axis(v: f64, log: bool) -> Option<f64> {
+    if log {
+        if v > 0.0 { Some(v.log10()) } else { None }
+    } else {
+        Some(v)
+    }
+}
+
+fn tick(v: f64, log: bool) -> String {
+    if log && (v - v.round()).abs() > 1e-6 {
+        return String::new();
+    }
+    let x = if log { 10f64.powf(v.round()) } else { v };
+    if x.abs() >= 1e4 || (x != 0.0 && x.abs() < 1e-2) { format!("{x:.0e}") } else if x.fract() == 0.0 { format!("{x:.0}") } else { format!("{x:.2}") }
+}
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, fig: &Figure) -> std::result::Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut policies: Vec<&str> = Vec::new();
+    for r in &fig.curves {
+        if !policies.contains(&r.policy.as_str()) {
+            policies.push(&r.policy);
+        }
+    }
+    let pts = |f: &dyn Fn(&CurveRow) -> f64, p: &str| -> Vec<(f64, f64)> {
+        fig.curves.iter().filter(|r| r.policy == p).filter_map(|r| Some((axis(r.t as f64, fig.log_x)?, axis(f(r), fig.log_y)?))).collect()
+    };
+    let mut xs: Vec<f64> = Vec::new();
+    let mut ys: Vec<f64> = Vec::new();
+    for p in &policies {
+        for (x, y) in pts(&|r| r.ci_lo, p).into_iter().chain(pts(&|r| r.ci_hi, p)) {
+            xs.push(x);
+            ys.push(y);
+        }
+    }
+    for o in &fig.overlays {
+        for &(t, v) in &o.points {
+            if let (Some(x), Some(y)) = (axis(t as f64, fig.log_x), axis(v, fig.log_y)) {
+                xs.push(x);
+                ys.push(y);
+            }
+        }
+    }
+    // Keep the curves readable: an overlay far above the data (loose upper bounds) is cut at
+    // 3x the data's range rather than flattening the curves.
+    let data_max = fig.curves.iter().filter_map(|r| axis(r.ci_hi, fig.log_y)).fold(f64::NEG_INFINITY, f64::max);
+    let lo = |v: &[f64]| v.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = |v: &[f64]| v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let (x0, x1) = (lo(&xs), hi(&xs));
+    let (y0, mut y1) = (lo(&ys), hi(&ys));
+    if data_max.is_finite() {
+        y1 = y1.min(y0 + 3.0 * (data_max - y0).max(1e-9));
+    }
+    let (x0, x1) = if x0 < x1 { (x0, x1) } else { (x0 - 1.0, x0 + 1.0) };
+    let (y0, y1) = if y0 < y1 { (y0, y1 + 0.05 * (y1 - y0)) } else { (y0 - 1.0, y0 + 1.0) };
+
+    let mut chart = ChartBuilder::on(&root)
+        .caption(&fig.title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| e.to_string())?;
+    let (lx, ly) = (fig.log_x, fig.log_y);
+    // On a log axis, ticks at whole decades only.
+    let decades = |a: f64, b: f64| ((b.floor() - a.ceil()) as usize + 1).clamp(2, 12);
+    chart
+        .configure_mesh()
+        .x_labels(if lx { decades(x0, x1) } else { 10 })
+        .y_labels(if ly { decades(y0, y1) } else { 10 })
+        .x_desc(if lx { "t (log scale)" } else { "t" })
+        .y_desc(if ly { format!("{} (log scale)", fig.metric) } else { fig.metric.to_string() })
+        .x_label_formatter(&|v| tick(*v, lx))
+        .y_label_formatter(&|v| tick(*v, ly))
+        .label_style(("sans-serif", 14))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(|e| e.to_string())?;
+
+    for (i, p) in policies.iter().enumerate() {
+        let c = COLORS[i % COLORS.len()];
+        let up = pts(&|r| r.ci_hi, p);
+        let mut band: Vec<(f64, f64)> = up.clone();
+        band.extend(pts(&|r| r.ci_lo, p).into_iter().rev());
+        chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled()))).map_err(|e| e.to_string())?;
+        chart
+            .draw_series(LineSeries::new(pts(&|r| r.mean, p), c.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(p.to_string())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+    }
+    for o in &fig.overlays {
+        let c = if o.kind == "lower" { RGBColor(0, 0, 0) } else { RGBColor(110, 110, 110) };
+        let p: Vec<(f64, f64)> = o.points.iter().filter_map(|&(t, v)| Some((axis(t as f64, lx)?, axis(v, ly)?))).filter(|&(_, y)| y <= y1).collect();
+        chart
+            .draw_series(DashedLineSeries::new(p, 6, 4, c.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(format!("{} [theory]", o.label))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(1)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// Writes `<stem>.svg` and `<stem>.png` (atomically: drawn to temporary names, then renamed).
+pub fn write_figure(dir: &Path, stem: &str, fig: &Figure) -> Result<Vec<PathBuf>> {
+    register_font();
+    let (w, h) = (900u32, 600u32);
+    let svg = dir.join(format!("{stem}.svg"));
+    let png = dir.join(format!("{stem}.png"));
+    let tmp_svg = dir.join(format!(".{stem}.svg.tmp-{}", std::process::id()));
+    let tmp_png = dir.join(format!(".{stem}.tmp-{}.png", std::process::id()));
+    let err = |p: &Path, m: String| Error::Plot { path: p.to_path_buf(), message: m };
+    draw(SVGBackend::new(&tmp_svg, (w, h)).into_drawing_area(), fig).map_err(|m| err(&svg, m))?;
+    draw(BitMapBackend::new(&tmp_png, (w, h)).into_drawing_area(), fig).map_err(|m| err(&png, m))?;
+    std::fs::rename(&tmp_svg, &svg).map_err(crate::error::io(&svg))?;
+    std::fs::rename(&tmp_png, &png).map_err(crate::error::io(&png))?;
+    Ok(vec![svg, png])
+}
+
+/// A file-name-safe form of a label.
+pub fn slug(s: &str) -> String {
+    let mut out: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '_' }).collect();
+    while out.contains("__") {
+        out = out.replace("__", "_");
+    }
+    out.trim_matches('_').to_string()
+}

@@ -1,0 +1,263 @@
+//! The run folder: `manifest.json`, `curves.csv`, `final.csv`, `overlays.csv`, `summary.csv`,
+//! `table.md`; atomic writes; reading a run back for `regretlab plot`.
+//!
+//! Everything that is compared byte for byte across thread counts (`curves.csv`, `final.csv`)
+//! holds only numbers that the engine's ordered fold produced; timings live in the manifest.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::JobResult;
+use crate::error::{io, Error, Result};
+use crate::spec::CellInfo;
+
+/// A theory curve to draw on a figure (a bound's rate with its constant).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Overlay {
+    pub cell: String,
+    pub metric: String,
+    pub label: String,
+    /// "upper" or "lower".
+    pub kind: String,
+    pub points: Vec<(u64, f64)>,
+}
+
+/// One row of `curves.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurveRow {
+    pub cell: String,
+    pub policy: String,
+    pub metric: String,
+    pub t: u64,
+    pub n: u64,
+    pub mean: f64,
+    pub sd: f64,
+    pub ci_lo: f64,
+    pub ci_hi: f64,
+}
+
+/// What the manifest records about how a run was made.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    pub experiment: String,
+    pub title: String,
+    pub claim: Option<String>,
+    pub regretlab_version: String,
+    pub git_commit: Option<String>,
+    pub rng: String,
+    pub seed: u64,
+    pub reps: u64,
+    pub confidence: f64,
+    pub engine: String,
+    pub threads: usize,
+    pub kernel_isa: String,
+    pub spec: serde_json::Value,
+    pub cells: Vec<CellInfo>,
+    pub plot: crate::spec::PlotSpec,
+    pub timings: Timings,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Timings {
+    pub wall_seconds: f64,
+    /// CPU-seconds spent inside each job's simulation (summed over threads).
+    pub jobs: Vec<JobTiming>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JobTiming {
+    pub cell: String,
+    pub policy: String,
+    pub seconds: f64,
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
+/// reader sees the old file or the new one, never a part.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut f = fs::File::create(&tmp).map_err(io(&tmp))?;
+    f.write_all(bytes).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(io(path))
+}
+
+fn fmt(x: f64) -> String {
+    format!("{x}")
+}
+
+/// The summary rows of every job: one per (cell, policy, metric, checkpoint).
+pub fn curve_rows(results: &[JobResult], level: f64) -> Vec<CurveRow> {
+    let mut rows = Vec::new();
+    for r in results {
+        let nc = r.grid.len();
+        for (m, metric) in r.metrics.iter().enumerate() {
+            for (c, &t) in r.grid.iter().enumerate() {
+                let w = &r.stats[m * nc + c];
+                let (lo, hi) = w.t_interval(level);
+                rows.push(CurveRow { cell: r.cell.clone(), policy: r.series.clone(), metric: metric.clone(), t, n: w.n, mean: w.mean, sd: w.sd(), ci_lo: lo, ci_hi: hi });
+            }
+        }
+    }
+    rows
+}
+
+fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| Error::BadResults { path: PathBuf::from("<csv>"), message: e.to_string() };
+    w.write_record(header).map_err(err)?;
+    for r in rows {
+        w.write_record(&r).map_err(err)?;
+    }
+    w.into_inner().map_err(|e| Error::BadResults { path: PathBuf::from("<csv>"), message: e.to_string() })
+}
+
+pub fn curves_csv(rows: &[CurveRow]) -> Result<Vec<u8>> {
+    csv_bytes(
+        &["cell", "policy", "metric", "t", "n", "mean", "sd", "ci_lo", "ci_hi"],
+        rows.iter().map(|r| vec![r.cell.clone(), r.policy.clone(), r.metric.clone(), r.t.to_string(), r.n.to_string(), fmt(r.mean), fmt(r.sd), fmt(r.ci_lo), fmt(r.ci_hi)]),
+    )
+}
+
+/// `final.csv`: one row per (cell, policy, replication), one column per metric.
+pub fn final_csv(results: &[JobResult]) -> Result<Vec<u8>> {
+    let metrics: Vec<String> = results.first().map(|r| r.metrics.clone()).unwrap_or_default();
+    let mut header = vec!["cell", "policy", "rep"];
+    header.extend(metrics.iter().map(String::as_str));
+    let rows = results.iter().flat_map(|r| {
+        let reps = r.finals.first().map(Vec::len).unwrap_or(0);
+        (0..reps).map(move |i| {
+            let mut row = vec![r.cell.clone(), r.series.clone(), i.to_string()];
+            row.extend(r.finals.iter().map(|f| fmt(f[i])));
+            row
+        })
+    });
+    csv_bytes(&header, rows)
+}
+
+pub fn overlays_csv(ov: &[Overlay]) -> Result<Vec<u8>> {
+    csv_bytes(
+        &["cell", "metric", "label", "kind", "t", "value"],
+        ov.iter().flat_map(|o| o.points.iter().map(move |&(t, v)| vec![o.cell.clone(), o.metric.clone(), o.label.clone(), o.kind.clone(), t.to_string(), fmt(v)])),
+    )
+}
+
+/// Final-value rows (the last checkpoint of every curve), as CSV and as a Markdown table.
+pub fn summary(rows: &[CurveRow], cells: &[CellInfo], timings: &[JobTiming]) -> Result<(Vec<u8>, String)> {
+    let label = |id: &str| cells.iter().find(|c| c.id == id).map(|c| c.label.clone()).unwrap_or_else(|| id.to_string());
+    let finals: Vec<&CurveRow> = rows.iter().filter(|r| cells.iter().any(|c| c.id == r.cell && c.horizon == r.t)).collect();
+    let csv = csv_bytes(
+        &["cell", "cell_label", "policy", "metric", "t", "n", "mean", "sd", "ci_lo", "ci_hi"],
+        finals.iter().map(|r| vec![r.cell.clone(), label(&r.cell), r.policy.clone(), r.metric.clone(), r.t.to_string(), r.n.to_string(), fmt(r.mean), fmt(r.sd), fmt(r.ci_lo), fmt(r.ci_hi)]),
+    )?;
+    let mut metrics: Vec<&str> = Vec::new();
+    for r in &finals {
+        if !metrics.contains(&r.metric.as_str()) {
+            metrics.push(&r.metric);
+        }
+    }
+    let mut md = String::from("| cell | policy |");
+    for m in &metrics {
+        md.push_str(&format!(" {m} (mean ± CI half-width) |"));
+    }
+    md.push_str(" CPU s |\n|---|---|");
+    md.push_str(&"---:|".repeat(metrics.len() + 1));
+    md.push('\n');
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for r in &finals {
+        let key = (r.cell.clone(), r.policy.clone());
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        md.push_str(&format!("| {} | {} |", label(&r.cell), r.policy));
+        for m in &metrics {
+            if let Some(x) = finals.iter().find(|x| x.cell == r.cell && x.policy == r.policy && x.metric == *m) {
+                md.push_str(&format!(" {:.4} ± {:.4} |", x.mean, (x.ci_hi - x.ci_lo) / 2.0));
+            }
+        }
+        let secs = timings.iter().find(|j| j.cell == r.cell && j.policy == r.policy).map(|j| j.seconds).unwrap_or(0.0);
+        md.push_str(&format!(" {secs:.3} |\n"));
+    }
+    Ok((csv, md))
+}
+
+/// Reads `curves.csv` back.
+pub fn read_curves(path: &Path) -> Result<Vec<CurveRow>> {
+    let bad = |e: csv::Error| Error::BadResults { path: path.to_path_buf(), message: e.to_string() };
+    let mut r = csv::Reader::from_path(path).map_err(bad)?;
+    r.deserialize().collect::<std::result::Result<Vec<CurveRow>, _>>().map_err(bad)
+}
+
+/// Reads `overlays.csv` back (absent file = no overlays).
+pub fn read_overlays(path: &Path) -> Result<Vec<Overlay>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    #[derive(Deserialize)]
+    struct Row {
+        cell: String,
+        metric: String,
+        label: String,
+        kind: String,
+        t: u64,
+        value: f64,
+    }
+    let bad = |e: csv::Error| Error::BadResults { path: path.to_path_buf(), message: e.to_string() };
+    let mut r = csv::Reader::from_path(path).map_err(bad)?;
+    let mut out: Vec<Overlay> = Vec::new();
+    for row in r.deserialize::<Row>() {
+        let row = row.map_err(bad)?;
+        match out.last_mut() {
+            Some(o) if o.cell == row.cell && o.metric == row.metric && o.label == row.label => o.points.push((row.t, row.value)),
+            _ => out.push(Overlay { cell: row.cell, metric: row.metric, label: row.label, kind: row.kind, points: vec![(row.t, row.value)] }),
+        }
+    }
+    Ok(out)
+}
+
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let p = dir.join("manifest.json");
+    let text = fs::read_to_string(&p).map_err(io(&p))?;
+    serde_json::from_str(&text).map_err(|e| Error::BadResults { path: p, message: e.to_string() })
+}
+
+pub fn manifest_json(m: &Manifest) -> Result<Vec<u8>> {
+    let mut v = serde_json::to_vec_pretty(m).map_err(|e| Error::BadResults { path: PathBuf::from("manifest.json"), message: e.to_string() })?;
+    v.push(b'\n');
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_whole_file() {
+        let dir = std::env::temp_dir().join(format!("regretlab-aw-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("x.csv");
+        atomic_write(&p, b"old").unwrap();
+        atomic_write(&p, b"new contents").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new contents");
+        let leftovers: Vec<_> = fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains("tmp")).collect();
+        assert!(leftovers.is_empty());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn overlays_round_trip_through_csv() {
+        let ov = vec![Overlay { cell: "c".into(), metric: "m".into(), label: "L, with comma".into(), kind: "lower".into(), points: vec![(1, 0.5), (10, 2.25)] }];
+        let dir = std::env::temp_dir().join(format!("regretlab-ov-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("overlays.csv");
+        atomic_write(&p, &overlays_csv(&ov).unwrap()).unwrap();
+        assert_eq!(read_overlays(&p).unwrap(), ov);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,271 @@
+//! Experiment specs: the TOML schema shared by every setting, validation into a checked
+//! [`Experiment`], and the expansion of sweeps into cells with content-derived ids.
+//!
+//! A spec has a common header (name, seed, replications, horizons, plot options) and exactly
+//! one setting table (`[bandit]` today). Unknown fields are rejected; every range error names
+//! the field, the value and the allowed range. Nothing downstream sees an unchecked value.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bandits::{BanditConfig, BanditSpec};
+use crate::bandits::spec::OneOrMany;
+use crate::engine::Job;
+use crate::error::{invalid, io, Error, Result};
+use crate::results::Overlay;
+use crate::rng::{cell_key, content_hash};
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecFile {
+    /// Folder name under results/: lowercase letters, digits, '-' and '_'.
+    pub name: String,
+    pub title: Option<String>,
+    /// Which claim of which paper this experiment checks.
+    pub claim: Option<String>,
+    pub seed: u64,
+    pub reps: i64,
+    /// One horizon, or a list (a sweep: one cell per value).
+    pub horizon: OneOrMany<i64>,
+    /// Level of the t-intervals (default 0.95).
+    pub confidence: Option<f64>,
+    /// Reduced sizes for `--quick`.
+    pub quick: Option<QuickSpec>,
+    #[serde(default)]
+    pub plot: PlotSpec,
+    pub bandit: Option<BanditSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuickSpec {
+    pub reps: Option<i64>,
+    pub horizon: Option<OneOrMany<i64>>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PlotSpec {
+    /// Metrics to draw, one figure per (cell, metric).
+    #[serde(default = "default_metrics")]
+    pub metrics: Vec<String>,
+    #[serde(default)]
+    pub log_x: bool,
+    #[serde(default)]
+    pub log_y: bool,
+    /// Draw theory overlays (bounds) where the setting provides them.
+    #[serde(default = "yes")]
+    pub overlays: bool,
+}
+
+fn default_metrics() -> Vec<String> {
+    vec!["pseudo_regret".into()]
+}
+fn yes() -> bool {
+    true
+}
+
+impl Default for PlotSpec {
+    fn default() -> Self {
+        PlotSpec { metrics: default_metrics(), log_x: false, log_y: false, overlays: true }
+    }
+}
+
+/// Command-line overrides, applied before validation so they are checked like the spec.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub reps: Option<i64>,
+    pub seed: Option<u64>,
+    pub quick: bool,
+}
+
+/// One point of a sweep. Its id is a hash of its content, never of its position.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CellInfo {
+    pub id: String,
+    pub label: String,
+    pub horizon: u64,
+    pub content: serde_json::Value,
+}
+
+impl CellInfo {
+    pub fn new(label: String, horizon: u64, content: serde_json::Value) -> CellInfo {
+        let bytes = serde_json::to_vec(&content).unwrap_or_default();
+        CellInfo { id: format!("{:016x}", content_hash(&bytes)), label, horizon, content }
+    }
+
+    /// The Philox key of this cell's streams.
+    pub fn key(&self, seed: u64) -> [u32; 2] {
+        cell_key(seed, u64::from_str_radix(&self.id, 16).unwrap_or(0))
+    }
+}
+
+/// The checked setting of an experiment.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "setting", rename_all = "lowercase")]
+pub enum SettingConfig {
+    Bandit(BanditConfig),
+}
+
+/// A checked experiment: everything a run needs, nothing unvalidated.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    pub name: String,
+    pub title: String,
+    pub claim: Option<String>,
+    pub seed: u64,
+    pub reps: u64,
+    pub confidence: f64,
+    pub horizons: Vec<u64>,
+    pub plot: PlotSpec,
+    pub setting: SettingConfig,
+    /// The spec as resolved (after overrides): recorded in the manifest.
+    pub resolved: SpecFile,
+    pub cells: Vec<CellInfo>,
+}
+
+impl Experiment {
+    pub fn jobs(&self) -> Vec<Job> {
+        match &self.setting {
+            SettingConfig::Bandit(b) => b.jobs(&self.cells, self.seed),
+        }
+    }
+
+    pub fn overlays(&self) -> Vec<Overlay> {
+        if !self.plot.overlays {
+            return Vec::new();
+        }
+        match &self.setting {
+            SettingConfig::Bandit(b) => b.overlays(&self.cells),
+        }
+    }
+}
+
+/// Parses TOML text; `origin` names it in messages.
+pub fn parse(text: &str, origin: &str) -> Result<SpecFile> {
+    toml::from_str(text).map_err(|e| Error::Malformed { path: origin.to_string(), message: e.to_string().trim_end().to_string() })
+}
+
+/// Reads a spec file from disk.
+pub fn read(path: &Path) -> Result<SpecFile> {
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    parse(&text, &path.display().to_string())
+}
+
+impl SpecFile {
+    /// Applies overrides and checks every field.
+    pub fn validate(mut self, ov: &Overrides) -> Result<Experiment> {
+        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
+            return Err(invalid("name", format!("{:?}", self.name), "it names the results folder", "lowercase letters, digits, '-' and '_'"));
+        }
+        if ov.quick
+            && let Some(q) = self.quick.clone()
+        {
+            if let Some(r) = q.reps {
+                self.reps = r;
+            }
+            if let Some(h) = q.horizon {
+                self.horizon = h;
+            }
+        }
+        if let Some(r) = ov.reps {
+            self.reps = r;
+        }
+        if let Some(s) = ov.seed {
+            self.seed = s;
+        }
+        if self.reps < 1 || self.reps > u32::MAX as i64 {
+            return Err(invalid("reps", self.reps, "the number of replications", "1 ..= 4294967295"));
+        }
+        let hs = self.horizon.values();
+        if hs.is_empty() {
+            return Err(invalid("horizon", "[]", "a sweep needs at least one value", "a positive integer or a non-empty list"));
+        }
+        let mut horizons = Vec::new();
+        for &h in &hs {
+            if h < 1 || h > (1i64 << 40) {
+                return Err(invalid("horizon", h, "the number of time steps", "1 ..= 2^40"));
+            }
+            if horizons.contains(&(h as u64)) {
+                return Err(invalid("horizon", h, "listed twice", "distinct values"));
+            }
+            horizons.push(h as u64);
+        }
+        let confidence = self.confidence.unwrap_or(0.95);
+        if !(confidence > 0.0 && confidence < 1.0) {
+            return Err(invalid("confidence", confidence, "the level of the t-intervals", "(0, 1)"));
+        }
+        for (i, m) in self.plot.metrics.iter().enumerate() {
+            if !crate::bandits::sim::METRICS.contains(&m.as_str()) {
+                return Err(invalid(format!("plot.metrics[{i}]"), m, "not a recorded metric", crate::bandits::sim::METRICS.join(", ")));
+            }
+        }
+        let (setting, cells) = match &self.bandit {
+            Some(b) => {
+                let cfg = b.validate(&horizons)?;
+                let cells = cfg.cells(&horizons);
+                (SettingConfig::Bandit(cfg), cells)
+            }
+            None => return Err(invalid("bandit", "missing", "a spec needs one setting table", "[bandit]")),
+        };
+        let mut ids: Vec<&str> = cells.iter().map(|c| c.id.as_str()).collect();
+        ids.sort_unstable();
+        if ids.windows(2).any(|w| w[0] == w[1]) {
+            return Err(invalid("bandit.instances", "duplicate", "two cells have the same content (same arms and horizon)", "distinct instances"));
+        }
+        Ok(Experiment {
+            name: self.name.clone(),
+            title: self.title.clone().unwrap_or_else(|| self.name.clone()),
+            claim: self.claim.clone(),
+            seed: self.seed,
+            reps: self.reps as u64,
+            confidence,
+            horizons,
+            plot: self.plot.clone(),
+            setting,
+            resolved: self,
+            cells,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"
+name = "t"
+seed = 1
+reps = 10
+horizon = [100, 200]
+[bandit]
+instances = [{ arms = "bernoulli", means = [0.2, 0.5] }]
+policies = [{ kind = "ucb1", alpha = [1.0, 2.0] }, { kind = "moss", arithmetic = "fixed" }]
+"#;
+
+    #[test]
+    fn sweeps_expand_into_cells_and_variants() {
+        let e = parse(OK, "ok").unwrap().validate(&Overrides::default()).unwrap();
+        assert_eq!(e.cells.len(), 2);
+        assert_eq!(e.jobs().len(), 2 * 3);
+        let SettingConfig::Bandit(b) = &e.setting;
+        let labels: Vec<&str> = b.policies.iter().map(|p| p.label.as_str()).collect();
+        assert_eq!(labels, ["UCB1(alpha=1)", "UCB1(alpha=2)", "MOSS-fixed"]);
+    }
+
+    #[test]
+    fn cell_ids_come_from_content_not_position() {
+        let e1 = parse(OK, "ok").unwrap().validate(&Overrides::default()).unwrap();
+        let e2 = parse(&OK.replace("[100, 200]", "[200, 100]"), "ok").unwrap().validate(&Overrides::default()).unwrap();
+        assert_eq!(e1.cells[0].id, e2.cells[1].id);
+        assert_eq!(e1.cells[1].id, e2.cells[0].id);
+    }
+
+    #[test]
+    fn overrides_apply_before_validation() {
+        let ov = Overrides { reps: Some(0), ..Default::default() };
+        let err = parse(OK, "ok").unwrap().validate(&ov).unwrap_err().to_string();
+        assert!(err.contains("reps = 0"), "{err}");
+    }
+}
