@@ -1,0 +1,40 @@
+//! The commands a person types: `list`, `run --quick`, `plot <dir>`; the figures they get.
+
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_regretlab"))
+}
+
+#[test]
+fn list_names_the_default_experiment() {
+    let o = bin().arg("list").output().unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("b1_quick"));
+}
+
+#[test]
+fn quick_run_writes_table_csvs_and_figures_and_plot_redraws_them() {
+    let out = std::env::temp_dir().join(format!("regretlab-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let o = bin().args(["run", "b1_quick", "--quick", "--threads", "2", "--out", out.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("table:") && stdout.contains("figure:"), "{stdout}");
+    for f in ["manifest.json", "curves.csv", "final.csv", "summary.csv", "table.md", "overlays.csv", "b1_pseudo_regret.svg", "b1_pseudo_regret.png"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let png = std::fs::read(out.join("b1_pseudo_regret.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let svg = std::fs::read_to_string(out.join("b1_pseudo_regret.svg")).unwrap();
+    // labels are drawn as text: the legend names every policy and the overlays
+    for label in ["UCB1-fixed", "KL-UCB", "TS-Beta", "Lai-Robbins", "[theory]"] {
+        assert!(svg.contains(label), "{label} missing from the SVG");
+    }
+    std::fs::remove_file(out.join("b1_pseudo_regret.svg")).unwrap();
+    let o = bin().args(["plot", out.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("b1_pseudo_regret.svg").is_file());
+    // no temporary files are left behind
+    assert!(std::fs::read_dir(&out).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("tmp")));
+}

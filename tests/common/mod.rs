@@ -1,0 +1,24 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use regretlab::engine::EngineKind;
+use regretlab::experiment::{self, RunOptions, RunReport};
+use regretlab::spec::{self, Overrides};
+
+/// A fresh, empty folder under the system temp dir.
+pub fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("regretlab-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+pub fn run_text(text: &str, out: PathBuf, engine: EngineKind, threads: usize) -> RunReport {
+    let s = spec::parse(text, "test").unwrap();
+    let opts = RunOptions { engine, threads, out: Some(out), progress: false };
+    experiment::run(s, &Overrides::default(), &opts, None).unwrap()
+}
+
+pub const B1: [f64; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.85];
