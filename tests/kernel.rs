@@ -5,7 +5,7 @@ mod common;
 use common::*;
 
 use regretlab::bandits::arms::Arm;
-use regretlab::bandits::kernel::{FixedKernel, FixedRule};
+use regretlab::bandits::kernel::{FixedKernel, FixedRule, Isa};
 use regretlab::engine::{default_grid, EngineKind, Trace};
 use regretlab::rng::cell_key;
 
@@ -14,11 +14,14 @@ fn check(means: &[f64], t: u64, rule: FixedRule, seed: u64, reps: usize) {
     let kern = FixedKernel::new(&arms, t, rule, cell_key(seed, 3));
     let grid = default_grid(t);
     let mut a = vec![Trace::new(3, grid.len()); reps];
-    let mut b = a.clone();
     kern.run_scalar(0, &grid, &mut a);
-    kern.run_block(0, &grid, &mut b);
-    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-        assert!(x.values == y.values && x.finals == y.finals, "replication {i} differs (K={}, T={t}, {rule:?}, seed {seed})", means.len());
+    // every lane kernel this CPU can run (AVX-512, AVX2 and the portable one on the dev machine)
+    for isa in Isa::available() {
+        let mut b = vec![Trace::new(3, grid.len()); reps];
+        kern.run_block_on(isa, 0, &grid, &mut b);
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!(x.values == y.values && x.finals == y.finals, "{isa:?}: replication {i} differs (K={}, T={t}, {rule:?}, seed {seed})", means.len());
+        }
     }
 }
 

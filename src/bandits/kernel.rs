@@ -2,22 +2,28 @@
 //!
 //! Every decision is made in integers so that a GPU twin can compute the same bits:
 //! - reward: `word < round(p 2^32)` (or always 1 when p = 1), with the Env word of step m;
-//! - empirical mean in Q4.28: `mq(n, s) = (s · RN[n]) >> SH[n]` with RN[n] = ⌊(2^(32+e) − 1)/n⌋,
-//!   SH[n] = 4 + e, e = ⌊log₂ n⌋ (a reciprocal multiply, within one unit of ⌊s 2^28 / n⌋);
-//! - UCB1 index: `mq + mulhi(A[m], B[n])` with A[m] = round(sqrt(α ln m) 2^28) and
-//!   B[n] = min(round(2^32 / sqrt n), 2^32 − 1), both tabulated on the host in f64;
-//! - MOSS index: `mq + C[n]`, C[n] = round(sqrt(max(ln(T/(K n)), 0) / n) 2^28);
+//! - empirical mean in Q4.28: `mq(n, s) = ⌊s 2^28 / n⌋` exactly;
+//! - UCB1 index: `mq + mulhi(A[m], B[n])` with A[m] = round(sqrt(α ln m) 2^28) (a host table,
+//!   one value per step) and B[n] = ⌊min(2^32 ⊘ √n, 4294967040)⌋ evaluated in IEEE f32 (⊘ and
+//!   √ correctly rounded, so every platform gets the same integer; relative error < 2^-23,
+//!   which is below the Q4.28 mean's resolution for the bonus sizes that matter; f32 instead
+//!   of f64 made the AVX-512 kernel 25% faster);
+//! - MOSS index: `mq + C[n]`, C[n] = round(sqrt(max(ln(T/(K n)), 0) / n) 2^28) (a host table);
 //! - argmax by strict `>` from arm 0 (ties to the lowest arm).
 //!
 //! Two implementations compute exactly the same integers: [`FixedKernel::run_scalar`], one
-//! replication at a time (the reference), and the lane kernel, which advances L replications
-//! in lock-step over struct-of-arrays state. The lane kernel is written as one loop over lanes
-//! whose body is the whole step, so LLVM vectorises across replications; it is compiled for
-//! AVX-512, AVX2 and the baseline target and picked at run time (function multiversioning),
-//! which keeps the default build portable. All `unsafe` of this kernel family lives here.
+//! replication at a time with integer division and tables (the reference), and the lane
+//! kernel, which advances L replications in lock-step over struct-of-arrays state and
+//! evaluates `mq` and `B[n]` in f64 vector arithmetic instead of gathers. ⌊s 2^28 / n⌋ from an
+//! f64 division is exact for n < 2^25: the rounded quotient is within 2^-25 of the true one,
+//! which is at least 1/n away from the next integer. Hence the horizon limit of 2^25.
+//! The lane loop's body is the whole step, so LLVM vectorises across replications; it is
+//! compiled for AVX-512, AVX2 and the baseline target and picked at run time (function
+//! multiversioning), which keeps the default build portable. All `unsafe` of this kernel family
+//! lives in this module.
 
 use crate::engine::Trace;
-use crate::rng::{philox4x32_10, StreamId, Role};
+use crate::rng::{StreamId, Role};
 
 use super::arms::Arm;
 
@@ -30,26 +36,67 @@ pub enum FixedRule {
     Moss,
 }
 
-/// How a rule turns (mean, per-n table value, per-m table value) into an index.
+/// How a rule turns (mean, per-n value, per-m value) into an index, and where its per-n
+/// value comes from.
 pub trait IndexRule {
+    /// Whether the index is `mq + mulhi(a, b)` (lets the lane kernel use its paired multiply).
+    const USES_A: bool;
     fn index(mq: u32, b: u32, a: u32) -> u32;
+    /// The per-n value after the n-th pull of an arm (1 ≤ n ≤ horizon).
+    fn per_n(n: u32, table: &[u32]) -> u32;
 }
 
 pub struct Ucb1Rule;
 pub struct MossRule;
 
 impl IndexRule for Ucb1Rule {
+    const USES_A: bool = true;
     #[inline(always)]
     fn index(mq: u32, b: u32, a: u32) -> u32 {
         mq.wrapping_add(mulhi(a, b))
     }
+    #[inline(always)]
+    fn per_n(n: u32, _table: &[u32]) -> u32 {
+        ucb1_b(n)
+    }
 }
 
 impl IndexRule for MossRule {
+    const USES_A: bool = false;
     #[inline(always)]
     fn index(mq: u32, b: u32, _a: u32) -> u32 {
         mq.wrapping_add(b)
     }
+    #[inline(always)]
+    fn per_n(n: u32, table: &[u32]) -> u32 {
+        // SAFETY: n counts one arm's pulls, so 1 <= n <= horizon, and the MOSS table has
+        // horizon + 1 entries (built in `FixedKernel::new`).
+        unsafe { *table.get_unchecked(n as usize) }
+    }
+}
+
+/// B[n] = ⌊min(2^32 ⊘ √n, 4294967040)⌋ in IEEE f32 (n ≥ 1; 4294967040 is the largest f32
+/// below 2^32).
+#[inline(always)]
+pub fn ucb1_b(n: u32) -> u32 {
+    let x = (4_294_967_296.0f32 / (n as f32).sqrt()).min(4_294_967_040.0);
+    // SAFETY: n >= 1 gives 0 < x <= 4294967040 < 2^32, finite: in range for u32. (The unchecked
+    // conversion vectorises; `as u32` saturates, which LLVM scalarises.)
+    unsafe { x.to_int_unchecked::<u32>() }
+}
+
+/// ⌊s 2^28 / n⌋ through one f64 division: exact for s ≤ n < 2^25 (see the module comment).
+#[inline(always)]
+pub fn mean_q_f64(s: u32, n: u32) -> u32 {
+    let q = (s as f64 * 268_435_456.0) / n.max(1) as f64;
+    // SAFETY: s <= n gives 0 <= q <= 2^28, finite: in range for u32.
+    unsafe { q.to_int_unchecked::<u32>() }
+}
+
+/// ⌊s 2^28 / n⌋ in integers: the reference's definition.
+#[inline(always)]
+pub fn mean_q_int(s: u32, n: u32) -> u32 {
+    (((s as u64) << 28) / n as u64) as u32
 }
 
 #[inline(always)]
@@ -68,8 +115,6 @@ pub struct FixedKernel {
     full: Vec<u32>,
     a: Vec<u32>,
     b: Vec<u32>,
-    rn: Vec<u32>,
-    sh: Vec<u32>,
     gaps: Vec<f64>,
     optimal: Vec<bool>,
     mu_star: f64,
@@ -80,8 +125,8 @@ pub fn fixed_support(arms: &[Arm], horizon: u64) -> Result<(), String> {
     if !arms.iter().all(|a| matches!(a, Arm::Bernoulli { .. })) {
         return Err("fixed-point arithmetic needs Bernoulli arms".into());
     }
-    if horizon >= 1 << 31 {
-        return Err("fixed-point arithmetic needs horizon < 2^31".into());
+    if horizon >= 1 << 25 {
+        return Err("fixed-point arithmetic needs horizon < 2^25 (exactness of the lane kernel's mean)".into());
     }
     Ok(())
 }
@@ -108,22 +153,14 @@ impl FixedKernel {
             })
             .collect();
         let mut b = vec![0u32; tn];
-        let mut rn = vec![0u32; tn];
-        let mut sh = vec![0u32; tn];
-        for n in 1..tn {
-            b[n] = match rule {
-                FixedRule::Ucb1 { .. } => {
-                    let x = (4_294_967_296.0 / (n as f64).sqrt()).round();
-                    if x >= 4_294_967_295.0 { u32::MAX } else { x as u32 }
-                }
+        for (n, bn) in b.iter_mut().enumerate().skip(1) {
+            *bn = match rule {
+                FixedRule::Ucb1 { .. } => ucb1_b(n as u32),
                 FixedRule::Moss => {
                     let l = (horizon as f64 / (k as f64 * n as f64)).ln().max(0.0);
                     ((l / n as f64).sqrt() * scale).round() as u32
                 }
             };
-            let e = 63 - (n as u64).leading_zeros();
-            rn[n] = (((1u64 << (32 + e)) - 1) / n as u64) as u32;
-            sh[n] = 4 + e;
         }
         FixedKernel {
             k,
@@ -134,17 +171,10 @@ impl FixedKernel {
             full,
             a,
             b,
-            rn,
-            sh,
             gaps: means.iter().map(|m| mu_star - m).collect(),
             optimal: means.iter().map(|&m| m == mu_star).collect(),
             mu_star,
         }
-    }
-
-    #[inline(always)]
-    fn mean_q(&self, s: u32, n: u32) -> u32 {
-        ((s as u64 * self.rn[n as usize] as u64) >> self.sh[n as usize]) as u32
     }
 
     #[inline(always)]
@@ -203,7 +233,7 @@ impl FixedKernel {
                 };
                 n[arm] += 1;
                 s[arm] += (blk[(m & 3) as usize] < self.thr[arm]) as u32 | self.full[arm];
-                mq[arm] = self.mean_q(s[arm], n[arm]);
+                mq[arm] = mean_q_int(s[arm], n[arm]);
                 bb[arm] = self.b[n[arm] as usize];
                 if c < grid.len() && grid[c] == m + 1 {
                     self.record(m + 1, &n, &s, &mut v);
@@ -218,11 +248,17 @@ impl FixedKernel {
     /// Runs a block of replications on the fastest lane kernel this CPU supports. Output is
     /// identical to [`run_scalar`](Self::run_scalar) bit for bit.
     pub fn run_block(&self, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
+        self.run_block_on(Isa::selected(), first_rep, grid, out)
+    }
+
+    /// Runs a block on a given lane kernel (one the CPU supports; see [`Isa::available`]).
+    /// Instances with more than 64 arms run on the scalar reference.
+    pub fn run_block_on(&self, isa: Isa, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
         macro_rules! pad {
             ($($kp:literal),*) => {
                 $( if self.k <= $kp { return match self.rule {
-                    FixedRule::Ucb1 { .. } => dispatch::<$kp, Ucb1Rule>(self, first_rep, grid, out),
-                    FixedRule::Moss => dispatch::<$kp, MossRule>(self, first_rep, grid, out),
+                    FixedRule::Ucb1 { .. } => dispatch::<$kp, Ucb1Rule>(isa, self, first_rep, grid, out),
+                    FixedRule::Moss => dispatch::<$kp, MossRule>(isa, self, first_rep, grid, out),
                 }; } )*
             };
         }
@@ -232,57 +268,175 @@ impl FixedKernel {
 
     /// Which lane kernel `run_block` uses on this CPU.
     pub fn isa() -> &'static str {
-        isa_name()
+        Isa::selected().name()
     }
 }
 
-fn isa_name() -> &'static str {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512bw") {
-            return "avx512";
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            return "avx2";
-        }
-    }
-    "portable"
+/// The instruction sets the lane kernel is compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// AVX-512 (F, BW, VL, DQ), 32 lanes.
+    Avx512,
+    /// AVX2, 16 lanes.
+    Avx2,
+    /// The build's baseline target (SSE2 on x86-64), 8 lanes.
+    Portable,
 }
 
-fn dispatch<const K: usize, R: IndexRule>(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        match isa_name() {
-            // SAFETY: the CPU supports the features these functions were compiled for
-            // (checked by `is_x86_feature_detected!` in `isa_name`).
-            "avx512" => return unsafe { lanes_avx512::<K, R>(kern, first_rep, grid, out) },
-            // SAFETY: as above, AVX2 was detected.
-            "avx2" => return unsafe { lanes_avx2::<K, R>(kern, first_rep, grid, out) },
-            _ => {}
+impl Isa {
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Avx512 => "avx512",
+            Isa::Avx2 => "avx2",
+            Isa::Portable => "portable",
         }
     }
-    lanes::<K, 8, R>(kern, first_rep, grid, out)
+
+    /// Every lane kernel this CPU can run, fastest first.
+    pub fn available() -> Vec<Isa> {
+        let mut v = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx512f") && has!("avx512bw") && has!("avx512vl") && has!("avx512dq") {
+                v.push(Isa::Avx512);
+            }
+            if has!("avx2") {
+                v.push(Isa::Avx2);
+            }
+        }
+        v.push(Isa::Portable);
+        v
+    }
+
+    /// The fastest available, unless `REGRETLAB_ISA` names another available one (for
+    /// benchmarking the portable paths on a machine that has AVX-512). Results never depend on it.
+    pub fn selected() -> Isa {
+        static SEL: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+        *SEL.get_or_init(|| {
+            let avail = Isa::available();
+            let want = std::env::var("REGRETLAB_ISA").unwrap_or_default();
+            avail.iter().copied().find(|i| i.name() == want).unwrap_or(avail[0])
+        })
+    }
+}
+
+fn dispatch<const K: usize, R: IndexRule>(isa: Isa, kern: &FixedKernel, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
+    assert!(Isa::available().contains(&isa), "lane kernel {isa:?} is not supported by this CPU");
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `isa` is in `Isa::available()` (asserted above), which checked with
+        // `is_x86_feature_detected!` every feature this function was compiled for.
+        Isa::Avx512 => unsafe { lanes_avx512::<K, R>(kern, first_rep, grid, out) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above, AVX2 was detected.
+        Isa::Avx2 => unsafe { lanes_avx2::<K, R>(kern, first_rep, grid, out) },
+        _ => lanes::<K, 8, R>(kern, first_rep, grid, out),
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx512cd,avx2,bmi2,lzcnt,popcnt")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,bmi2,lzcnt,popcnt")]
 fn lanes_avx512<const K: usize, R: IndexRule>(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
+    lanes::<K, 32, R>(kern, first_rep, grid, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,bmi2,lzcnt,popcnt")]
+fn lanes_avx2<const K: usize, R: IndexRule>(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
     lanes::<K, 16, R>(kern, first_rep, grid, out)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,bmi2,lzcnt,popcnt")]
-fn lanes_avx2<const K: usize, R: IndexRule>(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
-    lanes::<K, 8, R>(kern, first_rep, grid, out)
+/// L lanes of u32: one value per replication. Every operation is a loop over a fixed-size
+/// array with a branch-free body, which LLVM's SLP vectoriser turns into whole-register
+/// instructions for the width the enclosing function was compiled for. (A single lane loop
+/// around the whole step is not vectorised once AVX-512 is enabled: the cost model declines.)
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct V<const L: usize>([u32; L]);
+
+impl<const L: usize> V<L> {
+    #[inline(always)]
+    fn splat(x: u32) -> Self {
+        V([x; L])
+    }
+    #[inline(always)]
+    fn zip(self, o: Self, f: impl Fn(u32, u32) -> u32) -> Self {
+        let mut r = [0; L];
+        for l in 0..L {
+            r[l] = f(self.0[l], o.0[l]);
+        }
+        V(r)
+    }
+    /// mulhi(a, self) per lane, written on u64 pairs of lanes so that it compiles to one
+    /// 32x32->64 multiply per lane pair and no widening shuffles: lane 2i's high word comes
+    /// from (w mod 2^32) a >> 32, lane 2i+1's from the high half of (w >> 32) a.
+    #[inline(always)]
+    fn mulhi_by(self, a: u32) -> Self {
+        let mut r = [0u32; L];
+        let a = a as u64;
+        for i in 0..L / 2 {
+            let w = self.0[2 * i] as u64 | (self.0[2 * i + 1] as u64) << 32;
+            let x = (((w & 0xFFFF_FFFF) * a) >> 32) | (((w >> 32) * a) & 0xFFFF_FFFF_0000_0000);
+            r[2 * i] = x as u32;
+            r[2 * i + 1] = (x >> 32) as u32;
+        }
+        V(r)
+    }
+    /// All-ones where `self == x`.
+    #[inline(always)]
+    fn eq_mask(self, x: u32) -> Self {
+        self.zip(Self::splat(x), |a, b| if a == b { u32::MAX } else { 0 })
+    }
+    /// `a` where the mask is set, else `b`.
+    #[inline(always)]
+    fn select(m: Self, a: Self, b: Self) -> Self {
+        let mut r = [0; L];
+        for l in 0..L {
+            r[l] = (a.0[l] & m.0[l]) | (b.0[l] & !m.0[l]);
+        }
+        V(r)
+    }
 }
 
 /// Struct-of-arrays state of L replications, arms padded to K (padded arms have index 0 and
 /// lose every strict comparison against arm 0, so they are never pulled).
 struct Lanes<const K: usize, const L: usize> {
-    mq: [[u32; L]; K],
-    bb: [[u32; L]; K],
-    nn: [[u32; L]; K],
-    ss: [[u32; L]; K],
+    mq: [V<L>; K],
+    bb: [V<L>; K],
+    nn: [V<L>; K],
+    ss: [V<L>; K],
+}
+
+/// Philox4x32-10 of counters [blk, r0 + l, role, 0] for the L lanes (same words as
+/// `rng::philox4x32_10`, one lane per replication).
+#[inline(always)]
+fn philox_lanes<const L: usize>(blk: u32, r0: u32, role: u32, key: [u32; 2]) -> [V<L>; 4] {
+    let mut c0 = V::<L>::splat(blk);
+    let mut c1 = V::<L>([0; L]);
+    for l in 0..L {
+        c1.0[l] = r0.wrapping_add(l as u32);
+    }
+    let mut c2 = V::<L>::splat(role);
+    let mut c3 = V::<L>::splat(0);
+    let mut k = key;
+    for round in 0..10 {
+        if round > 0 {
+            k[0] = k[0].wrapping_add(0x9E37_79B9);
+            k[1] = k[1].wrapping_add(0xBB67_AE85);
+        }
+        let (mut n0, mut n1, mut n2, mut n3) = ([0u32; L], [0u32; L], [0u32; L], [0u32; L]);
+        // Low halves as 32-bit multiplies: written as the low half of the 64-bit product, LLVM
+        // widens every lane and computes each product twice.
+        for l in 0..L {
+            n0[l] = (((0xCD9E_8D57u64 * c2.0[l] as u64) >> 32) as u32) ^ c1.0[l] ^ k[0];
+            n1[l] = c2.0[l].wrapping_mul(0xCD9E_8D57);
+            n2[l] = (((0xD251_1F53u64 * c0.0[l] as u64) >> 32) as u32) ^ c3.0[l] ^ k[1];
+            n3[l] = c0.0[l].wrapping_mul(0xD251_1F53);
+        }
+        (c0, c1, c2, c3) = (V(n0), V(n1), V(n2), V(n3));
+    }
+    [c0, c1, c2, c3]
 }
 
 #[inline(always)]
@@ -292,11 +446,46 @@ fn lanes<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, first
     }
 }
 
+/// One step of L replications: argmax of the index, pull, update of the pulled arm.
+#[inline(always)]
+fn lane_step<const K: usize, const L: usize, R: IndexRule>(st: &mut Lanes<K, L>, a: u32, u: V<L>, thr: &[u32; K], full: &[u32; K], tb: &[u32]) {
+    let index = |j: usize| if R::USES_A { st.mq[j].zip(st.bb[j].mulhi_by(a), |m, h| m.wrapping_add(h)) } else { st.mq[j].zip(st.bb[j], |m, b| R::index(m, b, a)) };
+    // The winner's n, s and threshold ride along with the running maximum.
+    let mut bv = index(0);
+    let mut bk = V::<L>::splat(0);
+    let (mut nk, mut sk, mut th, mut fu) = (st.nn[0], st.ss[0], V::<L>::splat(thr[0]), V::<L>::splat(full[0]));
+    for j in 1..K {
+        let x = index(j);
+        let gt = x.zip(bv, |x, b| if x > b { u32::MAX } else { 0 });
+        bv = V::select(gt, x, bv);
+        bk = V::select(gt, V::splat(j as u32), bk);
+        nk = V::select(gt, st.nn[j], nk);
+        sk = V::select(gt, st.ss[j], sk);
+        th = V::select(gt, V::splat(thr[j]), th);
+        fu = V::select(gt, V::splat(full[j]), fu);
+    }
+    let (mut bn, mut mn) = (V::<L>::splat(0), V::<L>::splat(0));
+    for l in 0..L {
+        nk.0[l] += 1;
+        sk.0[l] += (u.0[l] < th.0[l]) as u32 | fu.0[l];
+        bn.0[l] = R::per_n(nk.0[l], tb);
+        mn.0[l] = mean_q_f64(sk.0[l], nk.0[l]);
+    }
+    for j in 0..K {
+        let hit = bk.eq_mask(j as u32);
+        st.nn[j] = V::select(hit, nk, st.nn[j]);
+        st.ss[j] = V::select(hit, sk, st.ss[j]);
+        st.mq[j] = V::select(hit, mn, st.mq[j]);
+        st.bb[j] = V::select(hit, bn, st.bb[j]);
+    }
+}
+
 #[inline(always)]
 fn lane_group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [Trace]) {
     let k = kern.k;
     let t_end = kern.horizon;
-    let mut st = Lanes::<K, L> { mq: [[0; L]; K], bb: [[0; L]; K], nn: [[0; L]; K], ss: [[0; L]; K] };
+    let zero = [V::<L>::splat(0); K];
+    let mut st = Lanes::<K, L> { mq: zero, bb: zero, nn: zero, ss: zero };
     let mut thr = [0u32; K];
     let mut full = [0u32; K];
     thr[..k].copy_from_slice(&kern.thr);
@@ -306,6 +495,12 @@ fn lane_group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, 
     let mut v = [0.0; 3];
     let mut n = vec![0u32; k];
     let mut s = vec![0u32; k];
+    let snapshot = |st: &Lanes<K, L>, l: usize, n: &mut [u32], s: &mut [u32]| {
+        for j in 0..k {
+            n[j] = st.nn[j].0[l];
+            s[j] = st.ss[j].0[l];
+        }
+    };
 
     // The first K pulls are forced (arm m at step m): done per lane, with any checkpoints in them.
     let init = (k as u64).min(t_end);
@@ -313,17 +508,13 @@ fn lane_group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, 
         let env = StreamId::new(kern.key, (r0 + l as u64) as u32, Role::Env);
         let mut cl = 0;
         for m in 0..init {
-            let w = env.word(m);
             let a = m as usize;
-            st.nn[a][l] = 1;
-            st.ss[a][l] = (w < thr[a]) as u32 | full[a];
-            st.mq[a][l] = kern.mean_q(st.ss[a][l], 1);
-            st.bb[a][l] = kern.b[1];
+            st.nn[a].0[l] = 1;
+            st.ss[a].0[l] = (env.word(m) < thr[a]) as u32 | full[a];
+            st.mq[a].0[l] = mean_q_int(st.ss[a].0[l], 1);
+            st.bb[a].0[l] = kern.b[1];
             if cl < ncp && grid[cl] == m + 1 {
-                for j in 0..k {
-                    n[j] = st.nn[j][l];
-                    s[j] = st.ss[j][l];
-                }
+                snapshot(&st, l, &mut n, &mut s);
                 kern.record(m + 1, &n, &s, &mut v);
                 kern.put(&mut out[l], ncp, cl, &v);
                 cl += 1;
@@ -332,64 +523,19 @@ fn lane_group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, 
         c = cl;
     }
 
-    let (ta, tb, trn, tsh) = (&kern.a[..], &kern.b[..], &kern.rn[..], &kern.sh[..]);
-    let key = kern.key;
+    let (ta, tb) = (&kern.a[..], &kern.b[..]);
     let role = Role::Env.word();
-    let mut w = [[0u32; L]; 4];
     let mut m = init;
     while m < t_end {
         let blk = (m >> 2) as u32;
-        for l in 0..L {
-            let o = philox4x32_10([blk, (r0 + l as u64) as u32, role, 0], key);
-            w[0][l] = o[0];
-            w[1][l] = o[1];
-            w[2][l] = o[2];
-            w[3][l] = o[3];
-        }
+        let w = philox_lanes::<L>(blk, r0 as u32, role, kern.key);
         let stop = ((blk as u64 + 1) * 4).min(t_end);
         while m < stop {
-            let a = ta[m as usize];
-            let u = &w[(m & 3) as usize];
-            for l in 0..L {
-                let mut bv = R::index(st.mq[0][l], st.bb[0][l], a);
-                let mut bk = 0u32;
-                for j in 1..K {
-                    let x = R::index(st.mq[j][l], st.bb[j][l], a);
-                    let gt = x > bv;
-                    bv = if gt { x } else { bv };
-                    bk = if gt { j as u32 } else { bk };
-                }
-                let (mut nk, mut sk, mut th, mut fu) = (0u32, 0u32, 0u32, 0u32);
-                for j in 0..K {
-                    let hit = bk == j as u32;
-                    nk = if hit { st.nn[j][l] } else { nk };
-                    sk = if hit { st.ss[j][l] } else { sk };
-                    th = if hit { thr[j] } else { th };
-                    fu = if hit { full[j] } else { fu };
-                }
-                let nk = nk + 1;
-                let sk = sk + ((u[l] < th) as u32 | fu);
-                // SAFETY: nk counts this lane's pulls, so 1 <= nk <= horizon, and every
-                // per-n table has horizon + 1 entries (built in `FixedKernel::new`).
-                let (bn, rnn, shn) = unsafe {
-                    (*tb.get_unchecked(nk as usize), *trn.get_unchecked(nk as usize), *tsh.get_unchecked(nk as usize))
-                };
-                let mn = ((sk as u64 * rnn as u64) >> shn) as u32;
-                for j in 0..K {
-                    let hit = bk == j as u32;
-                    st.nn[j][l] = if hit { nk } else { st.nn[j][l] };
-                    st.ss[j][l] = if hit { sk } else { st.ss[j][l] };
-                    st.mq[j][l] = if hit { mn } else { st.mq[j][l] };
-                    st.bb[j][l] = if hit { bn } else { st.bb[j][l] };
-                }
-            }
+            lane_step::<K, L, R>(&mut st, ta[m as usize], w[(m & 3) as usize], &thr, &full, tb);
             m += 1;
             if c < ncp && grid[c] == m {
                 for (l, tr) in out.iter_mut().enumerate() {
-                    for j in 0..k {
-                        n[j] = st.nn[j][l];
-                        s[j] = st.ss[j][l];
-                    }
+                    snapshot(&st, l, &mut n, &mut s);
                     kern.record(m, &n, &s, &mut v);
                     kern.put(tr, ncp, c, &v);
                 }
@@ -398,10 +544,7 @@ fn lane_group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, 
         }
     }
     for (l, tr) in out.iter_mut().enumerate() {
-        for j in 0..k {
-            n[j] = st.nn[j][l];
-            s[j] = st.ss[j][l];
-        }
+        snapshot(&st, l, &mut n, &mut s);
         kern.record(t_end, &n, &s, &mut v);
         tr.finals.copy_from_slice(&v);
     }
@@ -455,15 +598,26 @@ mod tests {
     }
 
     #[test]
-    fn mean_q_is_within_one_unit_of_exact() {
-        let arms = vec![Arm::Bernoulli { p: 0.5 }; 2];
-        let kern = FixedKernel::new(&arms, 5000, FixedRule::Ucb1 { alpha: 2.0 }, [0, 0]);
-        for n in 1..=5000u32 {
-            for s in [0, 1, n / 3, n / 2, n - 1, n] {
-                let exact = ((s as u64) << 28) / n as u64;
-                let got = kern.mean_q(s, n) as u64;
-                assert!(got <= exact && exact - got <= 1, "s={s} n={n}");
+    fn f64_mean_equals_integer_mean() {
+        for n in (1..=20_000u32).chain((1u32 << 25) - 3000..(1 << 25)) {
+            for s in [0, 1, n / 3, n / 2, n - 1, n, (n as u64 * 2 / 3) as u32, (n as u64 * 9 / 10) as u32] {
+                assert_eq!(mean_q_f64(s, n), mean_q_int(s, n), "s={s} n={n}");
             }
+        }
+    }
+
+    #[test]
+    fn ucb1_b_hand_values() {
+        // 2^32 / 1 = 2^32 is capped at the largest f32 below 2^32
+        assert_eq!(ucb1_b(1), 4_294_967_040);
+        assert_eq!(ucb1_b(4), 1 << 31);
+        assert_eq!(ucb1_b(16), 1 << 30);
+        // sqrt_f32(2) = 1.41421354 (f32 0x3FB504F3); 2^32 / it = 3037000448 after f32 rounding
+        assert_eq!(ucb1_b(2), 3_037_000_448);
+        // within 2^-23 relative of the exact value for every n
+        for n in 1..100_000u32 {
+            let exact = 4_294_967_296.0 / (n as f64).sqrt();
+            assert!(((ucb1_b(n) as f64 - exact) / exact).abs() < 2.5e-7, "n={n}");
         }
     }
 }

@@ -1,0 +1,39 @@
+//! Criterion benchmarks of workload B1 (K = 10 Bernoulli arms, UCB1, T = 10,000): the batched
+//! fixed-point kernel, its scalar reference, and the f64 scalar path, one thread each.
+//! Throughput is reported in pulls (elements) per second.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use regretlab::bandits::arms::Arm;
+use regretlab::bandits::kernel::{FixedKernel, FixedRule};
+use regretlab::bandits::sim::{BanditSim, PolicyConfig};
+use regretlab::engine::{default_grid, Trace};
+use regretlab::rng::cell_key;
+
+const B1: [f64; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.85];
+const T: u64 = 10_000;
+
+fn b1(c: &mut Criterion) {
+    let arms: Vec<Arm> = B1.iter().map(|&p| Arm::Bernoulli { p }).collect();
+    let key = cell_key(1, 2);
+    let grid = default_grid(T);
+    let mut g = c.benchmark_group("b1_ucb1");
+    g.sample_size(10);
+    for (name, rule) in [("ucb1", FixedRule::Ucb1 { alpha: 2.0 }), ("moss", FixedRule::Moss)] {
+        let kern = FixedKernel::new(&arms, T, rule, key);
+        let reps = 256;
+        let mut out = vec![Trace::new(3, grid.len()); reps];
+        g.throughput(Throughput::Elements(reps as u64 * T));
+        g.bench_function(format!("{name}_batched_{}", FixedKernel::isa()), |b| b.iter(|| kern.run_block(0, &grid, &mut out)));
+        let mut out = vec![Trace::new(3, grid.len()); 32];
+        g.throughput(Throughput::Elements(32 * T));
+        g.bench_function(format!("{name}_fixed_scalar"), |b| b.iter(|| kern.run_scalar(0, &grid, &mut out)));
+    }
+    let sim = BanditSim::new(arms.clone(), T, key, PolicyConfig::Ucb1 { alpha: 2.0 }, 0, None);
+    let mut out = vec![Trace::new(3, grid.len()); 32];
+    g.throughput(Throughput::Elements(32 * T));
+    g.bench_function("ucb1_f64_scalar", |b| b.iter(|| sim.run_f64(0, &grid, &mut out)));
+    g.finish();
+}
+
+criterion_group!(benches, b1);
+criterion_main!(benches);
