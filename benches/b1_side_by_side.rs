@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use regretlab::bandits::arms::Arm;
-use regretlab::bandits::kernel::{FixedKernel, FixedRule};
+use regretlab::bandits::kernel::{FixedKernel, FixedRule, Isa};
 use regretlab::bandits::sim::{BanditSim, PolicyConfig};
 use regretlab::engine::{self, EngineConfig, EngineKind, Job, Simulation};
 use regretlab::rng::cell_key;
@@ -37,7 +37,20 @@ unsafe extern "C" {
     fn getrusage(who: i32, usage: *mut libc_rusage) -> i32;
 }
 
+/// The fixed-point kernel on a chosen path: the scalar reference or one lane ISA.
 struct Scalar(FixedKernel);
+struct OnIsa(FixedKernel, Isa);
+impl Simulation for OnIsa {
+    fn metrics(&self) -> Vec<String> {
+        vec!["pseudo_regret".into(), "realised_regret".into(), "optimal_fraction".into()]
+    }
+    fn horizon(&self) -> u64 {
+        self.0.horizon
+    }
+    fn run_block(&self, r0: u64, grid: &[u64], out: &mut [engine::Trace]) {
+        self.0.run_block_on(self.1, r0, grid, out)
+    }
+}
 impl Simulation for Scalar {
     fn metrics(&self) -> Vec<String> {
         vec!["pseudo_regret".into(), "realised_regret".into(), "optimal_fraction".into()]
@@ -75,7 +88,10 @@ fn main() {
     println!("| system | threads | R | pulls/s (wall) | pulls/CPU-s | mean final pseudo-regret |");
     println!("|---|---:|---:|---:|---:|---:|");
     for threads in [1, 2] {
-        measure("batched fixed-point", Box::new(BanditSim::new(arms.clone(), T, key, PolicyConfig::Ucb1 { alpha: 2.0 }, 0, Some(kern()))), reps, threads);
+        measure(&format!("batched fixed-point, {}", FixedKernel::isa()), Box::new(BanditSim::new(arms.clone(), T, key, PolicyConfig::Ucb1 { alpha: 2.0 }, 0, Some(kern()))), reps, threads);
+    }
+    for isa in Isa::available().into_iter().skip(1) {
+        measure(&format!("batched fixed-point, {}", isa.name()), Box::new(OnIsa(kern(), isa)), reps / 4, 1);
     }
     for threads in [1, 2] {
         measure("scalar fixed-point", Box::new(Scalar(kern())), reps / 8, threads);
@@ -83,22 +99,43 @@ fn main() {
     for threads in [1, 2] {
         measure("scalar f64", Box::new(BanditSim::new(arms.clone(), T, key, PolicyConfig::Ucb1 { alpha: 2.0 }, 0, None)), reps / 8, threads);
     }
-    let anchor = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/anchors/b1_numpy.py");
-    if anchor.exists() {
-        let out = std::process::Command::new("python3")
-            .arg(&anchor)
-            .args(["--reps", "20000", "--batch", "2000"])
-            .env_remove("OPENBLAS_CORETYPE")
-            .env_remove("OPENBLAS_L2_SIZE")
-            .env("OPENBLAS_NUM_THREADS", "1")
-            .output();
-        match out {
-            Ok(o) if o.status.success() => {
-                let s = String::from_utf8_lossy(&o.stdout);
-                let v: serde_json::Value = serde_json::from_str(s.lines().last().unwrap_or("{}")).unwrap_or_default();
-                println!("| numpy anchor (b1_numpy.py) | 1 | {} | {:.2e} | {:.2e} | {} |", v["R"], v["pulls_per_s"].as_f64().unwrap_or(0.0), v["pulls_per_cpu_s"].as_f64().unwrap_or(0.0), v["regret_mean"]);
-            }
-            _ => println!("| numpy anchor | - | - | not run (python3 with numpy not found) | | |"),
+    for (script, label, args) in [
+        ("b1_numpy.py", "numpy, vectorised (b1_numpy.py)", ["--reps", "20000", "--batch", "2000"]),
+        ("b1_jax.py", "JAX on CPU, float32 (b1_jax.py)", ["--reps", "40000", "--batch", "2000"]),
+    ] {
+        anchor(script, label, &args);
+    }
+}
+
+/// Runs one of `../shared/anchors/` single-threaded and prints its row (or why it did not run).
+fn anchor(script: &str, label: &str, args: &[&str]) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/anchors").join(script);
+    if !path.exists() {
+        println!("| {label} | - | - | not run: {} not found | | |", path.display());
+        return;
+    }
+    let out = std::process::Command::new("python3")
+        .arg(&path)
+        .args(args)
+        .env_remove("OPENBLAS_CORETYPE")
+        .env_remove("OPENBLAS_L2_SIZE")
+        .env("OPENBLAS_NUM_THREADS", "1")
+        .env("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+        .env("JAX_PLATFORMS", "cpu")
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {
+            let s = String::from_utf8_lossy(&o.stdout);
+            let v: serde_json::Value = serde_json::from_str(s.lines().last().unwrap_or("{}")).unwrap_or_default();
+            println!(
+                "| {label} | 1 | {} | {:.2e} | {:.2e} | {} |",
+                v["R"],
+                v["pulls_per_s"].as_f64().unwrap_or(0.0),
+                v["pulls_per_cpu_s"].as_f64().unwrap_or(0.0),
+                v["regret_mean"]
+            );
         }
+        Ok(o) => println!("| {label} | - | - | not run: {} | | |", String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("failed")),
+        Err(e) => println!("| {label} | - | - | not run: {e} | | |"),
     }
 }

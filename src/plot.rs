@@ -55,11 +55,23 @@ fn axis(v: f64, log: bool) -> Option<f64> {
 }
 
 fn tick(v: f64, log: bool) -> String {
-    if log && (v - v.round()).abs() > 1e-6 {
-        return String::new();
+    if log {
+        if (v - v.round()).abs() > 1e-6 {
+            return String::new();
+        }
+        // 10 with a superscript exponent (DejaVu Sans has the glyphs)
+        const SUP: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+        let e = v.round() as i64;
+        let digits: String = e.unsigned_abs().to_string().chars().map(|c| SUP[c as usize - '0' as usize]).collect();
+        return format!("10{}{digits}", if e < 0 { "⁻" } else { "" });
     }
-    let x = if log { 10f64.powf(v.round()) } else { v };
-    if x.abs() >= 1e4 || (x != 0.0 && x.abs() < 1e-2) { format!("{x:.0e}") } else if x.fract() == 0.0 { format!("{x:.0}") } else { format!("{x:.2}") }
+    if v.abs() >= 1e5 || (v != 0.0 && v.abs() < 1e-2) {
+        format!("{v:.1e}")
+    } else if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, fig: &Figure) -> std::result::Result<(), String>

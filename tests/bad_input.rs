@@ -117,3 +117,12 @@ fn cli_exits_nonzero_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("reps = 0"));
     assert!(!out.exists());
 }
+
+#[test]
+fn kl_ucb_divergence_options() {
+    let g = GOOD.replace("arms = \"bernoulli\"", "arms = \"gaussian\"");
+    parse(&g.replace("kind = \"ucb1\"", "kind = \"kl_ucb\", divergence = \"gaussian\", variance = 2.0"), "x").unwrap().validate(&Overrides::default()).unwrap();
+    has(&err(&g.replace("kind = \"ucb1\"", "kind = \"kl_ucb\", divergence = \"gaussian\", variance = -1.0")), &["bandit.policies[0].variance = -1"]);
+    has(&err(&GOOD.replace("kind = \"ucb1\"", "kind = \"kl_ucb\", variance = 1.0")), &["bandit.policies[0].variance", "omit it"]);
+    has(&err(&GOOD.replace("kind = \"ucb1\"", "kind = \"kl_ucb\", divergence = \"poisson\"")), &["poisson"]);
+}

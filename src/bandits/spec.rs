@@ -79,6 +79,14 @@ fn one() -> f64 {
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
+pub enum Divergence {
+    #[default]
+    Bernoulli,
+    Gaussian,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
 pub enum Arithmetic {
     /// f64 index, one replication at a time.
     #[default]
@@ -105,6 +113,10 @@ pub enum PolicySpec {
     KlUcb {
         label: Option<String>,
         c: Option<OneOrMany<f64>>,
+        /// "bernoulli" (default; rewards in [0, 1]) or "gaussian" (with `variance`).
+        #[serde(default)]
+        divergence: Divergence,
+        variance: Option<f64>,
     },
     Moss {
         label: Option<String>,
@@ -312,13 +324,22 @@ impl PolicySpec {
                 check_pos(format!("{p}.b"), b)?;
                 out.push((label.clone().unwrap_or("UCB-V".into()), PolicyConfig::UcbV { zeta, c, b }, Arithmetic::Float));
             }
-            PolicySpec::KlUcb { label, c } => {
+            PolicySpec::KlUcb { label, c, divergence, variance } => {
                 let vals = c.as_ref().map(|a| a.values()).unwrap_or(vec![0.0]);
+                let (gaussian_variance, base) = match (divergence, variance) {
+                    (Divergence::Bernoulli, None) => (None, "KL-UCB"),
+                    (Divergence::Bernoulli, Some(_)) => return Err(invalid(format!("{p}.variance"), "given", "the Bernoulli divergence has no variance parameter", "omit it, or divergence = \"gaussian\"")),
+                    (Divergence::Gaussian, v) => {
+                        let v = v.unwrap_or(1.0);
+                        check_pos(format!("{p}.variance"), v)?;
+                        (Some(v), "KL-UCB-Gauss")
+                    }
+                };
                 for &x in &vals {
                     if !(x.is_finite() && x >= 0.0) {
                         return Err(invalid(format!("{p}.c"), x, "the ln ln t coefficient", "[0, ∞)"));
                     }
-                    out.push((one_label(label, vals.len(), fmt_param("c", x, vals.len() > 1, "KL-UCB")), PolicyConfig::KlUcb { c: x, gaussian_variance: None }, Arithmetic::Float));
+                    out.push((one_label(label, vals.len(), fmt_param("c", x, vals.len() > 1, base)), PolicyConfig::KlUcb { c: x, gaussian_variance }, Arithmetic::Float));
                 }
             }
             PolicySpec::Moss { label, arithmetic } => {
@@ -404,7 +425,7 @@ impl BanditSpec {
                 // Check the policy against every instance it will meet.
                 for (j, inst) in instances.iter().enumerate() {
                     let unit = inst.arms.iter().all(Arm::in_unit_interval);
-                    let needs_unit = matches!(v.config, PolicyConfig::KlUcb { .. } | PolicyConfig::ThompsonBeta | PolicyConfig::Exp3 { .. });
+                    let needs_unit = matches!(v.config, PolicyConfig::KlUcb { gaussian_variance: None, .. } | PolicyConfig::ThompsonBeta | PolicyConfig::Exp3 { .. });
                     if needs_unit && !unit {
                         return Err(invalid(format!("bandit.policies[{i}].kind"), &v.label, format!("needs rewards in [0, 1], but bandit.instances[{j}] ('{}') has arms outside it", inst.label), "a [0, 1]-bounded instance"));
                     }
