@@ -116,3 +116,62 @@ impl Simulation for BanditSim {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::default_grid;
+    use proptest::prelude::*;
+
+    fn configs(k: usize) -> Vec<PolicyConfig> {
+        vec![
+            PolicyConfig::Ucb1 { alpha: 2.0 },
+            PolicyConfig::UcbV { zeta: 1.2, c: 1.0, b: 1.0 },
+            PolicyConfig::KlUcb { c: 0.0, gaussian_variance: None },
+            PolicyConfig::Moss,
+            PolicyConfig::ThompsonBeta,
+            PolicyConfig::ThompsonGaussian { sigma: 1.0 },
+            PolicyConfig::EpsilonGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0 },
+            PolicyConfig::EpsilonGreedy { epsilon: None, c: 2.0, d: 0.5 },
+            PolicyConfig::ExploreThenCommit { m: (3 / k as u64).max(1) },
+            PolicyConfig::Exp3 { eta: None },
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// Per replication: pseudo-regret is ≥ 0 and non-decreasing, the optimal fraction is in
+        /// [0, 1], and pulls on the best arm make the pseudo-regret exactly t·0 + Σ gaps.
+        #[test]
+        fn per_replication_invariants(means in proptest::collection::vec(0.0f64..=1.0, 2..7), rep in 0u64..1000, t in 5u64..300) {
+            let arms: Vec<Arm> = means.iter().map(|&p| Arm::Bernoulli { p }).collect();
+            let grid = default_grid(t);
+            for cfg in configs(arms.len()) {
+                let sim = BanditSim::new(arms.clone(), t, [1, 2], cfg.clone(), 7, None);
+                let mut tr = vec![Trace::new(3, grid.len())];
+                sim.run_block(rep, &grid, &mut tr);
+                let n = grid.len();
+                let pseudo = &tr[0].values[..n];
+                prop_assert!(pseudo.iter().all(|&x| x >= 0.0), "{:?}", cfg);
+                prop_assert!(pseudo.windows(2).all(|w| w[1] >= w[0]), "{:?}", cfg);
+                prop_assert!(tr[0].values[2 * n..].iter().all(|&x| (0.0..=1.0).contains(&x)));
+                prop_assert_eq!(tr[0].finals[0], pseudo[n - 1]);
+            }
+        }
+    }
+
+    #[test]
+    fn policies_see_common_random_numbers() {
+        // ETC with m = T/K explores round-robin for the whole horizon, like a fixed schedule;
+        // two labels of the same policy (different stream tags) get identical rewards.
+        let arms = vec![Arm::Bernoulli { p: 0.3 }, Arm::Bernoulli { p: 0.6 }];
+        let grid = default_grid(100);
+        let run = |tag| {
+            let sim = BanditSim::new(arms.clone(), 100, [3, 4], PolicyConfig::ExploreThenCommit { m: 50 }, tag, None);
+            let mut tr = vec![Trace::new(3, grid.len())];
+            sim.run_block(0, &grid, &mut tr);
+            tr[0].finals.clone()
+        };
+        assert_eq!(run(1), run(2));
+    }
+}
