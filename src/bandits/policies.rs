@@ -61,16 +61,30 @@ fn argmax_index(st: &ArmStats, mut f: impl FnMut(usize) -> f64) -> usize {
 }
 
 /// UCB1 (Auer, Cesa-Bianchi, Fischer 2002, Fig. 1 with exploration constant α):
-/// mean + sqrt(α ln t / n). α = 2 is the paper's index.
+/// mean + sqrt(α ln t) / sqrt(n). α = 2 is the paper's index. Each arm's mean and 1/sqrt(n)
+/// are cached and refreshed only when it is pulled, so a step costs one multiply-add per arm.
 pub struct Ucb1 {
     pub alpha: f64,
+    mean: Vec<f64>,
+    isq: Vec<f64>,
+}
+
+impl Ucb1 {
+    pub fn new(k: usize, alpha: f64) -> Ucb1 {
+        Ucb1 { alpha, mean: vec![0.0; k], isq: vec![0.0; k] }
+    }
 }
 
 impl Policy for Ucb1 {
     #[inline]
     fn select(&mut self, t: u64, st: &ArmStats, _: &mut Philox) -> usize {
-        let c = self.alpha * (t as f64).ln();
-        argmax_index(st, |k| st.mean(k) + (c / st.n[k] as f64).sqrt())
+        let c = (self.alpha * (t as f64).ln()).sqrt();
+        argmax_index(st, |k| self.mean[k] + c * self.isq[k])
+    }
+    #[inline]
+    fn observe(&mut self, arm: usize, _reward: f64, st: &ArmStats, _: &mut Philox) {
+        self.mean[arm] = st.mean(arm);
+        self.isq[arm] = 1.0 / (st.n[arm] as f64).sqrt();
     }
 }
 
@@ -104,14 +118,36 @@ pub fn kl_bernoulli(p: f64, q: f64) -> f64 {
     a + b
 }
 
-/// The KL-UCB upper confidence bound max{q ≥ p : n kl(p, q) ≤ level} by bisection: 50 halvings
-/// of [p, 1], so the returned bound is within 2^-50 of the exact one (from below).
+/// The KL-UCB upper confidence bound max{q ≥ p : n kl(p, q) ≤ level}.
+///
+/// Newton's method from the right (kl(p, ·) is convex and increasing on [p, 1), so the iterates
+/// decrease monotonically to the root; Pinsker's inequality gives a start above it), then a
+/// step just below the root that is checked to be feasible. The result is therefore always
+/// feasible, i.e. never above the exact bound, and within about 1e-13 of it; bisection is the
+/// fallback if the check fails.
 pub fn kl_ucb_bound(p: f64, n: f64, level: f64) -> f64 {
-    let (mut lo, mut hi) = (p, 1.0);
-    if n * kl_bernoulli(p, 1.0) <= level {
-        return 1.0;
+    let d = level / n;
+    if d <= 0.0 || p >= 1.0 {
+        return p.min(1.0);
     }
-    for _ in 0..50 {
+    let mut q = (p + (0.5 * d).sqrt()).min(1.0 - 1e-15);
+    if kl_bernoulli(p, q) <= d {
+        return q;
+    }
+    for _ in 0..60 {
+        let f = kl_bernoulli(p, q) - d;
+        let step = f * q * (1.0 - q) / (q - p);
+        q -= step;
+        if step <= 1e-15 * q {
+            break;
+        }
+    }
+    let lo = q - 4e-15;
+    if lo >= p && n * kl_bernoulli(p, lo) <= level {
+        return lo;
+    }
+    let (mut lo, mut hi) = (p, q.min(1.0));
+    for _ in 0..60 {
         let mid = 0.5 * (lo + hi);
         if n * kl_bernoulli(p, mid) <= level { lo = mid } else { hi = mid }
     }
@@ -174,18 +210,27 @@ fn kl_ucb_argmax(st: &ArmStats, level: f64) -> usize {
     best
 }
 
-/// MOSS (Audibert & Bubeck 2009): mean + sqrt(max(ln(T / (K n)), 0) / n).
+/// MOSS (Audibert & Bubeck 2009): mean + sqrt(max(ln(T / (K n)), 0) / n). The index depends
+/// on the arm's own statistics only, so it is cached and recomputed when the arm is pulled.
 pub struct Moss {
     pub horizon: u64,
+    index: Vec<f64>,
+}
+
+impl Moss {
+    pub fn new(k: usize, horizon: u64) -> Moss {
+        Moss { horizon, index: vec![0.0; k] }
+    }
 }
 
 impl Policy for Moss {
     fn select(&mut self, _t: u64, st: &ArmStats, _: &mut Philox) -> usize {
+        argmax_index(st, |k| self.index[k])
+    }
+    fn observe(&mut self, arm: usize, _reward: f64, st: &ArmStats, _: &mut Philox) {
         let tk = self.horizon as f64 / st.n.len() as f64;
-        argmax_index(st, |k| {
-            let n = st.n[k] as f64;
-            st.mean(k) + ((tk / n).ln().max(0.0) / n).sqrt()
-        })
+        let n = st.n[arm] as f64;
+        self.index[arm] = st.mean(arm) + ((tk / n).ln().max(0.0) / n).sqrt();
     }
 }
 
@@ -348,21 +393,60 @@ mod tests {
         StreamId::new([1, 2], 0, Role::Policy(0)).stream()
     }
 
+    /// A UCB1 that has observed the pulls summarised in `st`.
+    fn ucb1_after(alpha: f64, st: &ArmStats) -> Ucb1 {
+        let mut u = Ucb1::new(st.n.len(), alpha);
+        for k in 0..st.n.len() {
+            if st.n[k] > 0 {
+                u.observe(k, 0.0, st, &mut rng());
+            }
+        }
+        u
+    }
+
     #[test]
     fn ucb1_index_hand_computed() {
         // arms: (n=2, mean 0.5) and (n=8, mean 0.75); t = 10, α = 2:
         // 0.5 + sqrt(2 ln 10 / 2) = 2.0174; 0.75 + sqrt(2 ln 10 / 8) = 1.5087 -> arm 0
         let st = ArmStats { n: vec![2, 8], sum: vec![1.0, 6.0], sumsq: vec![1.0, 6.0] };
-        assert_eq!(Ucb1 { alpha: 2.0 }.select(10, &st, &mut rng()), 0);
+        assert_eq!(ucb1_after(2.0, &st).select(10, &st, &mut rng()), 0);
         // with α = 0.01 the greedy arm wins
-        assert_eq!(Ucb1 { alpha: 0.01 }.select(10, &st, &mut rng()), 1);
+        assert_eq!(ucb1_after(0.01, &st).select(10, &st, &mut rng()), 1);
     }
 
     #[test]
     fn unpulled_arms_come_first_in_order() {
         let st = ArmStats { n: vec![1, 0, 0], sum: vec![1.0, 0.0, 0.0], sumsq: vec![1.0, 0.0, 0.0] };
-        assert_eq!(Ucb1 { alpha: 2.0 }.select(1, &st, &mut rng()), 1);
-        assert_eq!(Moss { horizon: 100 }.select(1, &st, &mut rng()), 1);
+        assert_eq!(ucb1_after(2.0, &st).select(1, &st, &mut rng()), 1);
+        assert_eq!(Moss::new(3, 100).select(1, &st, &mut rng()), 1);
+    }
+
+    #[test]
+    fn kl_ucb_bound_is_feasible_and_tight_against_bisection() {
+        let bisect = |p: f64, n: f64, level: f64| {
+            let (mut lo, mut hi) = (p, 1.0);
+            for _ in 0..200 {
+                let mid = 0.5 * (lo + hi);
+                if n * kl_bernoulli(p, mid) <= level { lo = mid } else { hi = mid }
+            }
+            lo
+        };
+        for &p in &[0.0, 1e-9, 0.01, 0.3, 0.5, 0.9, 0.999, 1.0] {
+            for &n in &[1.0, 3.0, 100.0, 1e5] {
+                for &level in &[0.0, 0.01, 1.0, 9.2] {
+                    let q = kl_ucb_bound(p, n, level);
+                    let b = bisect(p, n, level);
+                    assert!(q >= p && q <= 1.0);
+                    assert!(q == p || n * kl_bernoulli(p, q) <= level + 1e-12, "infeasible p={p} n={n} level={level}");
+                    if level == 0.0 {
+                        // bisection drifts above p through rounding in kl near p; the bound is p
+                        assert_eq!(q, p);
+                    } else {
+                        assert!((q - b).abs() < 1e-12, "p={p} n={n} level={level}: {q} vs {b}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

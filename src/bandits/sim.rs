@@ -88,10 +88,10 @@ impl BanditSim {
         for (i, tr) in out.iter_mut().enumerate() {
             let rep = first_rep + i as u64;
             match self.policy {
-                PolicyConfig::Ucb1 { alpha } => self.run_rep(rep, Ucb1 { alpha }, grid, tr),
+                PolicyConfig::Ucb1 { alpha } => self.run_rep(rep, Ucb1::new(k, alpha), grid, tr),
                 PolicyConfig::UcbV { zeta, c, b } => self.run_rep(rep, UcbV { zeta, c, b }, grid, tr),
                 PolicyConfig::KlUcb { c, gaussian_variance } => self.run_rep(rep, KlUcb { c, gaussian: gaussian_variance }, grid, tr),
-                PolicyConfig::Moss => self.run_rep(rep, Moss { horizon: self.horizon }, grid, tr),
+                PolicyConfig::Moss => self.run_rep(rep, Moss::new(k, self.horizon), grid, tr),
                 PolicyConfig::ThompsonBeta => self.run_rep(rep, ThompsonBeta::new(k), grid, tr),
                 PolicyConfig::ThompsonGaussian { sigma } => self.run_rep(rep, ThompsonGaussian { sigma }, grid, tr),
                 PolicyConfig::EpsilonGreedy { epsilon, c, d } => self.run_rep(rep, EpsilonGreedy { epsilon, c, d }, grid, tr),
