@@ -37,10 +37,9 @@ unsafe extern "C" {
     fn getrusage(who: i32, usage: *mut libc_rusage) -> i32;
 }
 
-/// The fixed-point kernel on a chosen path: the scalar reference or one lane ISA.
-struct Scalar(FixedKernel);
-struct OnIsa(FixedKernel, Isa);
-impl Simulation for OnIsa {
+/// The fixed-point kernel on a chosen path: one lane ISA, or the scalar reference (`None`).
+struct OnPath(FixedKernel, Option<Isa>);
+impl Simulation for OnPath {
     fn metrics(&self) -> Vec<String> {
         vec!["pseudo_regret".into(), "realised_regret".into(), "optimal_fraction".into()]
     }
@@ -48,18 +47,10 @@ impl Simulation for OnIsa {
         self.0.horizon
     }
     fn run_block(&self, r0: u64, grid: &[u64], out: &mut [engine::Trace]) {
-        self.0.run_block_on(self.1, r0, grid, out)
-    }
-}
-impl Simulation for Scalar {
-    fn metrics(&self) -> Vec<String> {
-        vec!["pseudo_regret".into(), "realised_regret".into(), "optimal_fraction".into()]
-    }
-    fn horizon(&self) -> u64 {
-        self.0.horizon
-    }
-    fn run_block(&self, r0: u64, grid: &[u64], out: &mut [engine::Trace]) {
-        self.0.run_scalar(r0, grid, out)
+        match self.1 {
+            Some(isa) => self.0.run_block_on(isa, r0, grid, out),
+            None => self.0.run_scalar(r0, grid, out),
+        }
     }
 }
 
@@ -91,10 +82,10 @@ fn main() {
         measure(&format!("batched fixed-point, {}", FixedKernel::isa()), Box::new(BanditSim::new(arms.clone(), T, key, PolicyConfig::Ucb1 { alpha: 2.0 }, 0, Some(kern()))), reps, threads);
     }
     for isa in Isa::available().into_iter().skip(1) {
-        measure(&format!("batched fixed-point, {}", isa.name()), Box::new(OnIsa(kern(), isa)), reps / 4, 1);
+        measure(&format!("batched fixed-point, {}", isa.name()), Box::new(OnPath(kern(), Some(isa))), reps / 4, 1);
     }
     for threads in [1, 2] {
-        measure("scalar fixed-point", Box::new(Scalar(kern())), reps / 8, threads);
+        measure("scalar fixed-point", Box::new(OnPath(kern(), None)), reps / 8, threads);
     }
     for threads in [1, 2] {
         measure("scalar f64", Box::new(BanditSim::new(arms.clone(), T, key, PolicyConfig::Ucb1 { alpha: 2.0 }, 0, None)), reps / 8, threads);

@@ -1,4 +1,5 @@
 //! Every policy on the B1 instance against an independent computation.
+#![allow(clippy::needless_range_loop)]
 //!
 //! - UCB1 at T = 10,000 against the anchors' value 406.6 (four independent implementations
 //!   agree; a 2^20-replication run gave 406.60 ± 0.03 s.e.), on both arithmetics.
@@ -29,17 +30,7 @@ fn final_mean(dir: &std::path::Path, policy: &str) -> (f64, f64) {
 
 #[test]
 fn ucb1_b1_matches_the_anchor_value() {
-    let spec = format!(
-        r#"
-name = "b1"
-seed = 99
-reps = 3000
-horizon = 10000
-[bandit]
-instances = [{{ arms = "bernoulli", means = {B1:?} }}]
-policies = [{{ kind = "ucb1", arithmetic = "fixed" }}, {{ kind = "ucb1" }}]
-"#
-    );
+    let spec = b1_spec("b1", 99, 3000, 10_000, "", r#"{ kind = "ucb1", arithmetic = "fixed" }, { kind = "ucb1" }"#);
     let d = tmp("b1-anchor");
     run_text(&spec, d.clone(), EngineKind::Rayon, 0);
     for p in ["UCB1-fixed", "UCB1"] {
@@ -134,22 +125,13 @@ fn independent(name: &str, rep: u32, t_max: usize) -> f64 {
 fn every_policy_agrees_with_an_independent_implementation() {
     let t = 2000;
     let reps = 400u32;
-    let spec = format!(
-        r#"
-name = "b1-all"
-seed = 5
-reps = {reps}
-horizon = {t}
-[bandit]
-instances = [{{ arms = "bernoulli", means = {B1:?} }}]
-policies = [
-  {{ kind = "ucb1" }}, {{ kind = "ucb_v" }}, {{ kind = "kl_ucb" }}, {{ kind = "moss" }},
-  {{ kind = "thompson_beta" }}, {{ kind = "thompson_gaussian" }},
-  {{ kind = "epsilon_greedy", epsilon = 0.05 }}, {{ kind = "explore_then_commit", m = 50 }},
-  {{ kind = "exp3" }},
-]
-"#
-    );
+    let policies = r#"
+  { kind = "ucb1" }, { kind = "ucb_v" }, { kind = "kl_ucb" }, { kind = "moss" },
+  { kind = "thompson_beta" }, { kind = "thompson_gaussian" },
+  { kind = "epsilon_greedy", epsilon = 0.05 }, { kind = "explore_then_commit", m = 50 },
+  { kind = "exp3" },
+"#;
+    let spec = b1_spec("b1-all", 5, reps as u64, t as u64, "", policies);
     let d = tmp("b1-all");
     run_text(&spec, d.clone(), EngineKind::Rayon, 0);
     for p in ["UCB1", "UCB-V", "KL-UCB", "MOSS", "TS-Beta", "TS-Gaussian", "eps-greedy", "ETC", "EXP3"] {

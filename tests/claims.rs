@@ -17,20 +17,11 @@ use regretlab::engine::EngineKind;
 use regretlab::results::{read_curves, CurveRow};
 
 fn run_b1() -> Vec<CurveRow> {
-    let spec = format!(
-        r#"
-name = "claims"
-seed = 2024
-reps = 500
-horizon = 10000
-[bandit]
-instances = [{{ arms = "bernoulli", means = {B1:?} }}]
-policies = [
-  {{ kind = "ucb1" }}, {{ kind = "kl_ucb" }}, {{ kind = "thompson_beta" }}, {{ kind = "moss" }},
-  {{ kind = "epsilon_greedy", epsilon = 0.05 }}, {{ kind = "exp3" }}, {{ kind = "ucb_v" }},
-]
-"#
-    );
+    let policies = r#"
+  { kind = "ucb1" }, { kind = "kl_ucb" }, { kind = "thompson_beta" }, { kind = "moss" },
+  { kind = "epsilon_greedy", epsilon = 0.05 }, { kind = "exp3" }, { kind = "ucb_v" },
+"#;
+    let spec = b1_spec("claims", 2024, 500, 10_000, "", policies);
     let d = tmp("claims");
     run_text(&spec, d.clone(), EngineKind::Rayon, 0);
     read_curves(&d.join("curves.csv")).unwrap()

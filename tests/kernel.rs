@@ -47,19 +47,13 @@ fn batched_equals_scalar_across_k_horizons_and_ties() {
 
 #[test]
 fn fixed_point_means_agree_with_the_f64_path() {
-    let spec = format!(
-        r#"
-name = "fixed-vs-float"
-seed = 11
-reps = 2000
-horizon = 5000
-[bandit]
-instances = [{{ arms = "bernoulli", means = {B1:?} }}, {{ arms = "bernoulli", means = [0.5, 0.45, 0.45] }}]
-policies = [
-  {{ kind = "ucb1", arithmetic = "fixed" }}, {{ kind = "ucb1" }},
-  {{ kind = "moss", arithmetic = "fixed" }}, {{ kind = "moss" }},
-]
-"#
+    let spec = b1_spec(
+        "fixed-vs-float",
+        11,
+        2000,
+        5000,
+        r#", { arms = "bernoulli", means = [0.5, 0.45, 0.45] }"#,
+        r#"{ kind = "ucb1", arithmetic = "fixed" }, { kind = "ucb1" }, { kind = "moss", arithmetic = "fixed" }, { kind = "moss" }"#,
     );
     let d = tmp("fixed-vs-float");
     run_text(&spec, d.clone(), EngineKind::Rayon, 0);

@@ -22,6 +22,9 @@
 //! multiversioning), which keeps the default build portable. All `unsafe` of this kernel family
 //! lives in this module.
 
+// Lane loops index several arrays with one counter on purpose: that is the shape LLVM vectorises.
+#![allow(clippy::needless_range_loop)]
+
 use crate::engine::Trace;
 use crate::rng::{StreamId, Role};
 

@@ -284,7 +284,7 @@ impl InstanceSpec {
             }
         };
         if arms.len() < 2 {
-            return Err(invalid(format!("{p}"), format!("{} arm(s)", arms.len()), "a bandit needs at least two arms", "2 or more arms"));
+            return Err(invalid(p.clone(), format!("{} arm(s)", arms.len()), "a bandit needs at least two arms", "2 or more arms"));
         }
         let label = self.label.clone().unwrap_or_else(|| format!("{:?}-K{}", fam, arms.len()).to_lowercase());
         Ok(InstanceConfig { label, arms })
@@ -394,7 +394,7 @@ impl PolicySpec {
             },
         }
         if out.is_empty() {
-            return Err(invalid(format!("{p}"), "an empty list", "a swept parameter needs at least one value", "a non-empty list"));
+            return Err(invalid(p.clone(), "an empty list", "a swept parameter needs at least one value", "a non-empty list"));
         }
         Ok(out
             .into_iter()

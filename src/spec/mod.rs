@@ -184,7 +184,7 @@ impl SpecFile {
         }
         let mut horizons = Vec::new();
         for &h in &hs {
-            if h < 1 || h > (1i64 << 40) {
+            if !(1..=(1i64 << 40)).contains(&h) {
                 return Err(invalid("horizon", h, "the number of time steps", "1 ..= 2^40"));
             }
             if horizons.contains(&(h as u64)) {

@@ -22,3 +22,11 @@ pub fn run_text(text: &str, out: PathBuf, engine: EngineKind, threads: usize) ->
 }
 
 pub const B1: [f64; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.85];
+
+/// A spec with the B1 instance (plus `extra` instances) and the given policies (TOML inline tables).
+pub fn b1_spec(name: &str, seed: u64, reps: u64, horizon: u64, extra: &str, policies: &str) -> String {
+    format!(
+        "name = \"{name}\"\nseed = {seed}\nreps = {reps}\nhorizon = {horizon}\n[bandit]\n\
+         instances = [{{ arms = \"bernoulli\", means = {B1:?} }}{extra}]\npolicies = [{policies}]\n"
+    )
+}
