@@ -87,12 +87,13 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
         timings: Timings { wall_seconds: wall, jobs: timings.clone() },
     };
     fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let (summary_csv, table) = results::summary(&rows, &exp.cells, &timings)?;
+    let (summary_csv, table) = results::summary(&out, &exp.cells, exp.confidence)?;
     let overlays = exp.overlays();
     results::atomic_write(&dir.join("curves.csv"), &results::curves_csv(&rows)?)?;
     results::atomic_write(&dir.join("final.csv"), &results::final_csv(&out)?)?;
     results::atomic_write(&dir.join("overlays.csv"), &results::overlays_csv(&overlays)?)?;
     results::atomic_write(&dir.join("summary.csv"), &summary_csv)?;
+    results::atomic_write(&dir.join("paired.csv"), &results::paired(&out, &exp.cells, exp.confidence)?)?;
     let header = format!("# {}\n\n{}seed {}, {} replications, {:.0}% t-intervals\n\n", exp.title, exp.claim.as_ref().map(|c| format!("Claim: {c}\n\n")).unwrap_or_default(), exp.seed, exp.reps, exp.confidence * 100.0);
     let table = format!("{header}{table}");
     results::atomic_write(&dir.join("table.md"), table.as_bytes())?;
@@ -111,7 +112,16 @@ fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: 
                 continue;
             }
             let ov = overlays.iter().filter(|o| o.cell == cell.id && &o.metric == metric).collect();
-            let fig = Figure { title: format!("{} — {}", m.title, cell.label), metric, curves, overlays: ov, log_x: m.plot.log_x, log_y: m.plot.log_y };
+            let footer = format!(
+                "regretlab {}{} · seed {} · {} replications · mean with {:.0}% t-interval · {}",
+                m.regretlab_version,
+                m.git_commit.as_ref().map(|c| format!(" ({})", &c[..c.len().min(10)])).unwrap_or_default(),
+                m.seed,
+                m.reps,
+                m.confidence * 100.0,
+                m.experiment
+            );
+            let fig = Figure { title: format!("{} — {}", m.title, cell.label), metric, curves, overlays: ov, log_x: m.plot.log_x, log_y: m.plot.log_y, footer };
             let stem = plot::slug(&format!("{}_{}", cell.label, metric));
             files.extend(plot::write_figure(dir, &stem, &fig)?);
         }

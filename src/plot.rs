@@ -31,6 +31,8 @@ pub struct Figure<'a> {
     pub overlays: Vec<&'a Overlay>,
     pub log_x: bool,
     pub log_y: bool,
+    /// Provenance printed under the plot (version, seed, replications): figures travel alone.
+    pub footer: String,
 }
 
 const COLORS: [RGBColor; 10] = [
@@ -120,6 +122,7 @@ where
     let mut chart = ChartBuilder::on(&root)
         .caption(&fig.title, ("sans-serif", 22))
         .margin(12)
+        .margin_bottom(26)
         .x_label_area_size(42)
         .y_label_area_size(64)
         .build_cartesian_2d(x0..x1, y0..y1)
@@ -168,6 +171,10 @@ where
         .border_style(BLACK)
         .label_font(("sans-serif", 13))
         .draw()
+        .map_err(|e| e.to_string())?;
+    let (_, h) = root.dim_in_pixel();
+    let grey = RGBColor(120, 120, 120);
+    root.draw(&Text::new(fig.footer.clone(), (12, h as i32 - 18), ("sans-serif", 12).into_font().color(&grey)))
         .map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())
 }

@@ -39,7 +39,7 @@ fn csvs_are_byte_identical_for_1_2_4_threads_and_both_engines() {
     for t in [2, 4] {
         let d = tmp(&format!("threads-{t}"));
         run_text(&spec, d.clone(), EngineKind::Rayon, t);
-        for f in ["curves.csv", "final.csv", "summary.csv", "overlays.csv"] {
+        for f in ["curves.csv", "final.csv", "summary.csv", "paired.csv", "overlays.csv"] {
             assert!(read(&base, f) == read(&d, f), "{f} differs between 1 and {t} threads");
         }
     }

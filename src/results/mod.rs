@@ -1,5 +1,5 @@
 //! The run folder: `manifest.json`, `curves.csv`, `final.csv`, `overlays.csv`, `summary.csv`,
-//! `table.md`; atomic writes; reading a run back for `regretlab plot`.
+//! `paired.csv`, `table.md`; atomic writes; reading a run back for `regretlab plot`.
 //!
 //! Everything that is compared byte for byte across thread counts (`curves.csv`, `final.csv`)
 //! holds only numbers that the engine's ordered fold produced; timings live in the manifest.
@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::JobResult;
 use crate::error::{io, Error, Result};
 use crate::spec::CellInfo;
+use crate::stats::{quantile, Welford};
 
 /// A theory curve to draw on a figure (a bound's rate with its constant).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -147,44 +148,58 @@ pub fn overlays_csv(ov: &[Overlay]) -> Result<Vec<u8>> {
     )
 }
 
-/// Final-value rows (the last checkpoint of every curve), as CSV and as a Markdown table.
-pub fn summary(rows: &[CurveRow], cells: &[CellInfo], timings: &[JobTiming]) -> Result<(Vec<u8>, String)> {
+/// Final values per (cell, policy, metric) with t-intervals and quantiles, as `summary.csv`,
+/// and as a Markdown table.
+pub fn summary(results: &[JobResult], cells: &[CellInfo], level: f64) -> Result<(Vec<u8>, String)> {
     let label = |id: &str| cells.iter().find(|c| c.id == id).map(|c| c.label.clone()).unwrap_or_else(|| id.to_string());
-    let finals: Vec<&CurveRow> = rows.iter().filter(|r| cells.iter().any(|c| c.id == r.cell && c.horizon == r.t)).collect();
-    let csv = csv_bytes(
-        &["cell", "cell_label", "policy", "metric", "t", "n", "mean", "sd", "ci_lo", "ci_hi"],
-        finals.iter().map(|r| vec![r.cell.clone(), label(&r.cell), r.policy.clone(), r.metric.clone(), r.t.to_string(), r.n.to_string(), fmt(r.mean), fmt(r.sd), fmt(r.ci_lo), fmt(r.ci_hi)]),
-    )?;
-    let mut metrics: Vec<&str> = Vec::new();
-    for r in &finals {
-        if !metrics.contains(&r.metric.as_str()) {
-            metrics.push(&r.metric);
-        }
-    }
-    let mut md = String::from("| cell | policy |");
+    let mut rows = Vec::new();
+    let mut md = String::new();
+    let metrics: Vec<String> = results.first().map(|r| r.metrics.clone()).unwrap_or_default();
+    md.push_str("| cell | policy |");
     for m in &metrics {
         md.push_str(&format!(" {m} (mean ± CI half-width) |"));
     }
     md.push_str(" CPU s |\n|---|---|");
     md.push_str(&"---:|".repeat(metrics.len() + 1));
     md.push('\n');
-    let mut seen: Vec<(String, String)> = Vec::new();
-    for r in &finals {
-        let key = (r.cell.clone(), r.policy.clone());
-        if seen.contains(&key) {
-            continue;
+    for r in results {
+        md.push_str(&format!("| {} | {} |", label(&r.cell), r.series));
+        for (m, metric) in r.metrics.iter().enumerate() {
+            let mut w = Welford::default();
+            r.finals[m].iter().for_each(|&x| w.push(x));
+            let (lo, hi) = w.t_interval(level);
+            let q = |p: f64| fmt(quantile(&r.finals[m], p));
+            rows.push(vec![r.cell.clone(), label(&r.cell), r.series.clone(), metric.clone(), w.n.to_string(), fmt(w.mean), fmt(w.sd()), fmt(lo), fmt(hi), q(0.05), q(0.5), q(0.95)]);
+            md.push_str(&format!(" {:.4} ± {:.4} |", w.mean, (hi - lo) / 2.0));
         }
-        seen.push(key);
-        md.push_str(&format!("| {} | {} |", label(&r.cell), r.policy));
-        for m in &metrics {
-            if let Some(x) = finals.iter().find(|x| x.cell == r.cell && x.policy == r.policy && x.metric == *m) {
-                md.push_str(&format!(" {:.4} ± {:.4} |", x.mean, (x.ci_hi - x.ci_lo) / 2.0));
+        md.push_str(&format!(" {:.3} |\n", r.seconds));
+    }
+    let csv = csv_bytes(&["cell", "cell_label", "policy", "metric", "n", "mean", "sd", "ci_lo", "ci_hi", "q05", "median", "q95"], rows.into_iter())?;
+    Ok((csv, md))
+}
+
+/// Paired comparisons on common random numbers: for every cell, each policy's final values
+/// minus those of the cell's first policy, replication by replication, with a t-interval on the
+/// mean difference (`paired.csv`). Pairing removes the variance the policies share, so these
+/// intervals are much narrower than the difference of two unpaired ones.
+pub fn paired(results: &[JobResult], cells: &[CellInfo], level: f64) -> Result<Vec<u8>> {
+    let label = |id: &str| cells.iter().find(|c| c.id == id).map(|c| c.label.clone()).unwrap_or_else(|| id.to_string());
+    let mut rows = Vec::new();
+    for cell in cells {
+        let jobs: Vec<&JobResult> = results.iter().filter(|r| r.cell == cell.id).collect();
+        let Some(base) = jobs.first() else { continue };
+        for r in jobs.iter().skip(1) {
+            for (m, metric) in r.metrics.iter().enumerate() {
+                let mut w = Welford::default();
+                for (x, y) in r.finals[m].iter().zip(&base.finals[m]) {
+                    w.push(x - y);
+                }
+                let (lo, hi) = w.t_interval(level);
+                rows.push(vec![cell.id.clone(), label(&cell.id), r.series.clone(), base.series.clone(), metric.clone(), w.n.to_string(), fmt(w.mean), fmt(w.sd()), fmt(lo), fmt(hi)]);
             }
         }
-        let secs = timings.iter().find(|j| j.cell == r.cell && j.policy == r.policy).map(|j| j.seconds).unwrap_or(0.0);
-        md.push_str(&format!(" {secs:.3} |\n"));
     }
-    Ok((csv, md))
+    csv_bytes(&["cell", "cell_label", "policy", "baseline", "metric", "n", "mean_diff", "sd", "ci_lo", "ci_hi"], rows.into_iter())
 }
 
 /// Reads `curves.csv` back.
@@ -259,5 +274,34 @@ mod tests {
         atomic_write(&p, &overlays_csv(&ov).unwrap()).unwrap();
         assert_eq!(read_overlays(&p).unwrap(), ov);
         fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+    use crate::stats::Welford;
+
+    fn job(series: &str, xs: &[f64]) -> JobResult {
+        JobResult { cell: "c".into(), series: series.into(), metrics: vec!["m".into()], grid: vec![1], stats: vec![Welford::default()], finals: vec![xs.to_vec()], seconds: 0.0 }
+    }
+
+    #[test]
+    fn paired_differences_hand_computed() {
+        let cells = vec![CellInfo { id: "c".into(), label: "cell".into(), horizon: 1, content: serde_json::Value::Null }];
+        let res = vec![job("base", &[1.0, 2.0, 3.0]), job("other", &[2.0, 4.0, 3.0])];
+        let text = String::from_utf8(paired(&res, &cells, 0.95).unwrap()).unwrap();
+        let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+        // differences 1, 2, 0: mean 1, sd 1; t_{0.975, 2} = 4.302653 -> half-width 4.302653 / sqrt(3)
+        assert_eq!(&row[..6], ["c", "cell", "other", "base", "m", "3"]);
+        assert_eq!(row[6].parse::<f64>().unwrap(), 1.0);
+        assert_eq!(row[7].parse::<f64>().unwrap(), 1.0);
+        let half = 4.302653 / 3f64.sqrt();
+        assert!((row[9].parse::<f64>().unwrap() - (1.0 + half)).abs() < 1e-5);
+        let (csv, md) = summary(&res, &cells, 0.95).unwrap();
+        let s = String::from_utf8(csv).unwrap();
+        // base: mean 2, median 2, q05 = 1.1, q95 = 2.9
+        assert!(s.lines().nth(1).unwrap().ends_with(",1.1,2,2.9"), "{s}");
+        assert!(md.contains("| cell | other |"));
     }
 }

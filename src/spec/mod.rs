@@ -159,9 +159,9 @@ impl SpecFile {
         if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
             return Err(invalid("name", format!("{:?}", self.name), "it names the results folder", "lowercase letters, digits, '-' and '_'"));
         }
-        if ov.quick
-            && let Some(q) = self.quick.clone()
-        {
+        if ov.quick {
+            // Without a [quick] table, --quick keeps the horizons and caps replications at 100.
+            let q = self.quick.clone().unwrap_or(QuickSpec { reps: Some(self.reps.min(100)), horizon: None });
             if let Some(r) = q.reps {
                 self.reps = r;
             }
