@@ -20,11 +20,24 @@ fn main() {
     let out = Path::new(&env::var("OUT_DIR").unwrap()).join("experiments.rs");
     fs::write(out, format!("&[{}]", body.join(", "))).unwrap();
 
-    for f in [".git/HEAD", ".git/index"] {
-        if Path::new(f).exists() {
-            println!("cargo:rerun-if-changed={f}");
-        }
+    // The commit changes when HEAD moves to another branch or the branch's ref moves; the
+    // source tree is "dirty" when tracked sources differ from it (results/ does not count).
+    let mut watch = vec![".git/HEAD".to_string(), ".git/index".to_string(), ".git/packed-refs".to_string(), "src".to_string()];
+    if let Ok(head) = fs::read_to_string(".git/HEAD")
+        && let Some(r) = head.trim().strip_prefix("ref: ")
+    {
+        watch.push(format!(".git/{r}"));
     }
-    let commit = Command::new("git").args(["rev-parse", "HEAD"]).output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    for f in watch.iter().filter(|f| Path::new(f.as_str()).exists()) {
+        println!("cargo:rerun-if-changed={f}");
+    }
+    let git = |args: &[&str]| Command::new("git").args(args).output().ok().filter(|o| o.status.success());
+    let mut commit = git(&["rev-parse", "HEAD"]).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    if !commit.is_empty()
+        && let Some(o) = git(&["status", "--porcelain", "--untracked-files=no", "--", "src", "Cargo.toml", "Cargo.lock", "build.rs", "experiments"])
+        && !o.stdout.is_empty()
+    {
+        commit.push_str("-dirty");
+    }
     println!("cargo:rustc-env=REGRETLAB_GIT_COMMIT={commit}");
 }

@@ -8,6 +8,10 @@ pub enum Error {
     #[error("invalid spec: {field} = {value}: {reason}; allowed: {allowed}")]
     Invalid { field: String, value: String, reason: String, allowed: String },
 
+    /// A command-line option outside its range.
+    #[error("invalid option: {option} = {value}; allowed: {allowed}")]
+    InvalidOption { option: String, value: String, allowed: String },
+
     /// The spec file is not valid TOML or does not match the schema (unknown field, wrong type).
     #[error("malformed spec {path}: {message}")]
     Malformed { path: String, message: String },
@@ -24,15 +28,22 @@ pub enum Error {
     #[error("plot {path}: {message}")]
     Plot { path: PathBuf, message: String },
 
-    #[error("run cancelled; nothing was written")]
-    Cancelled,
+    #[error("{0}; nothing was written")]
+    Engine(#[from] crate::engine::EngineError),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Shorthand for a range error.
 pub fn invalid(field: impl Into<String>, value: impl std::fmt::Display, reason: impl Into<String>, allowed: impl Into<String>) -> Error {
-    Error::Invalid { field: field.into(), value: value.to_string(), reason: reason.into(), allowed: allowed.into() }
+    let mut value = value.to_string();
+    // Huge or tiny numbers print hundreds of digits with `{}`: show them in scientific form.
+    if value.len() > 16
+        && let Ok(x) = value.parse::<f64>()
+    {
+        value = format!("{x:e}");
+    }
+    Error::Invalid { field: field.into(), value, reason: reason.into(), allowed: allowed.into() }
 }
 
 pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {

@@ -33,6 +33,9 @@ pub fn load(spec_or_name: &str) -> Result<SpecFile> {
     }
 }
 
+/// Most worker threads a run may ask for.
+pub const MAX_THREADS: usize = 1024;
+
 /// How to run: engine, threads, where to write.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -54,8 +57,12 @@ pub struct RunReport {
 /// Validates, runs and writes. Nothing is written unless the spec is valid and the run
 /// completed; each file is replaced atomically.
 pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&AtomicBool>) -> Result<RunReport> {
+    if opts.threads > MAX_THREADS {
+        return Err(Error::InvalidOption { option: "--threads".into(), value: opts.threads.to_string(), allowed: format!("0 (all cores) ..= {MAX_THREADS}") });
+    }
     let exp = spec.validate(ov)?;
     let dir = opts.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
+    check_writable_run_dir(&dir)?;
     let threads = match opts.engine {
         EngineKind::Serial => 1,
         EngineKind::Rayon if opts.threads == 0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
@@ -64,7 +71,7 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
     let cfg = EngineConfig { kind: opts.engine, threads, reps: exp.reps, progress: opts.progress };
     let jobs = exp.jobs();
     let t0 = Instant::now();
-    let out = engine::run(&jobs, &cfg, cancel).ok_or(Error::Cancelled)?;
+    let out = engine::run(&jobs, &cfg, cancel)?;
     let wall = t0.elapsed().as_secs_f64();
     let rows = results::curve_rows(&out, exp.confidence);
     let timings: Vec<JobTiming> = out.iter().map(|r| JobTiming { cell: r.cell.clone(), policy: r.series.clone(), seconds: r.seconds }).collect();
@@ -74,34 +81,87 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
         claim: exp.claim.clone(),
         regretlab_version: env!("CARGO_PKG_VERSION").to_string(),
         git_commit: option_env!("REGRETLAB_GIT_COMMIT").filter(|s| !s.is_empty()).map(String::from),
-        rng: "philox4x32-10 (key = mix(seed, cell id); counter = [block, rep, role, 0])".into(),
+        rng: "philox4x32-10 (key = mix(seed, cell id); counter = [block mod 2^32, rep, role, block / 2^32])".into(),
         seed: exp.seed,
         reps: exp.reps,
         confidence: exp.confidence,
         engine: format!("{:?}", opts.engine).to_lowercase(),
         threads,
-        kernel_isa: crate::bandits::kernel::FixedKernel::isa().into(),
+        backend: exp.backend(),
         spec: serde_json::to_value(&exp.resolved).unwrap_or_default(),
         cells: exp.cells.clone(),
         plot: exp.plot.clone(),
         timings: Timings { wall_seconds: wall, jobs: timings.clone() },
     };
-    fs::create_dir_all(&dir).map_err(io(&dir))?;
     let (summary_csv, table) = results::summary(&out, &exp.cells, exp.confidence)?;
     let overlays = exp.overlays();
-    results::atomic_write(&dir.join("curves.csv"), &results::curves_csv(&rows)?)?;
-    results::atomic_write(&dir.join("final.csv"), &results::final_csv(&out)?)?;
-    results::atomic_write(&dir.join("overlays.csv"), &results::overlays_csv(&overlays)?)?;
-    results::atomic_write(&dir.join("summary.csv"), &summary_csv)?;
-    results::atomic_write(&dir.join("paired.csv"), &results::paired(&out, &exp.cells, exp.confidence)?)?;
     let header = format!("# {}\n\n{}seed {}, {} replications, {:.0}% t-intervals\n\n", exp.title, exp.claim.as_ref().map(|c| format!("Claim: {c}\n\n")).unwrap_or_default(), exp.seed, exp.reps, exp.confidence * 100.0);
     let table = format!("{header}{table}");
-    results::atomic_write(&dir.join("table.md"), table.as_bytes())?;
-    // The manifest goes last: a folder with a manifest is a complete run.
-    results::atomic_write(&dir.join("manifest.json"), &results::manifest_json(&manifest)?)?;
-    let figures = draw_figures(&dir, &manifest, &rows, &overlays)?;
+
+    // Everything goes into a fresh staging folder first, which then replaces the run folder in
+    // one rename: a reader (or a crash) never sees a mix of old and new files.
+    let staging = sibling(&dir, "staging");
+    let _ = fs::remove_dir_all(&staging);
+    fs::create_dir_all(&staging).map_err(io(&staging))?;
+    let write = |name: &str, bytes: &[u8]| results::atomic_write(&staging.join(name), bytes);
+    let staged = (|| -> Result<Vec<PathBuf>> {
+        write("curves.csv", &results::curves_csv(&rows)?)?;
+        write("final.csv", &results::final_csv(&out)?)?;
+        write("overlays.csv", &results::overlays_csv(&overlays)?)?;
+        write("summary.csv", &summary_csv)?;
+        write("paired.csv", &results::paired(&out, &exp.cells, exp.confidence)?)?;
+        write("table.md", table.as_bytes())?;
+        write("manifest.json", &results::manifest_json(&manifest)?)?;
+        draw_figures(&staging, &manifest, &rows, &overlays)
+    })();
+    let staged = match staged {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    swap_into_place(&staging, &dir)?;
+    let figures = staged.iter().filter_map(|p| p.file_name().map(|n| dir.join(n))).collect();
     Ok(RunReport { dir, table, figures, wall_seconds: wall })
 }
+
+/// A hidden sibling of `dir` for staging or for the previous run during a swap.
+fn sibling(dir: &Path, what: &str) -> PathBuf {
+    let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "run".into());
+    dir.with_file_name(format!(".{name}.{what}-{}", std::process::id()))
+}
+
+/// A run may replace an existing folder only if that folder is a previous run (has a
+/// manifest) or is empty: `--out` pointing at a folder of other files is refused.
+fn check_writable_run_dir(dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    let empty = fs::read_dir(dir).map_err(io(dir))?.next().is_none();
+    if empty || dir.join("manifest.json").is_file() {
+        Ok(())
+    } else {
+        Err(Error::BadResults { path: dir.to_path_buf(), message: "exists and is not a regretlab run folder (no manifest.json); refusing to replace it".into() })
+    }
+}
+
+fn swap_into_place(staging: &Path, dir: &Path) -> Result<()> {
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    if dir.exists() {
+        let old = sibling(dir, "old");
+        let _ = fs::remove_dir_all(&old);
+        fs::rename(dir, &old).map_err(io(dir))?;
+        fs::rename(staging, dir).map_err(io(dir))?;
+        fs::remove_dir_all(&old).map_err(io(&old))?;
+    } else {
+        fs::rename(staging, dir).map_err(io(dir))?;
+    }
+    Ok(())
+}
+
 
 fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: &[results::Overlay]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();

@@ -6,8 +6,8 @@
 //! between replications, so results cannot depend on thread count, scheduling or shard layout.
 //!
 //! Layout of one Philox call: key = `cell_key(master seed, cell id)` (64 bits), counter =
-//! `[block, replication, role, 0]`. Each call yields four 32-bit words, so word `i` of a stream
-//! is word `i & 3` of block `i >> 2`.
+//! `[block mod 2^32, replication, role, block / 2^32]`. Each call yields four 32-bit words, so
+//! word `i` of a stream is word `i & 3` of block `i >> 2`; a stream has 2^66 words.
 
 use std::convert::Infallible;
 
@@ -107,14 +107,14 @@ impl StreamId {
 
     /// Block `b` of this stream (four words).
     #[inline(always)]
-    pub fn block(&self, b: u32) -> [u32; 4] {
-        philox4x32_10([b, self.rep, self.role, 0], self.key)
+    pub fn block(&self, b: u64) -> [u32; 4] {
+        philox4x32_10([b as u32, self.rep, self.role, (b >> 32) as u32], self.key)
     }
 
     /// Word `i` of this stream: random access by counter.
     #[inline(always)]
     pub fn word(&self, i: u64) -> u32 {
-        self.block((i >> 2) as u32)[(i & 3) as usize]
+        self.block(i >> 2)[(i & 3) as usize]
     }
 
     /// A sequential generator over this stream, starting at word 0.
@@ -128,7 +128,7 @@ impl StreamId {
 #[derive(Clone, Debug)]
 pub struct Philox {
     id: StreamId,
-    next_block: u32,
+    next_block: u64,
     buf: [u32; 4],
     used: usize,
 }
@@ -138,8 +138,7 @@ impl Philox {
     fn next_word(&mut self) -> u32 {
         if self.used == 4 {
             self.buf = self.id.block(self.next_block);
-            // A stream has 2^34 words; wrapping would repeat them, which no run comes near.
-            self.next_block = self.next_block.wrapping_add(1);
+            self.next_block += 1;
             self.used = 0;
         }
         let w = self.buf[self.used];
@@ -219,6 +218,13 @@ mod tests {
         for i in 0..37u64 {
             assert_eq!(rand_core::Rng::next_u32(&mut s), id.word(i));
         }
+    }
+
+    #[test]
+    fn blocks_past_2_to_32_do_not_repeat() {
+        let id = StreamId::new(cell_key(1, 1), 0, Role::Env);
+        assert_ne!(id.block(5), id.block(5 + (1u64 << 32)));
+        assert_eq!(id.block(5), philox4x32_10([5, 0, 0, 0], id.key));
     }
 
     #[test]

@@ -37,4 +37,14 @@ fn quick_run_writes_table_csvs_and_figures_and_plot_redraws_them() {
     assert!(out.join("b1_pseudo_regret.svg").is_file());
     // no temporary files are left behind
     assert!(std::fs::read_dir(&out).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("tmp")));
+    // a rerun replaces the folder as a whole: files of the previous run that the new one does not
+    // write (a stale figure) are gone, and no staging folder is left beside it
+    std::fs::write(out.join("stale_figure.png"), b"old").unwrap();
+    let o = bin().args(["run", "b1_quick", "--quick", "--reps", "5", "--out", out.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!out.join("stale_figure.png").exists());
+    assert!(out.join("manifest.json").is_file());
+    let parent = out.parent().unwrap();
+    let name = out.file_name().unwrap().to_string_lossy().to_string();
+    assert!(std::fs::read_dir(parent).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with(&format!(".{name}."))));
 }

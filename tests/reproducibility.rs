@@ -32,12 +32,21 @@ fn read(dir: &std::path::Path, f: &str) -> Vec<u8> {
 
 #[test]
 fn csvs_are_byte_identical_for_1_2_4_threads_and_both_engines() {
-    // Fixed-arithmetic policies only run on Bernoulli arms: drop the Beta instance for them.
-    let spec = SMALL.replace(r#"{ kind = "ucb1", arithmetic = "fixed", alpha = 1.5, label = "u-fixed" },"#, "");
-    let base = tmp("threads-1");
+    // Fixed-arithmetic policies only run on Bernoulli arms: once without them (with the Beta
+    // instance), once with them (without it).
+    let no_fixed = SMALL.replace(r#"{ kind = "ucb1", arithmetic = "fixed", alpha = 1.5, label = "u-fixed" },"#, "");
+    let no_beta = SMALL.replace(r#"{ label = "beta", arms = "beta", a = [2.0, 3.0], b = [3.0, 2.0] },"#, "");
+    for (name, spec) in [("a", no_fixed), ("b", no_beta)] {
+        thread_invariance(name, &spec);
+    }
+}
+
+fn thread_invariance(name: &str, spec: &str) {
+    let spec = spec.to_string();
+    let base = tmp(&format!("threads-1{name}"));
     run_text(&spec, base.clone(), EngineKind::Serial, 1);
     for t in [2, 4] {
-        let d = tmp(&format!("threads-{t}"));
+        let d = tmp(&format!("threads-{t}{name}"));
         run_text(&spec, d.clone(), EngineKind::Rayon, t);
         for f in ["curves.csv", "final.csv", "summary.csv", "paired.csv", "overlays.csv"] {
             assert!(read(&base, f) == read(&d, f), "{f} differs between 1 and {t} threads");

@@ -55,7 +55,7 @@ pub struct Env<'a> {
     thr: &'a [u64],
     env: StreamId,
     aux: StreamId,
-    block: u32,
+    block: u64,
     words: [u32; 4],
 }
 
@@ -67,7 +67,7 @@ impl<'a> Env<'a> {
             thr,
             env: StreamId::new(key, rep, Role::Env),
             aux: StreamId::new(key, rep, Role::EnvAux),
-            block: u32::MAX,
+            block: u64::MAX,
             words: [0; 4],
         }
     }
@@ -76,7 +76,7 @@ impl<'a> Env<'a> {
     /// because steps are visited in order).
     #[inline]
     pub fn word(&mut self, t: u64) -> u32 {
-        let b = (t >> 2) as u32;
+        let b = t >> 2;
         if b != self.block {
             self.block = b;
             self.words = self.env.block(b);
@@ -93,8 +93,11 @@ impl<'a> Env<'a> {
             Arm::Gaussian { mean, sd } => mean + sd * std_normal_quantile(self.u53(w, t)),
             Arm::Uniform { low, high } => low + (high - low) * self.u53(w, t),
             Arm::Beta { a, b } => {
-                let id = StreamId { key: self.aux.key, rep: self.aux.rep, role: self.aux.role ^ 0x2000_0000 };
-                let mut s = BetaStream { id, t: t as u32, k: k as u32, i: 0, buf: [0; 4] };
+                // The arm goes into the key (a bijective mix, so no two arms share a stream) and
+                // the step into the counter's last word; the spec caps the horizon at 2^32.
+                let m = crate::rng::mix64(k as u64 + 1);
+                let id = StreamId { key: [self.aux.key[0] ^ m as u32, self.aux.key[1] ^ (m >> 32) as u32], rep: self.aux.rep, role: self.aux.role ^ 0x2000_0000 };
+                let mut s = BetaStream { id, t: t as u32, i: 0, buf: [0; 4] };
                 match rand_distr::Beta::new(a, b) {
                     Ok(d) => d.sample(&mut s),
                     Err(_) => f64::NAN,
@@ -116,12 +119,11 @@ pub fn std_normal_quantile(u: f64) -> f64 {
     -std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * u)
 }
 
-/// The independent stream of Beta arm `k` at step `t`: counter [i, rep, role, t ^ k << 24]
-/// would collide for large t, so the arm goes into the block counter's high bits instead.
+/// The independent stream of one Beta arm at step `t`: counter [i, rep, role, t] under a key
+/// that mixes in the arm.
 struct BetaStream {
     id: StreamId,
     t: u32,
-    k: u32,
     i: u32,
     buf: [u32; 4],
 }
@@ -130,7 +132,7 @@ impl rand_core::TryRng for BetaStream {
     type Error = std::convert::Infallible;
     fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
         if self.i & 3 == 0 {
-            self.buf = philox4x32_10([(self.k << 20) | (self.i >> 2), self.id.rep, self.id.role, self.t], self.id.key);
+            self.buf = philox4x32_10([self.i >> 2, self.id.rep, self.id.role, self.t], self.id.key);
         }
         let w = self.buf[(self.i & 3) as usize];
         self.i += 1;

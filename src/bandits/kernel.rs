@@ -123,6 +123,12 @@ pub struct FixedKernel {
     mu_star: f64,
 }
 
+/// The largest α the Q4.28 UCB1 index supports at horizon T: mean (≤ 1) plus bonus
+/// (≤ sqrt(α ln T)) must stay below 16, so α ln T < 225.
+pub fn max_fixed_alpha(horizon: u64) -> f64 {
+    225.0 / (horizon.max(2) as f64).ln()
+}
+
 /// Why an instance cannot run on the fixed-point kernel.
 pub fn fixed_support(arms: &[Arm], horizon: u64) -> Result<(), String> {
     if !arms.iter().all(|a| matches!(a, Arm::Bernoulli { .. })) {
@@ -149,22 +155,26 @@ impl FixedKernel {
         }
         let scale = (1u64 << Q) as f64;
         let tn = horizon as usize + 1;
-        let a: Vec<u32> = (0..tn)
-            .map(|m| match rule {
-                FixedRule::Ucb1 { alpha } if m >= 2 => ((alpha * (m as f64).ln()).sqrt() * scale).round() as u32,
-                _ => 0,
-            })
-            .collect();
-        let mut b = vec![0u32; tn];
-        for (n, bn) in b.iter_mut().enumerate().skip(1) {
-            *bn = match rule {
-                FixedRule::Ucb1 { .. } => ucb1_b(n as u32),
-                FixedRule::Moss => {
-                    let l = (horizon as f64 / (k as f64 * n as f64)).ln().max(0.0);
-                    ((l / n as f64).sqrt() * scale).round() as u32
-                }
-            };
-        }
+        // Only the tables a rule reads are built: A[m] for UCB1, C[n] for MOSS (UCB1's B[n] is
+        // computed, not looked up).
+        let (a, b): (Vec<u32>, Vec<u32>) = match rule {
+            FixedRule::Ucb1 { alpha } => {
+                let a = (0..tn).map(|m| if m < 2 { 0 } else { ((alpha * (m as f64).ln()).sqrt() * scale).round() as u32 }).collect();
+                (a, Vec::new())
+            }
+            FixedRule::Moss => {
+                let b = (0..tn)
+                    .map(|n| {
+                        if n == 0 {
+                            return 0;
+                        }
+                        let l = (horizon as f64 / (k as f64 * n as f64)).ln().max(0.0);
+                        ((l / n as f64).sqrt() * scale).round() as u32
+                    })
+                    .collect();
+                (Vec::new(), b)
+            }
+        };
         FixedKernel {
             k,
             horizon,
@@ -177,6 +187,15 @@ impl FixedKernel {
             gaps: means.iter().map(|m| mu_star - m).collect(),
             optimal: means.iter().map(|&m| m == mu_star).collect(),
             mu_star,
+        }
+    }
+
+    /// The per-n value of the rule after an arm's n-th pull (1 ≤ n ≤ horizon).
+    #[inline(always)]
+    fn per_n(&self, n: u32) -> u32 {
+        match self.rule {
+            FixedRule::Ucb1 { .. } => ucb1_b(n),
+            FixedRule::Moss => self.b[n as usize],
         }
     }
 
@@ -218,7 +237,7 @@ impl FixedKernel {
             let mut v = [0.0; 3];
             for m in 0..self.horizon {
                 if m & 3 == 0 {
-                    blk = env.block((m >> 2) as u32);
+                    blk = env.block(m >> 2);
                 }
                 let arm = if (m as usize) < k {
                     m as usize
@@ -237,7 +256,7 @@ impl FixedKernel {
                 n[arm] += 1;
                 s[arm] += (blk[(m & 3) as usize] < self.thr[arm]) as u32 | self.full[arm];
                 mq[arm] = mean_q_int(s[arm], n[arm]);
-                bb[arm] = self.b[n[arm] as usize];
+                bb[arm] = self.per_n(n[arm]);
                 if c < grid.len() && grid[c] == m + 1 {
                     self.record(m + 1, &n, &s, &mut v);
                     self.put(tr, grid.len(), c, &v);
@@ -301,10 +320,12 @@ impl Isa {
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::is_x86_feature_detected as has;
-            if has!("avx512f") && has!("avx512bw") && has!("avx512vl") && has!("avx512dq") {
+            // Exactly the features the two functions below are compiled with.
+            let avx2 = has!("avx2") && has!("fma");
+            if avx2 && has!("avx512f") && has!("avx512bw") && has!("avx512vl") && has!("avx512dq") {
                 v.push(Isa::Avx512);
             }
-            if has!("avx2") {
+            if avx2 {
                 v.push(Isa::Avx2);
             }
         }
@@ -339,13 +360,13 @@ fn dispatch<const K: usize, R: IndexRule>(isa: Isa, kern: &FixedKernel, first_re
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,bmi2,lzcnt,popcnt")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")]
 fn lanes_avx512<const K: usize, R: IndexRule>(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
     lanes::<K, 32, R>(kern, first_rep, grid, out)
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma,bmi2,lzcnt,popcnt")]
+#[target_feature(enable = "avx2,fma")]
 fn lanes_avx2<const K: usize, R: IndexRule>(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
     lanes::<K, 16, R>(kern, first_rep, grid, out)
 }
@@ -515,7 +536,7 @@ fn lane_group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, 
             st.nn[a].0[l] = 1;
             st.ss[a].0[l] = (env.word(m) < thr[a]) as u32 | full[a];
             st.mq[a].0[l] = mean_q_int(st.ss[a].0[l], 1);
-            st.bb[a].0[l] = kern.b[1];
+            st.bb[a].0[l] = kern.per_n(1);
             if cl < ncp && grid[cl] == m + 1 {
                 snapshot(&st, l, &mut n, &mut s);
                 kern.record(m + 1, &n, &s, &mut v);
@@ -534,7 +555,8 @@ fn lane_group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, 
         let w = philox_lanes::<L>(blk, r0 as u32, role, kern.key);
         let stop = ((blk as u64 + 1) * 4).min(t_end);
         while m < stop {
-            lane_step::<K, L, R>(&mut st, ta[m as usize], w[(m & 3) as usize], &thr, &full, tb);
+            let a = if R::USES_A { ta[m as usize] } else { 0 };
+            lane_step::<K, L, R>(&mut st, a, w[(m & 3) as usize], &thr, &full, tb);
             m += 1;
             if c < ncp && grid[c] == m {
                 for (l, tr) in out.iter_mut().enumerate() {
@@ -571,14 +593,14 @@ mod tests {
             assert_eq!(x.values, y.values);
             assert_eq!(x.finals, y.finals);
         }
-        // and every portable lane width agrees too
-        let mut c = a.clone();
-        lanes::<64, 4, Ucb1Rule>(&kern, 5, &grid, &mut c[..0]);
+        // and a lane width no dispatch uses (4) agrees too
+        let mut c = vec![Trace::new(3, grid.len()); reps];
         match rule {
             FixedRule::Ucb1 { .. } => lanes::<64, 4, Ucb1Rule>(&kern, 5, &grid, &mut c),
             FixedRule::Moss => lanes::<64, 4, MossRule>(&kern, 5, &grid, &mut c),
         }
         for (x, y) in a.iter().zip(&c) {
+            assert_eq!(x.values, y.values);
             assert_eq!(x.finals, y.finals);
         }
     }

@@ -53,6 +53,15 @@ impl BanditConfig {
         jobs
     }
 
+    /// The manifest's `backend`: the f64 path, plus the lane kernel's ISA when a policy uses it.
+    pub fn backend(&self) -> String {
+        if self.policies.iter().any(|p| p.fixed_rule().is_some()) {
+            format!("cpu: f64 scalar path; fixed-point lane kernel ({})", FixedKernel::isa())
+        } else {
+            "cpu: f64 scalar path".into()
+        }
+    }
+
     /// Theory overlays on the pseudo-regret plot of each cell, on its checkpoint grid.
     pub fn overlays(&self, cells: &[CellInfo]) -> Vec<Overlay> {
         let mut out = Vec::new();

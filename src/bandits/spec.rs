@@ -7,12 +7,12 @@ use crate::error::{invalid, Result};
 use crate::rng::{content_hash, mix64, Philox, Role, StreamId};
 
 use super::arms::Arm;
-use super::kernel::{fixed_support, FixedRule};
+use super::kernel::{fixed_support, max_fixed_alpha, FixedRule};
 use super::sim::PolicyConfig;
 
 /// A scalar or a list of values; a list is a sweep.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a value or a list of values")]
 pub enum OneOrMany<T> {
     One(T),
     Many(Vec<T>),
@@ -169,6 +169,12 @@ pub struct BanditConfig {
     pub policies: Vec<PolicyVariant>,
 }
 
+/// Largest magnitude accepted for a mean, a bound or a standard deviation: keeps every gap and
+/// regret finite in f64.
+pub const MAX_ABS: f64 = 1e12;
+/// Most arms an instance may have.
+pub const MAX_ARMS: usize = 100_000;
+
 fn check_prob(field: String, v: f64) -> Result<()> {
     if !(0.0..=1.0).contains(&v) {
         return Err(invalid(field, v, "a Bernoulli mean is a probability", "[0, 1]"));
@@ -204,11 +210,19 @@ impl InstanceSpec {
                 if !matches!(fam, Family::Bernoulli | Family::Gaussian) {
                     return Err(invalid(format!("{p}.generate"), "given", "only Bernoulli and Gaussian means can be generated", "omit it"));
                 }
-                if g.count < 1 || g.count > 100_000 {
-                    return Err(invalid(format!("{p}.generate.count"), g.count, "number of arms", "1 ..= 100000"));
+                if g.count < 2 || g.count > MAX_ARMS as i64 {
+                    return Err(invalid(format!("{p}.generate.count"), g.count, "the number of arms", format!("2 ..= {MAX_ARMS}")));
                 }
-                if !(g.low.is_finite() && g.high.is_finite() && g.low <= g.high) {
-                    return Err(invalid(format!("{p}.generate.high"), g.high, "the range must be finite and ordered", format!("[{}, ∞)", g.low)));
+                let (lo_ok, hi_ok) = match fam {
+                    Family::Bernoulli => ((0.0..=1.0).contains(&g.low), (0.0..=1.0).contains(&g.high)),
+                    _ => (g.low.is_finite() && g.low.abs() <= MAX_ABS, g.high.is_finite() && g.high.abs() <= MAX_ABS),
+                };
+                let range = if fam == Family::Bernoulli { "[0, 1] (Bernoulli means)".to_string() } else { format!("[-{MAX_ABS:e}, {MAX_ABS:e}]") };
+                if !lo_ok {
+                    return Err(invalid(format!("{p}.generate.low"), g.low, "the lower end of the means' range", range));
+                }
+                if !hi_ok || g.high < g.low {
+                    return Err(invalid(format!("{p}.generate.high"), g.high, "the upper end of the means' range", format!("{} and ≥ generate.low = {}", range, g.low)));
                 }
                 // The instance stream: key from the generator's own seed, so the same `generate`
                 // gives the same means in every experiment.
@@ -244,10 +258,12 @@ impl InstanceSpec {
                     }
                 };
                 for (j, (&mu, &s)) in m.iter().zip(&sd).enumerate() {
-                    if !mu.is_finite() {
-                        return Err(invalid(format!("{p}.means[{j}]"), mu, "must be finite", "(-∞, ∞)"));
+                    if !(mu.is_finite() && mu.abs() <= MAX_ABS) {
+                        return Err(invalid(format!("{p}.means[{j}]"), mu, "a Gaussian mean (gaps must stay finite)", format!("[-{MAX_ABS:e}, {MAX_ABS:e}]")));
                     }
-                    check_pos(format!("{p}.sd[{j}]"), s)?;
+                    if !(s.is_finite() && s > 0.0 && s <= MAX_ABS) {
+                        return Err(invalid(format!("{p}.sd[{j}]"), s, "a standard deviation", format!("(0, {MAX_ABS:e}]")));
+                    }
                 }
                 m.into_iter().zip(sd).map(|(mean, sd)| Arm::Gaussian { mean, sd }).collect()
             }
@@ -261,8 +277,11 @@ impl InstanceSpec {
                     return Err(invalid(format!("{p}.high"), format!("{} values", hi.len()), "one bound per arm", format!("{} values", lo.len())));
                 }
                 for (j, (&l, &h)) in lo.iter().zip(&hi).enumerate() {
-                    if !(l.is_finite() && h.is_finite() && l < h) {
-                        return Err(invalid(format!("{p}.high[{j}]"), h, "the support must be a finite interval", format!("({l}, ∞)")));
+                    if !(l.is_finite() && l.abs() <= MAX_ABS) {
+                        return Err(invalid(format!("{p}.low[{j}]"), l, "the lower end of the support", format!("[-{MAX_ABS:e}, {MAX_ABS:e}]")));
+                    }
+                    if !(h.is_finite() && h.abs() <= MAX_ABS && h > l) {
+                        return Err(invalid(format!("{p}.high[{j}]"), h, "the upper end of the support", format!("({l}, {MAX_ABS:e}]")));
                     }
                 }
                 lo.into_iter().zip(hi).map(|(low, high)| Arm::Uniform { low, high }).collect()
@@ -283,11 +302,20 @@ impl InstanceSpec {
                 a.into_iter().zip(b).map(|(a, b)| Arm::Beta { a, b }).collect()
             }
         };
-        if arms.len() < 2 {
-            return Err(invalid(p.clone(), format!("{} arm(s)", arms.len()), "a bandit needs at least two arms", "2 or more arms"));
+        if arms.len() < 2 || arms.len() > MAX_ARMS {
+            return Err(invalid(p.clone(), format!("{} arm(s)", arms.len()), "the number of arms", format!("2 ..= {MAX_ARMS}")));
         }
         let label = self.label.clone().unwrap_or_else(|| format!("{:?}-K{}", fam, arms.len()).to_lowercase());
         Ok(InstanceConfig { label, arms })
+    }
+}
+
+/// The values of a swept parameter (its default when absent); an empty list is an error.
+fn swept<T: Clone + std::fmt::Debug>(field: String, v: &Option<OneOrMany<T>>, default: T) -> Result<Vec<T>> {
+    match v {
+        None => Ok(vec![default]),
+        Some(OneOrMany::Many(xs)) if xs.is_empty() => Err(invalid(field, "[]", "a sweep needs at least one value", "a value or a non-empty list")),
+        Some(x) => Ok(x.values()),
     }
 }
 
@@ -308,7 +336,7 @@ impl PolicySpec {
         };
         match self {
             PolicySpec::Ucb1 { label, alpha, arithmetic } => {
-                let vals = alpha.as_ref().map(|a| a.values()).unwrap_or(vec![2.0]);
+                let vals = swept(format!("{p}.alpha"), alpha, 2.0)?;
                 for &a in &vals {
                     if !(a.is_finite() && a > 0.0 && a <= 16.0) {
                         return Err(invalid(format!("{p}.alpha"), a, "UCB1's exploration constant", "(0, 16]"));
@@ -325,7 +353,7 @@ impl PolicySpec {
                 out.push((label.clone().unwrap_or("UCB-V".into()), PolicyConfig::UcbV { zeta, c, b }, Arithmetic::Float));
             }
             PolicySpec::KlUcb { label, c, divergence, variance } => {
-                let vals = c.as_ref().map(|a| a.values()).unwrap_or(vec![0.0]);
+                let vals = swept(format!("{p}.c"), c, 0.0)?;
                 let (gaussian_variance, base) = match (divergence, variance) {
                     (Divergence::Bernoulli, None) => (None, "KL-UCB"),
                     (Divergence::Bernoulli, Some(_)) => return Err(invalid(format!("{p}.variance"), "given", "the Bernoulli divergence has no variance parameter", "omit it, or divergence = \"gaussian\"")),
@@ -355,8 +383,8 @@ impl PolicySpec {
                 out.push((label.clone().unwrap_or("TS-Gaussian".into()), PolicyConfig::ThompsonGaussian { sigma: s }, Arithmetic::Float));
             }
             PolicySpec::EpsilonGreedy { label, epsilon, c, d } => match (epsilon, c, d) {
-                (Some(e), None, None) => {
-                    let vals = e.values();
+                (Some(_), None, None) => {
+                    let vals = swept(format!("{p}.epsilon"), epsilon, 0.0)?;
                     for &x in &vals {
                         if !(0.0..=1.0).contains(&x) {
                             return Err(invalid(format!("{p}.epsilon"), x, "an exploration probability", "[0, 1]"));
@@ -374,7 +402,7 @@ impl PolicySpec {
                 _ => return Err(invalid(format!("{p}.epsilon"), "inconsistent", "give either `epsilon` (constant) or both `c` and `d` (ε_t = min(1, cK/(d²t)))", "epsilon, or c and d")),
             },
             PolicySpec::ExploreThenCommit { label, m } => {
-                let vals = m.values();
+                let vals = swept(format!("{p}.m"), &Some(m.clone()), 0)?;
                 for &x in &vals {
                     if x < 1 {
                         return Err(invalid(format!("{p}.m"), x, "pulls of each arm before committing", "1 or more"));
@@ -384,8 +412,8 @@ impl PolicySpec {
             }
             PolicySpec::Exp3 { label, eta } => match eta {
                 None => out.push((label.clone().unwrap_or("EXP3".into()), PolicyConfig::Exp3 { eta: None }, Arithmetic::Float)),
-                Some(e) => {
-                    let vals = e.values();
+                Some(_) => {
+                    let vals = swept(format!("{p}.eta"), eta, 0.0)?;
                     for &x in &vals {
                         check_pos(format!("{p}.eta"), x)?;
                         out.push((one_label(label, vals.len(), fmt_param("eta", x, vals.len() > 1, "EXP3")), PolicyConfig::Exp3 { eta: Some(x) }, Arithmetic::Float));
@@ -432,7 +460,12 @@ impl BanditSpec {
                     if v.arithmetic == Arithmetic::Fixed {
                         for &t in horizons {
                             if let Err(why) = fixed_support(&inst.arms, t) {
-                                return Err(invalid(format!("bandit.policies[{i}].arithmetic"), "fixed", format!("{why} (bandit.instances[{j}] is '{}')", inst.label), "\"float\", or Bernoulli arms"));
+                                return Err(invalid(format!("bandit.policies[{i}].arithmetic"), "fixed", format!("{why} (bandit.instances[{j}] '{}', horizon {t})", inst.label), "\"float\", or Bernoulli arms and horizon < 2^25"));
+                            }
+                            if let PolicyConfig::Ucb1 { alpha } = v.config
+                                && alpha >= max_fixed_alpha(t)
+                            {
+                                return Err(invalid(format!("bandit.policies[{i}].alpha"), alpha, format!("the Q4.28 index overflows at horizon {t} (α ln T must stay below 225)"), format!("(0, {:.4}) with arithmetic = \"fixed\"", max_fixed_alpha(t))));
                             }
                         }
                     }
@@ -440,16 +473,18 @@ impl BanditSpec {
                         && let Some(&t) = horizons.iter().min()
                         && m.saturating_mul(inst.arms.len() as u64) > t
                     {
-                        return Err(invalid(format!("bandit.policies[{i}].m"), m, format!("m K = {} exceeds the horizon {t}", m * inst.arms.len() as u64), format!("1 ..= {}", t / inst.arms.len() as u64)));
+                        let k = inst.arms.len() as u64;
+                        let allowed = if t >= k { format!("1 ..= {} (m K ≤ horizon {t} with K = {k})", t / k) } else { format!("none: horizon {t} is shorter than K = {k}") };
+                        return Err(invalid(format!("bandit.policies[{i}].m"), m, format!("exploration of m K = {} pulls does not fit in the horizon", m.saturating_mul(k)), allowed));
                     }
                 }
                 policies.push(v);
             }
         }
-        let mut labels: Vec<&str> = instances.iter().map(|c| c.label.as_str()).collect();
-        labels.sort_unstable();
-        if let Some(w) = labels.windows(2).find(|w| w[0] == w[1]) {
-            return Err(invalid("bandit.instances.label", w[0], "two instances have the same label", "distinct labels"));
+        for (j, inst) in instances.iter().enumerate() {
+            if let Some(i) = instances[..j].iter().position(|o| o.label == inst.label) {
+                return Err(invalid(format!("bandit.instances[{j}].label"), &inst.label, format!("bandit.instances[{i}] has the same label"), "distinct labels"));
+            }
         }
         Ok(BanditConfig { instances, policies })
     }

@@ -17,6 +17,8 @@ pub fn lai_robbins_constant(arms: &[Arm]) -> Option<f64> {
             continue;
         }
         let kl = match *a {
+            // kl(p, 1) = ∞ for p < 1: an arm against a sure best arm costs O(1), not O(ln t).
+            Arm::Bernoulli { .. } if mu_star >= 1.0 => continue,
             Arm::Bernoulli { p } => kl_bernoulli(p, mu_star),
             Arm::Gaussian { sd, .. } => {
                 let common = arms.iter().all(|b| matches!(b, Arm::Gaussian { sd: s, .. } if *s == sd));
@@ -71,6 +73,12 @@ mod tests {
         let arms = [Arm::Bernoulli { p: 0.6 }, Arm::Bernoulli { p: 0.5 }];
         assert!((lai_robbins_constant(&arms).unwrap() - 4.89932).abs() < 1e-4);
         assert!(lai_robbins_constant(&[Arm::Bernoulli { p: 0.9 }, Arm::Uniform { low: 0.0, high: 1.0 }]).is_none());
+    }
+
+    #[test]
+    fn lai_robbins_with_a_sure_best_arm_is_zero() {
+        let arms = [Arm::Bernoulli { p: 1.0 }, Arm::Bernoulli { p: 0.5 }, Arm::Bernoulli { p: 0.2 }];
+        assert_eq!(lai_robbins_constant(&arms), Some(0.0));
     }
 
     #[test]

@@ -87,19 +87,31 @@ pub struct JobResult {
 /// to amortise a batched kernel's set-up.
 pub const BLOCK: u64 = 64;
 
+/// Why a run produced no results.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("run cancelled")]
+    Cancelled,
+    #[error("cannot start {threads} worker threads: {message}")]
+    ThreadPool { threads: usize, message: String },
+}
+
 /// Runs every job for `cfg.reps` replications. `cancel` is polled between waves; a cancelled run
-/// returns `None` and writes nothing.
-pub fn run(jobs: &[Job], cfg: &EngineConfig, cancel: Option<&AtomicBool>) -> Option<Vec<JobResult>> {
+/// returns `EngineError::Cancelled`.
+pub fn run(jobs: &[Job], cfg: &EngineConfig, cancel: Option<&AtomicBool>) -> Result<Vec<JobResult>, EngineError> {
     let threads = match (cfg.kind, cfg.threads) {
         (EngineKind::Serial, _) => 1,
         (EngineKind::Rayon, 0) => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         (EngineKind::Rayon, n) => n,
     };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().ok()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| EngineError::ThreadPool { threads, message: e.to_string() })?;
     pool.install(|| run_in_pool(jobs, cfg, threads, cancel))
 }
 
-fn run_in_pool(jobs: &[Job], cfg: &EngineConfig, threads: usize, cancel: Option<&AtomicBool>) -> Option<Vec<JobResult>> {
+fn run_in_pool(jobs: &[Job], cfg: &EngineConfig, threads: usize, cancel: Option<&AtomicBool>) -> Result<Vec<JobResult>, EngineError> {
     let grids: Vec<Vec<u64>> = jobs.iter().map(|j| default_grid(j.sim.horizon())).collect();
     let mut results: Vec<JobResult> = jobs
         .iter()
@@ -128,14 +140,14 @@ fn run_in_pool(jobs: &[Job], cfg: &EngineConfig, threads: usize, cancel: Option<
             r += n;
         }
     }
-    let work: u64 = jobs.iter().map(|j| j.sim.horizon().saturating_mul(cfg.reps)).sum();
+    let work: u64 = jobs.iter().fold(0u64, |w, j| w.saturating_add(j.sim.horizon().saturating_mul(cfg.reps)));
     let bar = progress_bar(cfg.progress && work > 200_000_000, items.len() as u64);
 
     let wave = (threads * 4).max(1);
     for chunk in items.chunks(wave) {
         if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
             bar.abandon();
-            return None;
+            return Err(EngineError::Cancelled);
         }
         let compute = |&(j, r0, n): &(usize, u64, u64)| {
             let t0 = Instant::now();
@@ -164,7 +176,7 @@ fn run_in_pool(jobs: &[Job], cfg: &EngineConfig, threads: usize, cancel: Option<
         }
     }
     bar.finish_and_clear();
-    Some(results)
+    Ok(results)
 }
 
 fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
@@ -231,6 +243,6 @@ mod tests {
         let jobs = vec![Job { cell: "c".into(), series: "walk".into(), sim: Box::new(Walk) }];
         let cfg = EngineConfig { kind: EngineKind::Serial, threads: 1, reps: 10, progress: false };
         let flag = AtomicBool::new(true);
-        assert!(run(&jobs, &cfg, Some(&flag)).is_none());
+        assert!(matches!(run(&jobs, &cfg, Some(&flag)), Err(EngineError::Cancelled)));
     }
 }

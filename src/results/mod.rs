@@ -54,7 +54,8 @@ pub struct Manifest {
     pub confidence: f64,
     pub engine: String,
     pub threads: usize,
-    pub kernel_isa: String,
+    /// What computed the numbers beyond the engine (e.g. the lane kernel's instruction set).
+    pub backend: String,
     pub spec: serde_json::Value,
     pub cells: Vec<CellInfo>,
     pub plot: crate::spec::PlotSpec,

@@ -72,6 +72,11 @@ impl Default for PlotSpec {
     }
 }
 
+/// Most replications per cell.
+pub const MAX_REPS: i64 = 100_000_000;
+/// Longest horizon: step indices address counters and per-step streams in 32 bits.
+pub const MAX_HORIZON: i64 = 1 << 32;
+
 /// Command-line overrides, applied before validation so they are checked like the spec.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
@@ -108,6 +113,15 @@ pub enum SettingConfig {
     Bandit(BanditConfig),
 }
 
+impl SettingConfig {
+    /// The metrics every job of this setting records.
+    pub fn metrics(&self) -> &'static [&'static str] {
+        match self {
+            SettingConfig::Bandit(_) => &crate::bandits::sim::METRICS,
+        }
+    }
+}
+
 /// A checked experiment: everything a run needs, nothing unvalidated.
 #[derive(Clone, Debug)]
 pub struct Experiment {
@@ -129,6 +143,13 @@ impl Experiment {
     pub fn jobs(&self) -> Vec<Job> {
         match &self.setting {
             SettingConfig::Bandit(b) => b.jobs(&self.cells, self.seed),
+        }
+    }
+
+    /// What computes the numbers (recorded in the manifest).
+    pub fn backend(&self) -> String {
+        match &self.setting {
+            SettingConfig::Bandit(b) => b.backend(),
         }
     }
 
@@ -175,8 +196,8 @@ impl SpecFile {
         if let Some(s) = ov.seed {
             self.seed = s;
         }
-        if self.reps < 1 || self.reps > u32::MAX as i64 {
-            return Err(invalid("reps", self.reps, "the number of replications", "1 ..= 4294967295"));
+        if self.reps < 1 || self.reps > MAX_REPS {
+            return Err(invalid("reps", self.reps, "the number of replications (one final value per replication and series is kept in memory)", format!("1 ..= {MAX_REPS}")));
         }
         let hs = self.horizon.values();
         if hs.is_empty() {
@@ -184,8 +205,8 @@ impl SpecFile {
         }
         let mut horizons = Vec::new();
         for &h in &hs {
-            if !(1..=(1i64 << 40)).contains(&h) {
-                return Err(invalid("horizon", h, "the number of time steps", "1 ..= 2^40"));
+            if !(1..=MAX_HORIZON).contains(&h) {
+                return Err(invalid("horizon", h, "the number of time steps", "1 ..= 2^32"));
             }
             if horizons.contains(&(h as u64)) {
                 return Err(invalid("horizon", h, "listed twice", "distinct values"));
@@ -196,11 +217,6 @@ impl SpecFile {
         if !(confidence > 0.0 && confidence < 1.0) {
             return Err(invalid("confidence", confidence, "the level of the t-intervals", "(0, 1)"));
         }
-        for (i, m) in self.plot.metrics.iter().enumerate() {
-            if !crate::bandits::sim::METRICS.contains(&m.as_str()) {
-                return Err(invalid(format!("plot.metrics[{i}]"), m, "not a recorded metric", crate::bandits::sim::METRICS.join(", ")));
-            }
-        }
         let (setting, cells) = match &self.bandit {
             Some(b) => {
                 let cfg = b.validate(&horizons)?;
@@ -209,10 +225,20 @@ impl SpecFile {
             }
             None => return Err(invalid("bandit", "missing", "a spec needs one setting table", "[bandit]")),
         };
-        let mut ids: Vec<&str> = cells.iter().map(|c| c.id.as_str()).collect();
-        ids.sort_unstable();
-        if ids.windows(2).any(|w| w[0] == w[1]) {
-            return Err(invalid("bandit.instances", "duplicate", "two cells have the same content (same arms and horizon)", "distinct instances"));
+        for (i, m) in self.plot.metrics.iter().enumerate() {
+            if !setting.metrics().contains(&m.as_str()) {
+                return Err(invalid(format!("plot.metrics[{i}]"), m, "not a metric this setting records", setting.metrics().join(", ")));
+            }
+        }
+        for (i, a) in cells.iter().enumerate() {
+            for b in &cells[..i] {
+                if a.id == b.id {
+                    return Err(invalid("bandit.instances", format!("'{}' and '{}'", b.label, a.label), "two cells have the same content (same arms and horizon)", "distinct instances"));
+                }
+                if crate::plot::slug(&a.label) == crate::plot::slug(&b.label) {
+                    return Err(invalid("bandit.instances.label", format!("'{}' and '{}'", b.label, a.label), "labels that differ only in case or punctuation would share figure files", "labels that differ in letters or digits"));
+                }
+            }
         }
         Ok(Experiment {
             name: self.name.clone(),
