@@ -274,8 +274,12 @@ impl FixedKernel {
     }
 
     /// Runs a block on a given lane kernel (one the CPU supports; see [`Isa::available`]).
-    /// Instances with more than 64 arms run on the scalar reference.
+    /// Instances with more than 64 arms, or with an arm of mean exactly 1 (whose threshold 2^32
+    /// does not fit the lanes' 32-bit compare), run on the scalar reference: same bits, slower.
     pub fn run_block_on(&self, isa: Isa, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
+        if self.full.iter().any(|&f| f != 0) {
+            return self.run_scalar(first_rep, grid, out);
+        }
         macro_rules! pad {
             ($($kp:literal),*) => {
                 $( if self.k <= $kp { return match self.rule {
@@ -433,30 +437,49 @@ struct Lanes<const K: usize, const L: usize> {
 }
 
 /// Philox4x32-10 of counters [blk, r0 + l, role, 0] for the L lanes (same words as
-/// `rng::philox4x32_10`, one lane per replication).
+/// `rng::philox4x32_10`, one lane per replication). Only the second counter word differs
+/// between lanes, so the first three rounds are partly uniform: they are computed on scalars
+/// where they can be, which saves about two rounds of vector work.
 #[inline(always)]
 fn philox_lanes<const L: usize>(blk: u32, r0: u32, role: u32, key: [u32; 2]) -> [V<L>; 4] {
-    let mut c0 = V::<L>::splat(blk);
+    const M0: u64 = 0xD251_1F53;
+    const M1: u64 = 0xCD9E_8D57;
+    let hi = |p: u64| (p >> 32) as u32;
+    let kr = |r: u32| [key[0].wrapping_add(r.wrapping_mul(0x9E37_79B9)), key[1].wrapping_add(r.wrapping_mul(0xBB67_AE85))];
     let mut c1 = V::<L>([0; L]);
     for l in 0..L {
         c1.0[l] = r0.wrapping_add(l as u32);
     }
-    let mut c2 = V::<L>::splat(role);
-    let mut c3 = V::<L>::splat(0);
-    let mut k = key;
-    for round in 0..10 {
-        if round > 0 {
-            k[0] = k[0].wrapping_add(0x9E37_79B9);
-            k[1] = k[1].wrapping_add(0xBB67_AE85);
-        }
+    // round 0 on [blk, c1, role, 0]: only word 0 depends on the lane
+    let (k, p0, p1) = (kr(0), M0 * blk as u64, M1 * role as u64);
+    let x0 = c1.zip(V::splat(hi(p1) ^ k[0]), |a, b| a ^ b);
+    let (x1, x2, x3) = (p1 as u32, hi(p0) ^ k[1], p0 as u32);
+    // round 1 on [x0, x1, x2, x3]: words 2 and 3 depend on the lane
+    let (k, q1) = (kr(1), M1 * x2 as u64);
+    let (y0, y1) = (hi(q1) ^ x1 ^ k[0], q1 as u32);
+    let (mut y2, mut y3) = (V::<L>([0; L]), V::<L>([0; L]));
+    for l in 0..L {
+        y2.0[l] = hi(M0 * x0.0[l] as u64) ^ x3 ^ k[1];
+        y3.0[l] = x0.0[l].wrapping_mul(M0 as u32);
+    }
+    // round 2 on [y0, y1, y2, y3]: word 3 is uniform
+    let (k, q0) = (kr(2), M0 * y0 as u64);
+    let (mut c0, mut c2, mut c3) = (V::<L>([0; L]), V::<L>([0; L]), V::<L>::splat(q0 as u32));
+    for l in 0..L {
+        c0.0[l] = hi(M1 * y2.0[l] as u64) ^ y1 ^ k[0];
+        c1.0[l] = y2.0[l].wrapping_mul(M1 as u32);
+        c2.0[l] = hi(q0) ^ y3.0[l] ^ k[1];
+    }
+    for round in 3..10 {
+        let k = kr(round);
         let (mut n0, mut n1, mut n2, mut n3) = ([0u32; L], [0u32; L], [0u32; L], [0u32; L]);
         // Low halves as 32-bit multiplies: written as the low half of the 64-bit product, LLVM
         // widens every lane and computes each product twice.
         for l in 0..L {
-            n0[l] = (((0xCD9E_8D57u64 * c2.0[l] as u64) >> 32) as u32) ^ c1.0[l] ^ k[0];
-            n1[l] = c2.0[l].wrapping_mul(0xCD9E_8D57);
-            n2[l] = (((0xD251_1F53u64 * c0.0[l] as u64) >> 32) as u32) ^ c3.0[l] ^ k[1];
-            n3[l] = c0.0[l].wrapping_mul(0xD251_1F53);
+            n0[l] = hi(M1 * c2.0[l] as u64) ^ c1.0[l] ^ k[0];
+            n1[l] = c2.0[l].wrapping_mul(M1 as u32);
+            n2[l] = hi(M0 * c0.0[l] as u64) ^ c3.0[l] ^ k[1];
+            n3[l] = c0.0[l].wrapping_mul(M0 as u32);
         }
         (c0, c1, c2, c3) = (V(n0), V(n1), V(n2), V(n3));
     }
@@ -472,12 +495,12 @@ fn lanes<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, first
 
 /// One step of L replications: argmax of the index, pull, update of the pulled arm.
 #[inline(always)]
-fn lane_step<const K: usize, const L: usize, R: IndexRule>(st: &mut Lanes<K, L>, a: u32, u: V<L>, thr: &[u32; K], full: &[u32; K], tb: &[u32]) {
+fn lane_step<const K: usize, const L: usize, R: IndexRule>(st: &mut Lanes<K, L>, a: u32, u: V<L>, thr: &[u32; K], tb: &[u32]) {
     let index = |j: usize| if R::USES_A { st.mq[j].zip(st.bb[j].mulhi_by(a), |m, h| m.wrapping_add(h)) } else { st.mq[j].zip(st.bb[j], |m, b| R::index(m, b, a)) };
     // The winner's n, s and threshold ride along with the running maximum.
     let mut bv = index(0);
     let mut bk = V::<L>::splat(0);
-    let (mut nk, mut sk, mut th, mut fu) = (st.nn[0], st.ss[0], V::<L>::splat(thr[0]), V::<L>::splat(full[0]));
+    let (mut nk, mut sk, mut th) = (st.nn[0], st.ss[0], V::<L>::splat(thr[0]));
     for j in 1..K {
         let x = index(j);
         let gt = x.zip(bv, |x, b| if x > b { u32::MAX } else { 0 });
@@ -486,12 +509,11 @@ fn lane_step<const K: usize, const L: usize, R: IndexRule>(st: &mut Lanes<K, L>,
         nk = V::select(gt, st.nn[j], nk);
         sk = V::select(gt, st.ss[j], sk);
         th = V::select(gt, V::splat(thr[j]), th);
-        fu = V::select(gt, V::splat(full[j]), fu);
     }
     let (mut bn, mut mn) = (V::<L>::splat(0), V::<L>::splat(0));
     for l in 0..L {
         nk.0[l] += 1;
-        sk.0[l] += (u.0[l] < th.0[l]) as u32 | fu.0[l];
+        sk.0[l] += (u.0[l] < th.0[l]) as u32;
         bn.0[l] = R::per_n(nk.0[l], tb);
         mn.0[l] = mean_q_f64(sk.0[l], nk.0[l]);
     }
@@ -556,7 +578,7 @@ fn lane_group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, 
         let stop = ((blk as u64 + 1) * 4).min(t_end);
         while m < stop {
             let a = if R::USES_A { ta[m as usize] } else { 0 };
-            lane_step::<K, L, R>(&mut st, a, w[(m & 3) as usize], &thr, &full, tb);
+            lane_step::<K, L, R>(&mut st, a, w[(m & 3) as usize], &thr, tb);
             m += 1;
             if c < ncp && grid[c] == m {
                 for (l, tr) in out.iter_mut().enumerate() {
@@ -593,7 +615,10 @@ mod tests {
             assert_eq!(x.values, y.values);
             assert_eq!(x.finals, y.finals);
         }
-        // and a lane width no dispatch uses (4) agrees too
+        // and a lane width no dispatch uses (4) agrees too (lanes take no arm of mean 1)
+        if kern.full.iter().any(|&f| f != 0) {
+            return;
+        }
         let mut c = vec![Trace::new(3, grid.len()); reps];
         match rule {
             FixedRule::Ucb1 { .. } => lanes::<64, 4, Ucb1Rule>(&kern, 5, &grid, &mut c),
@@ -620,6 +645,17 @@ mod tests {
         let many: Vec<f64> = (0..37).map(|i| (i as f64 * 0.37) % 1.0).collect();
         run_both(&many, 700, FixedRule::Moss, 33, 5);
         run_both(&many, 20, FixedRule::Ucb1 { alpha: 2.0 }, 9, 6);
+    }
+
+    #[test]
+    fn lane_philox_equals_scalar_philox() {
+        for (blk, r0, role, key) in [(0u32, 0u32, 0u32, [0u32, 0u32]), (7, 1000, 0, [0xDEAD_BEEF, 12]), (u32::MAX, u32::MAX - 3, 5, [u32::MAX; 2])] {
+            let w = philox_lanes::<8>(blk, r0, role, key);
+            for l in 0..8 {
+                let want = crate::rng::philox4x32_10([blk, r0.wrapping_add(l as u32), role, 0], key);
+                assert_eq!([w[0].0[l], w[1].0[l], w[2].0[l], w[3].0[l]], want);
+            }
+        }
     }
 
     #[test]
