@@ -4,7 +4,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use regretlab::bandits::arms::Arm;
-use regretlab::bandits::kernel::{FixedKernel, FixedRule};
+use regretlab::bandits::kernel::{FixedKernel, FixedRule, KernelChoice};
 use regretlab::bandits::sim::{BanditSim, PolicyConfig};
 use regretlab::engine::{default_grid, Trace};
 use regretlab::rng::cell_key;
@@ -23,7 +23,7 @@ fn b1(c: &mut Criterion) {
         let reps = 256;
         let mut out = vec![Trace::new(3, grid.len()); reps];
         g.throughput(Throughput::Elements(reps as u64 * T));
-        g.bench_function(format!("{name}_batched_{}", FixedKernel::isa()), |b| b.iter(|| kern.run_block(0, &grid, &mut out)));
+        g.bench_function(format!("{name}_batched_{}", FixedKernel::isa()), |b| b.iter(|| kern.run_block(KernelChoice::Auto, 0, &grid, &mut out)));
         let mut out = vec![Trace::new(3, grid.len()); 32];
         g.throughput(Throughput::Elements(32 * T));
         g.bench_function(format!("{name}_fixed_scalar"), |b| b.iter(|| kern.run_scalar(0, &grid, &mut out)));

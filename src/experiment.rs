@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
+use crate::bandits::kernel::KernelChoice;
 use crate::engine::{self, EngineConfig, EngineKind};
 use crate::error::{io, Error, Result};
 use crate::plot::{self, Figure};
@@ -43,6 +44,8 @@ pub struct RunOptions {
     pub threads: usize,
     pub out: Option<PathBuf>,
     pub progress: bool,
+    /// Which implementation runs batched kernels: `auto`, `scalar`, `portable`, `avx2`, `avx512`.
+    pub kernel: String,
 }
 
 /// What a finished run wrote.
@@ -60,6 +63,7 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
     if opts.threads > MAX_THREADS {
         return Err(Error::InvalidOption { option: "--threads".into(), value: opts.threads.to_string(), allowed: format!("0 (all cores) ..= {MAX_THREADS}") });
     }
+    let kernel = KernelChoice::parse(&opts.kernel).map_err(|allowed| Error::InvalidOption { option: "--kernel".into(), value: opts.kernel.clone(), allowed })?;
     let exp = spec.validate(ov)?;
     let dir = opts.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
     check_writable_run_dir(&dir)?;
@@ -69,7 +73,7 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
         EngineKind::Rayon => opts.threads,
     };
     let cfg = EngineConfig { kind: opts.engine, threads, reps: exp.reps, progress: opts.progress };
-    let jobs = exp.jobs();
+    let jobs = exp.jobs(kernel);
     let t0 = Instant::now();
     let out = engine::run(&jobs, &cfg, cancel)?;
     let wall = t0.elapsed().as_secs_f64();
@@ -87,7 +91,7 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
         confidence: exp.confidence,
         engine: format!("{:?}", opts.engine).to_lowercase(),
         threads,
-        backend: exp.backend(),
+        backend: exp.backend(kernel),
         spec: serde_json::to_value(&exp.resolved).unwrap_or_default(),
         cells: exp.cells.clone(),
         plot: exp.plot.clone(),

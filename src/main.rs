@@ -39,6 +39,10 @@ struct RunArgs {
     /// Use the spec's reduced [quick] sizes.
     #[arg(long, global = true)]
     quick: bool,
+    /// Implementation of batched kernels: auto, scalar, portable, avx2, avx512. Output does
+    /// not depend on it; the manifest records which ran.
+    #[arg(long, global = true, default_value = "auto")]
+    kernel: String,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -68,6 +72,7 @@ fn run(spec: &str, a: &RunArgs) -> anyhow::Result<()> {
         threads: a.threads,
         out: a.out.clone(),
         progress: true,
+        kernel: a.kernel.clone(),
     };
     let rep = experiment::run(file, &ov, &opts, None).with_context(|| format!("running experiment '{spec}'"))?;
     println!("{}", rep.table);

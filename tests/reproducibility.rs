@@ -99,3 +99,31 @@ fn seed_changes_the_numbers_and_only_the_seed() {
     run_text(&spec.replace("seed = 7", "seed = 8"), b.clone(), EngineKind::Rayon, 2);
     assert!(read(&a, "final.csv") != read(&b, "final.csv"));
 }
+
+#[test]
+fn every_kernel_choice_gives_the_same_bytes_and_the_manifest_says_which_ran() {
+    use regretlab::bandits::kernel::Isa;
+    use regretlab::experiment::{self, RunOptions};
+    let spec = SMALL.replace(r#"{ label = "beta", arms = "beta", a = [2.0, 3.0], b = [3.0, 2.0] },"#, "");
+    let mut choices = vec!["auto".to_string(), "scalar".to_string()];
+    choices.extend(Isa::available().iter().map(|i| i.name().to_string()));
+    let mut first: Option<Vec<u8>> = None;
+    for k in choices {
+        let d = tmp(&format!("kernel-{k}"));
+        let opts = RunOptions { engine: EngineKind::Rayon, threads: 2, out: Some(d.clone()), progress: false, kernel: k.clone() };
+        experiment::run(regretlab::spec::parse(&spec, "t").unwrap(), &Default::default(), &opts, None).unwrap();
+        let bytes = read(&d, "final.csv");
+        match &first {
+            None => first = Some(bytes),
+            Some(f) => assert!(*f == bytes, "--kernel {k} changed final.csv"),
+        }
+        let m: serde_json::Value = serde_json::from_slice(&read(&d, "manifest.json")).unwrap();
+        let backend = m["backend"].as_str().unwrap();
+        let want = if k == "scalar" { "scalar reference".to_string() } else if k == "auto" { "(auto)".into() } else { format!("{k} lanes") };
+        assert!(backend.contains(&want), "{k}: {backend}");
+    }
+    // a kernel this CPU cannot run, or a typo, is refused with the list of valid ones
+    let opts = RunOptions { engine: EngineKind::Rayon, threads: 1, out: Some(tmp("kernel-bad")), progress: false, kernel: "avx1024".into() };
+    let e = experiment::run(regretlab::spec::parse(&spec, "t").unwrap(), &Default::default(), &opts, None).unwrap_err().to_string();
+    assert!(e.contains("--kernel = avx1024") && e.contains("scalar"), "{e}");
+}

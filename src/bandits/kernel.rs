@@ -267,10 +267,14 @@ impl FixedKernel {
         }
     }
 
-    /// Runs a block of replications on the fastest lane kernel this CPU supports. Output is
-    /// identical to [`run_scalar`](Self::run_scalar) bit for bit.
-    pub fn run_block(&self, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
-        self.run_block_on(Isa::selected(), first_rep, grid, out)
+    /// Runs a block of replications on the path `choice` names (`Auto`: the fastest lane kernel
+    /// this CPU supports). Every path gives the same bits as [`run_scalar`](Self::run_scalar).
+    pub fn run_block(&self, choice: KernelChoice, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
+        match choice {
+            KernelChoice::Auto => self.run_block_on(Isa::selected(), first_rep, grid, out),
+            KernelChoice::Lanes(isa) => self.run_block_on(isa, first_rep, grid, out),
+            KernelChoice::Scalar => self.run_scalar(first_rep, grid, out),
+        }
     }
 
     /// Runs a block on a given lane kernel (one the CPU supports; see [`Isa::available`]).
@@ -295,6 +299,44 @@ impl FixedKernel {
     /// Which lane kernel `run_block` uses on this CPU.
     pub fn isa() -> &'static str {
         Isa::selected().name()
+    }
+}
+
+/// Which implementation of the fixed-point kernel runs: a choice of speed only, never of results.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KernelChoice {
+    /// The fastest lane kernel this CPU supports.
+    #[default]
+    Auto,
+    /// The scalar reference, one replication at a time.
+    Scalar,
+    /// A given lane kernel.
+    Lanes(Isa),
+}
+
+impl KernelChoice {
+    /// Parses `auto`, `scalar`, `portable`, `avx2` or `avx512`; a lane kernel this CPU cannot run
+    /// is an error that lists the ones it can.
+    pub fn parse(s: &str) -> Result<KernelChoice, String> {
+        let avail = Isa::available();
+        let names: Vec<&str> = ["auto", "scalar"].into_iter().chain(avail.iter().map(|i| i.name())).collect();
+        match s {
+            "auto" => Ok(KernelChoice::Auto),
+            "scalar" => Ok(KernelChoice::Scalar),
+            _ => match avail.iter().find(|i| i.name() == s) {
+                Some(&isa) => Ok(KernelChoice::Lanes(isa)),
+                None => Err(names.join(", ")),
+            },
+        }
+    }
+
+    /// The path that actually runs on this CPU.
+    pub fn describe(self) -> String {
+        match self {
+            KernelChoice::Auto => format!("{} lanes (auto)", Isa::selected().name()),
+            KernelChoice::Scalar => "scalar reference".into(),
+            KernelChoice::Lanes(isa) => format!("{} lanes", isa.name()),
+        }
     }
 }
 
@@ -610,7 +652,7 @@ mod tests {
         let mut a = vec![Trace::new(3, grid.len()); reps];
         let mut b = a.clone();
         kern.run_scalar(5, &grid, &mut a);
-        kern.run_block(5, &grid, &mut b);
+        kern.run_block(KernelChoice::Auto, 5, &grid, &mut b);
         for (x, y) in a.iter().zip(&b) {
             assert_eq!(x.values, y.values);
             assert_eq!(x.finals, y.finals);

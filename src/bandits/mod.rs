@@ -19,7 +19,7 @@ use crate::engine::{default_grid, Job};
 use crate::results::Overlay;
 use crate::spec::CellInfo;
 
-use kernel::FixedKernel;
+use kernel::{FixedKernel, KernelChoice};
 use sim::BanditSim;
 pub use spec::{BanditConfig, BanditSpec};
 
@@ -38,7 +38,7 @@ impl BanditConfig {
     }
 
     /// One job per (cell, policy), in cell order then policy order.
-    pub fn jobs(&self, cells: &[CellInfo], seed: u64) -> Vec<Job> {
+    pub fn jobs(&self, cells: &[CellInfo], seed: u64, kernel: KernelChoice) -> Vec<Job> {
         let mut jobs = Vec::new();
         let per_t = cells.len() / self.instances.len();
         for (ci, cell) in cells.iter().enumerate() {
@@ -46,7 +46,8 @@ impl BanditConfig {
             let key = cell.key(seed);
             for p in &self.policies {
                 let fixed = p.fixed_rule().map(|r| FixedKernel::new(&inst.arms, cell.horizon, r, key));
-                let sim = BanditSim::new(inst.arms.clone(), cell.horizon, key, p.config.clone(), p.tag, fixed);
+                let mut sim = BanditSim::new(inst.arms.clone(), cell.horizon, key, p.config.clone(), p.tag, fixed);
+                sim.kernel = kernel;
                 jobs.push(Job { cell: cell.id.clone(), series: p.label.clone(), sim: Box::new(sim) });
             }
         }
@@ -54,9 +55,9 @@ impl BanditConfig {
     }
 
     /// The manifest's `backend`: the f64 path, plus the lane kernel's ISA when a policy uses it.
-    pub fn backend(&self) -> String {
+    pub fn backend(&self, kernel: KernelChoice) -> String {
         if self.policies.iter().any(|p| p.fixed_rule().is_some()) {
-            format!("cpu: f64 scalar path; fixed-point lane kernel ({})", FixedKernel::isa())
+            format!("cpu: f64 scalar path; fixed-point kernel: {}", kernel.describe())
         } else {
             "cpu: f64 scalar path".into()
         }

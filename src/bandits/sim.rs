@@ -5,7 +5,7 @@ use crate::engine::{Simulation, Trace};
 use crate::rng::{Role, StreamId};
 
 use super::arms::{Arm, Env};
-use super::kernel::FixedKernel;
+use super::kernel::{FixedKernel, KernelChoice};
 use super::policies::*;
 
 /// The metrics every bandit job records, in trace order.
@@ -35,6 +35,8 @@ pub struct BanditSim {
     /// Role tag of the policy's own stream (a hash of its resolved spec).
     pub tag: u32,
     pub fixed: Option<FixedKernel>,
+    /// Which implementation runs the fixed-point kernel (never changes a number).
+    pub kernel: KernelChoice,
     thr: Vec<u64>,
     gaps: Vec<f64>,
     mu_star: f64,
@@ -51,7 +53,7 @@ impl BanditSim {
                 _ => 0,
             })
             .collect();
-        BanditSim { gaps: means.iter().map(|m| mu_star - m).collect(), arms, horizon, key, policy, tag, fixed, thr, mu_star }
+        BanditSim { gaps: means.iter().map(|m| mu_star - m).collect(), arms, horizon, key, policy, tag, fixed, kernel: KernelChoice::Auto, thr, mu_star }
     }
 
     fn run_rep<P: Policy>(&self, rep: u64, mut p: P, grid: &[u64], tr: &mut Trace) {
@@ -111,7 +113,7 @@ impl Simulation for BanditSim {
     }
     fn run_block(&self, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
         match &self.fixed {
-            Some(kern) => kern.run_block(first_rep, grid, out),
+            Some(kern) => kern.run_block(self.kernel, first_rep, grid, out),
             None => self.run_f64(first_rep, grid, out),
         }
     }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bandits::{BanditConfig, BanditSpec};
 use crate::bandits::spec::OneOrMany;
+use crate::bandits::kernel::KernelChoice;
 use crate::engine::Job;
 use crate::error::{invalid, io, Error, Result};
 use crate::results::Overlay;
@@ -140,16 +141,17 @@ pub struct Experiment {
 }
 
 impl Experiment {
-    pub fn jobs(&self) -> Vec<Job> {
+    /// The jobs of every cell. `kernel` picks the implementation of batched kernels (speed only).
+    pub fn jobs(&self, kernel: KernelChoice) -> Vec<Job> {
         match &self.setting {
-            SettingConfig::Bandit(b) => b.jobs(&self.cells, self.seed),
+            SettingConfig::Bandit(b) => b.jobs(&self.cells, self.seed, kernel),
         }
     }
 
     /// What computes the numbers (recorded in the manifest).
-    pub fn backend(&self) -> String {
+    pub fn backend(&self, kernel: KernelChoice) -> String {
         match &self.setting {
-            SettingConfig::Bandit(b) => b.backend(),
+            SettingConfig::Bandit(b) => b.backend(kernel),
         }
     }
 
@@ -274,7 +276,7 @@ policies = [{ kind = "ucb1", alpha = [1.0, 2.0] }, { kind = "moss", arithmetic =
     fn sweeps_expand_into_cells_and_variants() {
         let e = parse(OK, "ok").unwrap().validate(&Overrides::default()).unwrap();
         assert_eq!(e.cells.len(), 2);
-        assert_eq!(e.jobs().len(), 2 * 3);
+        assert_eq!(e.jobs(KernelChoice::Auto).len(), 2 * 3);
         let SettingConfig::Bandit(b) = &e.setting;
         let labels: Vec<&str> = b.policies.iter().map(|p| p.label.as_str()).collect();
         assert_eq!(labels, ["UCB1(alpha=1)", "UCB1(alpha=2)", "MOSS-fixed"]);

@@ -17,7 +17,7 @@ pub fn tmp(name: &str) -> PathBuf {
 
 pub fn run_text(text: &str, out: PathBuf, engine: EngineKind, threads: usize) -> RunReport {
     let s = spec::parse(text, "test").unwrap();
-    let opts = RunOptions { engine, threads, out: Some(out), progress: false };
+    let opts = RunOptions { engine, threads, out: Some(out), progress: false, kernel: "auto".into() };
     experiment::run(s, &Overrides::default(), &opts, None).unwrap()
 }
 
