@@ -55,12 +55,16 @@ impl Simulation for OnPath {
 }
 
 fn measure(name: &str, sim: Box<dyn Simulation>, reps: u64, threads: usize) {
+    measure_t(name, sim, reps, threads, T)
+}
+
+fn measure_t(name: &str, sim: Box<dyn Simulation>, reps: u64, threads: usize, horizon: u64) {
     let jobs = vec![Job { cell: "b1".into(), series: name.into(), sim }];
     let cfg = EngineConfig { kind: EngineKind::Rayon, threads, reps, progress: false };
     let (c0, w0) = (cpu_seconds(), Instant::now());
     let res = engine::run(&jobs, &cfg, None).unwrap();
     let (cpu, wall) = (cpu_seconds() - c0, w0.elapsed().as_secs_f64());
-    let pulls = (reps * T) as f64;
+    let pulls = (reps * horizon) as f64;
     let f = &res[0].finals[0];
     let mean = f.iter().sum::<f64>() / f.len() as f64;
     println!(
@@ -90,6 +94,15 @@ fn main() {
     for threads in [1, 2] {
         measure("scalar f64", Box::new(BanditSim::new(arms.clone(), T, key, PolicyConfig::Ucb1 { alpha: 2.0 }, 0, None)), reps / 8, threads);
     }
+    // Long horizons on the batched kernel (exact up to T < 2^25), one thread.
+    println!();
+    println!("| batched fixed-point, long horizons | threads | R | pulls/s (wall) | pulls/CPU-s | mean final pseudo-regret |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (horizon, r) in [(100_000u64, 1024u64), (1_000_000, 256), (10_000_000, 32)] {
+        let k = FixedKernel::new(&arms, horizon, FixedRule::Ucb1 { alpha: 2.0 }, key);
+        measure_t(&format!("T = {horizon}"), Box::new(OnPath(k, Some(Isa::selected()))), r, 1, horizon);
+    }
+    println!();
     for (script, label, args) in [
         ("b1_numpy.py", "numpy, vectorised (b1_numpy.py)", ["--reps", "20000", "--batch", "2000"]),
         ("b1_jax.py", "JAX on CPU, float32 (b1_jax.py)", ["--reps", "40000", "--batch", "2000"]),
