@@ -99,7 +99,19 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
     };
     let (summary_csv, table) = results::summary(&out, &exp.cells, exp.confidence)?;
     let overlays = exp.overlays();
-    let header = format!("# {}\n\n{}seed {}, {} replications, {:.0}% t-intervals\n\n", exp.title, exp.claim.as_ref().map(|c| format!("Claim: {c}\n\n")).unwrap_or_default(), exp.seed, exp.reps, exp.confidence * 100.0);
+    let header = format!(
+        "# {}\n\n{}seed {}, {} replications, {:.0}% t-intervals; regretlab {}{}, {} engine, {} thread(s), {}\n\n",
+        exp.title,
+        exp.claim.as_ref().map(|c| format!("Claim: {c}\n\n")).unwrap_or_default(),
+        exp.seed,
+        exp.reps,
+        exp.confidence * 100.0,
+        manifest.regretlab_version,
+        manifest.git_commit.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(),
+        manifest.engine,
+        manifest.threads,
+        manifest.backend
+    );
     let table = format!("{header}{table}");
 
     // Everything goes into a fresh staging folder first, which then replaces the run folder in
@@ -177,13 +189,14 @@ fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: 
             }
             let ov = overlays.iter().filter(|o| o.cell == cell.id && &o.metric == metric).collect();
             let footer = format!(
-                "regretlab {}{} · seed {} · {} replications · mean with {:.0}% t-interval · {}",
+                "regretlab {}{} · seed {} · {} replications · mean with {:.0}% t-interval · {} · {}",
                 m.regretlab_version,
                 m.git_commit.as_ref().map(|c| format!(" ({})", &c[..c.len().min(10)])).unwrap_or_default(),
                 m.seed,
                 m.reps,
                 m.confidence * 100.0,
-                m.experiment
+                m.experiment,
+                m.backend
             );
             let fig = Figure { title: format!("{} — {}", m.title, cell.label), metric, curves, overlays: ov, log_x: m.plot.log_x, log_y: m.plot.log_y, footer };
             let stem = plot::slug(&format!("{}_{}", cell.label, metric));
