@@ -32,11 +32,15 @@ use super::arms::Arm;
 
 const Q: u32 = 28;
 
-/// Which index the kernel computes. Two rules share the lane kernel through [`IndexRule`].
+/// Which policy the kernel runs. Three rules share the lane kernel through [`IndexRule`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum FixedRule {
     Ucb1 { alpha: f64 },
     Moss,
+    /// Explore-then-commit: m pulls of each arm round-robin, then the arm with the largest
+    /// reward sum (all arms then have n = m, so that is the largest mean), ties to the lowest.
+    /// On Bernoulli arms this takes exactly the f64 path's decisions.
+    Etc { m: u64 },
 }
 
 /// How a rule turns (mean, per-n value, per-m value) into an index, and where its per-n
@@ -47,10 +51,36 @@ pub trait IndexRule {
     fn index(mq: u32, b: u32, a: u32) -> u32;
     /// The per-n value after the n-th pull of an arm (1 ≤ n ≤ horizon).
     fn per_n(n: u32, table: &[u32]) -> u32;
+    /// Advances a group of L replications over the whole horizon. Index rules use the shared
+    /// index kernel; a rule that is not an index rule replaces it.
+    #[inline(always)]
+    fn group<const K: usize, const L: usize>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [Trace])
+    where
+        Self: Sized,
+    {
+        lane_group::<K, L, Self>(kern, r0, grid, out)
+    }
 }
 
 pub struct Ucb1Rule;
 pub struct MossRule;
+pub struct EtcRule;
+
+impl IndexRule for EtcRule {
+    const USES_A: bool = false;
+    #[inline(always)]
+    fn index(mq: u32, _b: u32, _a: u32) -> u32 {
+        mq
+    }
+    #[inline(always)]
+    fn per_n(_n: u32, _table: &[u32]) -> u32 {
+        0
+    }
+    #[inline(always)]
+    fn group<const K: usize, const L: usize>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [Trace]) {
+        etc_group::<K, L>(kern, r0, grid, out)
+    }
+}
 
 impl IndexRule for Ucb1Rule {
     const USES_A: bool = true;
@@ -162,6 +192,7 @@ impl FixedKernel {
                 let a = (0..tn).map(|m| if m < 2 { 0 } else { ((alpha * (m as f64).ln()).sqrt() * scale).round() as u32 }).collect();
                 (a, Vec::new())
             }
+            FixedRule::Etc { .. } => (Vec::new(), Vec::new()),
             FixedRule::Moss => {
                 let b = (0..tn)
                     .map(|n| {
@@ -196,6 +227,7 @@ impl FixedKernel {
         match self.rule {
             FixedRule::Ucb1 { .. } => ucb1_b(n),
             FixedRule::Moss => self.b[n as usize],
+            FixedRule::Etc { .. } => 0,
         }
     }
 
@@ -204,6 +236,7 @@ impl FixedKernel {
         match self.rule {
             FixedRule::Ucb1 { .. } => Ucb1Rule::index(mq, b, self.a[m as usize]),
             FixedRule::Moss => MossRule::index(mq, b, 0),
+            FixedRule::Etc { .. } => EtcRule::index(mq, b, 0),
         }
     }
 
@@ -235,12 +268,19 @@ impl FixedKernel {
             let mut blk = [0u32; 4];
             let mut c = 0;
             let mut v = [0.0; 3];
+            let explore = match self.rule {
+                FixedRule::Etc { m } => m * k as u64,
+                _ => k as u64,
+            };
+            let mut committed = None;
             for m in 0..self.horizon {
                 if m & 3 == 0 {
                     blk = env.block(m >> 2);
                 }
-                let arm = if (m as usize) < k {
-                    m as usize
+                let arm = if m < explore {
+                    (m % k as u64) as usize
+                } else if let Some(a) = committed {
+                    a
                 } else {
                     let mut best = 0;
                     let mut bv = self.index(mq[0], bb[0], m);
@@ -250,6 +290,9 @@ impl FixedKernel {
                             bv = x;
                             best = j;
                         }
+                    }
+                    if matches!(self.rule, FixedRule::Etc { .. }) {
+                        committed = Some(best);
                     }
                     best
                 };
@@ -289,6 +332,7 @@ impl FixedKernel {
                 $( if self.k <= $kp { return match self.rule {
                     FixedRule::Ucb1 { .. } => dispatch::<$kp, Ucb1Rule>(isa, self, first_rep, grid, out),
                     FixedRule::Moss => dispatch::<$kp, MossRule>(isa, self, first_rep, grid, out),
+                    FixedRule::Etc { .. } => dispatch::<$kp, EtcRule>(isa, self, first_rep, grid, out),
                 }; } )*
             };
         }
@@ -531,7 +575,7 @@ fn philox_lanes<const L: usize>(blk: u32, r0: u32, role: u32, key: [u32; 2]) -> 
 #[inline(always)]
 fn lanes<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
     for (g, chunk) in out.chunks_mut(L).enumerate() {
-        lane_group::<K, L, R>(kern, first_rep + (g * L) as u64, grid, chunk);
+        R::group::<K, L>(kern, first_rep + (g * L) as u64, grid, chunk);
     }
 }
 
@@ -639,6 +683,75 @@ fn lane_group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, 
     }
 }
 
+/// Explore-then-commit for L replications. The exploration phase pulls the same arm in every
+/// lane, so it is one vector update a step; after the commitment each lane adds to its own arm.
+#[inline(always)]
+fn etc_group<const K: usize, const L: usize>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [Trace]) {
+    let FixedRule::Etc { m: m_each } = kern.rule else { unreachable!("etc_group runs only the Etc rule") };
+    let k = kern.k;
+    let t_end = kern.horizon;
+    let explore = (m_each * k as u64).min(t_end);
+    let mut thr = [0u32; K];
+    thr[..k].copy_from_slice(&kern.thr);
+    let zero = [V::<L>::splat(0); K];
+    let (mut nn, mut ss) = (zero, zero);
+    // after the commitment: each lane's arm, its threshold, and the pulls and rewards since
+    let (mut arm, mut th, mut en, mut es) = (V::<L>::splat(0), V::<L>::splat(0), V::<L>::splat(0), V::<L>::splat(0));
+    let ncp = grid.len();
+    let mut c = 0;
+    let mut v = [0.0; 3];
+    let (mut n, mut s) = (vec![0u32; k], vec![0u32; k]);
+    let role = Role::Env.word();
+    let mut w = philox_lanes::<L>(0, r0 as u32, role, kern.key);
+    for m in 0..t_end {
+        if m & 3 == 0 && m > 0 {
+            w = philox_lanes::<L>((m >> 2) as u32, r0 as u32, role, kern.key);
+        }
+        let u = w[(m & 3) as usize];
+        if m < explore {
+            let a = (m % k as u64) as usize;
+            let t = thr[a];
+            nn[a] = nn[a].zip(V::splat(1), |x, y| x + y);
+            ss[a] = ss[a].zip(u, |x, w| x + (w < t) as u32);
+        } else {
+            if m == explore {
+                // all arms have n = m_each: the largest sum is the largest mean; ties lowest
+                let mut best = ss[0];
+                for j in 1..k {
+                    let gt = ss[j].zip(best, |x, b| if x > b { u32::MAX } else { 0 });
+                    best = V::select(gt, ss[j], best);
+                    arm = V::select(gt, V::splat(j as u32), arm);
+                    th = V::select(gt, V::splat(thr[j]), th);
+                }
+                th = V::select(arm.eq_mask(0), V::splat(thr[0]), th);
+            }
+            en = en.zip(V::splat(1), |x, y| x + y);
+            es = es.zip(u.zip(th, |w, t| (w < t) as u32), |x, r| x + r);
+        }
+        if c < ncp && grid[c] == m + 1 {
+            for (l, tr) in out.iter_mut().enumerate() {
+                for j in 0..k {
+                    let mine = m >= explore && arm.0[l] == j as u32;
+                    n[j] = nn[j].0[l] + if mine { en.0[l] } else { 0 };
+                    s[j] = ss[j].0[l] + if mine { es.0[l] } else { 0 };
+                }
+                kern.record(m + 1, &n, &s, &mut v);
+                kern.put(tr, ncp, c, &v);
+            }
+            c += 1;
+        }
+    }
+    for (l, tr) in out.iter_mut().enumerate() {
+        for j in 0..k {
+            let mine = t_end > explore && arm.0[l] == j as u32;
+            n[j] = nn[j].0[l] + if mine { en.0[l] } else { 0 };
+            s[j] = ss[j].0[l] + if mine { es.0[l] } else { 0 };
+        }
+        kern.record(t_end, &n, &s, &mut v);
+        tr.finals.copy_from_slice(&v);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -665,6 +778,7 @@ mod tests {
         match rule {
             FixedRule::Ucb1 { .. } => lanes::<64, 4, Ucb1Rule>(&kern, 5, &grid, &mut c),
             FixedRule::Moss => lanes::<64, 4, MossRule>(&kern, 5, &grid, &mut c),
+            FixedRule::Etc { .. } => lanes::<64, 4, EtcRule>(&kern, 5, &grid, &mut c),
         }
         for (x, y) in a.iter().zip(&c) {
             assert_eq!(x.values, y.values);
@@ -677,6 +791,8 @@ mod tests {
         let b1 = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.85];
         run_both(&b1, 2000, FixedRule::Ucb1 { alpha: 2.0 }, 67, 1);
         run_both(&b1, 2000, FixedRule::Moss, 67, 2);
+        run_both(&b1, 2000, FixedRule::Etc { m: 30 }, 67, 3);
+        run_both(&b1, 300, FixedRule::Etc { m: 30 }, 67, 3); // commits at the horizon
     }
 
     #[test]
@@ -687,6 +803,8 @@ mod tests {
         let many: Vec<f64> = (0..37).map(|i| (i as f64 * 0.37) % 1.0).collect();
         run_both(&many, 700, FixedRule::Moss, 33, 5);
         run_both(&many, 20, FixedRule::Ucb1 { alpha: 2.0 }, 9, 6);
+        run_both(&many, 700, FixedRule::Etc { m: 3 }, 33, 7);
+        run_both(&[0.5, 0.5, 0.5], 90, FixedRule::Etc { m: 10 }, 41, 8); // all tied
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub enum Arithmetic {
     /// f64 index, one replication at a time.
     #[default]
     Float,
-    /// The integer/fixed-point batched kernel (Bernoulli arms; UCB1 and MOSS).
+    /// The integer/fixed-point batched kernel (Bernoulli arms; UCB1, MOSS, explore-then-commit).
     Fixed,
 }
 
@@ -139,6 +139,8 @@ pub enum PolicySpec {
     ExploreThenCommit {
         label: Option<String>,
         m: OneOrMany<i64>,
+        #[serde(default)]
+        arithmetic: Arithmetic,
     },
     Exp3 {
         label: Option<String>,
@@ -401,13 +403,14 @@ impl PolicySpec {
                 }
                 _ => return Err(invalid(format!("{p}.epsilon"), "inconsistent", "give either `epsilon` (constant) or both `c` and `d` (ε_t = min(1, cK/(d²t)))", "epsilon, or c and d")),
             },
-            PolicySpec::ExploreThenCommit { label, m } => {
+            PolicySpec::ExploreThenCommit { label, m, arithmetic } => {
                 let vals = swept(format!("{p}.m"), &Some(m.clone()), 0)?;
                 for &x in &vals {
                     if x < 1 {
                         return Err(invalid(format!("{p}.m"), x, "pulls of each arm before committing", "1 or more"));
                     }
-                    out.push((one_label(label, vals.len(), fmt_param("m", x as f64, vals.len() > 1, "ETC")), PolicyConfig::ExploreThenCommit { m: x as u64 }, Arithmetic::Float));
+                    let base = if *arithmetic == Arithmetic::Fixed { "ETC-fixed" } else { "ETC" };
+                    out.push((one_label(label, vals.len(), fmt_param("m", x as f64, vals.len() > 1, base)), PolicyConfig::ExploreThenCommit { m: x as u64 }, *arithmetic));
                 }
             }
             PolicySpec::Exp3 { label, eta } => match eta {
@@ -495,6 +498,7 @@ impl PolicyVariant {
         match (self.arithmetic, &self.config) {
             (Arithmetic::Fixed, PolicyConfig::Ucb1 { alpha }) => Some(FixedRule::Ucb1 { alpha: *alpha }),
             (Arithmetic::Fixed, PolicyConfig::Moss) => Some(FixedRule::Moss),
+            (Arithmetic::Fixed, PolicyConfig::ExploreThenCommit { m }) => Some(FixedRule::Etc { m: *m }),
             _ => None,
         }
     }
