@@ -18,7 +18,7 @@ fn b1(c: &mut Criterion) {
     let grid = default_grid(T);
     let mut g = c.benchmark_group("b1");
     g.sample_size(10);
-    for (name, rule) in [("ucb1", FixedRule::Ucb1 { alpha: 2.0 }), ("moss", FixedRule::Moss), ("etc", FixedRule::Etc { m: 100 })] {
+    for (name, rule) in [("ucb1", FixedRule::Ucb1 { alpha: 2.0 }), ("moss", FixedRule::Moss), ("etc", FixedRule::Etc { m: 100 }), ("eps_greedy", FixedRule::EpsGreedy { epsilon: Some(0.05), c: 0.0, d: 0.0, tag: 1 })] {
         let kern = FixedKernel::new(&arms, T, rule, key);
         let reps = 256;
         let mut out = vec![Trace::new(3, grid.len()); reps];

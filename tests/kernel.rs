@@ -31,6 +31,7 @@ fn batched_equals_scalar_on_4096_replications() {
         check(&B1, 1000, FixedRule::Ucb1 { alpha: 2.0 }, seed, 4096);
         check(&B1, 1000, FixedRule::Moss, seed, 4096);
         check(&B1, 1000, FixedRule::Etc { m: 20 }, seed, 4096);
+        check(&B1, 1000, FixedRule::EpsGreedy { epsilon: Some(0.05), c: 0.0, d: 0.0, tag: 3 }, seed, 4096);
     }
 }
 
@@ -41,6 +42,7 @@ fn batched_equals_scalar_across_k_horizons_and_ties() {
         check(&means, 600, FixedRule::Ucb1 { alpha: 2.0 }, k as u64, 256);
         check(&means, 600, FixedRule::Moss, k as u64, 256);
         check(&means, 600, FixedRule::Etc { m: 600 / k as u64 / 2 }, k as u64, 256);
+        check(&means, 600, FixedRule::EpsGreedy { epsilon: None, c: 2.0, d: 0.2, tag: 7 }, k as u64, 256);
     }
     // all arms tied, and a horizon shorter than K
     check(&[0.5; 6], 3000, FixedRule::Ucb1 { alpha: 2.0 }, 9, 512);
@@ -55,7 +57,8 @@ fn fixed_point_means_agree_with_the_f64_path() {
         2000,
         5000,
         r#", { arms = "bernoulli", means = [0.5, 0.45, 0.45] }"#,
-        r#"{ kind = "ucb1", arithmetic = "fixed" }, { kind = "ucb1" }, { kind = "moss", arithmetic = "fixed" }, { kind = "moss" }"#,
+        r#"{ kind = "ucb1", arithmetic = "fixed" }, { kind = "ucb1" }, { kind = "moss", arithmetic = "fixed" }, { kind = "moss" },
+           { kind = "epsilon_greedy", epsilon = 0.05, arithmetic = "fixed" }, { kind = "epsilon_greedy", epsilon = 0.05 }"#,
     );
     let d = tmp("fixed-vs-float");
     run_text(&spec, d.clone(), EngineKind::Rayon, 0);
@@ -67,11 +70,13 @@ fn fixed_point_means_agree_with_the_f64_path() {
     }
     let cells: std::collections::BTreeSet<String> = finals.keys().map(|k| k.0.clone()).collect();
     for cell in cells {
-        for (f, g) in [("UCB1-fixed", "UCB1"), ("MOSS-fixed", "MOSS")] {
+        for (f, g) in [("UCB1-fixed", "UCB1"), ("MOSS-fixed", "MOSS"), ("eps-greedy-fixed", "eps-greedy")] {
             let (x, y) = (&finals[&(cell.clone(), f.to_string())], &finals[&(cell.clone(), g.to_string())]);
             // Paired on common random numbers: the two arithmetics take the same decisions except
             // at near-ties, so the mean difference must be within 5 paired standard errors of 0
-            // (plus rounding: the kernel sums Σ Δ_k n_k, the f64 path adds Δ per step).
+            // (plus rounding: the kernel sums Σ Δ_k n_k, the f64 path adds Δ per step). For
+            // ε-greedy the exploration coins differ between the paths, so this is a test of
+            // equal means with the paired standard error, which is still valid.
             let mut w = regretlab::stats::Welford::default();
             x.iter().zip(y).for_each(|(a, b)| w.push(a - b));
             assert!(w.mean.abs() <= 5.0 * w.std_err() + 1e-9, "{cell} {f} - {g}: {} ± {}", w.mean, w.std_err());

@@ -41,6 +41,21 @@ pub enum FixedRule {
     /// reward sum (all arms then have n = m, so that is the largest mean), ties to the lowest.
     /// On Bernoulli arms this takes exactly the f64 path's decisions.
     Etc { m: u64 },
+    /// ε-greedy after one forced pull of each arm: at step m, with the block m of the policy's
+    /// stream `Role::Policy(tag)`, explore iff word 0 < round(ε_m 2^32), then pull arm
+    /// ⌊word 1 · K / 2^32⌋; otherwise the arm with the largest Q4.28 mean (ties lowest).
+    /// ε_m is `epsilon`, or min(1, c K / (d² m)) when `epsilon` is `None`.
+    EpsGreedy { epsilon: Option<f64>, c: f64, d: f64, tag: u32 },
+}
+
+/// round(ε_m 2^32) ∈ [0, 2^32] for ε-greedy at step m (pulls so far), on the host in f64.
+#[inline]
+pub fn eps_threshold(epsilon: Option<f64>, c: f64, d: f64, k: usize, m: u64) -> u64 {
+    let e = match epsilon {
+        Some(e) => e,
+        None => (c * k as f64 / (d * d * m.max(1) as f64)).min(1.0),
+    };
+    (e * 4_294_967_296.0).round() as u64
 }
 
 /// How a rule turns (mean, per-n value, per-m value) into an index, and where its per-n
@@ -51,6 +66,11 @@ pub trait IndexRule {
     fn index(mq: u32, b: u32, a: u32) -> u32;
     /// The per-n value after the n-th pull of an arm (1 ≤ n ≤ horizon).
     fn per_n(n: u32, table: &[u32]) -> u32;
+    /// An exploration override for step m: (lanes that explore, all-ones there; the arm they pull).
+    #[inline(always)]
+    fn explore<const L: usize>(_kern: &FixedKernel, _m: u64, _r0: u64) -> Option<(V<L>, V<L>)> {
+        None
+    }
     /// Advances a group of L replications over the whole horizon. Index rules use the shared
     /// index kernel; a rule that is not an index rule replaces it.
     #[inline(always)]
@@ -65,6 +85,28 @@ pub trait IndexRule {
 pub struct Ucb1Rule;
 pub struct MossRule;
 pub struct EtcRule;
+pub struct EpsRule;
+
+impl IndexRule for EpsRule {
+    const USES_A: bool = false;
+    #[inline(always)]
+    fn index(mq: u32, _b: u32, _a: u32) -> u32 {
+        mq
+    }
+    #[inline(always)]
+    fn per_n(_n: u32, _table: &[u32]) -> u32 {
+        0
+    }
+    #[inline(always)]
+    fn explore<const L: usize>(kern: &FixedKernel, m: u64, r0: u64) -> Option<(V<L>, V<L>)> {
+        let FixedRule::EpsGreedy { epsilon, c, d, tag } = kern.rule else { return None };
+        let e = eps_threshold(epsilon, c, d, kern.k, m);
+        let w = philox_lanes::<L>(m as u32, r0 as u32, Role::Policy(tag).word(), kern.key);
+        let k = kern.k as u64;
+        let mask = if e >= 1 << 32 { V::splat(u32::MAX) } else { w[0].zip(V::splat(e as u32), |x, t| if x < t { u32::MAX } else { 0 }) };
+        Some((mask, w[1].zip(V::splat(0), |x, _| ((x as u64 * k) >> 32) as u32)))
+    }
+}
 
 impl IndexRule for EtcRule {
     const USES_A: bool = false;
@@ -192,7 +234,7 @@ impl FixedKernel {
                 let a = (0..tn).map(|m| if m < 2 { 0 } else { ((alpha * (m as f64).ln()).sqrt() * scale).round() as u32 }).collect();
                 (a, Vec::new())
             }
-            FixedRule::Etc { .. } => (Vec::new(), Vec::new()),
+            FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => (Vec::new(), Vec::new()),
             FixedRule::Moss => {
                 let b = (0..tn)
                     .map(|n| {
@@ -227,7 +269,7 @@ impl FixedKernel {
         match self.rule {
             FixedRule::Ucb1 { .. } => ucb1_b(n),
             FixedRule::Moss => self.b[n as usize],
-            FixedRule::Etc { .. } => 0,
+            FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => 0,
         }
     }
 
@@ -236,7 +278,7 @@ impl FixedKernel {
         match self.rule {
             FixedRule::Ucb1 { .. } => Ucb1Rule::index(mq, b, self.a[m as usize]),
             FixedRule::Moss => MossRule::index(mq, b, 0),
-            FixedRule::Etc { .. } => EtcRule::index(mq, b, 0),
+            FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => mq,
         }
     }
 
@@ -291,8 +333,15 @@ impl FixedKernel {
                             best = j;
                         }
                     }
-                    if matches!(self.rule, FixedRule::Etc { .. }) {
-                        committed = Some(best);
+                    match self.rule {
+                        FixedRule::Etc { .. } => committed = Some(best),
+                        FixedRule::EpsGreedy { epsilon, c, d, tag } => {
+                            let w = StreamId::new(self.key, (first_rep + i as u64) as u32, Role::Policy(tag)).block(m);
+                            if (w[0] as u64) < eps_threshold(epsilon, c, d, k, m) {
+                                best = ((w[1] as u64 * k as u64) >> 32) as usize;
+                            }
+                        }
+                        _ => {}
                     }
                     best
                 };
@@ -333,6 +382,7 @@ impl FixedKernel {
                     FixedRule::Ucb1 { .. } => dispatch::<$kp, Ucb1Rule>(isa, self, first_rep, grid, out),
                     FixedRule::Moss => dispatch::<$kp, MossRule>(isa, self, first_rep, grid, out),
                     FixedRule::Etc { .. } => dispatch::<$kp, EtcRule>(isa, self, first_rep, grid, out),
+                    FixedRule::EpsGreedy { .. } => dispatch::<$kp, EpsRule>(isa, self, first_rep, grid, out),
                 }; } )*
             };
         }
@@ -467,7 +517,7 @@ fn lanes_avx2<const K: usize, R: IndexRule>(kern: &FixedKernel, first_rep: u64, 
 /// around the whole step is not vectorised once AVX-512 is enabled: the cost model declines.)
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
-struct V<const L: usize>([u32; L]);
+pub struct V<const L: usize>(pub [u32; L]);
 
 impl<const L: usize> V<L> {
     #[inline(always)]
@@ -581,7 +631,7 @@ fn lanes<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, first
 
 /// One step of L replications: argmax of the index, pull, update of the pulled arm.
 #[inline(always)]
-fn lane_step<const K: usize, const L: usize, R: IndexRule>(st: &mut Lanes<K, L>, a: u32, u: V<L>, thr: &[u32; K], tb: &[u32]) {
+fn lane_step<const K: usize, const L: usize, R: IndexRule>(st: &mut Lanes<K, L>, a: u32, u: V<L>, thr: &[u32; K], tb: &[u32], over: Option<(V<L>, V<L>)>) {
     let index = |j: usize| if R::USES_A { st.mq[j].zip(st.bb[j].mulhi_by(a), |m, h| m.wrapping_add(h)) } else { st.mq[j].zip(st.bb[j], |m, b| R::index(m, b, a)) };
     // The winner's n, s and threshold ride along with the running maximum.
     let mut bv = index(0);
@@ -595,6 +645,16 @@ fn lane_step<const K: usize, const L: usize, R: IndexRule>(st: &mut Lanes<K, L>,
         nk = V::select(gt, st.nn[j], nk);
         sk = V::select(gt, st.ss[j], sk);
         th = V::select(gt, V::splat(thr[j]), th);
+    }
+    if let Some((explore, arm)) = over {
+        // exploring lanes pull `arm` instead: fetch its state
+        for j in 0..K {
+            let hit = arm.eq_mask(j as u32).zip(explore, |h, e| h & e);
+            nk = V::select(hit, st.nn[j], nk);
+            sk = V::select(hit, st.ss[j], sk);
+            th = V::select(hit, V::splat(thr[j]), th);
+        }
+        bk = V::select(explore, arm, bk);
     }
     let (mut bn, mut mn) = (V::<L>::splat(0), V::<L>::splat(0));
     for l in 0..L {
@@ -664,7 +724,7 @@ fn lane_group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, 
         let stop = ((blk as u64 + 1) * 4).min(t_end);
         while m < stop {
             let a = if R::USES_A { ta[m as usize] } else { 0 };
-            lane_step::<K, L, R>(&mut st, a, w[(m & 3) as usize], &thr, tb);
+            lane_step::<K, L, R>(&mut st, a, w[(m & 3) as usize], &thr, tb, R::explore::<L>(kern, m, r0));
             m += 1;
             if c < ncp && grid[c] == m {
                 for (l, tr) in out.iter_mut().enumerate() {
@@ -779,6 +839,7 @@ mod tests {
             FixedRule::Ucb1 { .. } => lanes::<64, 4, Ucb1Rule>(&kern, 5, &grid, &mut c),
             FixedRule::Moss => lanes::<64, 4, MossRule>(&kern, 5, &grid, &mut c),
             FixedRule::Etc { .. } => lanes::<64, 4, EtcRule>(&kern, 5, &grid, &mut c),
+            FixedRule::EpsGreedy { .. } => lanes::<64, 4, EpsRule>(&kern, 5, &grid, &mut c),
         }
         for (x, y) in a.iter().zip(&c) {
             assert_eq!(x.values, y.values);
@@ -793,6 +854,9 @@ mod tests {
         run_both(&b1, 2000, FixedRule::Moss, 67, 2);
         run_both(&b1, 2000, FixedRule::Etc { m: 30 }, 67, 3);
         run_both(&b1, 300, FixedRule::Etc { m: 30 }, 67, 3); // commits at the horizon
+        run_both(&b1, 2000, FixedRule::EpsGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0, tag: 9 }, 67, 4);
+        run_both(&b1, 2000, FixedRule::EpsGreedy { epsilon: None, c: 5.0, d: 0.1, tag: 9 }, 67, 5);
+        run_both(&b1, 500, FixedRule::EpsGreedy { epsilon: Some(1.0), c: 0.0, d: 0.0, tag: 1 }, 35, 6);
     }
 
     #[test]

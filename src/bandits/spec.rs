@@ -91,7 +91,8 @@ pub enum Arithmetic {
     /// f64 index, one replication at a time.
     #[default]
     Float,
-    /// The integer/fixed-point batched kernel (Bernoulli arms; UCB1, MOSS, explore-then-commit).
+    /// The integer/fixed-point batched kernel (Bernoulli arms; UCB1, MOSS, explore-then-commit,
+    /// ε-greedy).
     Fixed,
 }
 
@@ -135,6 +136,8 @@ pub enum PolicySpec {
         epsilon: Option<OneOrMany<f64>>,
         c: Option<f64>,
         d: Option<f64>,
+        #[serde(default)]
+        arithmetic: Arithmetic,
     },
     ExploreThenCommit {
         label: Option<String>,
@@ -384,14 +387,15 @@ impl PolicySpec {
                 check_pos(format!("{p}.sigma"), s)?;
                 out.push((label.clone().unwrap_or("TS-Gaussian".into()), PolicyConfig::ThompsonGaussian { sigma: s }, Arithmetic::Float));
             }
-            PolicySpec::EpsilonGreedy { label, epsilon, c, d } => match (epsilon, c, d) {
+            PolicySpec::EpsilonGreedy { label, epsilon, c, d, arithmetic } => match (epsilon, c, d) {
                 (Some(_), None, None) => {
                     let vals = swept(format!("{p}.epsilon"), epsilon, 0.0)?;
                     for &x in &vals {
                         if !(0.0..=1.0).contains(&x) {
                             return Err(invalid(format!("{p}.epsilon"), x, "an exploration probability", "[0, 1]"));
                         }
-                        out.push((one_label(label, vals.len(), fmt_param("eps", x, vals.len() > 1, "eps-greedy")), PolicyConfig::EpsilonGreedy { epsilon: Some(x), c: 0.0, d: 0.0 }, Arithmetic::Float));
+                        let base = if *arithmetic == Arithmetic::Fixed { "eps-greedy-fixed" } else { "eps-greedy" };
+                        out.push((one_label(label, vals.len(), fmt_param("eps", x, vals.len() > 1, base)), PolicyConfig::EpsilonGreedy { epsilon: Some(x), c: 0.0, d: 0.0 }, *arithmetic));
                     }
                 }
                 (None, Some(c), Some(d)) => {
@@ -399,7 +403,8 @@ impl PolicySpec {
                     if !(*d > 0.0 && *d <= 1.0) {
                         return Err(invalid(format!("{p}.d"), d, "a lower bound on the smallest gap", "(0, 1]"));
                     }
-                    out.push((label.clone().unwrap_or("eps-greedy(decaying)".into()), PolicyConfig::EpsilonGreedy { epsilon: None, c: *c, d: *d }, Arithmetic::Float));
+                    let base = if *arithmetic == Arithmetic::Fixed { "eps-greedy-fixed(decaying)" } else { "eps-greedy(decaying)" };
+                    out.push((label.clone().unwrap_or(base.into()), PolicyConfig::EpsilonGreedy { epsilon: None, c: *c, d: *d }, *arithmetic));
                 }
                 _ => return Err(invalid(format!("{p}.epsilon"), "inconsistent", "give either `epsilon` (constant) or both `c` and `d` (ε_t = min(1, cK/(d²t)))", "epsilon, or c and d")),
             },
@@ -499,6 +504,7 @@ impl PolicyVariant {
             (Arithmetic::Fixed, PolicyConfig::Ucb1 { alpha }) => Some(FixedRule::Ucb1 { alpha: *alpha }),
             (Arithmetic::Fixed, PolicyConfig::Moss) => Some(FixedRule::Moss),
             (Arithmetic::Fixed, PolicyConfig::ExploreThenCommit { m }) => Some(FixedRule::Etc { m: *m }),
+            (Arithmetic::Fixed, PolicyConfig::EpsilonGreedy { epsilon, c, d }) => Some(FixedRule::EpsGreedy { epsilon: *epsilon, c: *c, d: *d, tag: self.tag }),
             _ => None,
         }
     }
