@@ -520,7 +520,7 @@ mod tests {
                 prop_assert!(a < k);
                 // unnormalised weights: finite, positive, the largest exactly 1 (no overflow)
                 prop_assert!(e.p.iter().all(|&p| p.is_finite() && p > 0.0 && p <= 1.0));
-                prop_assert!(e.p.iter().any(|&p| p == 1.0));
+                prop_assert!(e.p.contains(&1.0));
                 e.observe(a, x, &st, &mut r);
             }
         }
