@@ -62,12 +62,7 @@ fn fixed_point_means_agree_with_the_f64_path() {
     );
     let d = tmp("fixed-vs-float");
     run_text(&spec, d.clone(), EngineKind::Rayon, 0);
-    // final pseudo-regret per (cell, policy), replication by replication
-    let mut finals: std::collections::BTreeMap<(String, String), Vec<f64>> = Default::default();
-    for row in csv::Reader::from_path(d.join("final.csv")).unwrap().records() {
-        let row = row.unwrap();
-        finals.entry((row[0].to_string(), row[1].to_string())).or_default().push(row[3].parse().unwrap());
-    }
+    let finals = final_pseudo_regret(&d);
     let cells: std::collections::BTreeSet<String> = finals.keys().map(|k| k.0.clone()).collect();
     for cell in cells {
         for (f, g) in [("UCB1-fixed", "UCB1"), ("MOSS-fixed", "MOSS"), ("eps-greedy-fixed", "eps-greedy")] {
@@ -99,11 +94,7 @@ fn fixed_point_etc_takes_exactly_the_f64_decisions() {
     );
     let d = tmp("etc-fixed-vs-float");
     run_text(&spec, d.clone(), EngineKind::Rayon, 0);
-    let mut rows: std::collections::BTreeMap<(String, String), Vec<f64>> = Default::default();
-    for row in csv::Reader::from_path(d.join("final.csv")).unwrap().records() {
-        let row = row.unwrap();
-        rows.entry((row[0].to_string(), row[1].to_string())).or_default().push(row[3].parse().unwrap());
-    }
+    let rows = final_pseudo_regret(&d);
     let cells: std::collections::BTreeSet<String> = rows.keys().map(|k| k.0.clone()).collect();
     for cell in cells {
         let (x, y) = (&rows[&(cell.clone(), "ETC-fixed".into())], &rows[&(cell.clone(), "ETC".into())]);

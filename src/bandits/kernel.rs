@@ -62,10 +62,17 @@ pub fn eps_threshold(epsilon: Option<f64>, c: f64, d: f64, k: usize, m: u64) -> 
 /// value comes from.
 pub trait IndexRule {
     /// Whether the index is `mq + mulhi(a, b)` (lets the lane kernel use its paired multiply).
-    const USES_A: bool;
-    fn index(mq: u32, b: u32, a: u32) -> u32;
-    /// The per-n value after the n-th pull of an arm (1 ≤ n ≤ horizon).
-    fn per_n(n: u32, table: &[u32]) -> u32;
+    const USES_A: bool = false;
+    /// The index; by default the mean alone (greedy rules).
+    #[inline(always)]
+    fn index(mq: u32, _b: u32, _a: u32) -> u32 {
+        mq
+    }
+    /// The per-n value after the n-th pull of an arm (1 ≤ n ≤ horizon); none by default.
+    #[inline(always)]
+    fn per_n(_n: u32, _table: &[u32]) -> u32 {
+        0
+    }
     /// An exploration override for step m: (lanes that explore, all-ones there; the arm they pull).
     #[inline(always)]
     fn explore<const L: usize>(_kern: &FixedKernel, _m: u64, _r0: u64) -> Option<(V<L>, V<L>)> {
@@ -88,15 +95,6 @@ pub struct EtcRule;
 pub struct EpsRule;
 
 impl IndexRule for EpsRule {
-    const USES_A: bool = false;
-    #[inline(always)]
-    fn index(mq: u32, _b: u32, _a: u32) -> u32 {
-        mq
-    }
-    #[inline(always)]
-    fn per_n(_n: u32, _table: &[u32]) -> u32 {
-        0
-    }
     #[inline(always)]
     fn explore<const L: usize>(kern: &FixedKernel, m: u64, r0: u64) -> Option<(V<L>, V<L>)> {
         let FixedRule::EpsGreedy { epsilon, c, d, tag } = kern.rule else { return None };
@@ -109,15 +107,6 @@ impl IndexRule for EpsRule {
 }
 
 impl IndexRule for EtcRule {
-    const USES_A: bool = false;
-    #[inline(always)]
-    fn index(mq: u32, _b: u32, _a: u32) -> u32 {
-        mq
-    }
-    #[inline(always)]
-    fn per_n(_n: u32, _table: &[u32]) -> u32 {
-        0
-    }
     #[inline(always)]
     fn group<const K: usize, const L: usize>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [Trace]) {
         etc_group::<K, L>(kern, r0, grid, out)
@@ -137,7 +126,6 @@ impl IndexRule for Ucb1Rule {
 }
 
 impl IndexRule for MossRule {
-    const USES_A: bool = false;
     #[inline(always)]
     fn index(mq: u32, b: u32, _a: u32) -> u32 {
         mq.wrapping_add(b)

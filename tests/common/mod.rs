@@ -30,3 +30,13 @@ pub fn b1_spec(name: &str, seed: u64, reps: u64, horizon: u64, extra: &str, poli
          instances = [{{ arms = \"bernoulli\", means = {B1:?} }}{extra}]\npolicies = [{policies}]\n"
     )
 }
+
+/// Final pseudo-regret per (cell, policy), replication by replication, from a run's final.csv.
+pub fn final_pseudo_regret(dir: &std::path::Path) -> std::collections::BTreeMap<(String, String), Vec<f64>> {
+    let mut out: std::collections::BTreeMap<(String, String), Vec<f64>> = Default::default();
+    for row in csv::Reader::from_path(dir.join("final.csv")).unwrap().records() {
+        let row = row.unwrap();
+        out.entry((row[0].to_string(), row[1].to_string())).or_default().push(row[3].parse().unwrap());
+    }
+    out
+}
