@@ -25,6 +25,9 @@
 // Lane loops index several arrays with one counter on purpose: that is the shape LLVM vectorises.
 #![allow(clippy::needless_range_loop)]
 
+#[cfg(target_arch = "x86_64")]
+mod ifma;
+
 use crate::engine::Trace;
 use crate::rng::{StreamId, Role};
 
@@ -364,15 +367,30 @@ impl FixedKernel {
         if self.full.iter().any(|&f| f != 0) {
             return self.run_scalar(first_rep, grid, out);
         }
+        // The IFMA kernel covers UCB1 at short horizons; elsewhere its ISA means the AVX-512 lanes.
+        let lane_isa = if isa == Isa::Avx512Ifma { Isa::Avx512 } else { isa };
         macro_rules! pad {
             ($($kp:literal),*) => {
                 $( if self.k <= $kp { return match self.rule {
-                    FixedRule::Ucb1 { .. } => dispatch::<$kp, Ucb1Rule>(isa, self, first_rep, grid, out),
-                    FixedRule::Moss => dispatch::<$kp, MossRule>(isa, self, first_rep, grid, out),
-                    FixedRule::Etc { .. } => dispatch::<$kp, EtcRule>(isa, self, first_rep, grid, out),
-                    FixedRule::EpsGreedy { .. } => dispatch::<$kp, EpsRule>(isa, self, first_rep, grid, out),
+                    FixedRule::Ucb1 { .. } => dispatch::<$kp, Ucb1Rule>(lane_isa, self, first_rep, grid, out),
+                    FixedRule::Moss => dispatch::<$kp, MossRule>(lane_isa, self, first_rep, grid, out),
+                    FixedRule::Etc { .. } => dispatch::<$kp, EtcRule>(lane_isa, self, first_rep, grid, out),
+                    FixedRule::EpsGreedy { .. } => dispatch::<$kp, EpsRule>(lane_isa, self, first_rep, grid, out),
                 }; } )*
             };
+        }
+        #[cfg(target_arch = "x86_64")]
+        if isa == Isa::Avx512Ifma && matches!(self.rule, FixedRule::Ucb1 { .. }) && self.horizon < ifma::MAX_T && self.k <= ifma::MAX_K {
+            assert!(Isa::available().contains(&isa), "lane kernel {isa:?} is not supported by this CPU");
+            macro_rules! ifma_pad {
+                ($($kp:literal),*) => {
+                    // SAFETY: the CPU has every feature `ifma::run` needs (asserted above), the
+                    // rule is UCB1, K ≤ the padded K ≤ 16, T < 2^14, and no arm has mean 1
+                    // (checked at the top of this function).
+                    $( if self.k <= $kp { return unsafe { ifma::run::<$kp>(self, first_rep, grid, out) }; } )*
+                };
+            }
+            ifma_pad!(2, 4, 8, 10, 16);
         }
         pad!(2, 4, 8, 10, 16, 32, 64);
         self.run_scalar(first_rep, grid, out)
@@ -425,6 +443,9 @@ impl KernelChoice {
 /// The instruction sets the lane kernel is compiled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Isa {
+    /// The hand-written AVX-512 IFMA kernel where it applies (UCB1, K ≤ 16, T < 2^14), the
+    /// AVX-512 lanes elsewhere.
+    Avx512Ifma,
     /// AVX-512 (F, BW, VL, DQ), 32 lanes.
     Avx512,
     /// AVX2, 16 lanes.
@@ -436,6 +457,7 @@ pub enum Isa {
 impl Isa {
     pub fn name(self) -> &'static str {
         match self {
+            Isa::Avx512Ifma => "avx512ifma",
             Isa::Avx512 => "avx512",
             Isa::Avx2 => "avx2",
             Isa::Portable => "portable",
@@ -451,6 +473,9 @@ impl Isa {
             // Exactly the features the two functions below are compiled with.
             let avx2 = has!("avx2") && has!("fma");
             if avx2 && has!("avx512f") && has!("avx512bw") && has!("avx512vl") && has!("avx512dq") {
+                if has!("avx512ifma") {
+                    v.push(Isa::Avx512Ifma);
+                }
                 v.push(Isa::Avx512);
             }
             if avx2 {
@@ -479,7 +504,7 @@ fn dispatch<const K: usize, R: IndexRule>(isa: Isa, kern: &FixedKernel, first_re
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `isa` is in `Isa::available()` (asserted above), which checked with
         // `is_x86_feature_detected!` every feature this function was compiled for.
-        Isa::Avx512 => unsafe { lanes_avx512::<K, R>(kern, first_rep, grid, out) },
+        Isa::Avx512 | Isa::Avx512Ifma => unsafe { lanes_avx512::<K, R>(kern, first_rep, grid, out) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, AVX2 was detected.
         Isa::Avx2 => unsafe { lanes_avx2::<K, R>(kern, first_rep, grid, out) },
