@@ -39,7 +39,7 @@ struct RunArgs {
     /// Use the spec's reduced [quick] sizes.
     #[arg(long, global = true)]
     quick: bool,
-    /// Implementation of batched kernels: auto, scalar, portable, avx2, avx512. Output does
+    /// Implementation of batched kernels: auto, scalar, portable, avx2, avx512, avx512ifma. Output does
     /// not depend on it; the manifest records which ran.
     #[arg(long, global = true, default_value = "auto")]
     kernel: String,
