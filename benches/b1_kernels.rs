@@ -35,11 +35,38 @@ fn b1(c: &mut Criterion) {
     g.finish();
 }
 
+/// Batched throughput per policy and number of arms (means evenly spaced in [0.1, 0.9], T = 10^4,
+/// the automatically chosen implementation).
+fn policy_by_k(c: &mut Criterion) {
+    let mut g = c.benchmark_group("batched_policy_k");
+    g.sample_size(10);
+    g.measurement_time(std::time::Duration::from_secs(2));
+    g.warm_up_time(std::time::Duration::from_millis(500));
+    let grid = default_grid(T);
+    for k in [2usize, 10, 32, 64] {
+        let arms: Vec<Arm> = (0..k).map(|i| Arm::Bernoulli { p: 0.1 + 0.8 * i as f64 / (k - 1) as f64 }).collect();
+        let rules = [
+            ("ucb1", FixedRule::Ucb1 { alpha: 2.0 }),
+            ("moss", FixedRule::Moss),
+            ("etc", FixedRule::Etc { m: T / k as u64 / 4 }),
+            ("eps_greedy", FixedRule::EpsGreedy { epsilon: Some(0.05), c: 0.0, d: 0.0, tag: 1 }),
+        ];
+        for (name, rule) in rules {
+            let kern = FixedKernel::new(&arms, T, rule, cell_key(1, 2));
+            let reps = 128;
+            let mut out = vec![Trace::new(3, grid.len()); reps];
+            g.throughput(Throughput::Elements(reps as u64 * T));
+            g.bench_function(format!("{name}/K={k}"), |b| b.iter(|| kern.run_block(KernelChoice::Auto, 0, &grid, &mut out)));
+        }
+    }
+    g.finish();
+}
+
 // Criterion's own plots go through plotters, whose font feature here is the bundled one only:
 // its HTML plots are off, the numbers are printed.
 criterion_group! {
     name = benches;
     config = Criterion::default().without_plots();
-    targets = b1
+    targets = b1, policy_by_k
 }
 criterion_main!(benches);
