@@ -1,4 +1,4 @@
-//! The batched fixed-point kernel for index policies on Bernoulli arms: the performance core.
+//! The batched fixed-point kernel for bandit policies on Bernoulli arms: the performance core.
 //!
 //! Every decision is made in integers so that a GPU twin can compute the same bits:
 //! - reward: `word < round(p 2^32)` (or always 1 when p = 1), with the Env word of step m;
@@ -9,18 +9,26 @@
 //!   which is below the Q4.28 mean's resolution for the bonus sizes that matter; f32 instead
 //!   of f64 made the AVX-512 kernel 25% faster);
 //! - MOSS index: `mq + C[n]`, C[n] = round(sqrt(max(ln(T/(K n)), 0) / n) 2^28) (a host table);
+//! - explore-then-commit: round-robin for m K steps, then the largest reward sum (ties lowest);
+//! - ε-greedy: the largest `mq`, or with probability ε_t an arm drawn from the policy's own
+//!   counter stream (see [`FixedRule::EpsGreedy`]);
 //! - argmax by strict `>` from arm 0 (ties to the lowest arm).
 //!
-//! Two implementations compute exactly the same integers: [`FixedKernel::run_scalar`], one
-//! replication at a time with integer division and tables (the reference), and the lane
-//! kernel, which advances L replications in lock-step over struct-of-arrays state and
-//! evaluates `mq` and `B[n]` in f64 vector arithmetic instead of gathers. ⌊s 2^28 / n⌋ from an
-//! f64 division is exact for n < 2^25: the rounded quotient is within 2^-25 of the true one,
-//! which is at least 1/n away from the next integer. Hence the horizon limit of 2^25.
-//! The lane loop's body is the whole step, so LLVM vectorises across replications; it is
-//! compiled for AVX-512, AVX2 and the baseline target and picked at run time (function
-//! multiversioning), which keeps the default build portable. All `unsafe` of this kernel family
-//! lives in this module.
+//! Implementations that compute exactly the same integers:
+//! - [`FixedKernel::run_scalar`], one replication at a time with integer division (the
+//!   reference);
+//! - the lane kernel, which advances L replications in lock-step over struct-of-arrays state
+//!   and evaluates `mq` and `B[n]` in vector float arithmetic instead of gathers. ⌊s 2^28 / n⌋
+//!   from an f64 division is exact for n < 2^25: the rounded quotient is within 2^-25 of the
+//!   true one, which is at least 1/n away from the next integer. Hence the horizon limit of
+//!   2^25. The lane loop's operations are fixed-size array loops that LLVM vectorises; the
+//!   kernel is compiled for AVX-512, AVX2 and the baseline target and picked at run time
+//!   (function multiversioning), which keeps the default build portable;
+//! - [`ifma`], hand-written AVX-512 IFMA intrinsics for UCB1 with K ≤ 16 and T < 2^14.
+//!
+//! All `unsafe` of this kernel family lives in this module and its child `ifma`. Miri cannot
+//! run them here: it needs a nightly toolchain, which this build environment cannot fetch;
+//! every lane implementation is instead tested bit for bit against the scalar reference.
 
 // Lane loops index several arrays with one counter on purpose: that is the shape LLVM vectorises.
 #![allow(clippy::needless_range_loop)]
