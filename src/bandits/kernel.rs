@@ -3,12 +3,12 @@
 //! Every decision is made in integers so that a GPU twin can compute the same bits:
 //! - reward: `word < round(p 2^32)` (or always 1 when p = 1), with the Env word of step m;
 //! - empirical mean in Q4.28: `mq(n, s) = ⌊s 2^28 / n⌋` exactly;
-//! - UCB1 index: `mq + mulhi(A[m], B[n])` with A[m] = round(sqrt(α ln m) 2^28) (a host table,
-//!   one value per step) and B[n] = ⌊min(2^32 ⊘ √n, 4294967040)⌋ evaluated in IEEE f32 (⊘ and
+//! - UCB1 index: `mq + mulhi(A[m], B[n])` with `A[m]` = round(sqrt(α ln m) 2^28) (a host table,
+//!   one value per step) and `B[n]` = ⌊min(2^32 ⊘ √n, 4294967040)⌋ evaluated in IEEE f32 (⊘ and
 //!   √ correctly rounded, so every platform gets the same integer; relative error < 2^-23,
 //!   which is below the Q4.28 mean's resolution for the bonus sizes that matter; f32 instead
 //!   of f64 made the AVX-512 kernel 25% faster);
-//! - MOSS index: `mq + C[n]`, C[n] = round(sqrt(max(ln(T/(K n)), 0) / n) 2^28) (a host table);
+//! - MOSS index: `mq + C[n]`, `C[n]` = round(sqrt(max(ln(T/(K n)), 0) / n) 2^28) (a host table);
 //! - explore-then-commit: round-robin for m K steps, then the largest reward sum (ties lowest);
 //! - ε-greedy: the largest `mq`, or with probability ε_t an arm drawn from the policy's own
 //!   counter stream (see [`FixedRule::EpsGreedy`]);
@@ -24,7 +24,7 @@
 //!   2^25. The lane loop's operations are fixed-size array loops that LLVM vectorises; the
 //!   kernel is compiled for AVX-512, AVX2 and the baseline target and picked at run time
 //!   (function multiversioning), which keeps the default build portable;
-//! - [`ifma`], hand-written AVX-512 IFMA intrinsics for UCB1 with K ≤ 16 and T < 2^14.
+//! - `ifma`, hand-written AVX-512 IFMA intrinsics for UCB1 with K ≤ 16 and T < 2^14.
 //!
 //! All `unsafe` of this kernel family lives in this module and its child `ifma`. Miri cannot
 //! run them here: it needs a nightly toolchain, which this build environment cannot fetch;
@@ -149,7 +149,7 @@ impl IndexRule for MossRule {
     }
 }
 
-/// B[n] = ⌊min(2^32 ⊘ √n, 4294967040)⌋ in IEEE f32 (n ≥ 1; 4294967040 is the largest f32
+/// `B[n]` = ⌊min(2^32 ⊘ √n, 4294967040)⌋ in IEEE f32 (n ≥ 1; 4294967040 is the largest f32
 /// below 2^32).
 #[inline(always)]
 pub fn ucb1_b(n: u32) -> u32 {

@@ -5,7 +5,7 @@ use super::arms::Arm;
 use super::policies::kl_bernoulli;
 
 /// The Lai–Robbins constant Σ_{k: Δ_k > 0} Δ_k / KL(ν_k, ν*) (Lai & Robbins 1985), so that
-/// every consistent policy has liminf E[R_t] / ln t ≥ constant. Defined for Bernoulli arms (KL =
+/// every consistent policy has liminf E\[R_t\] / ln t ≥ constant. Defined for Bernoulli arms (KL =
 /// kl(μ_k, μ*)) and Gaussian arms with a common variance σ² (KL = Δ²/(2σ²)); `None` otherwise,
 /// since for other families the constant needs K_inf, which the overlay does not compute.
 pub fn lai_robbins_constant(arms: &[Arm]) -> Option<f64> {
