@@ -48,6 +48,7 @@ fn policy_by_k(c: &mut Criterion) {
         let rules = [
             ("ucb1", FixedRule::Ucb1 { alpha: 2.0 }),
             ("moss", FixedRule::Moss),
+            ("ucb_v", FixedRule::UcbV { zeta: 1.2, c: 1.0, b: 1.0 }),
             ("etc", FixedRule::Etc { m: T / k as u64 / 4 }),
             ("eps_greedy", FixedRule::EpsGreedy { epsilon: Some(0.05), c: 0.0, d: 0.0, tag: 1 }),
         ];

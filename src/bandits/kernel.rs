@@ -9,6 +9,7 @@
 //!   which is below the Q4.28 mean's resolution for the bonus sizes that matter; f32 instead
 //!   of f64 made the AVX-512 kernel 25% faster);
 //! - MOSS index: `mq + C[n]`, `C[n]` = round(sqrt(max(ln(T/(K n)), 0) / n) 2^28) (a host table);
+//! - UCB-V index (Q8.24): see [`FixedRule::UcbV`];
 //! - explore-then-commit: round-robin for m K steps, then the largest reward sum (ties lowest);
 //! - ε-greedy: the largest `mq`, or with probability ε_t an arm drawn from the policy's own
 //!   counter stream (see [`FixedRule::EpsGreedy`]);
@@ -48,6 +49,11 @@ const Q: u32 = 28;
 pub enum FixedRule {
     Ucb1 { alpha: f64 },
     Moss,
+    /// UCB-V on Bernoulli arms (empirical variance p̂(1 − p̂)), in Q8.24 because its
+    /// 3 c b ζ ln t / n term reaches beyond 16: index = mq + mulhi(A1[m], SD[n, s]) +
+    /// mulhi(A2[m], R[n]) with A1 = round(sqrt(2 ζ ln m) 2^24), A2 = round(3 c b ζ ln m 2^24),
+    /// SD = f32 2^32 sqrt(s (n − s)) / n^1.5 and R = f32 2^32 / n.
+    UcbV { zeta: f64, c: f64, b: f64 },
     /// Explore-then-commit: m pulls of each arm round-robin, then the arm with the largest
     /// reward sum (all arms then have n = m, so that is the largest mean), ties to the lowest.
     /// On Bernoulli arms this takes exactly the f64 path's decisions.
@@ -74,6 +80,15 @@ pub fn eps_threshold(epsilon: Option<f64>, c: f64, d: f64, k: usize, m: u64) -> 
 pub trait IndexRule {
     /// Whether the index is `mq + mulhi(a, b)` (lets the lane kernel use its paired multiply).
     const USES_A: bool = false;
+    /// Whether the index has a second term `mulhi(A2[m], per-arm value 2)` (UCB-V).
+    const TWO: bool = false;
+    /// Fraction bits of the mean: 28 (Q4.28), or 24 for UCB-V's wider range.
+    const Q: u32 = 28;
+    /// The second per-arm value after a pull (n pulls, s successes).
+    #[inline(always)]
+    fn per_arm2(_n: u32, _s: u32) -> u32 {
+        0
+    }
     /// The index; by default the mean alone (greedy rules).
     #[inline(always)]
     fn index(mq: u32, _b: u32, _a: u32) -> u32 {
@@ -102,6 +117,40 @@ pub trait IndexRule {
 
 pub struct Ucb1Rule;
 pub struct MossRule;
+pub struct UcbVRule;
+
+impl IndexRule for UcbVRule {
+    const USES_A: bool = true;
+    const TWO: bool = true;
+    const Q: u32 = 24;
+    #[inline(always)]
+    fn per_n(n: u32, _table: &[u32]) -> u32 {
+        ucbv_r(n)
+    }
+    #[inline(always)]
+    fn per_arm2(n: u32, s: u32) -> u32 {
+        ucbv_sd(n, s)
+    }
+}
+
+/// R[n] = ⌊min(2^32 ⊘ n, 4294967040)⌋ in IEEE f32 (n ≥ 1).
+#[inline(always)]
+pub fn ucbv_r(n: u32) -> u32 {
+    let x = (4_294_967_296.0f32 / n as f32).min(4_294_967_040.0);
+    // SAFETY: n >= 1 gives 0 < x <= 4294967040 < 2^32, finite.
+    unsafe { x.to_int_unchecked::<u32>() }
+}
+
+/// SD[n, s] = ⌊min(2^32 √(s (n − s)) ⊘ (n √n), 4294967040)⌋ in IEEE f32: 2^32 sqrt(V / n) for
+/// the Bernoulli empirical variance V = (s/n)(1 − s/n).
+#[inline(always)]
+pub fn ucbv_sd(n: u32, s: u32) -> u32 {
+    let nf = n as f32;
+    let v = ((s as u64 * (n - s) as u64) as f32).sqrt();
+    let x = (4_294_967_296.0f32 * v / (nf * nf.sqrt())).min(4_294_967_040.0);
+    // SAFETY: 0 <= s <= n, n >= 1: x is finite, 0 <= x <= 4294967040 < 2^32.
+    unsafe { x.to_int_unchecked::<u32>() }
+}
 pub struct EtcRule;
 pub struct EpsRule;
 
@@ -162,7 +211,13 @@ pub fn ucb1_b(n: u32) -> u32 {
 /// ⌊s 2^28 / n⌋ through one f64 division: exact for s ≤ n < 2^25 (see the module comment).
 #[inline(always)]
 pub fn mean_q_f64(s: u32, n: u32) -> u32 {
-    let q = (s as f64 * 268_435_456.0) / n.max(1) as f64;
+    mean_f64::<28>(s, n)
+}
+
+/// ⌊s 2^Q / n⌋ through one f64 division (Q ≤ 28): exact for s ≤ n < 2^25.
+#[inline(always)]
+pub fn mean_f64<const Q: u32>(s: u32, n: u32) -> u32 {
+    let q = (s as f64 * (1u64 << Q) as f64) / n.max(1) as f64;
     // SAFETY: s <= n gives 0 <= q <= 2^28, finite: in range for u32.
     unsafe { q.to_int_unchecked::<u32>() }
 }
@@ -170,7 +225,13 @@ pub fn mean_q_f64(s: u32, n: u32) -> u32 {
 /// ⌊s 2^28 / n⌋ in integers: the reference's definition.
 #[inline(always)]
 pub fn mean_q_int(s: u32, n: u32) -> u32 {
-    (((s as u64) << 28) / n as u64) as u32
+    mean_int(28, s, n)
+}
+
+/// ⌊s 2^q / n⌋ in integers.
+#[inline(always)]
+pub fn mean_int(q: u32, s: u32, n: u32) -> u32 {
+    (((s as u64) << q) / n as u64) as u32
 }
 
 #[inline(always)]
@@ -188,6 +249,8 @@ pub struct FixedKernel {
     thr: Vec<u32>,
     full: Vec<u32>,
     a: Vec<u32>,
+    /// UCB-V's second per-step table.
+    a2: Vec<u32>,
     b: Vec<u32>,
     gaps: Vec<f64>,
     optimal: Vec<bool>,
@@ -228,10 +291,17 @@ impl FixedKernel {
         let tn = horizon as usize + 1;
         // Only the tables a rule reads are built: A[m] for UCB1, C[n] for MOSS (UCB1's B[n] is
         // computed, not looked up).
+        let mut a2 = Vec::new();
         let (a, b): (Vec<u32>, Vec<u32>) = match rule {
             FixedRule::Ucb1 { alpha } => {
                 let a = (0..tn).map(|m| if m < 2 { 0 } else { ((alpha * (m as f64).ln()).sqrt() * scale).round() as u32 }).collect();
                 (a, Vec::new())
+            }
+            FixedRule::UcbV { zeta, c, b } => {
+                let s24 = (1u64 << 24) as f64;
+                let ln = |m: usize| if m < 2 { 0.0 } else { (m as f64).ln() };
+                a2 = (0..tn).map(|m| (3.0 * c * b * zeta * ln(m) * s24).round() as u32).collect();
+                ((0..tn).map(|m| ((2.0 * zeta * ln(m)).sqrt() * s24).round() as u32).collect(), Vec::new())
             }
             FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => (Vec::new(), Vec::new()),
             FixedRule::Moss => {
@@ -255,6 +325,7 @@ impl FixedKernel {
             thr,
             full,
             a,
+            a2,
             b,
             gaps: means.iter().map(|m| mu_star - m).collect(),
             optimal: means.iter().map(|&m| m == mu_star).collect(),
@@ -267,15 +338,22 @@ impl FixedKernel {
     fn per_n(&self, n: u32) -> u32 {
         match self.rule {
             FixedRule::Ucb1 { .. } => ucb1_b(n),
+            FixedRule::UcbV { .. } => ucbv_r(n),
             FixedRule::Moss => self.b[n as usize],
             FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => 0,
         }
     }
 
+    /// Fraction bits of the rule's mean.
+    fn q(&self) -> u32 {
+        if matches!(self.rule, FixedRule::UcbV { .. }) { UcbVRule::Q } else { 28 }
+    }
+
     #[inline(always)]
-    fn index(&self, mq: u32, b: u32, m: u64) -> u32 {
+    fn index(&self, mq: u32, b: u32, c2: u32, m: u64) -> u32 {
         match self.rule {
             FixedRule::Ucb1 { .. } => Ucb1Rule::index(mq, b, self.a[m as usize]),
+            FixedRule::UcbV { .. } => mq.wrapping_add(mulhi(self.a2[m as usize], b)).wrapping_add(mulhi(self.a[m as usize], c2)),
             FixedRule::Moss => MossRule::index(mq, b, 0),
             FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => mq,
         }
@@ -305,7 +383,8 @@ impl FixedKernel {
         let k = self.k;
         for (i, tr) in out.iter_mut().enumerate() {
             let env = StreamId::new(self.key, (first_rep + i as u64) as u32, Role::Env);
-            let (mut n, mut s, mut mq, mut bb) = (vec![0u32; k], vec![0u32; k], vec![0u32; k], vec![0u32; k]);
+            let (mut n, mut s, mut mq, mut bb, mut cc) = (vec![0u32; k], vec![0u32; k], vec![0u32; k], vec![0u32; k], vec![0u32; k]);
+            let q = self.q();
             let mut blk = [0u32; 4];
             let mut c = 0;
             let mut v = [0.0; 3];
@@ -324,9 +403,9 @@ impl FixedKernel {
                     a
                 } else {
                     let mut best = 0;
-                    let mut bv = self.index(mq[0], bb[0], m);
+                    let mut bv = self.index(mq[0], bb[0], cc[0], m);
                     for j in 1..k {
-                        let x = self.index(mq[j], bb[j], m);
+                        let x = self.index(mq[j], bb[j], cc[j], m);
                         if x > bv {
                             bv = x;
                             best = j;
@@ -346,8 +425,9 @@ impl FixedKernel {
                 };
                 n[arm] += 1;
                 s[arm] += (blk[(m & 3) as usize] < self.thr[arm]) as u32 | self.full[arm];
-                mq[arm] = mean_q_int(s[arm], n[arm]);
+                mq[arm] = mean_int(q, s[arm], n[arm]);
                 bb[arm] = self.per_n(n[arm]);
+                cc[arm] = ucbv_sd(n[arm], s[arm]) * matches!(self.rule, FixedRule::UcbV { .. }) as u32;
                 if c < grid.len() && grid[c] == m + 1 {
                     self.record(m + 1, &n, &s, &mut v);
                     self.put(tr, grid.len(), c, &v);
@@ -382,6 +462,7 @@ impl FixedKernel {
                 $( if self.k <= $kp { return match self.rule {
                     FixedRule::Ucb1 { .. } => dispatch::<$kp, Ucb1Rule>(lane_isa, self, first_rep, grid, out),
                     FixedRule::Moss => dispatch::<$kp, MossRule>(lane_isa, self, first_rep, grid, out),
+                    FixedRule::UcbV { .. } => dispatch::<$kp, UcbVRule>(lane_isa, self, first_rep, grid, out),
                     FixedRule::Etc { .. } => dispatch::<$kp, EtcRule>(lane_isa, self, first_rep, grid, out),
                     FixedRule::EpsGreedy { .. } => dispatch::<$kp, EpsRule>(lane_isa, self, first_rep, grid, out),
                 }; } )*
@@ -589,6 +670,8 @@ impl<const L: usize> V<L> {
 struct Lanes<const K: usize, const L: usize> {
     mq: [V<L>; K],
     bb: [V<L>; K],
+    /// Second per-arm value (UCB-V only).
+    cc: [V<L>; K],
     nn: [V<L>; K],
     ss: [V<L>; K],
 }
@@ -652,8 +735,18 @@ fn lanes<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, first
 
 /// One step of L replications: argmax of the index, pull, update of the pulled arm.
 #[inline(always)]
-fn lane_step<const K: usize, const L: usize, R: IndexRule>(st: &mut Lanes<K, L>, a: u32, u: V<L>, thr: &[u32; K], tb: &[u32], over: Option<(V<L>, V<L>)>) {
-    let index = |j: usize| if R::USES_A { st.mq[j].zip(st.bb[j].mulhi_by(a), |m, h| m.wrapping_add(h)) } else { st.mq[j].zip(st.bb[j], |m, b| R::index(m, b, a)) };
+fn lane_step<const K: usize, const L: usize, R: IndexRule>(st: &mut Lanes<K, L>, a: u32, a2: u32, u: V<L>, thr: &[u32; K], tb: &[u32], over: Option<(V<L>, V<L>)>) {
+    let index = |j: usize| {
+        if R::TWO {
+            // UCB-V: mq + mulhi(A2, R[n]) + mulhi(A1, SD[n, s]), in the scalar reference's order
+            let t = st.mq[j].zip(st.bb[j].mulhi_by(a2), |m, h| m.wrapping_add(h));
+            t.zip(st.cc[j].mulhi_by(a), |m, h| m.wrapping_add(h))
+        } else if R::USES_A {
+            st.mq[j].zip(st.bb[j].mulhi_by(a), |m, h| m.wrapping_add(h))
+        } else {
+            st.mq[j].zip(st.bb[j], |m, b| R::index(m, b, a))
+        }
+    };
     // The winner's n, s and threshold ride along with the running maximum.
     let mut bv = index(0);
     let mut bk = V::<L>::splat(0);
@@ -677,12 +770,15 @@ fn lane_step<const K: usize, const L: usize, R: IndexRule>(st: &mut Lanes<K, L>,
         }
         bk = V::select(explore, arm, bk);
     }
-    let (mut bn, mut mn) = (V::<L>::splat(0), V::<L>::splat(0));
+    let (mut bn, mut mn, mut cn) = (V::<L>::splat(0), V::<L>::splat(0), V::<L>::splat(0));
     for l in 0..L {
         nk.0[l] += 1;
         sk.0[l] += (u.0[l] < th.0[l]) as u32;
         bn.0[l] = R::per_n(nk.0[l], tb);
-        mn.0[l] = mean_q_f64(sk.0[l], nk.0[l]);
+        mn.0[l] = if R::Q == 28 { mean_f64::<28>(sk.0[l], nk.0[l]) } else { mean_f64::<24>(sk.0[l], nk.0[l]) };
+        if R::TWO {
+            cn.0[l] = R::per_arm2(nk.0[l], sk.0[l]);
+        }
     }
     for j in 0..K {
         let hit = bk.eq_mask(j as u32);
@@ -690,6 +786,9 @@ fn lane_step<const K: usize, const L: usize, R: IndexRule>(st: &mut Lanes<K, L>,
         st.ss[j] = V::select(hit, sk, st.ss[j]);
         st.mq[j] = V::select(hit, mn, st.mq[j]);
         st.bb[j] = V::select(hit, bn, st.bb[j]);
+        if R::TWO {
+            st.cc[j] = V::select(hit, cn, st.cc[j]);
+        }
     }
 }
 
@@ -698,7 +797,7 @@ fn lane_group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, 
     let k = kern.k;
     let t_end = kern.horizon;
     let zero = [V::<L>::splat(0); K];
-    let mut st = Lanes::<K, L> { mq: zero, bb: zero, nn: zero, ss: zero };
+    let mut st = Lanes::<K, L> { mq: zero, bb: zero, cc: zero, nn: zero, ss: zero };
     let mut thr = [0u32; K];
     let mut full = [0u32; K];
     thr[..k].copy_from_slice(&kern.thr);
@@ -724,8 +823,9 @@ fn lane_group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, 
             let a = m as usize;
             st.nn[a].0[l] = 1;
             st.ss[a].0[l] = (env.word(m) < thr[a]) as u32 | full[a];
-            st.mq[a].0[l] = mean_q_int(st.ss[a].0[l], 1);
+            st.mq[a].0[l] = mean_int(R::Q, st.ss[a].0[l], 1);
             st.bb[a].0[l] = kern.per_n(1);
+            st.cc[a].0[l] = if R::TWO { R::per_arm2(1, st.ss[a].0[l]) } else { 0 };
             if cl < ncp && grid[cl] == m + 1 {
                 snapshot(&st, l, &mut n, &mut s);
                 kern.record(m + 1, &n, &s, &mut v);
@@ -745,7 +845,8 @@ fn lane_group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, 
         let stop = ((blk as u64 + 1) * 4).min(t_end);
         while m < stop {
             let a = if R::USES_A { ta[m as usize] } else { 0 };
-            lane_step::<K, L, R>(&mut st, a, w[(m & 3) as usize], &thr, tb, R::explore::<L>(kern, m, r0));
+            let a2 = if R::TWO { kern.a2[m as usize] } else { 0 };
+            lane_step::<K, L, R>(&mut st, a, a2, w[(m & 3) as usize], &thr, tb, R::explore::<L>(kern, m, r0));
             m += 1;
             if c < ncp && grid[c] == m {
                 for (l, tr) in out.iter_mut().enumerate() {
@@ -859,6 +960,7 @@ mod tests {
         match rule {
             FixedRule::Ucb1 { .. } => lanes::<64, 4, Ucb1Rule>(&kern, 5, &grid, &mut c),
             FixedRule::Moss => lanes::<64, 4, MossRule>(&kern, 5, &grid, &mut c),
+            FixedRule::UcbV { .. } => lanes::<64, 4, UcbVRule>(&kern, 5, &grid, &mut c),
             FixedRule::Etc { .. } => lanes::<64, 4, EtcRule>(&kern, 5, &grid, &mut c),
             FixedRule::EpsGreedy { .. } => lanes::<64, 4, EpsRule>(&kern, 5, &grid, &mut c),
         }
@@ -873,6 +975,7 @@ mod tests {
         let b1 = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.85];
         run_both(&b1, 2000, FixedRule::Ucb1 { alpha: 2.0 }, 67, 1);
         run_both(&b1, 2000, FixedRule::Moss, 67, 2);
+        run_both(&b1, 2000, FixedRule::UcbV { zeta: 1.2, c: 1.0, b: 1.0 }, 67, 2);
         run_both(&b1, 2000, FixedRule::Etc { m: 30 }, 67, 3);
         run_both(&b1, 300, FixedRule::Etc { m: 30 }, 67, 3); // commits at the horizon
         run_both(&b1, 2000, FixedRule::EpsGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0, tag: 9 }, 67, 4);

@@ -3,8 +3,8 @@
 //! - [`arms`]: arm distributions and the counter-addressed reward table (common random numbers);
 //! - [`policies`]: UCB1, UCB-V, KL-UCB, MOSS, Thompson sampling (Beta, Gaussian), ε-greedy,
 //!   explore-then-commit, EXP3 on the f64 path;
-//! - [`kernel`]: the batched fixed-point kernel (UCB1, MOSS, explore-then-commit, ε-greedy on
-//!   Bernoulli arms), with auto-vectorised lanes and a hand-written AVX-512 IFMA path;
+//! - [`kernel`]: the batched fixed-point kernel (UCB1, UCB-V, MOSS, explore-then-commit,
+//!   ε-greedy on Bernoulli arms), with auto-vectorised lanes and a hand-written AVX-512 IFMA path;
 //! - [`sim`]: a policy on an instance as an engine `Simulation`;
 //! - [`spec`]: the `[bandit]` section of a spec and its validation;
 //! - [`theory`]: Lai–Robbins and UCB1 overlays.

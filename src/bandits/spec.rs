@@ -91,8 +91,8 @@ pub enum Arithmetic {
     /// f64 index, one replication at a time.
     #[default]
     Float,
-    /// The integer/fixed-point batched kernel (Bernoulli arms; UCB1, MOSS, explore-then-commit,
-    /// ε-greedy).
+    /// The integer/fixed-point batched kernel (Bernoulli arms; UCB1, UCB-V, MOSS,
+    /// explore-then-commit, ε-greedy).
     Fixed,
 }
 
@@ -110,6 +110,8 @@ pub enum PolicySpec {
         zeta: Option<f64>,
         c: Option<f64>,
         b: Option<f64>,
+        #[serde(default)]
+        arithmetic: Arithmetic,
     },
     KlUcb {
         label: Option<String>,
@@ -350,12 +352,13 @@ impl PolicySpec {
                     out.push((one_label(label, vals.len(), fmt_param("alpha", a, vals.len() > 1, base)), PolicyConfig::Ucb1 { alpha: a }, *arithmetic));
                 }
             }
-            PolicySpec::UcbV { label, zeta, c, b } => {
+            PolicySpec::UcbV { label, zeta, c, b, arithmetic } => {
                 let (zeta, c, b) = (zeta.unwrap_or(1.2), c.unwrap_or(1.0), b.unwrap_or(1.0));
                 check_pos(format!("{p}.zeta"), zeta)?;
                 check_pos(format!("{p}.c"), c)?;
                 check_pos(format!("{p}.b"), b)?;
-                out.push((label.clone().unwrap_or("UCB-V".into()), PolicyConfig::UcbV { zeta, c, b }, Arithmetic::Float));
+                let base = if *arithmetic == Arithmetic::Fixed { "UCB-V-fixed" } else { "UCB-V" };
+                out.push((label.clone().unwrap_or(base.into()), PolicyConfig::UcbV { zeta, c, b }, *arithmetic));
             }
             PolicySpec::KlUcb { label, c, divergence, variance } => {
                 let vals = swept(format!("{p}.c"), c, 0.0)?;
@@ -470,6 +473,13 @@ impl BanditSpec {
                             if let Err(why) = fixed_support(&inst.arms, t) {
                                 return Err(invalid(format!("bandit.policies[{i}].arithmetic"), "fixed", format!("{why} (bandit.instances[{j}] '{}', horizon {t})", inst.label), "\"float\", or Bernoulli arms and horizon < 2^25"));
                             }
+                            if let PolicyConfig::UcbV { zeta, c, b } = v.config {
+                                let lt = (t.max(2) as f64).ln();
+                                let top = 1.0 + 0.5 * (2.0 * zeta * lt).sqrt() + 3.0 * c * b * zeta * lt;
+                                if top >= 256.0 {
+                                    return Err(invalid(format!("bandit.policies[{i}].zeta"), zeta, format!("the Q8.24 UCB-V index overflows at horizon {t}: 1 + sqrt(2ζ ln T)/2 + 3cbζ ln T = {top:.1}"), "parameters with 1 + sqrt(2ζ ln T)/2 + 3cbζ ln T < 256 when arithmetic = \"fixed\""));
+                                }
+                            }
                             if let PolicyConfig::Ucb1 { alpha } = v.config
                                 && alpha >= max_fixed_alpha(t)
                             {
@@ -503,6 +513,7 @@ impl PolicyVariant {
         match (self.arithmetic, &self.config) {
             (Arithmetic::Fixed, PolicyConfig::Ucb1 { alpha }) => Some(FixedRule::Ucb1 { alpha: *alpha }),
             (Arithmetic::Fixed, PolicyConfig::Moss) => Some(FixedRule::Moss),
+            (Arithmetic::Fixed, PolicyConfig::UcbV { zeta, c, b }) => Some(FixedRule::UcbV { zeta: *zeta, c: *c, b: *b }),
             (Arithmetic::Fixed, PolicyConfig::ExploreThenCommit { m }) => Some(FixedRule::Etc { m: *m }),
             (Arithmetic::Fixed, PolicyConfig::EpsilonGreedy { epsilon, c, d }) => Some(FixedRule::EpsGreedy { epsilon: *epsilon, c: *c, d: *d, tag: self.tag }),
             _ => None,
