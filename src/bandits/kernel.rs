@@ -733,20 +733,26 @@ fn lanes<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, first
     }
 }
 
+/// Arm j's index in every lane. A function, not a closure: an `#[inline(always)]` function is
+/// always inlined into the caller's target-feature context; a closure this size was not, and
+/// then ran without vector instructions.
+#[inline(always)]
+fn lane_index<const K: usize, const L: usize, R: IndexRule>(st: &Lanes<K, L>, j: usize, a: u32, a2: u32) -> V<L> {
+    if R::TWO {
+        // UCB-V: mq + mulhi(A2, R[n]) + mulhi(A1, SD[n, s]), in the scalar reference's order
+        let t = st.mq[j].zip(st.bb[j].mulhi_by(a2), |m, h| m.wrapping_add(h));
+        t.zip(st.cc[j].mulhi_by(a), |m, h| m.wrapping_add(h))
+    } else if R::USES_A {
+        st.mq[j].zip(st.bb[j].mulhi_by(a), |m, h| m.wrapping_add(h))
+    } else {
+        st.mq[j].zip(st.bb[j], |m, b| R::index(m, b, a))
+    }
+}
+
 /// One step of L replications: argmax of the index, pull, update of the pulled arm.
 #[inline(always)]
 fn lane_step<const K: usize, const L: usize, R: IndexRule>(st: &mut Lanes<K, L>, a: u32, a2: u32, u: V<L>, thr: &[u32; K], tb: &[u32], over: Option<(V<L>, V<L>)>) {
-    let index = |j: usize| {
-        if R::TWO {
-            // UCB-V: mq + mulhi(A2, R[n]) + mulhi(A1, SD[n, s]), in the scalar reference's order
-            let t = st.mq[j].zip(st.bb[j].mulhi_by(a2), |m, h| m.wrapping_add(h));
-            t.zip(st.cc[j].mulhi_by(a), |m, h| m.wrapping_add(h))
-        } else if R::USES_A {
-            st.mq[j].zip(st.bb[j].mulhi_by(a), |m, h| m.wrapping_add(h))
-        } else {
-            st.mq[j].zip(st.bb[j], |m, b| R::index(m, b, a))
-        }
-    };
+    let index = |j: usize| lane_index::<K, L, R>(st, j, a, a2);
     // The winner's n, s and threshold ride along with the running maximum.
     let mut bv = index(0);
     let mut bk = V::<L>::splat(0);
