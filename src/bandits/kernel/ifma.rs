@@ -127,31 +127,11 @@ fn group<const K: usize>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [T
             }
             m += 1;
             if c < ncp && grid[c] == m {
-                record_all::<K>(kern, &acc, m, ncp, c, out);
+                record_all::<K>(kern, &acc, m, ncp, Some(c), out);
                 c += 1;
             }
         }
-        let finals_at = t_end;
-        let mut nn = vec![0u32; k];
-        let mut ssv = vec![0u32; k];
-        let mut lanes_acc = [[0u64; 8]; K];
-        for g in 0..G {
-            for j in 0..K {
-                _mm512_storeu_si512(lanes_acc[j].as_mut_ptr() as *mut _, acc[g][j]);
-            }
-            for i in 0..8 {
-                let l = 8 * g + i;
-                if l >= out.len() {
-                    break;
-                }
-                for j in 0..k {
-                    nn[j] = ((lanes_acc[j][i] >> 46) & 0x3fff) as u32;
-                    ssv[j] = ((lanes_acc[j][i] >> 32) & 0x3fff) as u32;
-                }
-                kern.record(finals_at, &nn, &ssv, &mut v);
-                out[l].finals.copy_from_slice(&v);
-            }
-        }
+        record_all::<K>(kern, &acc, t_end, ncp, None, out);
     }
 }
 
@@ -160,9 +140,10 @@ fn pack(j: usize, n: u64, s: u64, mq: u64) -> u64 {
     ((15 - j as u64) << 60) | (((n << 14) | s) << 32) | mq
 }
 
-/// Writes the metrics of every lane at checkpoint `c` (after `m` pulls).
+/// Writes the metrics of every lane after `m` pulls: at checkpoint `c`, or as the final values
+/// when `c` is `None`.
 #[target_feature(enable = "avx512f")]
-fn record_all<const K: usize>(kern: &FixedKernel, acc: &[[__m512i; K]; G], m: u64, ncp: usize, c: usize, out: &mut [Trace]) {
+fn record_all<const K: usize>(kern: &FixedKernel, acc: &[[__m512i; K]; G], m: u64, ncp: usize, c: Option<usize>, out: &mut [Trace]) {
     let k = kern.k;
     let mut n = vec![0u32; k];
     let mut s = vec![0u32; k];
@@ -183,7 +164,10 @@ fn record_all<const K: usize>(kern: &FixedKernel, acc: &[[__m512i; K]; G], m: u6
                 s[j] = ((lanes_acc[j][i] >> 32) & 0x3fff) as u32;
             }
             kern.record(m, &n, &s, &mut v);
-            kern.put(&mut out[l], ncp, c, &v);
+            match c {
+                Some(c) => kern.put(&mut out[l], ncp, c, &v),
+                None => out[l].finals.copy_from_slice(&v),
+            }
         }
     }
 }
