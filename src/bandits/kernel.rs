@@ -2,7 +2,7 @@
 //!
 //! Every decision is made in integers so that a GPU twin can compute the same bits:
 //! - reward: `word < round(p 2^32)` (or always 1 when p = 1), with the Env word of step m;
-//! - empirical mean in Q4.28: `mq(n, s) = ⌊s 2^28 / n⌋` exactly;
+//! - empirical mean in Q4.28: `mq(n, s) = ⌊s 2^28 / n⌋` exactly (Q8.24 for UCB-V);
 //! - UCB1 index: `mq + mulhi(A[m], B[n])` with `A[m]` = round(sqrt(α ln m) 2^28) (a host table,
 //!   one value per step) and `B[n]` = ⌊min(2^32 ⊘ √n, 4294967040)⌋ evaluated in IEEE f32 (⊘ and
 //!   √ correctly rounded, so every platform gets the same integer; relative error < 2^-23,
@@ -44,15 +44,18 @@ use super::arms::Arm;
 
 const Q: u32 = 28;
 
-/// Which policy the kernel runs. Three rules share the lane kernel through [`IndexRule`].
+/// Which policy the kernel runs. Five rules share the lane kernel through `IndexRule`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum FixedRule {
     Ucb1 { alpha: f64 },
     Moss,
-    /// UCB-V on Bernoulli arms (empirical variance p̂(1 − p̂)), in Q8.24 because its
-    /// 3 c b ζ ln t / n term reaches beyond 16: index = mq + mulhi(A1[m], SD[n, s]) +
-    /// mulhi(A2[m], R[n]) with A1 = round(sqrt(2 ζ ln m) 2^24), A2 = round(3 c b ζ ln m 2^24),
-    /// SD = f32 2^32 sqrt(s (n − s)) / n^1.5 and R = f32 2^32 / n.
+    /// UCB-V on Bernoulli arms (empirical variance p̂(1 − p̂), as the f64 path's
+    /// sumsq/n − mean²), in Q8.24 because its 3 c b ζ ln t / n term reaches beyond 16:
+    /// index = mq + mulhi(A2[m], R[n]) + mulhi(A1[m], SD[n, s]) with host tables
+    /// A1 = round(sqrt(2 ζ ln m) 2^24), A2 = round(3 c b ζ ln m 2^24), and SD = f32
+    /// 2^32 sqrt(s (n − s)) / n^1.5, R = f32 2^32 / n. R's f32 relative error (2^-24) on a term
+    /// up to ~60 is up to ~4e-6 absolute: coarser than the Q8.24 grid, so near-ties resolve
+    /// differently from the f64 path more often than for UCB1 (means still agree; tested).
     UcbV { zeta: f64, c: f64, b: f64 },
     /// Explore-then-commit: m pulls of each arm round-robin, then the arm with the largest
     /// reward sum (all arms then have n = m, so that is the largest mean), ties to the lowest.
@@ -61,7 +64,10 @@ pub enum FixedRule {
     /// ε-greedy after one forced pull of each arm: at step m, with the block m of the policy's
     /// stream `Role::Policy(tag)`, explore iff word 0 < round(ε_m 2^32), then pull arm
     /// ⌊word 1 · K / 2^32⌋; otherwise the arm with the largest Q4.28 mean (ties lowest).
-    /// ε_m is `epsilon`, or min(1, c K / (d² m)) when `epsilon` is `None`.
+    /// ε_m is `epsilon`, or min(1, c K / (d² m)) when `epsilon` is `None`, with m the pulls so
+    /// far (as on the f64 path). Differences from the f64 path: ε is quantised to 2^-32 (an
+    /// ε below 2^-33 never explores), the arm draw has a bias of at most K/2^32, and means
+    /// closer than 2^-28 tie (to the lowest arm).
     EpsGreedy { epsilon: Option<f64>, c: f64, d: f64, tag: u32 },
 }
 
@@ -77,7 +83,7 @@ pub fn eps_threshold(epsilon: Option<f64>, c: f64, d: f64, k: usize, m: u64) -> 
 
 /// How a rule turns (mean, per-n value, per-m value) into an index, and where its per-n
 /// value comes from.
-pub trait IndexRule {
+pub(crate) trait IndexRule {
     /// Whether the index is `mq + mulhi(a, b)` (lets the lane kernel use its paired multiply).
     const USES_A: bool = false;
     /// Whether the index has a second term `mulhi(A2[m], per-arm value 2)` (UCB-V).
@@ -115,9 +121,9 @@ pub trait IndexRule {
     }
 }
 
-pub struct Ucb1Rule;
-pub struct MossRule;
-pub struct UcbVRule;
+pub(crate) struct Ucb1Rule;
+pub(crate) struct MossRule;
+pub(crate) struct UcbVRule;
 
 impl IndexRule for UcbVRule {
     const USES_A: bool = true;
@@ -146,13 +152,14 @@ pub fn ucbv_r(n: u32) -> u32 {
 #[inline(always)]
 pub fn ucbv_sd(n: u32, s: u32) -> u32 {
     let nf = n as f32;
-    let v = ((s as u64 * (n - s) as u64) as f32).sqrt();
+    let v = ((s as u64 * n.saturating_sub(s) as u64) as f32).sqrt();
     let x = (4_294_967_296.0f32 * v / (nf * nf.sqrt())).min(4_294_967_040.0);
-    // SAFETY: 0 <= s <= n, n >= 1: x is finite, 0 <= x <= 4294967040 < 2^32.
+    // SAFETY: x ≥ 0 (v ≥ 0), and `min` returns the bound for +∞ and for NaN (n = 0 gives 0/0),
+    // so 0 <= x <= 4294967040 < 2^32: in range for u32.
     unsafe { x.to_int_unchecked::<u32>() }
 }
-pub struct EtcRule;
-pub struct EpsRule;
+pub(crate) struct EtcRule;
+pub(crate) struct EpsRule;
 
 impl IndexRule for EpsRule {
     #[inline(always)]
@@ -208,17 +215,13 @@ pub fn ucb1_b(n: u32) -> u32 {
     unsafe { x.to_int_unchecked::<u32>() }
 }
 
-/// ⌊s 2^28 / n⌋ through one f64 division: exact for s ≤ n < 2^25 (see the module comment).
-#[inline(always)]
-pub fn mean_q_f64(s: u32, n: u32) -> u32 {
-    mean_f64::<28>(s, n)
-}
-
 /// ⌊s 2^Q / n⌋ through one f64 division (Q ≤ 28): exact for s ≤ n < 2^25.
 #[inline(always)]
-pub fn mean_f64<const Q: u32>(s: u32, n: u32) -> u32 {
-    let q = (s as f64 * (1u64 << Q) as f64) / n.max(1) as f64;
-    // SAFETY: s <= n gives 0 <= q <= 2^28, finite: in range for u32.
+pub(crate) fn mean_f64<const Q: u32>(s: u32, n: u32) -> u32 {
+    // The clamp costs one vector min and makes the conversion below sound for any input; for
+    // s ≤ n it never binds.
+    let q = ((s as f64 * (1u64 << Q) as f64) / n.max(1) as f64).min((1u64 << Q) as f64);
+    // SAFETY: q is finite and 0 <= q <= 2^Q <= 2^28 (clamped above): in range for u32.
     unsafe { q.to_int_unchecked::<u32>() }
 }
 
@@ -275,7 +278,10 @@ pub fn fixed_support(arms: &[Arm], horizon: u64) -> Result<(), String> {
 }
 
 impl FixedKernel {
-    /// Builds the tables. The caller has checked [`fixed_support`] and `alpha` ∈ (0, 16].
+    /// Builds the tables. The caller has checked [`fixed_support`] and the rule's overflow bound
+    /// (UCB1: α ln T < 225, see [`max_fixed_alpha`]; UCB-V: 1 + sqrt(2ζ ln T)/2 + 3cbζ ln T < 256),
+    /// as spec validation does; outside them the index saturates or wraps (the same in every
+    /// implementation, but no longer the intended rule).
     pub fn new(arms: &[Arm], horizon: u64, rule: FixedRule, key: [u32; 2]) -> FixedKernel {
         let k = arms.len();
         let means: Vec<f64> = arms.iter().map(Arm::mean).collect();
@@ -434,6 +440,8 @@ impl FixedKernel {
                     c += 1;
                 }
             }
+            // Final values at the horizon, whatever the grid (the other paths do the same).
+            self.record(self.horizon, &n, &s, &mut v);
             tr.finals.copy_from_slice(&v);
         }
     }
@@ -619,7 +627,7 @@ fn lanes_avx2<const K: usize, R: IndexRule>(kern: &FixedKernel, first_rep: u64, 
 /// around the whole step is not vectorised once AVX-512 is enabled: the cost model declines.)
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
-pub struct V<const L: usize>(pub [u32; L]);
+pub(crate) struct V<const L: usize>(pub(crate) [u32; L]);
 
 impl<const L: usize> V<L> {
     #[inline(always)]
@@ -1002,6 +1010,28 @@ mod tests {
     }
 
     #[test]
+    fn every_path_records_finals_at_the_horizon_whatever_the_grid() {
+        let arms: Vec<Arm> = [0.2, 0.6, 0.5].iter().map(|&p| Arm::Bernoulli { p }).collect();
+        let grid = [5u64, 50]; // ends before the horizon
+        for rule in [FixedRule::Ucb1 { alpha: 2.0 }, FixedRule::UcbV { zeta: 1.2, c: 1.0, b: 1.0 }, FixedRule::Etc { m: 10 }, FixedRule::EpsGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0, tag: 2 }] {
+            let kern = FixedKernel::new(&arms, 200, rule, [4, 5]);
+            let mut a = vec![Trace::new(3, grid.len()); 40];
+            kern.run_scalar(0, &grid, &mut a);
+            for isa in Isa::available() {
+                let mut b = vec![Trace::new(3, grid.len()); 40];
+                kern.run_block_on(isa, 0, &grid, &mut b);
+                for (x, y) in a.iter().zip(&b) {
+                    assert_eq!(x.values, y.values, "{rule:?} {isa:?}");
+                    assert_eq!(x.finals, y.finals, "{rule:?} {isa:?}");
+                }
+            }
+            // and the finals are the horizon's: 200 pulls in total
+            let opt = a[0].finals[2] * 200.0;
+            assert!((opt - opt.round()).abs() < 1e-9);
+        }
+    }
+
+    #[test]
     fn lane_philox_equals_scalar_philox() {
         for (blk, r0, role, key) in [(0u32, 0u32, 0u32, [0u32, 0u32]), (7, 1000, 0, [0xDEAD_BEEF, 12]), (u32::MAX, u32::MAX - 3, 5, [u32::MAX; 2])] {
             let w = philox_lanes::<8>(blk, r0, role, key);
@@ -1016,7 +1046,8 @@ mod tests {
     fn f64_mean_equals_integer_mean() {
         for n in (1..=20_000u32).chain((1u32 << 25) - 3000..(1 << 25)) {
             for s in [0, 1, n / 3, n / 2, n - 1, n, (n as u64 * 2 / 3) as u32, (n as u64 * 9 / 10) as u32] {
-                assert_eq!(mean_q_f64(s, n), mean_q_int(s, n), "s={s} n={n}");
+                assert_eq!(mean_f64::<28>(s, n), mean_q_int(s, n), "s={s} n={n}");
+                assert_eq!(mean_f64::<24>(s, n), mean_int(24, s, n), "s={s} n={n}");
             }
         }
     }

@@ -292,7 +292,8 @@ impl Policy for ThompsonGaussian {
 }
 
 /// ε-greedy: explore uniformly with probability ε_t, else the greedy arm (ties lowest).
-/// ε_t is either constant or min(1, c K / (d² t)) (Auer et al. 2002, ε_n-GREEDY).
+/// ε_t is either constant or min(1, c K / (d² t)) (Auer et al. 2002, ε_n-GREEDY), with t the
+/// pulls so far: one step earlier than the paper's round index n = t + 1.
 pub struct EpsilonGreedy {
     pub epsilon: Option<f64>,
     pub c: f64,

@@ -36,7 +36,9 @@ pub(super) unsafe fn run<const K: usize>(kern: &FixedKernel, first_rep: u64, gri
     }
 }
 
-#[inline(always)]
+/// One group of L replications. Compiled with the same features as `run`, so the compiler
+/// checks that it is only called where they are available.
+#[target_feature(enable = "avx512f,avx512ifma,avx512dq,avx512vl,avx512bw,avx2,fma")]
 fn group<const K: usize>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [Trace]) {
     let k = kern.k;
     let t_end = kern.horizon;
@@ -69,8 +71,10 @@ fn group<const K: usize>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [T
         }
         c = cl;
     }
-    // SAFETY (all intrinsics below): the enclosing `run` is compiled with, and only called on a
-    // CPU with, every feature they need; loads and stores go through arrays of the exact size.
+    // SAFETY (all intrinsics below): this function is compiled with every feature they need and
+    // is only called from `run`, whose caller checked the CPU for them. Each load reads 8 u64
+    // (or 8 u32) from a slice that starts at 8g in an array of L = 8G elements, so at least 8
+    // remain; each store writes 8 u64 into an array of 8.
     unsafe {
         let mut acc = [[_mm512_setzero_si512(); K]; G];
         let mut bb = [[_mm512_setzero_si512(); K]; G];
