@@ -67,12 +67,8 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
     let exp = spec.validate(ov)?;
     let dir = opts.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
     check_writable_run_dir(&dir)?;
-    let threads = match opts.engine {
-        EngineKind::Serial => 1,
-        EngineKind::Rayon if opts.threads == 0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        EngineKind::Rayon => opts.threads,
-    };
-    let cfg = EngineConfig { kind: opts.engine, threads, reps: exp.reps, progress: opts.progress };
+    let cfg = EngineConfig { kind: opts.engine, threads: opts.threads, reps: exp.reps, progress: opts.progress };
+    let threads = cfg.worker_threads();
     let jobs = exp.jobs(kernel);
     let t0 = Instant::now();
     let out = engine::run(&jobs, &cfg, cancel)?;
@@ -119,7 +115,8 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
     let staging = sibling(&dir, "staging");
     let _ = fs::remove_dir_all(&staging);
     fs::create_dir_all(&staging).map_err(io(&staging))?;
-    let write = |name: &str, bytes: &[u8]| results::atomic_write(&staging.join(name), bytes);
+    // Plain writes: the staging folder as a whole is what becomes visible atomically.
+    let write = |name: &str, bytes: &[u8]| fs::write(staging.join(name), bytes).map_err(io(staging.join(name)));
     let staged = (|| -> Result<Vec<PathBuf>> {
         write("curves.csv", &results::curves_csv(&rows)?)?;
         write("final.csv", &results::final_csv(&out)?)?;
@@ -177,7 +174,6 @@ fn swap_into_place(staging: &Path, dir: &Path) -> Result<()> {
     }
     Ok(())
 }
-
 
 fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: &[results::Overlay]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();

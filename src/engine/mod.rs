@@ -69,6 +69,17 @@ pub struct EngineConfig {
     pub progress: bool,
 }
 
+impl EngineConfig {
+    /// The number of worker threads this configuration runs on (`threads = 0`: all cores).
+    pub fn worker_threads(&self) -> usize {
+        match (self.kind, self.threads) {
+            (EngineKind::Serial, _) => 1,
+            (EngineKind::Rayon, 0) => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            (EngineKind::Rayon, n) => n,
+        }
+    }
+}
+
 /// Aggregated output of one job.
 #[derive(Clone, Debug)]
 pub struct JobResult {
@@ -99,11 +110,7 @@ pub enum EngineError {
 /// Runs every job for `cfg.reps` replications. `cancel` is polled between waves; a cancelled run
 /// returns `EngineError::Cancelled`.
 pub fn run(jobs: &[Job], cfg: &EngineConfig, cancel: Option<&AtomicBool>) -> Result<Vec<JobResult>, EngineError> {
-    let threads = match (cfg.kind, cfg.threads) {
-        (EngineKind::Serial, _) => 1,
-        (EngineKind::Rayon, 0) => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        (EngineKind::Rayon, n) => n,
-    };
+    let threads = cfg.worker_threads();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
