@@ -9,7 +9,10 @@
 //! - [`results`]: the run folder (manifest, CSVs, summary table), atomic writes;
 //! - [`plot`]: figures with CI bands and theory overlays;
 //! - [`experiment`]: runs a spec end to end (what the CLI calls);
-//! - [`bandits`]: classical stochastic bandits, the first setting, with its batched kernel.
+//! - [`bandits`]: classical stochastic bandits, the first setting, with its batched kernel;
+//! - [`mdp`]: the tabular and linear-mixture MDP core (certified planning, episode simulation,
+//!   UCBVI and optimistic Q-learning baselines);
+//! - [`settings`]: one folder per paper setting (mirror descent policy optimisation so far).
 //!
 //! Reproducibility contract: the same spec and seed give byte-identical `curves.csv` and
 //! `final.csv` on any thread count.
@@ -18,9 +21,11 @@ pub mod bandits;
 pub mod engine;
 pub mod error;
 pub mod experiment;
+pub mod mdp;
 pub mod plot;
 pub mod results;
 pub mod rng;
+pub mod settings;
 pub mod spec;
 pub mod stats;
 

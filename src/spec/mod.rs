@@ -2,7 +2,7 @@
 //! [`Experiment`], and the expansion of sweeps into cells with content-derived ids.
 //!
 //! A spec has a common header (name, seed, replications, horizons, plot options) and exactly
-//! one setting table (`[bandit]` today). Unknown fields are rejected; every range error names
+//! one setting table (`[bandit]`, `[tabular_rl]`, `[mdpo]`). Unknown fields are rejected; every range error names
 //! the field, the value and the allowed range. Nothing downstream sees an unchecked value.
 
 use std::path::Path;
@@ -13,6 +13,8 @@ use crate::bandits::{BanditConfig, BanditSpec};
 use crate::bandits::spec::OneOrMany;
 use crate::bandits::kernel::KernelChoice;
 use crate::engine::Job;
+use crate::mdp::spec::{TabularRlConfig, TabularRlSpec};
+use crate::settings::mdpo::{MdpoConfig, MdpoSpec};
 use crate::error::{invalid, io, Error, Result};
 use crate::results::Overlay;
 use crate::rng::{cell_key, content_hash};
@@ -36,6 +38,10 @@ pub struct SpecFile {
     #[serde(default)]
     pub plot: PlotSpec,
     pub bandit: Option<BanditSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tabular_rl: Option<TabularRlSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mdpo: Option<MdpoSpec>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -48,8 +54,8 @@ pub struct QuickSpec {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PlotSpec {
-    /// Metrics to draw, one figure per (cell, metric).
-    #[serde(default = "default_metrics")]
+    /// Metrics to draw, one figure per (cell, metric); empty: the setting's first metric.
+    #[serde(default)]
     pub metrics: Vec<String>,
     #[serde(default)]
     pub log_x: bool,
@@ -60,16 +66,13 @@ pub struct PlotSpec {
     pub overlays: bool,
 }
 
-fn default_metrics() -> Vec<String> {
-    vec!["pseudo_regret".into()]
-}
 fn yes() -> bool {
     true
 }
 
 impl Default for PlotSpec {
     fn default() -> Self {
-        PlotSpec { metrics: default_metrics(), log_x: false, log_y: false, overlays: true }
+        PlotSpec { metrics: Vec::new(), log_x: false, log_y: false, overlays: true }
     }
 }
 
@@ -112,6 +115,8 @@ impl CellInfo {
 #[serde(tag = "setting", rename_all = "lowercase")]
 pub enum SettingConfig {
     Bandit(BanditConfig),
+    TabularRl(TabularRlConfig),
+    Mdpo(MdpoConfig),
 }
 
 impl SettingConfig {
@@ -119,6 +124,17 @@ impl SettingConfig {
     pub fn metrics(&self) -> &'static [&'static str] {
         match self {
             SettingConfig::Bandit(_) => &crate::bandits::sim::METRICS,
+            SettingConfig::TabularRl(_) => &crate::mdp::rl::METRICS,
+            SettingConfig::Mdpo(_) => &crate::settings::mdpo::METRICS,
+        }
+    }
+
+    /// The spec table's name, for messages.
+    pub fn table(&self) -> &'static str {
+        match self {
+            SettingConfig::Bandit(_) => "bandit",
+            SettingConfig::TabularRl(_) => "tabular_rl",
+            SettingConfig::Mdpo(_) => "mdpo",
         }
     }
 }
@@ -145,6 +161,8 @@ impl Experiment {
     pub fn jobs(&self, kernel: KernelChoice) -> Vec<Job> {
         match &self.setting {
             SettingConfig::Bandit(b) => b.jobs(&self.cells, self.seed, kernel),
+            SettingConfig::TabularRl(t) => t.jobs(&self.cells, self.seed),
+            SettingConfig::Mdpo(m) => m.jobs(&self.cells, self.seed),
         }
     }
 
@@ -152,6 +170,7 @@ impl Experiment {
     pub fn backend(&self, kernel: KernelChoice) -> String {
         match &self.setting {
             SettingConfig::Bandit(b) => b.backend(kernel),
+            SettingConfig::TabularRl(_) | SettingConfig::Mdpo(_) => "cpu: f64".into(),
         }
     }
 
@@ -161,6 +180,8 @@ impl Experiment {
         }
         match &self.setting {
             SettingConfig::Bandit(b) => b.overlays(&self.cells),
+            SettingConfig::TabularRl(_) => Vec::new(),
+            SettingConfig::Mdpo(m) => m.overlays(&self.cells),
         }
     }
 }
@@ -219,14 +240,28 @@ impl SpecFile {
         if !(confidence > 0.0 && confidence < 1.0) {
             return Err(invalid("confidence", confidence, "the level of the t-intervals", "(0, 1)"));
         }
-        let (setting, cells) = match &self.bandit {
-            Some(b) => {
-                let cfg = b.validate(&horizons)?;
-                let cells = cfg.cells(&horizons);
-                (SettingConfig::Bandit(cfg), cells)
-            }
-            None => return Err(invalid("bandit", "missing", "a spec needs one setting table", "[bandit]")),
+        let tables = [self.bandit.is_some(), self.tabular_rl.is_some(), self.mdpo.is_some()];
+        if tables.iter().filter(|&&t| t).count() != 1 {
+            return Err(invalid("setting", format!("{} tables", tables.iter().filter(|&&t| t).count()), "a spec needs exactly one setting table", "one of [bandit], [tabular_rl], [mdpo]"));
+        }
+        let (setting, cells) = if let Some(b) = &self.bandit {
+            let cfg = b.validate(&horizons)?;
+            let cells = cfg.cells(&horizons);
+            (SettingConfig::Bandit(cfg), cells)
+        } else if let Some(t) = &self.tabular_rl {
+            let cfg = t.validate()?;
+            let cells = cfg.cells(&horizons);
+            (SettingConfig::TabularRl(cfg), cells)
+        } else if let Some(m) = &self.mdpo {
+            let cfg = m.validate(&horizons)?;
+            let cells = cfg.cells(&horizons);
+            (SettingConfig::Mdpo(cfg), cells)
+        } else {
+            unreachable!("exactly one table checked above")
         };
+        if self.plot.metrics.is_empty() {
+            self.plot.metrics = vec![setting.metrics()[0].to_string()];
+        }
         for (i, m) in self.plot.metrics.iter().enumerate() {
             if !setting.metrics().contains(&m.as_str()) {
                 return Err(invalid(format!("plot.metrics[{i}]"), m, "not a metric this setting records", setting.metrics().join(", ")));
@@ -235,10 +270,10 @@ impl SpecFile {
         for (i, a) in cells.iter().enumerate() {
             for b in &cells[..i] {
                 if a.id == b.id {
-                    return Err(invalid("bandit.instances", format!("'{}' and '{}'", b.label, a.label), "two cells have the same content (same arms and horizon)", "distinct instances"));
+                    return Err(invalid(format!("{}.instances", setting.table()), format!("'{}' and '{}'", b.label, a.label), "two cells have the same content (same instance and horizon)", "distinct instances"));
                 }
                 if crate::plot::slug(&a.label) == crate::plot::slug(&b.label) {
-                    return Err(invalid("bandit.instances.label", format!("'{}' and '{}'", b.label, a.label), "labels that differ only in case or punctuation would share figure files", "labels that differ in letters or digits"));
+                    return Err(invalid(format!("{}.instances.label", setting.table()), format!("'{}' and '{}'", b.label, a.label), "labels that differ only in case or punctuation would share figure files", "labels that differ in letters or digits"));
                 }
             }
         }
@@ -277,7 +312,7 @@ policies = [{ kind = "ucb1", alpha = [1.0, 2.0] }, { kind = "moss", arithmetic =
         let e = parse(OK, "ok").unwrap().validate(&Overrides::default()).unwrap();
         assert_eq!(e.cells.len(), 2);
         assert_eq!(e.jobs(KernelChoice::Auto).len(), 2 * 3);
-        let SettingConfig::Bandit(b) = &e.setting;
+        let SettingConfig::Bandit(b) = &e.setting else { panic!("bandit spec") };
         let labels: Vec<&str> = b.policies.iter().map(|p| p.label.as_str()).collect();
         assert_eq!(labels, ["UCB1(alpha=1)", "UCB1(alpha=2)", "MOSS-fixed"]);
     }

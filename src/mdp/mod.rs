@@ -1,0 +1,52 @@
+//! The MDP core that the RL settings stand on: tabular and linear-mixture models, planning that
+//! states what it certifies, exact policy evaluation, episode simulation on counter-addressed
+//! noise, and the tabular regret baselines (UCBVI, optimistic Q-learning).
+//!
+//! - [`model`]: finite tabular MDPs (dense or sparse transitions) and their validation;
+//! - [`generate`]: instances from a seed (Dirichlet, uniform-dense as in B2, RiverSwim, gridworld);
+//! - [`io`]: models from JSON files and numpy `.npy` arrays;
+//! - [`planning`]: value iteration (plain, Gauss–Seidel, f32-compensated), policy iteration,
+//!   modified PI, linear programming, policy evaluation and finite-horizon backward induction,
+//!   each returning a [`planning::Certificate`];
+//! - [`linear_mixture`]: P(s'|s,a) = ⟨φ(s'|s,a), θ*⟩ with its ψ_V features;
+//! - [`episodes`]: sampling transitions and episodes from counter-addressed uniforms;
+//! - [`rl`]: UCBVI (Hoeffding and Bernstein bonuses) and Q-learning with UCB bonuses, as regret
+//!   simulations for the engine.
+
+pub mod episodes;
+pub mod generate;
+pub mod io;
+pub mod linear_mixture;
+pub mod model;
+pub mod planning;
+pub mod rl;
+pub mod spec;
+
+pub use model::{Policy, TabularMdp, Transitions};
+
+/// Why a model, a planner's input or a model file was refused. Every message names the field.
+#[derive(Debug, thiserror::Error)]
+pub enum MdpError {
+    #[error("{field} = {value}: {reason}; allowed: {allowed}")]
+    Invalid { field: String, value: String, reason: String, allowed: String },
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+}
+
+pub(crate) fn bad(field: impl Into<String>, value: impl std::fmt::Display, reason: impl Into<String>, allowed: impl Into<String>) -> MdpError {
+    MdpError::Invalid { field: field.into(), value: value.to_string(), reason: reason.into(), allowed: allowed.into() }
+}
+
+/// Checks a discount factor: γ ∈ [0, 1).
+pub fn check_gamma(gamma: f64) -> Result<(), MdpError> {
+    if (0.0..1.0).contains(&gamma) {
+        Ok(())
+    } else {
+        Err(bad("gamma", gamma, "the discount factor of a discounted MDP", "[0, 1)"))
+    }
+}
+
+/// Checks an episode length: H ≥ 1.
+pub fn check_horizon(h: usize) -> Result<(), MdpError> {
+    if h >= 1 { Ok(()) } else { Err(bad("horizon", h, "the number of steps of an episode", ">= 1")) }
+}

@@ -1,0 +1,225 @@
+//! Spec types shared by MDP settings: how an instance is given (generated from a seed, or read
+//! from a file), and the `[tabular_rl]` section (regret of UCBVI and optimistic Q-learning).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::linear_mixture::LinearMixtureMdp;
+use super::model::TabularMdp;
+use super::rl::{Bonus, RegretSim, RlAlgorithm};
+use super::{generate, io, MdpError};
+use crate::engine::Job;
+use crate::error::{invalid, Error, Result};
+use crate::rng::content_hash;
+use crate::spec::CellInfo;
+
+/// An MDP instance in a spec.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum InstanceSpec {
+    /// Dirichlet(α) transition rows, U(0,1) rewards.
+    Dirichlet { label: Option<String>, states: i64, actions: i64, alpha: f64, seed: u64 },
+    /// Uniform entries normalised per row (the construction of workload B2).
+    UniformDense { label: Option<String>, states: i64, actions: i64, seed: u64 },
+    RiverSwim { label: Option<String>, states: i64 },
+    Gridworld { label: Option<String>, width: i64, height: i64, slip: f64 },
+    /// A linear-mixture MDP with d Dirichlet base kernels (used through its tabular model).
+    LinearMixture { label: Option<String>, states: i64, actions: i64, d: i64, alpha: f64, seed: u64 },
+    /// A JSON model file (see `mdp::io`).
+    Json { label: Option<String>, path: String },
+    /// numpy arrays in pymdptoolbox's layout: P (A, S, S), R (S, A).
+    Npy { label: Option<String>, p: String, r: String },
+}
+
+fn size(field: &str, x: i64, lo: i64, hi: i64) -> Result<usize> {
+    if x < lo || x > hi {
+        return Err(invalid(field, x, "a size of the instance", format!("{lo} ..= {hi}")));
+    }
+    Ok(x as usize)
+}
+
+/// Turns a model error into a spec error whose field is prefixed with the instance's place.
+pub fn spec_error(prefix: &str, e: MdpError) -> Error {
+    match e {
+        MdpError::Invalid { field, value, reason, allowed } => Error::Invalid { field: format!("{prefix}.{field}"), value, reason, allowed },
+        MdpError::File { path, message } => Error::BadResults { path: path.into(), message: format!("{prefix}: {message}") },
+    }
+}
+
+impl InstanceSpec {
+    pub fn label(&self) -> String {
+        match self {
+            InstanceSpec::Dirichlet { label, states, actions, alpha, .. } => label.clone().unwrap_or(format!("Dirichlet S={states} A={actions} alpha={alpha}")),
+            InstanceSpec::UniformDense { label, states, actions, .. } => label.clone().unwrap_or(format!("uniform S={states} A={actions}")),
+            InstanceSpec::RiverSwim { label, states } => label.clone().unwrap_or(format!("RiverSwim-{states}")),
+            InstanceSpec::Gridworld { label, width, height, slip } => label.clone().unwrap_or(format!("grid {width}x{height} slip={slip}")),
+            InstanceSpec::LinearMixture { label, states, actions, d, .. } => label.clone().unwrap_or(format!("linear mixture S={states} A={actions} d={d}")),
+            InstanceSpec::Json { label, path } => label.clone().unwrap_or(path.clone()),
+            InstanceSpec::Npy { label, p, .. } => label.clone().unwrap_or(p.clone()),
+        }
+    }
+
+    /// Builds the model; errors name `prefix` (e.g. `mdpo.instances[1]`) and the field.
+    pub fn build(&self, prefix: &str) -> Result<TabularMdp> {
+        let f = |name: &str| format!("{prefix}.{name}");
+        let err = |e| spec_error(prefix, e);
+        match self {
+            InstanceSpec::Dirichlet { states, actions, alpha, seed, .. } => generate::dirichlet(size(&f("states"), *states, 1, 4096)?, size(&f("actions"), *actions, 1, 256)?, *alpha, *seed).map_err(err),
+            InstanceSpec::UniformDense { states, actions, seed, .. } => generate::uniform_dense(size(&f("states"), *states, 1, 4096)?, size(&f("actions"), *actions, 1, 256)?, *seed).map_err(err),
+            InstanceSpec::RiverSwim { states, .. } => generate::river_swim(size(&f("states"), *states, 2, 1 << 20)?).map_err(err),
+            InstanceSpec::Gridworld { width, height, slip, .. } => generate::gridworld(size(&f("width"), *width, 1, 1024)?, size(&f("height"), *height, 1, 1024)?, *slip).map_err(err),
+            InstanceSpec::LinearMixture { states, actions, d, alpha, seed, .. } => {
+                let m = LinearMixtureMdp::random(size(&f("states"), *states, 1, 512)?, size(&f("actions"), *actions, 1, 64)?, size(&f("d"), *d, 1, 64)?, *alpha, *seed).map_err(err)?;
+                Ok(m.model().clone())
+            }
+            InstanceSpec::Json { path, .. } => io::read_json(Path::new(path)).map_err(err),
+            InstanceSpec::Npy { p, r, .. } => io::read_npy_model(Path::new(p), Path::new(r)).map_err(err),
+        }
+    }
+
+    /// What identifies the instance's content: the spec, plus the bytes of any file it reads.
+    pub fn content(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("label");
+            let files: Vec<&String> = match self {
+                InstanceSpec::Json { path, .. } => vec![path],
+                InstanceSpec::Npy { p, r, .. } => vec![p, r],
+                _ => vec![],
+            };
+            for (i, path) in files.iter().enumerate() {
+                let h = std::fs::read(path).map(|b| format!("{:016x}", content_hash(&b))).unwrap_or_default();
+                o.insert(format!("file_hash_{i}"), h.into());
+            }
+        }
+        v
+    }
+}
+
+/// Checks the labels of a list of instances: distinct after slugging (they name figure files).
+pub fn check_labels(field: &str, labels: &[String]) -> Result<()> {
+    for (i, a) in labels.iter().enumerate() {
+        for b in &labels[..i] {
+            if crate::plot::slug(a) == crate::plot::slug(b) {
+                return Err(invalid(format!("{field}.label"), format!("'{b}' and '{a}'"), "labels name figure files", "labels that differ in letters or digits"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `[tabular_rl]`: regret of UCBVI and optimistic Q-learning on episodic MDPs; the spec's
+/// `horizon` is the number of episodes.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TabularRlSpec {
+    pub instances: Vec<InstanceSpec>,
+    /// Steps per episode H.
+    pub episode_length: i64,
+    /// Start state s₀ (default 0).
+    #[serde(default)]
+    pub start: i64,
+    pub algorithms: Vec<RlAlgorithmSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RlAlgorithmSpec {
+    Ucbvi { label: Option<String>, bonus: Bonus, c: Option<f64>, delta: Option<f64> },
+    QLearningUcb { label: Option<String>, c: Option<f64>, delta: Option<f64> },
+}
+
+/// The checked `[tabular_rl]` section.
+#[derive(Clone, Debug, Serialize)]
+pub struct TabularRlConfig {
+    #[serde(skip)]
+    pub models: Vec<(String, Arc<TabularMdp>)>,
+    pub steps: usize,
+    pub start: usize,
+    pub algorithms: Vec<(String, RlAlgorithm)>,
+    #[serde(skip)]
+    contents: Vec<serde_json::Value>,
+}
+
+fn positive(field: String, x: f64) -> Result<f64> {
+    if x > 0.0 && x.is_finite() { Ok(x) } else { Err(invalid(field, x, "a bonus scale", "> 0 and finite")) }
+}
+
+fn confidence(field: String, x: f64) -> Result<f64> {
+    if x > 0.0 && x < 1.0 { Ok(x) } else { Err(invalid(field, x, "a failure probability", "(0, 1)")) }
+}
+
+impl TabularRlSpec {
+    pub fn validate(&self) -> Result<TabularRlConfig> {
+        if self.instances.is_empty() {
+            return Err(invalid("tabular_rl.instances", "[]", "a sweep needs an instance", "a non-empty list"));
+        }
+        if self.algorithms.is_empty() {
+            return Err(invalid("tabular_rl.algorithms", "[]", "nothing to run", "a non-empty list"));
+        }
+        let steps = size("tabular_rl.episode_length", self.episode_length, 1, 10_000)?;
+        let mut models = Vec::new();
+        for (i, inst) in self.instances.iter().enumerate() {
+            let m = inst.build(&format!("tabular_rl.instances[{i}]"))?;
+            if self.start < 0 || self.start as usize >= m.states() {
+                return Err(invalid("tabular_rl.start", self.start, format!("the start state of instance {i}"), format!("0 ..= {}", m.states() - 1)));
+            }
+            models.push((inst.label(), Arc::new(m)));
+        }
+        check_labels("tabular_rl.instances", &models.iter().map(|m| m.0.clone()).collect::<Vec<_>>())?;
+        let mut algorithms = Vec::new();
+        for (i, a) in self.algorithms.iter().enumerate() {
+            let f = |n: &str| format!("tabular_rl.algorithms[{i}].{n}");
+            let (label, algo) = match a {
+                RlAlgorithmSpec::Ucbvi { label, bonus, c, delta } => {
+                    let c = positive(f("c"), c.unwrap_or(1.0))?;
+                    let d = confidence(f("delta"), delta.unwrap_or(0.1))?;
+                    let name = match bonus {
+                        Bonus::Hoeffding => "UCBVI-H",
+                        Bonus::Bernstein => "UCBVI-B",
+                    };
+                    (label.clone().unwrap_or(format!("{name}(c={c})")), RlAlgorithm::Ucbvi { bonus: *bonus, c, delta: d })
+                }
+                RlAlgorithmSpec::QLearningUcb { label, c, delta } => {
+                    let c = positive(f("c"), c.unwrap_or(1.0))?;
+                    let d = confidence(f("delta"), delta.unwrap_or(0.1))?;
+                    (label.clone().unwrap_or(format!("Q-learning UCB-H(c={c})")), RlAlgorithm::QLearningUcb { c, delta: d })
+                }
+            };
+            if algorithms.iter().any(|(l, _): &(String, RlAlgorithm)| *l == label) {
+                return Err(invalid(f("label"), &label, "two algorithms share a label", "distinct labels"));
+            }
+            algorithms.push((label, algo));
+        }
+        let contents = self.instances.iter().map(|i| i.content()).collect();
+        Ok(TabularRlConfig { models, steps, start: self.start as usize, algorithms, contents })
+    }
+}
+
+impl TabularRlConfig {
+    pub fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
+        let mut out = Vec::new();
+        for ((label, _), content) in self.models.iter().zip(&self.contents) {
+            for &k in horizons {
+                let l = if horizons.len() > 1 { format!("{label} K={k}") } else { label.clone() };
+                out.push(CellInfo::new(l, k, serde_json::json!({ "setting": "tabular_rl", "instance": content, "H": self.steps, "start": self.start, "episodes": k })));
+            }
+        }
+        out
+    }
+
+    pub fn jobs(&self, cells: &[CellInfo], seed: u64) -> Vec<Job> {
+        let per = cells.len() / self.models.len();
+        let mut jobs = Vec::new();
+        for (ci, cell) in cells.iter().enumerate() {
+            let mdp = self.models[ci / per].1.clone();
+            for (label, algo) in &self.algorithms {
+                let sim = RegretSim::new(mdp.clone(), self.steps, cell.horizon, self.start, cell.key(seed), algo.clone());
+                jobs.push(Job { cell: cell.id.clone(), series: label.clone(), sim: Box::new(sim) });
+            }
+        }
+        jobs
+    }
+}
