@@ -1,6 +1,6 @@
 //! Workload B2 side by side, in one run on one machine: value iteration on the S = 500, A = 10,
 //! γ = 0.99 random dense MDP of `../shared/anchors/b2_common.py` (seed 2024), stopping when
-//! ‖V_{k+1} − V_k‖∞ < 1e-8, with regretlab's f64 sweeps, its f32-compensated sweeps and
+//! ‖V_{k+1} − V_k‖∞ < 1e-8, with regretlab's f64 sweeps, its compensated 16-bit sweeps and
 //! Gauss–Seidel, then the numpy and pymdptoolbox anchors (single-threaded BLAS).
 //!
 //! The MDP and numpy's V* are exported by python (`np.save`) and read with `mdp::io`, so every
@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use regretlab::mdp::io::{read_npy, read_npy_model};
-use regretlab::mdp::planning::{value_iteration, value_iteration_f32, CompensatedMdp, Solution, Stop, Sweep, ViOptions};
+use regretlab::mdp::planning::{value_iteration, value_iteration_compensated, CompensatedMdp, Solution, Stop, Sweep, ViOptions};
 use regretlab::mdp::{generate, TabularMdp};
 
 const GAMMA: f64 = 0.99;
@@ -61,6 +61,7 @@ fn main() {
     let tmp = std::env::temp_dir().join(format!("regretlab-b2-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
     let anchor_dir = anchors();
+    let skip_anchors = std::env::var_os("B2_NO_ANCHORS").is_some();
     let exported = anchor_dir.as_ref().and_then(|dir| {
         let script = format!(
             "import numpy as np\nfrom b2_common import make_mdp\nfrom b2_numpy import solve\nP, R = make_mdp(2024)\nnp.save('{0}/P.npy', P)\nnp.save('{0}/R.npy', R)\nV, pol, it = solve(P, R, 'supnorm')\nnp.save('{0}/V.npy', V)\n",
@@ -83,8 +84,8 @@ fn main() {
     let cm = CompensatedMdp::new(&mdp).unwrap();
     let build = t0.elapsed().as_secs_f64();
     let t0 = Instant::now();
-    let (f32sol, stats) = value_iteration_f32(&cm, &mdp, GAMMA, Stop::Residual(TOL), 1_000_000).unwrap();
-    row(&format!("regretlab VI, f32-compensated storage ({} f64 rebase sweeps)", stats.rebase_sweeps), &f32sol, t0.elapsed().as_secs_f64(), reference);
+    let (f32sol, stats) = value_iteration_compensated(&cm, &mdp, GAMMA, Stop::Residual(TOL), 1_000_000).unwrap();
+    row(&format!("regretlab VI, compensated 16-bit storage ({} f64 rebase sweeps)", stats.rebase_sweeps), &f32sol, t0.elapsed().as_secs_f64(), reference);
 
     let t0 = Instant::now();
     let sol = value_iteration(&mdp, GAMMA, &ViOptions { stop: Stop::Residual(TOL), max_iter: 1_000_000, sweep: Sweep::Jacobi }).unwrap();
@@ -93,9 +94,9 @@ fn main() {
     let t0 = Instant::now();
     let gs = value_iteration(&mdp, GAMMA, &ViOptions { stop: Stop::Residual(TOL), max_iter: 1_000_000, sweep: Sweep::GaussSeidel }).unwrap();
     row("regretlab Gauss–Seidel VI, f64", &gs, t0.elapsed().as_secs_f64(), reference);
-    eprintln!("f32 storage built in {build:.3} s; certificate: {}", f32sol.certificate.statement);
+    eprintln!("16-bit storage built in {build:.3} s; certificate: {}", f32sol.certificate.statement);
 
-    if let (Some(dir), Some(_)) = (&anchor_dir, &v_numpy) {
+    if let (Some(dir), Some(_), false) = (&anchor_dir, &v_numpy, skip_anchors) {
         let mut iters = sol.iterations.to_string();
         for (name, args) in [("numpy", vec!["b2_numpy.py", "--crit", "supnorm"]), ("pymdptoolbox", vec!["b2_pymdptoolbox.py", "--lib", "sawcordwell", "--crit", "supnorm", "--iters"])] {
             let mut a = args.clone();

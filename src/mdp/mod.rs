@@ -5,7 +5,7 @@
 //! - [`model`]: finite tabular MDPs (dense or sparse transitions) and their validation;
 //! - [`generate`]: instances from a seed (Dirichlet, uniform-dense as in B2, RiverSwim, gridworld);
 //! - [`io`]: models from JSON files and numpy `.npy` arrays;
-//! - [`planning`]: value iteration (plain, Gauss–Seidel, f32-compensated), policy iteration,
+//! - [`planning`]: value iteration (plain, Gauss–Seidel, compensated 16-bit), policy iteration,
 //!   modified PI, linear programming, policy evaluation and finite-horizon backward induction,
 //!   each returning a [`planning::Certificate`];
 //! - [`linear_mixture`]: P(s'|s,a) = ⟨φ(s'|s,a), θ*⟩ with its ψ_V features;

@@ -427,10 +427,12 @@ pub fn evaluate_finite(mdp: &TabularMdp, pi: &Array3<f64>) -> Result<Array2<f64>
     Ok(v)
 }
 
-/// The f32-compensated storage for fast value iteration on dense models: P is kept as f32
-/// (half the bytes a sweep streams) plus, per row, the exact f64 row sum and E = Σ|P − P_f32|.
+/// The compensated 16-bit storage for fast value iteration on dense models: each row of P is kept
+/// as u16 fixed point, P(s'|s,a) ≈ q(s')·scale(s,a) with scale = max_s' P/65535 (a quarter of the
+/// bytes a sweep streams in f64), plus, per row, the exact f64 row sum and E = Σ|P − q·scale|.
 ///
-/// A sweep computes (P V)(s,a) as `base + Σ P_f32(s')·(V(s') − W(s'))` in f64, with one of two
+/// A sweep computes (P V)(s,a) as `base + scale·Σ q(s')·(V(s') − W(s'))`, the sum in f32 (exact
+/// u16 → f32 conversion, 32 partial sums, no FMA) and everything else in f64, with one of two
 /// references W:
 /// - `Midrange`: W ≡ c, the mid-range of V, and base = c·Σ P, so the storage error is at most
 ///   E·(max V − min V)/2 per row;
@@ -438,14 +440,19 @@ pub fn evaluate_finite(mdp: &TabularMdp, pi: &Array3<f64>) -> Result<Array2<f64>
 ///   model (a "rebase" sweep that streams the f64 table), so the error is E·‖V − V_ref‖∞, which
 ///   vanishes as the iterates settle.
 ///
+/// Because the summand V − W is small in either mode, the f32 sum's error is a multiple of
+/// ‖V − W‖∞ too: (m + 3)·2⁻²⁴·Σ P per row for m = ⌈S/32⌉ terms per partial sum (Higham, Thm 3.1),
+/// which is added to E. On B2 both together are about 1e-5·‖V − W‖∞.
+///
 /// The certificate of value iteration only needs the error η of the last sweep:
-/// ‖V_k − V*‖ ≤ (γ‖V_k − V_{k−1}‖ + η_k)/(1−γ) (see [`value_iteration_f32`]). What is certified is
-/// the distance to V* of the f64 model, not of its f32 copy.
+/// ‖V_k − V*‖ ≤ (γ‖V_k − V_{k−1}‖ + η_k)/(1−γ) (see [`value_iteration_compensated`]). What is certified is
+/// the distance to V* of the f64 model, not of its quantised copy.
 #[derive(Clone, Debug)]
 pub struct CompensatedMdp {
     states: usize,
     actions: usize,
-    p32: Vec<f32>,
+    q16: Vec<u16>,
+    scale: Vec<f64>,
     row_sum: Vec<f64>,
     row_err: Vec<f64>,
     /// r laid out like the rows: `r[s·A + a]`.
@@ -460,40 +467,48 @@ impl CompensatedMdp {
         let flat = p.as_slice().expect("standard layout");
         let n = mdp.states();
         let rows = n * mdp.actions();
-        let mut p32 = Vec::with_capacity(flat.len());
+        let mut q16 = Vec::with_capacity(flat.len());
+        let mut scale = Vec::with_capacity(rows);
         let mut row_sum = Vec::with_capacity(rows);
         let mut row_err = Vec::with_capacity(rows);
         for row in flat.chunks_exact(n) {
+            let max = row.iter().cloned().fold(0.0, f64::max);
+            let sc = max / 65535.0;
             let mut e = 0.0;
             for &x in row {
-                let y = x as f32;
-                e += (x - y as f64).abs();
-                p32.push(y);
+                let q = (x / sc).round().clamp(0.0, 65535.0) as u16;
+                e += (x - q as f64 * sc).abs();
+                q16.push(q);
             }
-            row_sum.push(row.iter().sum());
-            row_err.push(e * (1.0 + 1e-12));
+            scale.push(sc);
+            let sum: f64 = row.iter().sum();
+            row_sum.push(sum);
+            let terms = n.div_ceil(32) as f64;
+            let f32_sum = (terms + 3.0) * (f32::EPSILON as f64 / 2.0) * (sum + e);
+            // Slack for the rounding of q·scale and of the f64 steps around the sum.
+            row_err.push((e + f32_sum) * 1.01 + 4.0 * (n as f64 + 2.0) * U64 * sum);
         }
         let r = mdp.rewards().iter().copied().collect();
-        Ok(CompensatedMdp { states: n, actions: mdp.actions(), p32, row_sum, row_err, r })
+        Ok(CompensatedMdp { states: n, actions: mdp.actions(), q16, scale, row_sum, row_err, r })
     }
 
-    /// The largest per-row storage error E = Σ_{s'}|P − P_f32|.
+    /// The largest per-row storage error E = Σ_{s'}|P − q·scale| (plus rounding slack).
     pub fn max_row_error(&self) -> f64 {
         self.row_err.iter().cloned().fold(0.0, f64::max)
     }
 
     /// One Jacobi sweep from `v` against the reference `w` with row bases `base`:
-    /// `out[s] = max_a r(s,a) + γ·(base(s,a) + Σ P_f32·(v − w))`.
-    fn sweep_with(&self, gamma: f64, v: &[f64], w: &[f64], base: &[f64], d: &mut [f64], out: &mut [f64]) {
+    /// `out[s] = max_a r(s,a) + γ·(base(s,a) + scale·Σ q·(v − w))`.
+    fn sweep_with(&self, gamma: f64, v: &[f64], w: &[f64], base: &[f64], d: &mut [f32], out: &mut [f64]) {
         for ((x, &a), &b) in d.iter_mut().zip(v).zip(w) {
-            *x = a - b;
+            *x = (a - b) as f32;
         }
         let n = self.states;
         for (s, o) in out.iter_mut().enumerate() {
             let mut b = f64::NEG_INFINITY;
             for a in 0..self.actions {
                 let i = s * self.actions + a;
-                let q = self.r[i] + gamma * (base[i] + dot_f32(&self.p32[i * n..(i + 1) * n], d));
+                let q = self.r[i] + gamma * (base[i] + self.scale[i] * dot_u16(&self.q16[i * n..(i + 1) * n], d));
                 if q > b {
                     b = q;
                 }
@@ -503,56 +518,102 @@ impl CompensatedMdp {
     }
 }
 
-/// Σ p_j·d_j with p in f32, in f64 with eight fixed partial sums (identical bits on every ISA).
+/// Σ q_j·d_j with q in u16 and d in f32, summed in f32 into 32 fixed partial sums (partial sum k
+/// takes elements 32i + k), which are then added in f64 in a fixed order: the same bits on every
+/// instruction set.
 #[inline]
-fn dot_f32(p: &[f32], d: &[f64]) -> f64 {
+fn dot_u16(q: &[u16], d: &[f32]) -> f64 {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { dot_f32_avx2(p, d) };
+            return unsafe { dot_u16_avx2(q, d) };
         }
     }
-    dot_f32_portable(p, d)
+    dot_u16_portable(q, d)
 }
 
+/// The AVX2 form of [`dot_u16_portable`]: four 256-bit accumulators hold the 32 partial sums in
+/// order (register j, lane l = partial sum 8j + l), with separate multiplies and adds (no FMA),
+/// so the result has the same bits. LLVM's own vectorisation of the portable loop shuffled
+/// 128-bit halves and ran at about one element per cycle.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn dot_f32_avx2(p: &[f32], d: &[f64]) -> f64 {
-    dot_f32_portable(p, d)
+fn dot_u16_avx2(q: &[u16], d: &[f32]) -> f64 {
+    use std::arch::x86_64::*;
+    let n = q.len().min(d.len());
+    let chunks = n / 32;
+    let mut acc = [0.0f32; 32];
+    // SAFETY: every load reads 16 u16 or 8 f32 inside q[..32·chunks] and d[..32·chunks], both
+    // within the slices since 32·chunks ≤ n; all loads and stores are unaligned forms.
+    unsafe {
+        let (mut a0, mut a1, mut a2, mut a3) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
+        let (qp, dp) = (q.as_ptr(), d.as_ptr());
+        for i in 0..chunks {
+            let r0 = _mm256_loadu_si256(qp.add(32 * i) as *const __m256i);
+            let r1 = _mm256_loadu_si256(qp.add(32 * i + 16) as *const __m256i);
+            let f0 = _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(r0)));
+            let f1 = _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm256_extracti128_si256::<1>(r0)));
+            let f2 = _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(r1)));
+            let f3 = _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm256_extracti128_si256::<1>(r1)));
+            a0 = _mm256_add_ps(a0, _mm256_mul_ps(f0, _mm256_loadu_ps(dp.add(32 * i))));
+            a1 = _mm256_add_ps(a1, _mm256_mul_ps(f1, _mm256_loadu_ps(dp.add(32 * i + 8))));
+            a2 = _mm256_add_ps(a2, _mm256_mul_ps(f2, _mm256_loadu_ps(dp.add(32 * i + 16))));
+            a3 = _mm256_add_ps(a3, _mm256_mul_ps(f3, _mm256_loadu_ps(dp.add(32 * i + 24))));
+        }
+        let ap = acc.as_mut_ptr();
+        _mm256_storeu_ps(ap, a0);
+        _mm256_storeu_ps(ap.add(8), a1);
+        _mm256_storeu_ps(ap.add(16), a2);
+        _mm256_storeu_ps(ap.add(24), a3);
+    }
+    finish_u16(&acc, &q[32 * chunks..n], &d[32 * chunks..n])
 }
 
+/// Adds the partial sums (in f64, pairwise in a fixed order) and the tail (in f64).
 #[inline(always)]
-fn dot_f32_portable(p: &[f32], d: &[f64]) -> f64 {
-    let n = p.len().min(d.len());
-    let (p, d) = (&p[..n], &d[..n]);
-    let mut acc = [0.0f64; 8];
-    let mut pc = p.chunks_exact(8);
-    let mut dc = d.chunks_exact(8);
-    for (a, b) in (&mut pc).zip(&mut dc) {
-        for k in 0..8 {
-            acc[k] += a[k] as f64 * b[k];
+fn finish_u16(acc: &[f32; 32], q: &[u16], d: &[f32]) -> f64 {
+    let mut tail = 0.0f64;
+    for (a, b) in q.iter().zip(d) {
+        tail += *a as f64 * *b as f64;
+    }
+    let mut h: [f64; 32] = std::array::from_fn(|k| acc[k] as f64);
+    let mut width = 16;
+    while width > 0 {
+        for k in 0..width {
+            h[k] += h[k + width];
+        }
+        width /= 2;
+    }
+    h[0] + tail
+}
+
+/// The reference association: partial sum k takes elements 32i + k.
+#[inline(always)]
+fn dot_u16_portable(q: &[u16], d: &[f32]) -> f64 {
+    let n = q.len().min(d.len());
+    let chunks = n / 32;
+    let mut acc = [0.0f32; 32];
+    for (a, b) in q[..32 * chunks].chunks_exact(32).zip(d[..32 * chunks].chunks_exact(32)) {
+        for k in 0..32 {
+            acc[k] += a[k] as f32 * b[k];
         }
     }
-    let mut tail = 0.0;
-    for (a, b) in pc.remainder().iter().zip(dc.remainder()) {
-        tail += *a as f64 * b;
-    }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+    finish_u16(&acc, &q[32 * chunks..n], &d[32 * chunks..n])
 }
 
-/// What [`value_iteration_f32`] did besides the answer.
+/// What [`value_iteration_compensated`] did besides the answer.
 #[derive(Clone, Debug, Default)]
-pub struct F32Stats {
+pub struct CompensatedStats {
     /// Sweeps that streamed the f64 table to take a new reference.
     pub rebase_sweeps: usize,
 }
 
-/// Value iteration on the compensated f32 storage (Jacobi sweeps from V = 0). Sweeps use the
+/// Value iteration on the compensated 16-bit storage (Jacobi sweeps from V = 0). Sweeps use the
 /// mid-range reference until its storage error would dominate the contraction term, then take
 /// the current iterate as reference (one f64 sweep) and again whenever the drift from it would
 /// dominate. The certificate bounds the distance to V* of the original f64 model.
-pub fn value_iteration_f32(cm: &CompensatedMdp, mdp: &TabularMdp, gamma: f64, stop: Stop, max_iter: usize) -> Result<(Solution, F32Stats), MdpError> {
+pub fn value_iteration_compensated(cm: &CompensatedMdp, mdp: &TabularMdp, gamma: f64, stop: Stop, max_iter: usize) -> Result<(Solution, CompensatedStats), MdpError> {
     check_gamma(gamma)?;
     stop.check()?;
     if cm.states != mdp.states() || cm.actions != mdp.actions() {
@@ -564,12 +625,12 @@ pub fn value_iteration_f32(cm: &CompensatedMdp, mdp: &TabularMdp, gamma: f64, st
     let flat = p.as_slice().expect("standard layout");
     let (n, rows) = (cm.states, cm.states * cm.actions);
     let e_max = cm.max_row_error();
-    let (mut v, mut next, mut d) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let (mut v, mut next, mut d) = (vec![0.0; n], vec![0.0; n], vec![0.0f32; n]);
     let mut w = vec![0.0; n];
     let mut base = vec![0.0; rows];
     let mut referenced = false;
     let mut rebase_next = false;
-    let mut stats = F32Stats::default();
+    let mut stats = CompensatedStats::default();
     let (mut it, mut delta, mut eta) = (0, f64::INFINITY, 0.0);
     let mut converged = false;
     while it < max_iter {
@@ -580,7 +641,7 @@ pub fn value_iteration_f32(cm: &CompensatedMdp, mdp: &TabularMdp, gamma: f64, st
             for (i, b) in base.iter_mut().enumerate() {
                 *b = dot_dense(&flat[i * n..(i + 1) * n], &w);
             }
-            d.iter_mut().for_each(|x| *x = 0.0);
+            d.iter_mut().for_each(|x| *x = 0.0f32);
             for (s, o) in next.iter_mut().enumerate() {
                 *o = (0..cm.actions).map(|a| cm.r[s * cm.actions + a] + gamma * base[s * cm.actions + a]).fold(f64::NEG_INFINITY, f64::max);
             }
@@ -624,7 +685,7 @@ pub fn value_iteration_f32(cm: &CompensatedMdp, mdp: &TabularMdp, gamma: f64, st
         certificate: Certificate {
             value_error,
             policy_loss: 2.0 * value_error,
-            statement: format!("value iteration on f32-compensated storage, {it} sweeps ({} on the f64 table): ‖V_k − V_(k−1)‖∞ = {delta:.3e}, last sweep's storage+rounding error η ≤ {eta:.1e}, so ‖V − V*‖∞ ≤ (γ·Δ + η)/(1−γ) = {value_error:.3e}", stats.rebase_sweeps),
+            statement: format!("value iteration on compensated 16-bit storage, {it} sweeps ({} on the f64 table): ‖V_k − V_(k−1)‖∞ = {delta:.3e}, last sweep's storage+rounding error η ≤ {eta:.1e}, so ‖V − V*‖∞ ≤ (γ·Δ + η)/(1−γ) = {value_error:.3e}", stats.rebase_sweeps),
         },
     };
     Ok((sol, stats))
@@ -683,12 +744,26 @@ mod tests {
         let mdp = generate::uniform_dense(60, 4, 5).unwrap();
         let cm = CompensatedMdp::new(&mdp).unwrap();
         let gamma = 0.97;
-        let (f, stats) = value_iteration_f32(&cm, &mdp, gamma, Stop::Certified(1e-9), 100_000).unwrap();
+        let (f, stats) = value_iteration_compensated(&cm, &mdp, gamma, Stop::Certified(1e-9), 100_000).unwrap();
         assert!(stats.rebase_sweeps >= 1 && stats.rebase_sweeps < 10, "{stats:?}");
         let pi = policy_iteration(&mdp, gamma, 100).unwrap();
         let err = sup_diff(&f.v, &pi.v);
         assert!(err <= f.certificate.value_error, "{err} > {}", f.certificate.statement);
         assert!(f.certificate.value_error < 1e-9);
+    }
+
+    #[test]
+    fn u16_dot_has_the_same_bits_on_every_path() {
+        for n in [0usize, 5, 16, 31, 500, 513] {
+            let q: Vec<u16> = (0..n).map(|i| (i * 7919 % 65536) as u16).collect();
+            let d: Vec<f32> = (0..n).map(|i| ((i as f64 * 0.37).sin() * 1e-3) as f32).collect();
+            let portable = dot_u16_portable(&q, &d);
+            assert_eq!(dot_u16(&q, &d).to_bits(), portable.to_bits(), "n = {n}");
+            // The error bound the storage certificate uses: (⌈n/32⌉ + 3)·2^-24·Σ|q d|.
+            let naive: f64 = q.iter().zip(&d).map(|(a, b)| *a as f64 * *b as f64).sum();
+            let mass: f64 = q.iter().zip(&d).map(|(a, b)| (*a as f64 * *b as f64).abs()).sum();
+            assert!((portable - naive).abs() <= (n.div_ceil(32) as f64 + 3.0) * 6e-8 * mass + 1e-300, "n = {n}");
+        }
     }
 
     #[test]
