@@ -133,7 +133,7 @@ fn step_rule(f: &dyn Fn(&str) -> String, step: StepName, t: Option<f64>, ratio: 
 fn step_label(s: &StepRule) -> String {
     match s {
         StepRule::Constant { t } => format!("t={t}"),
-        StepRule::Geometric { t0, ratio } => format!("t={t0}·{ratio}^k"),
+        StepRule::Geometric { t0, ratio } => format!("t={t0}·{ratio:.4}^k"),
         StepRule::InvSqrt { t0 } => format!("t={t0}/√k"),
         StepRule::Harmonic { lambda } => format!("t=1/({lambda}(k+1))"),
     }

@@ -1,0 +1,117 @@
+//! Bad input for the MDP settings: spec fields and model files out of range stop with a message
+//! that names the field (or the file and entry) and the allowed range.
+
+mod common;
+use regretlab::spec::{parse, Overrides};
+
+const MDPO: &str = r#"
+name = "m"
+seed = 1
+reps = 1
+horizon = 10
+[mdpo]
+gamma = 0.9
+instances = [{ kind = "dirichlet", states = 4, actions = 2, alpha = 0.5, seed = 1 }]
+algorithms = [{ kind = "md", step = "constant", t = 1.0 }]
+"#;
+
+const RL: &str = r#"
+name = "r"
+seed = 1
+reps = 1
+horizon = 10
+[tabular_rl]
+episode_length = 5
+instances = [{ kind = "river_swim", states = 4 }]
+algorithms = [{ kind = "ucbvi", bonus = "hoeffding" }]
+"#;
+
+fn err(text: &str) -> String {
+    match parse(text, "spec.toml").and_then(|s| s.validate(&Overrides::default())) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn good_specs_are_accepted() {
+    for t in [MDPO, RL] {
+        parse(t, "x").unwrap().validate(&Overrides::default()).unwrap();
+    }
+}
+
+#[test]
+fn every_mdp_validation_error_names_its_field() {
+    let m = |from: &str, to: &str| MDPO.replace(from, to);
+    let alg = |to: &str| MDPO.replace(r#"{ kind = "md", step = "constant", t = 1.0 }"#, to);
+    let inst = |to: &str| MDPO.replace(r#"{ kind = "dirichlet", states = 4, actions = 2, alpha = 0.5, seed = 1 }"#, to);
+    let r = |from: &str, to: &str| RL.replace(from, to);
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        (m("gamma = 0.9", "gamma = 1.0"), vec!["mdpo.gamma = 1", "[0, 1)"]),
+        (m("gamma = 0.9", "gamma = -0.5"), vec!["mdpo.gamma = -0.5", "[0, 1)"]),
+        (m("gamma = 0.9", "gamma = 0.9\nstart = 9"), vec!["mdpo.start = 9", "0 ..= 3"]),
+        (m("gamma = 0.9", "gamma = 0.9\nstart = \"first\""), vec!["mdpo.start", "\"uniform\" or a state index"]),
+        (m("horizon = 10", "horizon = 2000000"), vec!["horizon = 2000000", "1 ..= 10^6"]),
+        (inst(r#"{ kind = "dirichlet", states = 4, actions = 2, alpha = 0.0, seed = 1 }"#), vec!["mdpo.instances[0].alpha = 0", "> 0"]),
+        (inst(r#"{ kind = "dirichlet", states = 0, actions = 2, alpha = 1.0, seed = 1 }"#), vec!["mdpo.instances[0].states = 0", "1 ..= 4096"]),
+        (inst(r#"{ kind = "gridworld", width = 3, height = 3, slip = 1.5 }"#), vec!["mdpo.instances[0].slip = 1.5", "[0, 1]"]),
+        (inst(r#"{ kind = "river_swim", states = 1 }"#), vec!["mdpo.instances[0].states = 1", "2 ..= "]),
+        (inst(r#"{ kind = "linear_mixture", states = 4, actions = 2, d = 0, alpha = 1.0, seed = 1 }"#), vec!["mdpo.instances[0].d = 0", "1 ..= 64"]),
+        (alg(r#"{ kind = "md", step = "constant" }"#), vec!["mdpo.algorithms[0].t = missing"]),
+        (alg(r#"{ kind = "md", step = "constant", t = 0.0 }"#), vec!["mdpo.algorithms[0].t = 0", "> 0"]),
+        (alg(r#"{ kind = "md", step = "geometric", t = 1.0, ratio = 0.5 }"#), vec!["mdpo.algorithms[0].ratio = 0.5", ">= 1"]),
+        (alg(r#"{ kind = "md", step = "geometric", t = 1.0, ratio = 1e40 }"#), vec!["mdpo.algorithms[0].ratio = 1e40", "overflows"]),
+        (alg(r#"{ kind = "md", step = "harmonic" }"#), vec!["mdpo.algorithms[0].step = harmonic", "only with md_entropy"]),
+        (alg(r#"{ kind = "md_entropy", lambda = -1.0, step = "harmonic" }"#), vec!["mdpo.algorithms[0].lambda = -1", "> 0"]),
+        (alg(r#"{ kind = "ppo_clip", lr = 1.0, clip = 1.5 }"#), vec!["mdpo.algorithms[0].clip = 1.5", "(0, 1)"]),
+        (alg(r#"{ kind = "trpo", delta = 0.0 }"#), vec!["mdpo.algorithms[0].delta = 0"]),
+        (alg(r#"{ kind = "md_sampled", step = "constant", t = 1.0, estimator = "monte_carlo", rollouts = 0 }"#), vec!["mdpo.algorithms[0].rollouts = 0", "1 ..= 100000"]),
+        (alg(r#"{ kind = "md_sampled", step = "constant", t = 1.0, estimator = "td", param = "linear" }"#), vec!["mdpo.algorithms[0].dim = missing"]),
+        (alg(r#"{ kind = "md", step = "constant", t = 1.0 }, { kind = "md", step = "constant", t = 1.0 }"#), vec!["mdpo.algorithms[1].label", "distinct labels"]),
+        (alg(r#"{ kind = "value_iteration" }"#), vec!["value_iteration"]),
+        (format!("{MDPO}\n[tabular_rl]\nepisode_length = 2\ninstances = []\nalgorithms = []\n"), vec!["setting = 2 tables", "exactly one"]),
+        (r("episode_length = 5", "episode_length = 0"), vec!["tabular_rl.episode_length = 0", "1 ..= 10000"]),
+        (r("episode_length = 5", "episode_length = 5\nstart = 4"), vec!["tabular_rl.start = 4", "0 ..= 3"]),
+        (r(r#"bonus = "hoeffding" }"#, r#"bonus = "hoeffding", delta = 1.5 }"#), vec!["tabular_rl.algorithms[0].delta = 1.5", "(0, 1)"]),
+        (r(r#"bonus = "hoeffding" }"#, r#"bonus = "hoeffding", c = -1.0 }"#), vec!["tabular_rl.algorithms[0].c = -1", "> 0"]),
+        (r(r#"bonus = "hoeffding""#, r#"bonus = "chernoff""#), vec!["chernoff", "hoeffding"]),
+    ];
+    for (text, parts) in cases {
+        let msg = err(&text);
+        for p in parts {
+            assert!(msg.contains(p), "message {msg:?} lacks {p:?}");
+        }
+    }
+}
+
+#[test]
+fn model_files_with_bad_rows_or_shapes_name_the_file_and_entry() {
+    let dir = common::tmp("mdp-files");
+    let write = |name: &str, body: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        p.display().to_string()
+    };
+    let spec = |path: String| MDPO.replace(r#"{ kind = "dirichlet", states = 4, actions = 2, alpha = 0.5, seed = 1 }"#, &format!(r#"{{ kind = "json", path = "{path}" }}"#));
+    let rows = write("rows.json", r#"{"states": 2, "actions": 1, "transitions": [[[0.6, 0.3]], [[0.0, 1.0]]], "rewards": [[0.1], [0.2]]}"#);
+    let msg = err(&spec(rows));
+    assert!(msg.contains("rows.json") && msg.contains("transitions[s=0, a=0]") && msg.contains("sum within 1e-9 of 1"), "{msg}");
+    let neg = write("neg.json", r#"{"states": 2, "actions": 1, "transitions": [[[1.2, -0.2]], [[0.0, 1.0]]], "rewards": [[0.1], [0.2]]}"#);
+    let msg = err(&spec(neg));
+    assert!(msg.contains("neg.json") && msg.contains("transitions[s=0, a=0, s'=1] = -0.2"), "{msg}");
+    let shape = write("shape.json", r#"{"states": 2, "actions": 2, "transitions": [[[1.0, 0.0]], [[0.0, 1.0]]], "rewards": [[0.1, 0.1], [0.2, 0.2]]}"#);
+    let msg = err(&spec(shape));
+    assert!(msg.contains("shape.json") && msg.contains("expected shape [2][2][2]"), "{msg}");
+    let rew = write("rew.json", r#"{"states": 1, "actions": 1, "transitions": [[[1.0]]], "rewards": [[2.0]]}"#);
+    let msg = err(&spec(rew));
+    assert!(msg.contains("rewards[s=0, a=0] = 2"), "{msg}");
+    let msg = err(&spec(dir.join("missing.json").display().to_string()));
+    assert!(msg.contains("missing.json"), "{msg}");
+    let p = dir.join("p.npy");
+    let r = dir.join("r.npy");
+    std::fs::write(&p, regretlab::mdp::io::npy_bytes(&[1, 2, 2], &[1.0, 0.0, 0.0, 1.0])).unwrap();
+    std::fs::write(&r, regretlab::mdp::io::npy_bytes(&[3, 1], &[0.0; 3])).unwrap();
+    let npy = MDPO.replace(r#"{ kind = "dirichlet", states = 4, actions = 2, alpha = 0.5, seed = 1 }"#, &format!(r#"{{ kind = "npy", p = "{}", r = "{}" }}"#, p.display(), r.display()));
+    let msg = err(&npy);
+    assert!(msg.contains("r.npy") && msg.contains("(2, 1)"), "{msg}");
+}
