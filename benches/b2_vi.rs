@@ -18,5 +18,10 @@ fn sweeps(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, sweeps);
+// Criterion's own plots go through plotters, whose font feature here is the bundled one only.
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = sweeps
+}
 criterion_main!(benches);

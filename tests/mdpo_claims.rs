@@ -7,7 +7,7 @@ use regretlab::mdp::{generate, TabularMdp};
 use regretlab::rng::{Role, StreamId};
 use regretlab::settings::mdpo::algorithms::{soft_value, Algorithm, Estimator, Param, Run, StepRule};
 use regretlab::settings::mdpo::policy::{at, q_values};
-use regretlab::settings::mdpo::theory::{md_constant_step_bound, soft_optimum};
+use regretlab::settings::mdpo::theory::{md_constant_step_bound, md_geometric_step_bound, soft_optimum};
 
 const GAMMA: f64 = 0.9;
 
@@ -67,6 +67,11 @@ fn geometric_steps_converge_linearly() {
         let geo = gaps(&mdp, &Algorithm::MdExact { step: StepRule::Geometric { t0: 0.1, ratio: 1.0 / GAMMA } }, 120, 0);
         let con = gaps(&mdp, &Algorithm::MdExact { step: StepRule::Constant { t: 0.1 } }, 120, 0);
         assert!(geo[119].0 < 1e-8, "geometric gap {}", geo[119].0);
+        let gap0 = gaps(&mdp, &Algorithm::MdExact { step: StepRule::Constant { t: 1e-300 } }, 1, 0)[0].0;
+        for (k, g) in geo.iter().enumerate() {
+            let b = md_geometric_step_bound(gap0, mdp.actions(), GAMMA, 0.1, k as u64 + 1);
+            assert!(g.0 <= b, "k = {}: {} above {b}", k + 1, g.0);
+        }
         assert!(con[119].0 > 1e-3, "constant gap {}", con[119].0);
     }
 }

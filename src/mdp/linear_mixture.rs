@@ -60,6 +60,46 @@ impl LinearMixtureMdp {
         LinearMixtureMdp::new(phi, theta, rewards)
     }
 
+    /// The hard instance of the reward-free lower bound Ω(d²ε⁻²) (see `../shared/papers/
+    /// reward_free.md`): states x1 = 0, x2 = 1, x3 = 2; actions a ∈ {−1, 1}^{d−1} (action index
+    /// bits, bit i set ⇔ a_i = +1); P(x3|x1,a) = δ + ⟨μ, a⟩, P(x2|x1,a) = 1 − that, with δ = 1/6 and
+    /// μ ∈ {±Δ}^{d−1}, Δ = √(δ/K)/(4√2) for K episodes; x2 and x3 absorbing; r(x3, ·) = 1/H.
+    /// As a linear mixture: θ* = (1, μ/Δ) ∈ ℝ^d and φ(x3|x1,a) = (δ, Δ·a), φ(x2|x1,a) = (1−δ, −Δ·a),
+    /// φ(x|x,a) = (1, 0) for the absorbing states. The signs of μ come from `seed`.
+    pub fn reward_free_hard(d: usize, episodes: u64, horizon: usize, seed: u64) -> Result<LinearMixtureMdp, MdpError> {
+        if !(2..=12).contains(&d) {
+            return Err(bad("d", d, "the dimension (the instance has 2^(d−1) actions)", "2 ..= 12"));
+        }
+        if episodes == 0 {
+            return Err(bad("episodes", episodes, "K, which sets the gap Δ = √(δ/K)/(4√2)", ">= 1"));
+        }
+        super::check_horizon(horizon)?;
+        let delta = 1.0 / 6.0;
+        let gap = (delta / episodes as f64).sqrt() / (4.0 * 2f64.sqrt());
+        let k = mix64(seed ^ 0x4a7d);
+        let signs: Vec<f64> = (0..d - 1).map(|i| if (mix64(k.wrapping_add(i as u64)) >> 63) == 1 { 1.0 } else { -1.0 }).collect();
+        let actions = 1usize << (d - 1);
+        let mut phi = Array4::zeros((d, 3, actions, 3));
+        for a in 0..actions {
+            phi[[0, 0, a, 2]] = delta;
+            phi[[0, 0, a, 1]] = 1.0 - delta;
+            for i in 0..d - 1 {
+                let ai = if (a >> i) & 1 == 1 { 1.0 } else { -1.0 };
+                phi[[i + 1, 0, a, 2]] = gap * ai;
+                phi[[i + 1, 0, a, 1]] = -gap * ai;
+            }
+            phi[[0, 1, a, 1]] = 1.0;
+            phi[[0, 2, a, 2]] = 1.0;
+        }
+        let mut theta = vec![1.0];
+        theta.extend(signs);
+        let mut rewards = Array2::zeros((3, actions));
+        for a in 0..actions {
+            rewards[[2, a]] = 1.0 / horizon as f64;
+        }
+        LinearMixtureMdp::new(phi, theta, rewards)
+    }
+
     pub fn dim(&self) -> usize {
         self.theta.len()
     }
@@ -102,6 +142,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn hard_instance_has_the_stated_transitions() {
+        let m = LinearMixtureMdp::reward_free_hard(4, 100, 5, 3).unwrap();
+        let gap = (1.0f64 / 6.0 / 100.0).sqrt() / (4.0 * 2f64.sqrt());
+        let p = m.model().dense_transitions();
+        let mu: Vec<f64> = m.theta()[1..].iter().map(|s| s * gap).collect();
+        for a in 0..8 {
+            let dot: f64 = (0..3).map(|i| if (a >> i) & 1 == 1 { mu[i] } else { -mu[i] }).sum();
+            assert!((p[[0, a, 2]] - (1.0 / 6.0 + dot)).abs() < 1e-15);
+            assert!((p[[0, a, 1]] + p[[0, a, 2]] - 1.0).abs() < 1e-15);
+        }
+        assert_eq!(p[[1, 0, 1]], 1.0);
+        assert_eq!(p[[2, 7, 2]], 1.0);
+        assert!(LinearMixtureMdp::reward_free_hard(13, 100, 5, 3).unwrap_err().to_string().contains("d = 13"));
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub enum InstanceSpec {
     Gridworld { label: Option<String>, width: i64, height: i64, slip: f64 },
     /// A linear-mixture MDP with d Dirichlet base kernels (used through its tabular model).
     LinearMixture { label: Option<String>, states: i64, actions: i64, d: i64, alpha: f64, seed: u64 },
+    /// The hard instance of the reward-free lower bound (3 states, 2^(d−1) actions).
+    RewardFreeHard { label: Option<String>, d: i64, episodes: i64, horizon: i64, seed: u64 },
     /// A JSON model file (see `mdp::io`).
     Json { label: Option<String>, path: String },
     /// numpy arrays in pymdptoolbox's layout: P (A, S, S), R (S, A).
@@ -56,6 +58,7 @@ impl InstanceSpec {
             InstanceSpec::RiverSwim { label, states } => label.clone().unwrap_or(format!("RiverSwim-{states}")),
             InstanceSpec::Gridworld { label, width, height, slip } => label.clone().unwrap_or(format!("grid {width}x{height} slip={slip}")),
             InstanceSpec::LinearMixture { label, states, actions, d, .. } => label.clone().unwrap_or(format!("linear mixture S={states} A={actions} d={d}")),
+            InstanceSpec::RewardFreeHard { label, d, episodes, .. } => label.clone().unwrap_or(format!("reward-free hard d={d} K={episodes}")),
             InstanceSpec::Json { label, path } => label.clone().unwrap_or(path.clone()),
             InstanceSpec::Npy { label, p, .. } => label.clone().unwrap_or(p.clone()),
         }
@@ -72,6 +75,10 @@ impl InstanceSpec {
             InstanceSpec::Gridworld { width, height, slip, .. } => generate::gridworld(size(&f("width"), *width, 1, 1024)?, size(&f("height"), *height, 1, 1024)?, *slip).map_err(err),
             InstanceSpec::LinearMixture { states, actions, d, alpha, seed, .. } => {
                 let m = LinearMixtureMdp::random(size(&f("states"), *states, 1, 512)?, size(&f("actions"), *actions, 1, 64)?, size(&f("d"), *d, 1, 64)?, *alpha, *seed).map_err(err)?;
+                Ok(m.model().clone())
+            }
+            InstanceSpec::RewardFreeHard { d, episodes, horizon, seed, .. } => {
+                let m = LinearMixtureMdp::reward_free_hard(size(&f("d"), *d, 2, 12)?, size(&f("episodes"), *episodes, 1, i64::MAX)? as u64, size(&f("horizon"), *horizon, 1, 1 << 20)?, *seed).map_err(err)?;
                 Ok(m.model().clone())
             }
             InstanceSpec::Json { path, .. } => io::read_json(Path::new(path)).map_err(err),

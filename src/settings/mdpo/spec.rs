@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::algorithms::{Algorithm, Estimator, Param, Run, StepRule};
 use super::policy::{at, q_values};
-use super::theory::{md_constant_step_bound, soft_optimum};
+use super::theory::{md_constant_step_bound, md_geometric_step_bound, soft_optimum};
 use crate::engine::{default_grid, Job, Simulation, Trace};
 use crate::error::{invalid, Result};
 use crate::mdp::planning::policy_iteration;
@@ -286,13 +286,32 @@ impl MdpoConfig {
         jobs
     }
 
-    /// Xiao's O(1/k) bound over each constant-step exact MD curve.
+    /// Xiao's O(1/k) bound over each constant-step exact MD curve, and the linear-rate bound over
+    /// each geometric-step one whose ratio is at least 1/γ.
     pub fn overlays(&self, cells: &[CellInfo]) -> Vec<Overlay> {
         let per = cells.len() / self.models.len();
         let mut out = Vec::new();
         for (ci, cell) in cells.iter().enumerate() {
-            let na = self.models[ci / per].1.actions();
+            let mdp = &self.models[ci / per].1;
+            let na = mdp.actions();
+            let rho = self.rho(mdp.states());
+            let gap0 = || {
+                let v_star = at(&rho, &policy_iteration(mdp, self.gamma, 10_000).expect("checked model").v);
+                v_star - at(&rho, &q_values(mdp, self.gamma, &crate::mdp::Policy::uniform(mdp.states(), na)).expect("checked model").0)
+            };
             for (label, algo) in &self.algorithms {
+                if let Algorithm::MdExact { step: StepRule::Geometric { t0, ratio } } = algo
+                    && *ratio >= 1.0 / self.gamma - 1e-12
+                {
+                    let g0 = gap0();
+                    out.push(Overlay {
+                        cell: cell.id.clone(),
+                        metric: "value_gap".into(),
+                        label: format!("{label}: Xiao 2022 linear rate γ^k(gap_0 + log A/(t_0(1−γ)))"),
+                        kind: "upper".into(),
+                        points: default_grid(cell.horizon).iter().map(|&k| (k, md_geometric_step_bound(g0, na, self.gamma, *t0, k))).collect(),
+                    });
+                }
                 if let Algorithm::MdExact { step: StepRule::Constant { t } } = algo {
                     out.push(Overlay {
                         cell: cell.id.clone(),

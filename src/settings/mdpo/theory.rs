@@ -37,6 +37,12 @@ pub fn md_constant_step_bound(actions: usize, gamma: f64, t: f64, k: u64) -> f64
     ((actions as f64).ln() / t + 1.0 / (1.0 - gamma)) / ((1.0 - gamma) * k as f64)
 }
 
+/// The linear rate with steps growing by 1/γ (Xiao 2022, Thm 10 with η_{k+1} ≥ η_k/γ):
+/// V*(ρ) − V^{π_k}(ρ) ≤ γ^k·(V*(ρ) − V^{π_0}(ρ) + log A/(t_0(1−γ))) from the uniform π_0.
+pub fn md_geometric_step_bound(gap0: f64, actions: usize, gamma: f64, t0: f64, k: u64) -> f64 {
+    gamma.powf(k as f64) * (gap0 + (actions as f64).ln() / (t0 * (1.0 - gamma)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
