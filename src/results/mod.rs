@@ -149,6 +149,12 @@ pub fn overlays_csv(ov: &[Overlay]) -> Result<Vec<u8>> {
     )
 }
 
+/// A number for a table: four decimals, or four significant digits in scientific form when
+/// four decimals would hide it (value gaps of 1e-9 are results, not zeros).
+fn table_num(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || x.abs() >= 0.01 { format!("{x:.4}") } else { format!("{x:.3e}") }
+}
+
 /// Final values per (cell, policy, metric) with t-intervals and quantiles, as `summary.csv`,
 /// and as a Markdown table.
 pub fn summary(results: &[JobResult], cells: &[CellInfo], level: f64) -> Result<(Vec<u8>, String)> {
@@ -171,7 +177,11 @@ pub fn summary(results: &[JobResult], cells: &[CellInfo], level: f64) -> Result<
             let (lo, hi) = w.t_interval(level);
             let q = |p: f64| fmt(quantile(&r.finals[m], p));
             rows.push(vec![r.cell.clone(), label(&r.cell), r.series.clone(), metric.clone(), w.n.to_string(), fmt(w.mean), fmt(w.sd()), fmt(lo), fmt(hi), q(0.05), q(0.5), q(0.95)]);
-            md.push_str(&format!(" {:.4} ± {:.4} |", w.mean, (hi - lo) / 2.0));
+            if w.n > 1 {
+                md.push_str(&format!(" {} ± {} |", table_num(w.mean), table_num((hi - lo) / 2.0)));
+            } else {
+                md.push_str(&format!(" {} |", table_num(w.mean)));
+            }
         }
         md.push_str(&format!(" {:.3} |\n", r.seconds));
     }
