@@ -59,6 +59,15 @@ enum Command {
     List,
     /// Redraw a run's figures from its CSVs.
     Plot { dir: PathBuf },
+    /// Obtain a data set that may not be redistributed: `movielens` downloads the recbole 1.2.1
+    /// wheel with pip and extracts MovieLens-100K into the cache (or --dir).
+    Data {
+        #[arg(value_parser = ["movielens"])]
+        name: String,
+        /// Folder to put the files in (default: $REGRETLAB_DATA/ml-100k, else ~/.cache/regretlab/ml-100k).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 fn run(spec: &str, a: &RunArgs) -> anyhow::Result<()> {
@@ -96,6 +105,12 @@ fn main() -> ExitCode {
                 println!("{name:<20} {title}");
             }
             Ok(())
+        }
+        Some(Command::Data { name: _, dir }) => {
+            let dir = dir.clone().unwrap_or_else(regretlab::settings::cascading::movielens::default_dir);
+            regretlab::settings::cascading::movielens::fetch(&dir)
+                .and_then(|()| regretlab::settings::cascading::movielens::load(&dir).map(|d| println!("MovieLens-100K: {} ratings, {} movies in {}", d.ratings.len(), d.genres.len(), dir.display())))
+                .with_context(|| format!("fetching MovieLens-100K into {}", dir.display()))
         }
         Some(Command::Plot { dir }) => experiment::redraw(dir).with_context(|| format!("redrawing {}", dir.display())).map(|files| {
             for f in files {

@@ -48,3 +48,15 @@ fn quick_run_writes_table_csvs_and_figures_and_plot_redraws_them() {
     let name = out.file_name().unwrap().to_string_lossy().to_string();
     assert!(std::fs::read_dir(parent).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with(&format!(".{name}."))));
 }
+
+/// Every built-in experiment parses, and every one that needs no external data validates.
+#[test]
+fn every_builtin_experiment_is_valid() {
+    for (name, text) in regretlab::experiment::BUILTIN {
+        let spec = regretlab::spec::parse(text, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if text.contains("\"movielens\"") {
+            continue;
+        }
+        spec.validate(&regretlab::spec::Overrides::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}

@@ -1,7 +1,10 @@
 //! The paper settings, one folder each: a setting knows its model, its algorithms, its
 //! baselines, its oracles and its theory; the engine, output and plots never know which runs.
 //!
+//! - [`cascading`]: cascading RL (Du, Srikant & Chen 2024): BestPerm, CascadingVI, CascadingBPI
+//!   and their baselines;
 //! - [`mdpo`]: mirror descent policy optimisation (Tomar et al. 2022; tabular origin Shani,
 //!   Efroni & Mannor 2020) and its policy-gradient baselines.
 
+pub mod cascading;
 pub mod mdpo;

@@ -2,7 +2,7 @@
 //! [`Experiment`], and the expansion of sweeps into cells with content-derived ids.
 //!
 //! A spec has a common header (name, seed, replications, horizons, plot options) and exactly
-//! one setting table (`[bandit]`, `[tabular_rl]`, `[mdpo]`). Unknown fields are rejected; every range error names
+//! one setting table (`[bandit]`, `[tabular_rl]`, `[mdpo]`, `[cascading]`). Unknown fields are rejected; every range error names
 //! the field, the value and the allowed range. Nothing downstream sees an unchecked value.
 
 use std::path::Path;
@@ -14,6 +14,7 @@ use crate::bandits::spec::OneOrMany;
 use crate::bandits::kernel::KernelChoice;
 use crate::engine::Job;
 use crate::mdp::spec::{TabularRlConfig, TabularRlSpec};
+use crate::settings::cascading::{CascadingConfig, CascadingSpec};
 use crate::settings::mdpo::{MdpoConfig, MdpoSpec};
 use crate::error::{invalid, io, Error, Result};
 use crate::results::Overlay;
@@ -42,6 +43,8 @@ pub struct SpecFile {
     pub tabular_rl: Option<TabularRlSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mdpo: Option<MdpoSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cascading: Option<CascadingSpec>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -117,6 +120,7 @@ pub enum SettingConfig {
     Bandit(BanditConfig),
     TabularRl(TabularRlConfig),
     Mdpo(MdpoConfig),
+    Cascading(CascadingConfig),
 }
 
 impl SettingConfig {
@@ -126,6 +130,7 @@ impl SettingConfig {
             SettingConfig::Bandit(_) => &crate::bandits::sim::METRICS,
             SettingConfig::TabularRl(_) => &crate::mdp::rl::METRICS,
             SettingConfig::Mdpo(_) => &crate::settings::mdpo::METRICS,
+            SettingConfig::Cascading(c) => c.metrics(),
         }
     }
 
@@ -135,6 +140,7 @@ impl SettingConfig {
             SettingConfig::Bandit(_) => "bandit",
             SettingConfig::TabularRl(_) => "tabular_rl",
             SettingConfig::Mdpo(_) => "mdpo",
+            SettingConfig::Cascading(_) => "cascading",
         }
     }
 }
@@ -163,6 +169,7 @@ impl Experiment {
             SettingConfig::Bandit(b) => b.jobs(&self.cells, self.seed, kernel),
             SettingConfig::TabularRl(t) => t.jobs(&self.cells, self.seed),
             SettingConfig::Mdpo(m) => m.jobs(&self.cells, self.seed),
+            SettingConfig::Cascading(c) => c.jobs(&self.cells, self.seed),
         }
     }
 
@@ -170,7 +177,7 @@ impl Experiment {
     pub fn backend(&self, kernel: KernelChoice) -> String {
         match &self.setting {
             SettingConfig::Bandit(b) => b.backend(kernel),
-            SettingConfig::TabularRl(_) | SettingConfig::Mdpo(_) => "cpu: f64".into(),
+            SettingConfig::TabularRl(_) | SettingConfig::Mdpo(_) | SettingConfig::Cascading(_) => "cpu: f64".into(),
         }
     }
 
@@ -182,6 +189,7 @@ impl Experiment {
             SettingConfig::Bandit(b) => b.overlays(&self.cells),
             SettingConfig::TabularRl(_) => Vec::new(),
             SettingConfig::Mdpo(m) => m.overlays(&self.cells),
+            SettingConfig::Cascading(_) => Vec::new(),
         }
     }
 }
@@ -240,9 +248,9 @@ impl SpecFile {
         if !(confidence > 0.0 && confidence < 1.0) {
             return Err(invalid("confidence", confidence, "the level of the t-intervals", "(0, 1)"));
         }
-        let tables = [self.bandit.is_some(), self.tabular_rl.is_some(), self.mdpo.is_some()];
+        let tables = [self.bandit.is_some(), self.tabular_rl.is_some(), self.mdpo.is_some(), self.cascading.is_some()];
         if tables.iter().filter(|&&t| t).count() != 1 {
-            return Err(invalid("setting", format!("{} tables", tables.iter().filter(|&&t| t).count()), "a spec needs exactly one setting table", "one of [bandit], [tabular_rl], [mdpo]"));
+            return Err(invalid("setting", format!("{} tables", tables.iter().filter(|&&t| t).count()), "a spec needs exactly one setting table", "one of [bandit], [tabular_rl], [mdpo], [cascading]"));
         }
         let (setting, cells) = if let Some(b) = &self.bandit {
             let cfg = b.validate(&horizons)?;
@@ -256,6 +264,10 @@ impl SpecFile {
             let cfg = m.validate(&horizons)?;
             let cells = cfg.cells(&horizons);
             (SettingConfig::Mdpo(cfg), cells)
+        } else if let Some(c) = &self.cascading {
+            let cfg = c.validate()?;
+            let cells = cfg.cells(&horizons);
+            (SettingConfig::Cascading(cfg), cells)
         } else {
             unreachable!("exactly one table checked above")
         };

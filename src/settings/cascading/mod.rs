@@ -1,0 +1,19 @@
+//! Cascading reinforcement learning (Du, Srikant & Chen, ICLR 2024): cascading bandits with
+//! user states.
+//!
+//! - [`model`]: the cascading MDP, its exact values (backward induction with BestPerm) and the
+//!   simulated user on counter-addressed attraction and transition uniforms;
+//! - [`best_perm`]: the BestPerm oracle and the exhaustive search over lists;
+//! - [`algorithms`]: CascadingVI, its -Bonus and -Oracle variants, AdaptRM, CascadeUCB1 /
+//!   CascadeKL-UCB, CascadingBPI and AdaptBPI;
+//! - [`generate`]: synthetic instances; [`movielens`]: the MovieLens-100K construction;
+//! - [`spec`]: the `[cascading]` section and the engine simulation.
+
+pub mod algorithms;
+pub mod best_perm;
+pub mod generate;
+pub mod model;
+pub mod movielens;
+pub mod spec;
+
+pub use spec::{CascadingConfig, CascadingSpec};
