@@ -33,6 +33,9 @@ pub fn read_json(path: &Path) -> Result<TabularMdp, MdpError> {
     let m: ModelFile = serde_json::from_str(&text).map_err(|e| file_err(path, e.to_string()))?;
     let in_file = |e: MdpError| file_err(path, e.to_string());
     let (s, a) = (m.states, m.actions);
+    if !(1..=1 << 16).contains(&s) || !(1..=4096).contains(&a) {
+        return Err(file_err(path, format!("states = {s}, actions = {a}: allowed 1 ..= 65536 states and 1 ..= 4096 actions")));
+    }
     if m.rewards.len() != s || m.rewards.iter().any(|r| r.len() != a) {
         return Err(file_err(path, format!("rewards: expected {s} rows of {a} values")));
     }
@@ -88,15 +91,15 @@ fn parse_npy(b: &[u8]) -> Result<(Vec<usize>, Vec<f64>), String> {
     if field("fortran_order")?.starts_with("True") {
         return Err("Fortran-order arrays are not supported (save with np.ascontiguousarray)".into());
     }
-    let shape_txt = field("shape")?;
+    let shape_txt = field("shape")?.strip_prefix('(').ok_or("malformed shape")?;
     let close = shape_txt.find(')').ok_or("malformed shape")?;
-    let shape: Vec<usize> = shape_txt[1..close]
+    let shape: Vec<usize> = shape_txt[..close]
         .split(',')
         .map(str::trim)
         .filter(|x| !x.is_empty())
         .map(|x| x.parse::<usize>().map_err(|_| format!("bad shape entry {x:?}")))
         .collect::<Result<_, _>>()?;
-    let n: usize = shape.iter().product();
+    let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).filter(|&n| n <= 1 << 32).ok_or(format!("shape {shape:?} has more than 2^32 elements"))?;
     let data = &b[start + hlen..];
     if data.len() != 8 * n {
         return Err(format!("expected {} data bytes for shape {shape:?}, found {}", 8 * n, data.len()));
@@ -168,6 +171,26 @@ mod tests {
         std::fs::write(tmp("r3.npy"), npy_bytes(&[3, 2], &[0.0; 6])).unwrap();
         let e = read_npy_model(&tmp("p.npy"), &tmp("r3.npy")).unwrap_err().to_string();
         assert!(e.contains("r3.npy") && e.contains("(2, 2)"), "{e}");
+    }
+
+    #[test]
+    fn malformed_npy_headers_are_errors_not_panics() {
+        let header = |shape: &str| {
+            let mut h = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+            while (10 + h.len() + 1) % 64 != 0 {
+                h.push(' ');
+            }
+            h.push('\n');
+            let mut out = b"\x93NUMPY\x01\x00".to_vec();
+            out.extend_from_slice(&(h.len() as u16).to_le_bytes());
+            out.extend_from_slice(h.as_bytes());
+            out
+        };
+        for shape in [")(", "(4294967296, 4294967296, 2)", "(x,)", "é"] {
+            assert!(parse_npy(&header(shape)).is_err(), "{shape}");
+        }
+        std::fs::write(tmp("zero.json"), r#"{"states": 0, "actions": 9999999999999, "transitions": [], "rewards": []}"#).unwrap();
+        assert!(read_json(&tmp("zero.json")).unwrap_err().to_string().contains("states = 0"));
     }
 
     #[test]

@@ -74,6 +74,11 @@ impl LinearMixtureMdp {
             return Err(bad("episodes", episodes, "K, which sets the gap Δ = √(δ/K)/(4√2)", ">= 1"));
         }
         super::check_horizon(horizon)?;
+        // P(x3|x1,a) = δ + ⟨μ, a⟩ ≥ δ − (d−1)Δ ≥ 0 needs K ≥ 3(d−1)²/16.
+        let min_k = (3.0 * ((d - 1) * (d - 1)) as f64 / 16.0).ceil() as u64;
+        if episodes < min_k {
+            return Err(bad("episodes", episodes, format!("K sets Δ = √(δ/K)/(4√2), and P(x3|x1,a) = δ + ⟨μ,a⟩ ≥ 0 needs K ≥ 3(d−1)²/16 for d = {d}"), format!(">= {min_k}")));
+        }
         let delta = 1.0 / 6.0;
         let gap = (delta / episodes as f64).sqrt() / (4.0 * 2f64.sqrt());
         let k = mix64(seed ^ 0x4a7d);
@@ -158,6 +163,8 @@ mod tests {
         assert_eq!(p[[1, 0, 1]], 1.0);
         assert_eq!(p[[2, 7, 2]], 1.0);
         assert!(LinearMixtureMdp::reward_free_hard(13, 100, 5, 3).unwrap_err().to_string().contains("d = 13"));
+        assert!(LinearMixtureMdp::reward_free_hard(12, 22, 5, 3).unwrap_err().to_string().contains("episodes = 22"));
+        LinearMixtureMdp::reward_free_hard(12, 23, 5, 3).unwrap();
     }
 
     #[test]

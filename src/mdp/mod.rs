@@ -37,9 +37,10 @@ pub fn bad(field: impl Into<String>, value: impl std::fmt::Display, reason: impl
     MdpError::Invalid { field: field.into(), value: value.to_string(), reason: reason.into(), allowed: allowed.into() }
 }
 
-/// Checks a discount factor: γ ∈ [0, 1).
+/// Checks a discount factor: γ ∈ [0, 1), and γ·(1 + ROW_SUM_TOL) < 1 so that the Bellman
+/// operator of a model whose rows sum to 1 within the tolerance still contracts.
 pub fn check_gamma(gamma: f64) -> Result<(), MdpError> {
-    if (0.0..1.0).contains(&gamma) {
+    if (0.0..1.0).contains(&gamma) && gamma * (1.0 + model::ROW_SUM_TOL) < 1.0 {
         Ok(())
     } else {
         Err(bad("gamma", gamma, "the discount factor of a discounted MDP", "[0, 1)"))

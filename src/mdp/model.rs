@@ -383,8 +383,10 @@ mod tests {
         let v: Vec<f64> = (0..37).map(|i| (i as f64 * 1.3).cos()).collect();
         let naive: f64 = p.iter().zip(&v).map(|(a, b)| a * b).sum();
         assert!((dot_dense(&p, &v) - naive).abs() < 1e-12);
-        for n in [0, 3, 16, 37, 500] {
-            assert_eq!(dot_dense(&p[..n.min(37)], &v[..n.min(37)]).to_bits(), dot_dense_portable(&p[..n.min(37)], &v[..n.min(37)]).to_bits());
+        let p: Vec<f64> = (0..600).map(|i| (i as f64 * 0.37).sin()).collect();
+        let v: Vec<f64> = (0..600).map(|i| (i as f64 * 1.3).cos() * 90.0).collect();
+        for n in [0, 3, 16, 37, 500, 600] {
+            assert_eq!(dot_dense(&p[..n], &v[..n]).to_bits(), dot_dense_portable(&p[..n], &v[..n]).to_bits(), "n = {n}");
         }
     }
 }

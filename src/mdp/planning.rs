@@ -19,6 +19,16 @@ use super::{bad, check_gamma, check_horizon, MdpError};
 /// Unit roundoff of f64.
 const U64: f64 = f64::EPSILON / 2.0;
 
+/// The contraction modulus the certificates use: rows may sum to 1 + ROW_SUM_TOL, so T is a
+/// γ(1 + ROW_SUM_TOL)-contraction rather than a γ-contraction.
+fn lip(gamma: f64) -> f64 {
+    gamma * (1.0 + super::model::ROW_SUM_TOL)
+}
+
+fn check_iters(max_iter: usize) -> Result<(), MdpError> {
+    if max_iter >= 1 { Ok(()) } else { Err(bad("max_iter", 0, "at least one sweep is needed to certify anything", ">= 1")) }
+}
+
 /// What a solver's answer is proven to satisfy.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Certificate {
@@ -34,7 +44,8 @@ pub struct Certificate {
 #[derive(Clone, Debug)]
 pub struct Solution {
     pub v: Vec<f64>,
-    /// A greedy (deterministic) policy of `v`, lowest action on ties.
+    /// A greedy (deterministic) policy of `v`: lowest action on ties (policy iteration: the
+    /// action it kept, greedy up to rounding, which its certificate accounts for).
     pub policy: Vec<usize>,
     /// Sweeps (value iteration) or improvement steps (policy iteration).
     pub iterations: usize,
@@ -63,7 +74,7 @@ impl Stop {
     fn done(self, delta: f64, gamma: f64, slack: f64) -> bool {
         match self {
             Stop::Residual(t) => delta < t,
-            Stop::Certified(e) => (gamma * delta + slack) / (1.0 - gamma) < e,
+            Stop::Certified(e) => (lip(gamma) * delta + slack) / (1.0 - lip(gamma)) < e,
         }
     }
 }
@@ -136,7 +147,7 @@ pub fn greedy(mdp: &TabularMdp, gamma: f64, v: &[f64]) -> Vec<usize> {
 pub fn certify(mdp: &TabularMdp, gamma: f64, v: &[f64], method: &str) -> (Certificate, Vec<usize>) {
     let (tv, pi) = bellman(mdp, gamma, v);
     let rho = sup_diff(&tv, v) + backup_rounding(row_len(mdp), gamma, sup(v));
-    let value_error = rho / (1.0 - gamma);
+    let value_error = rho / (1.0 - lip(gamma));
     let cert = Certificate {
         value_error,
         policy_loss: 2.0 * value_error,
@@ -148,6 +159,7 @@ pub fn certify(mdp: &TabularMdp, gamma: f64, v: &[f64], method: &str) -> (Certif
 /// Value iteration from V = 0 (Jacobi or Gauss–Seidel sweeps) until `opts.stop`.
 pub fn value_iteration(mdp: &TabularMdp, gamma: f64, opts: &ViOptions) -> Result<Solution, MdpError> {
     check_gamma(gamma)?;
+    check_iters(opts.max_iter)?;
     opts.stop.check()?;
     let n = mdp.states();
     let mut v = vec![0.0; n];
@@ -185,7 +197,7 @@ pub fn value_iteration(mdp: &TabularMdp, gamma: f64, opts: &ViOptions) -> Result
 
 #[allow(clippy::too_many_arguments)]
 fn vi_solution(mdp: &TabularMdp, gamma: f64, v: Vec<f64>, it: usize, converged: bool, delta: f64, slack: f64, sweep: Sweep) -> Solution {
-    let value_error = (gamma * delta + slack) / (1.0 - gamma);
+    let value_error = (lip(gamma) * delta + slack) / (1.0 - lip(gamma));
     let policy_loss = 2.0 * value_error;
     let name = match sweep {
         Sweep::Jacobi => "value iteration",
@@ -250,13 +262,14 @@ pub fn bellman_policy(mdp: &TabularMdp, gamma: f64, pi: &Policy, v: &[f64]) -> V
 fn evaluation_certificate(mdp: &TabularMdp, gamma: f64, pi: &Policy, v: &[f64], method: &str) -> Certificate {
     let tv = bellman_policy(mdp, gamma, pi, v);
     let rho = sup_diff(&tv, v) + mdp.actions() as f64 * backup_rounding(row_len(mdp), gamma, sup(v));
-    let value_error = rho / (1.0 - gamma);
+    let value_error = rho / (1.0 - lip(gamma));
     Certificate { value_error, policy_loss: f64::INFINITY, statement: format!("{method}: ‖T^π V − V‖∞ ≤ {rho:.3e}, so ‖V − V^π‖∞ ≤ {value_error:.3e}") }
 }
 
 /// Iterative policy evaluation V ← T^π V from 0 until `stop`.
 pub fn evaluate_iterative(mdp: &TabularMdp, gamma: f64, pi: &Policy, stop: Stop, max_iter: usize) -> Result<(Vec<f64>, Certificate), MdpError> {
     check_gamma(gamma)?;
+    check_iters(max_iter)?;
     mdp.check_policy(pi)?;
     stop.check()?;
     let mut v = vec![0.0; mdp.states()];
@@ -268,7 +281,7 @@ pub fn evaluate_iterative(mdp: &TabularMdp, gamma: f64, pi: &Policy, stop: Stop,
         v = nv;
         let slack = mdp.actions() as f64 * backup_rounding(row_len(mdp), gamma, sup(&v));
         if stop.done(delta, gamma, slack) {
-            let e = (gamma * delta + slack) / (1.0 - gamma);
+            let e = (lip(gamma) * delta + slack) / (1.0 - lip(gamma));
             return Ok((v, Certificate { value_error: e, policy_loss: f64::INFINITY, statement: format!("iterative evaluation, {it} sweeps: ‖V − V^π‖∞ ≤ γ‖V_k − V_(k−1)‖∞/(1−γ) + rounding = {e:.3e}") }));
         }
     }
@@ -280,6 +293,7 @@ pub fn evaluate_iterative(mdp: &TabularMdp, gamma: f64, pi: &Policy, stop: Stop,
 /// improves Q by more than rounding, so it cannot cycle. Exact in finitely many steps.
 pub fn policy_iteration(mdp: &TabularMdp, gamma: f64, max_iter: usize) -> Result<Solution, MdpError> {
     check_gamma(gamma)?;
+    check_iters(max_iter)?;
     let (n, na) = (mdp.states(), mdp.actions());
     let mut pol = vec![0usize; n];
     let mut v = Vec::new();
@@ -304,7 +318,10 @@ pub fn policy_iteration(mdp: &TabularMdp, gamma: f64, max_iter: usize) -> Result
         }
     }
     let (mut cert, _) = certify(mdp, gamma, &v, &format!("policy iteration, {it} improvement steps"));
-    cert.policy_loss = cert.policy_loss.min(cert.value_error * 2.0);
+    // The returned policy keeps its action unless another wins by more than `tol`, so it is
+    // greedy only up to tol: its loss bound adds 2·tol/(1−γ).
+    let tol = 64.0 * backup_rounding(row_len(mdp), gamma, sup(&v));
+    cert.policy_loss += 2.0 * tol / (1.0 - lip(gamma));
     Ok(Solution { v, policy: pol, iterations: it, converged, certificate: cert })
 }
 
@@ -312,6 +329,7 @@ pub fn policy_iteration(mdp: &TabularMdp, gamma: f64, max_iter: usize) -> Result
 /// Stops when the certified error of the residual rule is below `eps`.
 pub fn modified_policy_iteration(mdp: &TabularMdp, gamma: f64, m: usize, eps: f64, max_iter: usize) -> Result<Solution, MdpError> {
     check_gamma(gamma)?;
+    check_iters(max_iter)?;
     Stop::Certified(eps).check()?;
     if m == 0 {
         return Err(bad("m", 0, "partial evaluation sweeps per improvement", ">= 1"));
@@ -324,7 +342,7 @@ pub fn modified_policy_iteration(mdp: &TabularMdp, gamma: f64, m: usize, eps: f6
         it += 1;
         let (tv, pol) = bellman(mdp, gamma, &v);
         let rho = sup_diff(&tv, &v) + backup_rounding(row_len(mdp), gamma, sup(&v));
-        if rho / (1.0 - gamma) < eps {
+        if rho / (1.0 - lip(gamma)) < eps {
             converged = true;
             break;
         }
@@ -399,7 +417,10 @@ pub fn backward_induction(mdp: &TabularMdp, horizon: usize) -> Result<FiniteSolu
         }
     }
     let err = horizon as f64 * backup_rounding(row_len(mdp), 1.0, horizon as f64);
-    let certificate = Certificate { value_error: err, policy_loss: 2.0 * err, statement: format!("backward induction over H = {horizon} steps: exact up to rounding, ‖V − V*‖∞ ≤ {err:.1e}") };
+    // Each backup errs by at most η; the greedy policy loses at most Σ_h 2‖Q̂_h − Q*_h‖ ≤ H(H+1)η.
+    let eta = backup_rounding(row_len(mdp), 1.0, horizon as f64);
+    let loss = horizon as f64 * (horizon as f64 + 1.0) * eta;
+    let certificate = Certificate { value_error: err, policy_loss: loss, statement: format!("backward induction over H = {horizon} steps: exact up to rounding, ‖V − V*‖∞ ≤ {err:.1e}, greedy policy {loss:.1e}-optimal") };
     Ok(FiniteSolution { v, q, policy, certificate })
 }
 
@@ -457,6 +478,22 @@ pub struct CompensatedMdp {
     row_err: Vec<f64>,
     /// r laid out like the rows: `r[s·A + a]`.
     r: Vec<f64>,
+    /// Hash of the f64 model it was built from.
+    fingerprint: u64,
+}
+
+/// A hash of a dense model's transitions and rewards (bit patterns).
+fn fingerprint(mdp: &TabularMdp) -> u64 {
+    let mut bytes = Vec::new();
+    if let Transitions::Dense(p) = mdp.transitions() {
+        for x in p.iter() {
+            bytes.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+    for x in mdp.rewards().iter() {
+        bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    crate::rng::content_hash(&bytes)
 }
 
 impl CompensatedMdp {
@@ -489,7 +526,7 @@ impl CompensatedMdp {
             row_err.push((e + f32_sum) * 1.01 + 4.0 * (n as f64 + 2.0) * U64 * sum);
         }
         let r = mdp.rewards().iter().copied().collect();
-        Ok(CompensatedMdp { states: n, actions: mdp.actions(), q16, scale, row_sum, row_err, r })
+        Ok(CompensatedMdp { states: n, actions: mdp.actions(), q16, scale, row_sum, row_err, r, fingerprint: fingerprint(mdp) })
     }
 
     /// The largest per-row storage error E = Σ_{s'}|P − q·scale| (plus rounding slack).
@@ -616,8 +653,9 @@ pub struct CompensatedStats {
 pub fn value_iteration_compensated(cm: &CompensatedMdp, mdp: &TabularMdp, gamma: f64, stop: Stop, max_iter: usize) -> Result<(Solution, CompensatedStats), MdpError> {
     check_gamma(gamma)?;
     stop.check()?;
-    if cm.states != mdp.states() || cm.actions != mdp.actions() {
-        return Err(bad("compensated model", format!("{}x{}", cm.states, cm.actions), "must be built from the same model", format!("{}x{}", mdp.states(), mdp.actions())));
+    check_iters(max_iter)?;
+    if cm.fingerprint != fingerprint(mdp) {
+        return Err(bad("compensated model", format!("{:016x}", cm.fingerprint), "must be built from the model it is certified against", format!("{:016x}", fingerprint(mdp))));
     }
     let Transitions::Dense(p) = mdp.transitions() else {
         return Err(bad("transitions", "sparse", "the compensated f32 storage is for dense models", "dense transitions"));
@@ -675,7 +713,7 @@ pub fn value_iteration_compensated(cm: &CompensatedMdp, mdp: &TabularMdp, gamma:
             rebase_next = true;
         }
     }
-    let value_error = (gamma * delta + eta) / (1.0 - gamma);
+    let value_error = (lip(gamma) * delta + eta) / (1.0 - lip(gamma));
     let policy = greedy(mdp, gamma, &v);
     let sol = Solution {
         v,
@@ -798,6 +836,11 @@ mod tests {
     #[test]
     fn bad_parameters_name_the_field() {
         let mdp = generate::dirichlet(3, 2, 1.0, 1).unwrap();
+        assert!(value_iteration(&mdp, 0.9, &ViOptions { max_iter: 0, ..Default::default() }).unwrap_err().to_string().contains("max_iter = 0"));
+        let other = generate::uniform_dense(3, 2, 9).unwrap();
+        let cm = CompensatedMdp::new(&other).unwrap();
+        let m3 = generate::uniform_dense(3, 2, 10).unwrap();
+        assert!(value_iteration_compensated(&cm, &m3, 0.9, Stop::Residual(1e-6), 10).unwrap_err().to_string().contains("compensated model"));
         for g in [1.0, -0.1, f64::NAN] {
             let e = value_iteration(&mdp, g, &ViOptions::default()).unwrap_err().to_string();
             assert!(e.contains("gamma") && e.contains("[0, 1)"), "{e}");

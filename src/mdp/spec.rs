@@ -64,6 +64,17 @@ impl InstanceSpec {
         }
     }
 
+    /// The number of states a generated instance declares (None for files), so that sizes can be
+    /// checked before anything is allocated.
+    pub fn declared_states(&self) -> Option<i64> {
+        match self {
+            InstanceSpec::Dirichlet { states, .. } | InstanceSpec::UniformDense { states, .. } | InstanceSpec::RiverSwim { states, .. } | InstanceSpec::LinearMixture { states, .. } => Some(*states),
+            InstanceSpec::Gridworld { width, height, .. } => Some(width.saturating_mul(*height)),
+            InstanceSpec::RewardFreeHard { .. } => Some(3),
+            InstanceSpec::Json { .. } | InstanceSpec::Npy { .. } => None,
+        }
+    }
+
     /// Builds the model; errors name `prefix` (e.g. `mdpo.instances[1]`) and the field.
     pub fn build(&self, prefix: &str) -> Result<TabularMdp> {
         let f = |name: &str| format!("{prefix}.{name}");
@@ -159,7 +170,8 @@ fn confidence(field: String, x: f64) -> Result<f64> {
 }
 
 impl TabularRlSpec {
-    pub fn validate(&self) -> Result<TabularRlConfig> {
+    /// `horizons`: the numbers of episodes K of the sweep (visit counts are u32: K·H < 2^32).
+    pub fn validate(&self, horizons: &[u64]) -> Result<TabularRlConfig> {
         if self.instances.is_empty() {
             return Err(invalid("tabular_rl.instances", "[]", "a sweep needs an instance", "a non-empty list"));
         }
@@ -169,11 +181,24 @@ impl TabularRlSpec {
         let steps = size("tabular_rl.episode_length", self.episode_length, 1, 10_000)?;
         let mut models = Vec::new();
         for (i, inst) in self.instances.iter().enumerate() {
+            if let Some(n) = inst.declared_states()
+                && n > 4096
+            {
+                return Err(invalid(format!("tabular_rl.instances[{i}].states"), n, "the learners keep S·A·S transition counts", "<= 4096"));
+            }
             let m = inst.build(&format!("tabular_rl.instances[{i}]"))?;
             if self.start < 0 || self.start as usize >= m.states() {
                 return Err(invalid("tabular_rl.start", self.start, format!("the start state of instance {i}"), format!("0 ..= {}", m.states() - 1)));
             }
+            if (m.states() as u64).pow(2) * m.actions() as u64 > 100_000_000 {
+                return Err(invalid(format!("tabular_rl.instances[{i}]"), format!("S = {}, A = {}", m.states(), m.actions()), "the learners keep S·A·S transition counts", "S²·A <= 10^8"));
+            }
             models.push((inst.label(), Arc::new(m)));
+        }
+        if let Some(&k) = horizons.iter().max()
+            && k.saturating_mul(steps as u64) >= 1 << 32
+        {
+            return Err(invalid("horizon", k, format!("K·H visits must fit the u32 counters (H = {steps})"), format!("K < 2^32/{steps}")));
         }
         check_labels("tabular_rl.instances", &models.iter().map(|m| m.0.clone()).collect::<Vec<_>>())?;
         let mut algorithms = Vec::new();

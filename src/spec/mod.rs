@@ -257,7 +257,7 @@ impl SpecFile {
             let cells = cfg.cells(&horizons);
             (SettingConfig::Bandit(cfg), cells)
         } else if let Some(t) = &self.tabular_rl {
-            let cfg = t.validate()?;
+            let cfg = t.validate(&horizons)?;
             let cells = cfg.cells(&horizons);
             (SettingConfig::TabularRl(cfg), cells)
         } else if let Some(m) = &self.mdpo {

@@ -8,7 +8,8 @@
 //!   (Agarwal et al. 2021, Lemma C.1).
 //! - Natural PG: θ ← θ + η·A^π/(1−γ) (Kakade 2001; the tabular-softmax closed form of Agarwal et
 //!   al. 2021, Lemma 15), i.e. MD with t = η/(1−γ).
-//! - TRPO-style: the MD direction with the largest t whose mean KL under d^{π_k}_ρ is δ.
+//! - TRPO-style: the MD direction with the largest t whose mean KL(π_k ‖ π_new) under d^{π_k}_ρ
+//!   (TRPO's direction, Schulman et al. 2015) is δ.
 //! - PPO-clip: `epochs` gradient steps on Σ_s d^{π_k}(s) Σ_a π_k·min(ρ_a A, clip(ρ_a, 1±ε) A).
 //!
 //! Sample-based MD (the on-policy and off-policy MDPO of Tomar et al., tabular): Q̂ from Monte
@@ -168,7 +169,7 @@ impl<'a> Run<'a> {
                 let d = occupancy(mdp, gamma, &probs, self.rho);
                 let mean_kl = |t: f64| {
                     let cand = md_update(&self.pi, &q, t, 0.0);
-                    (0..mdp.states()).map(|s| d[s] * cand.kl(&self.pi, s)).sum::<f64>()
+                    (0..mdp.states()).map(|s| d[s] * self.pi.kl(&cand, s)).sum::<f64>()
                 };
                 let mut hi = 1.0;
                 while mean_kl(hi) < *delta && hi < 1e12 {
@@ -509,7 +510,7 @@ mod tests {
         let before = run.pi.clone();
         let d = occupancy(&mdp, 0.9, &before.probs(), &rho);
         run.step();
-        let kl: f64 = (0..5).map(|s| d[s] * run.pi.kl(&before, s)).sum();
+        let kl: f64 = (0..5).map(|s| d[s] * before.kl(&run.pi, s)).sum();
         assert!((kl - 0.02).abs() < 1e-6, "{kl}");
     }
 }

@@ -100,6 +100,10 @@ fn pos(field: String, x: f64, what: &str) -> Result<f64> {
     if x > 0.0 && x.is_finite() { Ok(x) } else { Err(invalid(field, x, what.to_string(), "> 0 and finite")) }
 }
 
+fn rate(field: String, x: f64) -> Result<f64> {
+    if x > 0.0 && x <= MAX_STEP { Ok(x) } else { Err(invalid(field, x, "a learning rate", format!("(0, {MAX_STEP:e}]"))) }
+}
+
 fn count(field: String, x: i64, lo: i64, hi: i64, what: &str) -> Result<usize> {
     if (lo..=hi).contains(&x) { Ok(x as usize) } else { Err(invalid(field, x, what.to_string(), format!("{lo} ..= {hi}"))) }
 }
@@ -108,7 +112,29 @@ fn need<T: Copy>(field: String, x: Option<T>, what: &str) -> Result<T> {
     x.ok_or_else(|| invalid(field, "missing", what.to_string(), "a value"))
 }
 
+/// Largest step size or learning rate accepted: with values up to 1/(1−γ) ≤ 10^6·… every logit
+/// stays finite over 10^6 iterations.
+const MAX_STEP: f64 = 1e6;
+
+fn unused<T>(field: String, x: &Option<T>, why: &str) -> Result<()> {
+    match x {
+        Some(_) => Err(invalid(field, "given", format!("it is not used {why}"), "omit it")),
+        None => Ok(()),
+    }
+}
+
 fn step_rule(f: &dyn Fn(&str) -> String, step: StepName, t: Option<f64>, ratio: Option<f64>, lambda: Option<f64>, iters: u64) -> Result<StepRule> {
+    if step != StepName::Geometric {
+        unused(f("ratio"), &ratio, "except with step = \"geometric\"")?;
+    }
+    if step == StepName::Harmonic {
+        unused(f("t"), &t, "with step = \"harmonic\" (t_k = 1/(λ(k+1)))")?;
+    }
+    if let Some(x) = t
+        && !(x > 0.0 && x <= MAX_STEP)
+    {
+        return Err(invalid(f("t"), x, "a step size", format!("(0, {MAX_STEP:e}]")));
+    }
     Ok(match step {
         StepName::Constant => StepRule::Constant { t: pos(f("t"), need(f("t"), t, "the constant step size")?, "a step size")? },
         StepName::InvSqrt => StepRule::InvSqrt { t0: pos(f("t"), need(f("t"), t, "the first step size")?, "a step size")? },
@@ -162,6 +188,11 @@ impl MdpoSpec {
         };
         let mut models = Vec::new();
         for (i, inst) in self.instances.iter().enumerate() {
+            if let Some(n) = inst.declared_states()
+                && n > 2000
+            {
+                return Err(invalid(format!("mdpo.instances[{i}].states"), n, "every iteration solves a dense linear system in the states", "<= 2000"));
+            }
             let m = inst.build(&format!("mdpo.instances[{i}]"))?;
             if let Some(s) = start
                 && (s < 0 || s as usize >= m.states())
@@ -184,19 +215,22 @@ impl MdpoSpec {
                 }
                 AlgorithmSpec::MdEntropy { label, lambda, step, t, ratio } => {
                     let l = pos(f("lambda"), *lambda, "the entropy weight λ")?;
+                    if self.gamma > 0.9999 {
+                        return Err(invalid("mdpo.gamma", self.gamma, "entropy-regularised MD needs the soft optimum, computed by soft value iteration to full precision", "<= 0.9999 with md_entropy"));
+                    }
                     let s = step_rule(&f, *step, *t, *ratio, Some(l), iters)?;
                     (label.clone().unwrap_or(format!("entropy MD λ={l} {}", step_label(&s))), Algorithm::MdEntropy { lambda: l, step: s })
                 }
                 AlgorithmSpec::SoftmaxPg { label, lr } => {
-                    let lr = pos(f("lr"), *lr, "a learning rate")?;
+                    let lr = rate(f("lr"), *lr)?;
                     (label.clone().unwrap_or(format!("softmax PG η={lr}")), Algorithm::SoftmaxPg { lr })
                 }
                 AlgorithmSpec::Npg { label, lr } => {
-                    let lr = pos(f("lr"), *lr, "a learning rate")?;
+                    let lr = rate(f("lr"), *lr)?;
                     (label.clone().unwrap_or(format!("NPG η={lr}")), Algorithm::Npg { lr })
                 }
                 AlgorithmSpec::Trpo { label, delta } => {
-                    let d = pos(f("delta"), *delta, "the KL budget per step")?;
+                    let d = pos(f("delta"), *delta, "the KL budget per step")?.min(f64::MAX);
                     (label.clone().unwrap_or(format!("TRPO δ={d}")), Algorithm::Trpo { delta: d })
                 }
                 AlgorithmSpec::PpoClip { label, clip, lr, epochs } => {
@@ -204,12 +238,29 @@ impl MdpoSpec {
                     if !(c > 0.0 && c < 1.0) {
                         return Err(invalid(f("clip"), c, "the clipping range ε", "(0, 1)"));
                     }
-                    let lr = pos(f("lr"), *lr, "a learning rate")?;
+                    let lr = rate(f("lr"), *lr)?;
                     let e = count(f("epochs"), epochs.unwrap_or(10), 1, 10_000, "gradient steps per iteration")?;
                     (label.clone().unwrap_or(format!("PPO-clip ε={c}")), Algorithm::PpoClip { clip: c, lr, epochs: e })
                 }
                 AlgorithmSpec::MdSampled { label, step, t, ratio, estimator, rollouts, length, samples, sweeps, batch, capacity, param, dim, feature_seed, sgd_steps, lr } => {
                     let s = step_rule(&f, *step, *t, *ratio, None, iters)?;
+                    let why = |e: &str| format!("with estimator = \"{e}\"");
+                    if *estimator != EstimatorName::MonteCarlo {
+                        unused(f("rollouts"), rollouts, &why("td or replay"))?;
+                        unused(f("length"), length, &why("td or replay"))?;
+                    }
+                    if *estimator != EstimatorName::Td {
+                        unused(f("samples"), samples, &why("monte_carlo or replay"))?;
+                        unused(f("sweeps"), sweeps, &why("monte_carlo or replay"))?;
+                    }
+                    if *estimator != EstimatorName::Replay {
+                        unused(f("batch"), batch, &why("monte_carlo or td"))?;
+                        unused(f("capacity"), capacity, &why("monte_carlo or td"))?;
+                    }
+                    if param.unwrap_or(ParamName::Tabular) == ParamName::Tabular {
+                        unused(f("dim"), dim, "with the tabular policy class")?;
+                        unused(f("feature_seed"), feature_seed, "with the tabular policy class")?;
+                    }
                     let est = match estimator {
                         EstimatorName::MonteCarlo => Estimator::MonteCarlo {
                             rollouts: count(f("rollouts"), rollouts.unwrap_or(4), 1, 100_000, "Monte Carlo rollouts per (s, a)")?,
@@ -230,7 +281,19 @@ impl MdpoSpec {
                         ParamName::Linear => Param::Linear { dim: count(f("dim"), need(f("dim"), *dim, "the feature dimension of the linear softmax")?, 1, 4096, "feature dimension")?, seed: feature_seed.unwrap_or(0) },
                     };
                     let m = count(f("sgd_steps"), sgd_steps.unwrap_or(10), 1, 100_000, "gradient steps per iteration")?;
-                    let lr = pos(f("lr"), lr.unwrap_or(0.5), "a learning rate")?;
+                    let lr = rate(f("lr"), lr.unwrap_or(0.5))?;
+                    // The KL term's curvature in the logits is up to 1/(4t) (times E‖f‖² = dim for
+                    // the linear class): past lr·dim ≤ 4·t_min the inner ascent can diverge.
+                    let t_min = match s {
+                        StepRule::Constant { t } => t,
+                        StepRule::Geometric { t0, .. } => t0,
+                        StepRule::InvSqrt { t0 } => t0 / (iters as f64).sqrt(),
+                        StepRule::Harmonic { lambda } => 1.0 / (lambda * (iters as f64 + 1.0)),
+                    };
+                    let feat = if let Param::Linear { dim, .. } = p { dim as f64 } else { 1.0 };
+                    if lr * feat > 4.0 * t_min {
+                        return Err(invalid(f("lr"), lr, format!("the gradient steps on the KL-regularised surrogate are stable for lr·{} ≤ 4·t_min = {}", if feat > 1.0 { "dim" } else { "1" }, 4.0 * t_min), format!("<= {}", 4.0 * t_min / feat)));
+                    }
                     let name = match estimator {
                         EstimatorName::MonteCarlo => "MC",
                         EstimatorName::Td => "TD",
@@ -286,8 +349,8 @@ impl MdpoConfig {
         jobs
     }
 
-    /// Xiao's O(1/k) bound over each constant-step exact MD curve, and the linear-rate bound over
-    /// each geometric-step one whose ratio is at least 1/γ.
+    /// Xiao's O(1/k) bound over each constant-step exact MD curve, and a γ^k reference over each
+    /// geometric-step one whose ratio is at least 1/γ (see `theory::md_geometric_step_bound`).
     pub fn overlays(&self, cells: &[CellInfo]) -> Vec<Overlay> {
         let per = cells.len() / self.models.len();
         let mut out = Vec::new();
@@ -307,7 +370,7 @@ impl MdpoConfig {
                     out.push(Overlay {
                         cell: cell.id.clone(),
                         metric: "value_gap".into(),
-                        label: format!("{label}: Xiao 2022 linear rate γ^k(gap_0 + log A/(t_0(1−γ)))"),
+                        label: format!("{label}: γ^k(gap_0 + log A/(t_0(1−γ))), linear-rate reference"),
                         kind: "upper".into(),
                         points: default_grid(cell.horizon).iter().map(|&k| (k, md_geometric_step_bound(g0, na, self.gamma, *t0, k))).collect(),
                     });

@@ -37,8 +37,11 @@ pub fn md_constant_step_bound(actions: usize, gamma: f64, t: f64, k: u64) -> f64
     ((actions as f64).ln() / t + 1.0 / (1.0 - gamma)) / ((1.0 - gamma) * k as f64)
 }
 
-/// The linear rate with steps growing by 1/γ (Xiao 2022, Thm 10 with η_{k+1} ≥ η_k/γ):
-/// V*(ρ) − V^{π_k}(ρ) ≤ γ^k·(V*(ρ) − V^{π_0}(ρ) + log A/(t_0(1−γ))) from the uniform π_0.
+/// A γ^k reference for steps growing by 1/γ: γ^k·(V*(ρ) − V^{π_0}(ρ) + log A/(t_0(1−γ))) from the
+/// uniform π_0. The γ rate is Johnson, Pike-Burke & Rebeschini's (2023, sup-norm, adaptive steps);
+/// Xiao's (2022) linear rate for geometric steps is (1 − 1/ϑ_ρ)^k with the mismatch coefficient
+/// ϑ_ρ, which equals γ only for special ρ. With this constant it is not a theorem for uniform ρ:
+/// it is drawn as a reference and checked numerically (`tests/mdpo_claims.rs`).
 pub fn md_geometric_step_bound(gap0: f64, actions: usize, gamma: f64, t0: f64, k: u64) -> f64 {
     gamma.powf(k as f64) * (gap0 + (actions as f64).ln() / (t0 * (1.0 - gamma)))
 }
