@@ -1,5 +1,7 @@
 //! Bad input for `[cascading]`: each error names the field and the allowed range.
 
+mod common;
+use common::*;
 use regretlab::spec::{parse, Overrides};
 
 const GOOD: &str = r#"
@@ -14,12 +16,6 @@ instances = [{ kind = "synthetic", states = 3, items = 4, seed = 1 }]
 algorithms = [{ kind = "cascading_vi" }]
 "#;
 
-fn err(text: &str) -> String {
-    match parse(text, "spec.toml").and_then(|s| s.validate(&Overrides::default())) {
-        Ok(_) => panic!("accepted:\n{text}"),
-        Err(e) => e.to_string(),
-    }
-}
 
 #[test]
 fn good_spec_is_accepted() {
@@ -51,10 +47,5 @@ fn every_cascading_validation_error_names_its_field() {
             vec!["cascading.algorithms[0].kind", "26820600 lists", "at most 2000000"],
         ),
     ];
-    for (text, parts) in cases {
-        let msg = err(&text);
-        for p in parts {
-            assert!(msg.contains(p), "message {msg:?} lacks {p:?}");
-        }
-    }
+    assert_messages(cases);
 }

@@ -2,6 +2,7 @@
 //! that names the field (or the file and entry) and the allowed range.
 
 mod common;
+use common::*;
 use regretlab::spec::{parse, Overrides};
 
 const MDPO: &str = r#"
@@ -26,12 +27,6 @@ instances = [{ kind = "river_swim", states = 4 }]
 algorithms = [{ kind = "ucbvi", bonus = "hoeffding" }]
 "#;
 
-fn err(text: &str) -> String {
-    match parse(text, "spec.toml").and_then(|s| s.validate(&Overrides::default())) {
-        Ok(_) => panic!("accepted:\n{text}"),
-        Err(e) => e.to_string(),
-    }
-}
 
 #[test]
 fn good_specs_are_accepted() {
@@ -88,12 +83,7 @@ fn every_mdp_validation_error_names_its_field() {
         (r(r#"bonus = "hoeffding" }"#, r#"bonus = "hoeffding", c = -1.0 }"#), vec!["tabular_rl.algorithms[0].c = -1", "> 0"]),
         (r(r#"bonus = "hoeffding""#, r#"bonus = "chernoff""#), vec!["chernoff", "hoeffding"]),
     ];
-    for (text, parts) in cases {
-        let msg = err(&text);
-        for p in parts {
-            assert!(msg.contains(p), "message {msg:?} lacks {p:?}");
-        }
-    }
+    assert_messages(cases);
 }
 
 #[test]
@@ -106,24 +96,24 @@ fn model_files_with_bad_rows_or_shapes_name_the_file_and_entry() {
     };
     let spec = |path: String| MDPO.replace(r#"{ kind = "dirichlet", states = 4, actions = 2, alpha = 0.5, seed = 1 }"#, &format!(r#"{{ kind = "json", path = "{path}" }}"#));
     let rows = write("rows.json", r#"{"states": 2, "actions": 1, "transitions": [[[0.6, 0.3]], [[0.0, 1.0]]], "rewards": [[0.1], [0.2]]}"#);
-    let msg = err(&spec(rows));
+    let msg = validation_error(&spec(rows));
     assert!(msg.contains("rows.json") && msg.contains("transitions[s=0, a=0]") && msg.contains("sum within 1e-9 of 1"), "{msg}");
     let neg = write("neg.json", r#"{"states": 2, "actions": 1, "transitions": [[[1.2, -0.2]], [[0.0, 1.0]]], "rewards": [[0.1], [0.2]]}"#);
-    let msg = err(&spec(neg));
+    let msg = validation_error(&spec(neg));
     assert!(msg.contains("neg.json") && msg.contains("transitions[s=0, a=0, s'=1] = -0.2"), "{msg}");
     let shape = write("shape.json", r#"{"states": 2, "actions": 2, "transitions": [[[1.0, 0.0]], [[0.0, 1.0]]], "rewards": [[0.1, 0.1], [0.2, 0.2]]}"#);
-    let msg = err(&spec(shape));
+    let msg = validation_error(&spec(shape));
     assert!(msg.contains("shape.json") && msg.contains("expected shape [2][2][2]"), "{msg}");
     let rew = write("rew.json", r#"{"states": 1, "actions": 1, "transitions": [[[1.0]]], "rewards": [[2.0]]}"#);
-    let msg = err(&spec(rew));
+    let msg = validation_error(&spec(rew));
     assert!(msg.contains("rewards[s=0, a=0] = 2"), "{msg}");
-    let msg = err(&spec(dir.join("missing.json").display().to_string()));
+    let msg = validation_error(&spec(dir.join("missing.json").display().to_string()));
     assert!(msg.contains("missing.json"), "{msg}");
     let p = dir.join("p.npy");
     let r = dir.join("r.npy");
     std::fs::write(&p, regretlab::mdp::io::npy_bytes(&[1, 2, 2], &[1.0, 0.0, 0.0, 1.0])).unwrap();
     std::fs::write(&r, regretlab::mdp::io::npy_bytes(&[3, 1], &[0.0; 3])).unwrap();
     let npy = MDPO.replace(r#"{ kind = "dirichlet", states = 4, actions = 2, alpha = 0.5, seed = 1 }"#, &format!(r#"{{ kind = "npy", p = "{}", r = "{}" }}"#, p.display(), r.display()));
-    let msg = err(&npy);
+    let msg = validation_error(&npy);
     assert!(msg.contains("r.npy") && msg.contains("(2, 1)"), "{msg}");
 }

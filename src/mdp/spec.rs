@@ -232,14 +232,8 @@ impl TabularRlSpec {
 
 impl TabularRlConfig {
     pub fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
-        let mut out = Vec::new();
-        for ((label, _), content) in self.models.iter().zip(&self.contents) {
-            for &k in horizons {
-                let l = if horizons.len() > 1 { format!("{label} K={k}") } else { label.clone() };
-                out.push(CellInfo::new(l, k, serde_json::json!({ "setting": "tabular_rl", "instance": content, "H": self.steps, "start": self.start, "episodes": k })));
-            }
-        }
-        out
+        let instances = self.models.iter().map(|m| m.0.as_str()).zip(&self.contents);
+        crate::spec::instance_cells(instances, horizons, |c, k| serde_json::json!({ "setting": "tabular_rl", "instance": c, "H": self.steps, "start": self.start, "episodes": k }))
     }
 
     pub fn jobs(&self, cells: &[CellInfo], seed: u64) -> Vec<Job> {

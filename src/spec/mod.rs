@@ -113,6 +113,20 @@ impl CellInfo {
     }
 }
 
+/// Every instance at every horizon, instance-major (the order settings' `jobs()` rely on: cell
+/// i is instance i / horizons.len()). A label gets " K=…" when the sweep has several horizons;
+/// `content(instance content, horizon)` is what fixes the cell's id.
+pub fn instance_cells<'a>(instances: impl IntoIterator<Item = (&'a str, &'a serde_json::Value)>, horizons: &[u64], content: impl Fn(&serde_json::Value, u64) -> serde_json::Value) -> Vec<CellInfo> {
+    let mut out = Vec::new();
+    for (label, c) in instances {
+        for &k in horizons {
+            let l = if horizons.len() > 1 { format!("{label} K={k}") } else { label.to_string() };
+            out.push(CellInfo::new(l, k, content(c, k)));
+        }
+    }
+    out
+}
+
 /// The checked setting of an experiment.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "setting", rename_all = "lowercase")]

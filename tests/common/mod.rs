@@ -40,3 +40,21 @@ pub fn final_pseudo_regret(dir: &std::path::Path) -> std::collections::BTreeMap<
     }
     out
 }
+
+/// The message of the validation error a spec text must produce (panics if it is accepted).
+pub fn validation_error(text: &str) -> String {
+    match spec::parse(text, "spec.toml").and_then(|s| s.validate(&Overrides::default())) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Checks that every (spec text, fragments) case fails with a message holding all fragments.
+pub fn assert_messages(cases: Vec<(String, Vec<&str>)>) {
+    for (text, parts) in cases {
+        let msg = validation_error(&text);
+        for p in parts {
+            assert!(msg.contains(p), "message {msg:?} lacks {p:?}");
+        }
+    }
+}

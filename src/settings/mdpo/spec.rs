@@ -315,14 +315,8 @@ impl MdpoSpec {
 
 impl MdpoConfig {
     pub fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
-        let mut out = Vec::new();
-        for ((label, _), content) in self.models.iter().zip(&self.contents) {
-            for &k in horizons {
-                let l = if horizons.len() > 1 { format!("{label} K={k}") } else { label.clone() };
-                out.push(CellInfo::new(l, k, serde_json::json!({ "setting": "mdpo", "instance": content, "gamma": self.gamma, "start": self.start, "iterations": k })));
-            }
-        }
-        out
+        let instances = self.models.iter().map(|m| m.0.as_str()).zip(&self.contents);
+        crate::spec::instance_cells(instances, horizons, |c, k| serde_json::json!({ "setting": "mdpo", "instance": c, "gamma": self.gamma, "start": self.start, "iterations": k }))
     }
 
     fn rho(&self, n: usize) -> Vec<f64> {
