@@ -34,6 +34,8 @@ fn every_cascading_validation_error_names_its_field() {
         (g("episode_length = 2", "episode_length = 2\nstart = 3"), vec!["cascading.start = 3", "0 ..= 2"]),
         (inst(r#"{ kind = "synthetic", states = 3, items = 4, max_attraction = 1.5, seed = 1 }"#), vec!["cascading.instances[0].max_attraction = 1.5", "(0, 1]"]),
         (inst(r#"{ kind = "synthetic", states = 0, items = 4, seed = 1 }"#), vec!["cascading.instances[0].states = 0"]),
+        (inst(r#"{ kind = "synthetic", states = 1000, items = 200, seed = 1 }"#), vec!["cascading.instances[0] = S = 1000, N = 200", "S²·(N+1) <= 10^8"]),
+        (g("horizon = 10", "horizon = 3000000000"), vec!["horizon = 3000000000", "u32"]),
         (inst(r#"{ kind = "movielens", items = 5, dir = "/nonexistent/ml" }"#), vec!["/nonexistent/ml/ml-100k.inter", "regretlab data movielens"]),
         (alg(r#"{ kind = "cascading_vi", c = 2.0 }"#), vec!["cascading.algorithms[0].c = 2", "(0, 1]"]),
         (alg(r#"{ kind = "cascading_vi", delta = 0.0 }"#), vec!["cascading.algorithms[0].delta = 0", "(0, 1)"]),

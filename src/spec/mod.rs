@@ -279,7 +279,7 @@ impl SpecFile {
             let cells = cfg.cells(&horizons);
             (SettingConfig::Mdpo(cfg), cells)
         } else if let Some(c) = &self.cascading {
-            let cfg = c.validate()?;
+            let cfg = c.validate(&horizons)?;
             let cells = cfg.cells(&horizons);
             (SettingConfig::Cascading(cfg), cells)
         } else {

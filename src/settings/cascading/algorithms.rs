@@ -11,15 +11,16 @@
 //! - **CascadingVI-Bonus**: the same with the variance-unaware (Hoeffding) b^q = √(L/(2n)).
 //! - **CascadingVI-Oracle**: the same estimates, planned by exhaustive search over all lists.
 //! - **AdaptRM**: UCBVI-Hoeffding on the MDP whose actions are whole lists (statistics per list,
-//!   rewards observed), b = c·(H−h)·√(L/n). Lists are tried in canonical order, so the ones a
+//!   rewards observed), b = (H−h)·√(L/n) (c enters through L). Lists are tried in canonical order, so the ones a
 //!   state has seen are a prefix of the list order and planning costs O(lists seen), where a naive
 //!   implementation pays O(all lists) per state and step.
 //! - **CascadeUCB1 / CascadeKL-UCB** (Kveton et al. 2015) for the bandit case S = H = 1: UCB
 //!   indices on q (√(1.5 ln t/n); KL bound with ln t + 3 ln ln t), lists by BestPerm.
 //! - **CascadingBPI / AdaptBPI** ((ε, δ)-best policy identification): explore with the optimistic
-//!   policy, keep a pessimistic value V̲ of that policy (q in [q̲, q̄], w̲ with negative bonuses, the
-//!   list's worst case over the box by backward recursion), stop when V̄₀(s₀) − V̲₀(s₀) ≤ ε and return
-//!   the policy.
+//!   policy, keep a pessimistic value V̲ of that policy (q in [q̲, q̄], w̲ with negative bonuses —
+//!   each side's own variance plus EULER's √(E_p̂(V̄ − V̲)²L/n) correction — and the list's worst
+//!   case over the box by backward recursion), stop when V̄₀(s₀) − V̲₀(s₀) ≤ ε and return the
+//!   policy. With c < 1 the δ guarantee is given up; ε-optimality is then checked empirically.
 //!
 //! L = c·ln(4·S·(N+1)·H·K/δ) for K episodes: the scale c ≤ 1 shrinks the confidence term the
 //! theory needs (c = 1) to what experiments use, the same way for every bonus, so that their
@@ -171,8 +172,10 @@ impl<'a> Learner<'a> {
         ((qh - b).max(0.0), (qh + b).min(TOP))
     }
 
-    /// (optimistic, pessimistic) p̂(·|s,row)ᵀV_{h+1} with its Bernstein bonus; `cap` = H − h − 1.
-    fn next_value(&self, s: usize, row: usize, v_up: &[f64], v_lo: &[f64], cap: f64) -> (f64, f64) {
+    /// (optimistic, pessimistic) p̂(·|s,row)ᵀV_{h+1} with Bernstein bonuses; `cap` = H − h − 1. Each
+    /// side's variance term uses its own V; with `correction` (BPI, where both sides must be
+    /// valid bounds for data-dependent V̄ and V̲) both add EULER's √(E_p̂(V̄ − V̲)²·L/n).
+    fn next_value(&self, s: usize, row: usize, v_up: &[f64], v_lo: &[f64], cap: f64, correction: bool) -> (f64, f64) {
         let ns = self.mdp.states();
         let i = s * (self.mdp.items() + 1) + row;
         let n = self.items.visits[i] as f64;
@@ -180,18 +183,22 @@ impl<'a> Learner<'a> {
             return (cap, 0.0);
         }
         let counts = &self.items.trans[i * ns..(i + 1) * ns];
-        let (mut e_up, mut e2, mut e_lo) = (0.0, 0.0, 0.0);
+        let (mut e_up, mut e2, mut e_lo, mut e_lo2, mut gap2) = (0.0, 0.0, 0.0, 0.0, 0.0);
         for (j, &x) in counts.iter().enumerate() {
             if x > 0 {
                 let w = x as f64 / n;
                 e_up += w * v_up[j];
                 e2 += w * v_up[j] * v_up[j];
                 e_lo += w * v_lo[j];
+                e_lo2 += w * v_lo[j] * v_lo[j];
+                gap2 += w * (v_up[j] - v_lo[j]).powi(2);
             }
         }
         let l = self.log_term;
-        let b = (2.0 * (e2 - e_up * e_up).max(0.0) * l / n).sqrt() + 3.0 * (cap + 1.0) * l / n;
-        ((e_up + b).min(cap), (e_lo - b).max(0.0))
+        let lower_order = 3.0 * (cap + 1.0) * l / n + if correction { (gap2 * l / n).sqrt() } else { 0.0 };
+        let b_up = (2.0 * (e2 - e_up * e_up).max(0.0) * l / n).sqrt() + lower_order;
+        let b_lo = (2.0 * (e_lo2 - e_lo * e_lo).max(0.0) * l / n).sqrt() + lower_order;
+        ((e_up + b_up).min(cap), (e_lo - b_lo).max(0.0))
     }
 
     fn plan_items(&mut self, bonus: QBonus, planner: Planner, lower: bool) {
@@ -206,6 +213,7 @@ impl<'a> Learner<'a> {
         let mut v_up = vec![0.0; ns];
         let mut v_lo = vec![0.0; ns];
         let (mut q_up, mut q_lo, mut w_up, mut w_lo) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let mut u_opt = vec![0.0; n];
         for h in (0..hh).rev() {
             let cap = (hh - h - 1) as f64;
             let mut nu = vec![0.0; ns];
@@ -213,17 +221,23 @@ impl<'a> Learner<'a> {
             for s in 0..ns {
                 for a in 0..n {
                     (q_lo[a], q_up[a]) = self.q_cache[s * n + a];
-                    let (eu, el) = self.next_value(s, a, &v_up, &v_lo, cap);
+                    let (eu, el) = self.next_value(s, a, &v_up, &v_lo, cap, lower);
                     w_up[a] = mdp.rewards()[[s, a]] + eu;
                     w_lo[a] = mdp.rewards()[[s, a]] + el;
                 }
-                let (bu, bl) = self.next_value(s, n, &v_up, &v_lo, cap);
+                let (bu, bl) = self.next_value(s, n, &v_up, &v_lo, cap, lower);
+                // The optimum over the confidence box: q̄ for items worth more than a_⊥ (f grows
+                // with their u), q̲ for the others (it matters only when every item is below a_⊥
+                // and one must still be shown, where f falls with its u).
+                for a in 0..n {
+                    u_opt[a] = if w_up[a] > bu { q_up[a] } else { q_lo[a] };
+                }
                 let mut list = std::mem::take(&mut self.policy[h][s]);
                 let value = match planner {
-                    Planner::BestPerm => best_perm(&q_up, &w_up, bu, mdp.max_list, &mut self.scratch, &mut list),
+                    Planner::BestPerm => best_perm(&u_opt, &w_up, bu, mdp.max_list, &mut self.scratch, &mut list),
                     Planner::Exhaustive => {
                         let lists = self.lists.as_ref().expect("exhaustive planning needs the list set");
-                        let (v, i) = brute_force(lists, &q_up, &w_up, bu);
+                        let (v, i) = brute_force(lists, &u_opt, &w_up, bu);
                         list.clear();
                         list.extend_from_slice(&lists[i]);
                         v
@@ -328,6 +342,7 @@ impl<'a> Learner<'a> {
             // The policy only ever shows a seen list or the first unseen one.
             let seen = &mut self.per_list[s];
             let idx = seen.iter().enumerate().position(|(i, _)| lists[i] == *shown).unwrap_or(seen.len());
+            debug_assert!(idx < seen.len() || lists[idx] == *shown, "AdaptRM showed an unseen list out of order");
             if idx == seen.len() {
                 seen.push(ListStats::default());
             }

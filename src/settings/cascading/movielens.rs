@@ -73,6 +73,7 @@ pub fn load(dir: &Path) -> Result<MovieLens> {
         return Err(bad_file(&inter, 1, format!("header must be {INTER_HEADER:?}")));
     }
     let mut ratings = Vec::new();
+    let mut line_of = Vec::new();
     for (i, line) in lines.enumerate() {
         let line = line.trim_end_matches('\r');
         if line.is_empty() {
@@ -86,7 +87,11 @@ pub fn load(dir: &Path) -> Result<MovieLens> {
             Some((f[0].parse().ok()?, f[1].parse().ok()?, f[2].parse().ok()?, f[3].parse().ok()?))
         })();
         match parsed {
-            Some(r) if (1.0..=5.0).contains(&r.2) => ratings.push(r),
+            Some(r) if !r.3.is_finite() => return Err(bad_file(&inter, i + 2, format!("timestamp {} is not finite", r.3))),
+            Some(r) if (1.0..=5.0).contains(&r.2) => {
+                ratings.push(r);
+                line_of.push(i + 2);
+            }
             Some(r) => return Err(bad_file(&inter, i + 2, format!("rating {} outside 1 ..= 5", r.2))),
             None => return Err(bad_file(&inter, i + 2, format!("expected 4 tab-separated fields (integer user, integer item, rating, timestamp), found {line:?}"))),
         }
@@ -116,7 +121,12 @@ pub fn load(dir: &Path) -> Result<MovieLens> {
         if gs.is_empty() {
             gs.push(0);
         }
-        genres.insert(id, gs);
+        if genres.insert(id, gs).is_some() {
+            return Err(bad_file(&item, i + 2, format!("item {id} listed twice")));
+        }
+    }
+    if let Some((n, r)) = ratings.iter().enumerate().find(|(_, r)| !genres.contains_key(&r.1)) {
+        return Err(bad_file(&inter, line_of[n], format!("item {} is not in {}", r.1, item.display())));
     }
     let mut bytes = ti.into_bytes();
     bytes.extend_from_slice(tm.as_bytes());
@@ -257,6 +267,12 @@ pub(crate) mod tests {
         std::fs::write(dir.join("ml-100k.item"), item.replace("Drama", "Cooking")).unwrap();
         let e = load(&dir).unwrap_err().to_string();
         assert!(e.contains("ml-100k.item") && e.contains("line 4") && e.contains("Cooking"), "{e}");
+        std::fs::write(dir.join("ml-100k.item"), item.replace("6\tF\t1993\tRomance Comedy\n", "")).unwrap();
+        let e = load(&dir).unwrap_err().to_string();
+        assert!(e.contains("ml-100k.inter") && e.contains("item 6 is not in"), "{e}");
+        std::fs::write(dir.join("ml-100k.item"), item.replace("6\tF", "5\tF")).unwrap();
+        let e = load(&dir).unwrap_err().to_string();
+        assert!(e.contains("item 5 listed twice") && e.contains("line 7"), "{e}");
         let e = load(&dir.join("nowhere")).unwrap_err().to_string();
         assert!(e.contains("regretlab data movielens"), "{e}");
     }

@@ -96,7 +96,8 @@ fn prob(field: String, x: Option<f64>) -> Result<f64> {
 }
 
 impl CascadingSpec {
-    pub fn validate(&self) -> Result<CascadingConfig> {
+    /// `horizons`: the episode budgets K of the sweep (counts are u32: K·H < 2^32).
+    pub fn validate(&self, horizons: &[u64]) -> Result<CascadingConfig> {
         if self.instances.is_empty() {
             return Err(invalid("cascading.instances", "[]", "a sweep needs an instance", "a non-empty list"));
         }
@@ -111,11 +112,17 @@ impl CascadingSpec {
             let (label, model, content) = match inst {
                 InstanceSpec::Synthetic { label, states, items, max_attraction, seed } => {
                     let (s, n) = (size(f("states"), *states, 1, 1000)?, size(f("items"), *items, 1, 10_000)?);
+                    if (s * s * (n + 1)) as u64 > 100_000_000 {
+                        return Err(invalid(format!("cascading.instances[{i}]"), format!("S = {s}, N = {n}"), "the model and the learners keep S·(N+1)·S transition entries", "S²·(N+1) <= 10^8"));
+                    }
                     if self.list_length < 1 || self.list_length as usize > n {
                         return Err(invalid("cascading.list_length", self.list_length, format!("m must not exceed the N = {n} items of instance {i}"), format!("1 ..= {n}")));
                     }
                     let m = synthetic(s, n, self.list_length as usize, hh, max_attraction.unwrap_or(1.0), *seed).map_err(|e| spec_error(&format!("cascading.instances[{i}]"), e))?;
-                    (label.clone().unwrap_or(format!("synthetic S={s} N={n}")), m, serde_json::to_value(inst).unwrap_or_default())
+                    // The id must not depend on whether the default was written out.
+                    let mut content = serde_json::to_value(inst).unwrap_or_default();
+                    content["max_attraction"] = max_attraction.unwrap_or(1.0).into();
+                    (label.clone().unwrap_or(format!("synthetic S={s} N={n}")), m, content)
                 }
                 InstanceSpec::Movielens { label, items, dir } => {
                     let n = size(f("items"), *items, 1, 1682)?;
@@ -184,6 +191,11 @@ impl CascadingSpec {
                 return Err(invalid(f("label"), &label, "two algorithms share a label", "distinct labels"));
             }
             algorithms.push((label, algo));
+        }
+        if let Some(&k) = horizons.iter().max()
+            && k.saturating_mul(hh as u64) >= 1 << 32
+        {
+            return Err(invalid("horizon", k, format!("K·H examinations must fit the u32 counters (H = {hh})"), format!("K < 2^32/{hh}")));
         }
         let bpi = algorithms[0].1.is_bpi();
         if let Some((i, _)) = algorithms.iter().enumerate().find(|(_, (_, a))| a.is_bpi() != bpi) {
