@@ -415,6 +415,7 @@ fn linear_policy(theta: &[f64], features: &[f64], n: usize, na: usize) -> LogPol
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_range_loop)]
 mod tests {
     use super::*;
     use crate::mdp::generate;
