@@ -12,6 +12,7 @@
 //! - [`bandits`]: classical stochastic bandits, the first setting, with its batched kernel;
 //! - [`mdp`]: the tabular and linear-mixture MDP core (certified planning, episode simulation,
 //!   UCBVI and optimistic Q-learning baselines);
+//! - [`oco`]: online convex optimisation primitives (domains, projections, mirror maps);
 //! - [`settings`]: one folder per paper setting (mirror descent policy optimisation so far).
 //!
 //! Reproducibility contract: the same spec and seed give byte-identical `curves.csv` and
@@ -22,6 +23,7 @@ pub mod engine;
 pub mod error;
 pub mod experiment;
 pub mod mdp;
+pub mod oco;
 pub mod plot;
 pub mod results;
 pub mod rng;
