@@ -16,6 +16,18 @@ instances = [{ kind = "dirichlet", states = 4, actions = 2, alpha = 0.5, seed = 
 algorithms = [{ kind = "md", step = "constant", t = 1.0 }]
 "#;
 
+const SEA: &str = r#"
+name = "s"
+seed = 1
+reps = 1
+horizon = 10
+[sea]
+dim = 3
+radius = 1.0
+instances = [{ sigma = 0.5 }]
+algorithms = [{ kind = "oomd" }]
+"#;
+
 const RL: &str = r#"
 name = "r"
 seed = 1
@@ -30,7 +42,7 @@ algorithms = [{ kind = "ucbvi", bonus = "hoeffding" }]
 
 #[test]
 fn good_specs_are_accepted() {
-    for t in [MDPO, RL] {
+    for t in [MDPO, RL, SEA] {
         parse(t, "x").unwrap().validate(&Overrides::default()).unwrap();
     }
 }
@@ -77,6 +89,14 @@ fn every_mdp_validation_error_names_its_field() {
         (inst(r#"{ kind = "reward_free_hard", d = 12, episodes = 10, horizon = 5, seed = 1 }"#), vec!["mdpo.instances[0].episodes = 10", ">= 23"]),
         (r("horizon = 10", "horizon = 1000000000"), vec!["horizon = 1000000000", "u32"]),
         (r(r#"{ kind = "river_swim", states = 4 }"#, r#"{ kind = "river_swim", states = 100000 }"#), vec!["tabular_rl.instances[0].states = 100000", "<= 4096"]),
+        (SEA.replace("dim = 3", "dim = 1"), vec!["sea.dim = 1", "2 ..= 100000"]),
+        (SEA.replace("radius = 1.0", "radius = 0.0"), vec!["sea.instances[0].radius = 0", "bounded and non-empty"]),
+        (SEA.replace("radius = 1.0", "radius = inf"), vec!["sea.instances[0].radius = inf"]),
+        (SEA.replace("sigma = 0.5", "sigma = -0.5"), vec!["sea.instances[0].sigma = -0.5", "[0, ∞)"]),
+        (SEA.replace(r#"{ kind = "oomd" }"#, r#"{ kind = "oomd", delta = 0.0 }"#), vec!["sea.algorithms[0].delta = 0", "> 0"]),
+        (SEA.replace(r#"{ kind = "oomd" }"#, r#"{ kind = "oomd_perfect_hints", eta = -1.0 }"#), vec!["sea.algorithms[0].eta = -1", "> 0"]),
+        (SEA.replace(r#"{ kind = "oomd" }"#, r#"{ kind = "ogd_strongly_convex", lambda = 0.0 }"#), vec!["sea.algorithms[0].lambda = 0", "> 0"]),
+        (SEA.replace("sigma = 0.5", "sigma = 0.5, drift = 0.3"), vec!["sea.instances[0].drift_period = 0"]),
         (r("episode_length = 5", "episode_length = 0"), vec!["tabular_rl.episode_length = 0", "1 ..= 10000"]),
         (r("episode_length = 5", "episode_length = 5\nstart = 4"), vec!["tabular_rl.start = 4", "0 ..= 3"]),
         (r(r#"bonus = "hoeffding" }"#, r#"bonus = "hoeffding", delta = 1.5 }"#), vec!["tabular_rl.algorithms[0].delta = 1.5", "(0, 1)"]),

@@ -5,7 +5,18 @@ mod common;
 use common::*;
 use regretlab::engine::EngineKind;
 
-const SPECS: [&str; 4] = [
+const SPECS: [&str; 5] = [
+    r#"
+name = "sea"
+seed = 8
+reps = 70
+horizon = 300
+[sea]
+dim = 4
+radius = 1.0
+instances = [{ sigma = 0.5, centre = 0.3 }, { sigma = 0.1, amplitude = 0.4, period = 2 }]
+algorithms = [{ kind = "oomd" }, { kind = "ogd" }, { kind = "oomd_perfect_hints", eta = 0.5 }]
+"#,
     r#"
 name = "casc"
 seed = 5

@@ -3,8 +3,10 @@
 //!
 //! - [`cascading`]: cascading RL (Du, Srikant & Chen 2024): BestPerm, CascadingVI, CascadingBPI
 //!   and their baselines;
+//! - [`sea`]: optimistic online mirror descent in the SEA model (Chen et al. 2023);
 //! - [`mdpo`]: mirror descent policy optimisation (Tomar et al. 2022; tabular origin Shani,
 //!   Efroni & Mannor 2020) and its policy-gradient baselines.
 
 pub mod cascading;
 pub mod mdpo;
+pub mod sea;

@@ -2,7 +2,7 @@
 //! [`Experiment`], and the expansion of sweeps into cells with content-derived ids.
 //!
 //! A spec has a common header (name, seed, replications, horizons, plot options) and exactly
-//! one setting table (`[bandit]`, `[tabular_rl]`, `[mdpo]`, `[cascading]`). Unknown fields are rejected; every range error names
+//! one setting table (`[bandit]`, `[tabular_rl]`, `[mdpo]`, `[cascading]`, `[sea]`). Unknown fields are rejected; every range error names
 //! the field, the value and the allowed range. Nothing downstream sees an unchecked value.
 
 use std::path::Path;
@@ -16,6 +16,7 @@ use crate::engine::Job;
 use crate::mdp::spec::{TabularRlConfig, TabularRlSpec};
 use crate::settings::cascading::{CascadingConfig, CascadingSpec};
 use crate::settings::mdpo::{MdpoConfig, MdpoSpec};
+use crate::settings::sea::{SeaConfig, SeaSpec};
 use crate::error::{invalid, io, Error, Result};
 use crate::results::Overlay;
 use crate::rng::{cell_key, content_hash};
@@ -45,6 +46,8 @@ pub struct SpecFile {
     pub mdpo: Option<MdpoSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cascading: Option<CascadingSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sea: Option<SeaSpec>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -135,6 +138,7 @@ pub enum SettingConfig {
     TabularRl(TabularRlConfig),
     Mdpo(MdpoConfig),
     Cascading(CascadingConfig),
+    Sea(SeaConfig),
 }
 
 impl SettingConfig {
@@ -145,6 +149,7 @@ impl SettingConfig {
             SettingConfig::TabularRl(_) => &crate::mdp::rl::METRICS,
             SettingConfig::Mdpo(_) => &crate::settings::mdpo::METRICS,
             SettingConfig::Cascading(c) => c.metrics(),
+            SettingConfig::Sea(_) => &crate::settings::sea::spec::METRICS,
         }
     }
 
@@ -155,6 +160,7 @@ impl SettingConfig {
             SettingConfig::TabularRl(_) => "tabular_rl",
             SettingConfig::Mdpo(_) => "mdpo",
             SettingConfig::Cascading(_) => "cascading",
+            SettingConfig::Sea(_) => "sea",
         }
     }
 }
@@ -184,6 +190,7 @@ impl Experiment {
             SettingConfig::TabularRl(t) => t.jobs(&self.cells, self.seed),
             SettingConfig::Mdpo(m) => m.jobs(&self.cells, self.seed),
             SettingConfig::Cascading(c) => c.jobs(&self.cells, self.seed),
+            SettingConfig::Sea(c) => c.jobs(&self.cells, self.seed),
         }
     }
 
@@ -191,7 +198,7 @@ impl Experiment {
     pub fn backend(&self, kernel: KernelChoice) -> String {
         match &self.setting {
             SettingConfig::Bandit(b) => b.backend(kernel),
-            SettingConfig::TabularRl(_) | SettingConfig::Mdpo(_) | SettingConfig::Cascading(_) => "cpu: f64".into(),
+            SettingConfig::TabularRl(_) | SettingConfig::Mdpo(_) | SettingConfig::Cascading(_) | SettingConfig::Sea(_) => "cpu: f64".into(),
         }
     }
 
@@ -204,6 +211,7 @@ impl Experiment {
             SettingConfig::TabularRl(_) => Vec::new(),
             SettingConfig::Mdpo(m) => m.overlays(&self.cells),
             SettingConfig::Cascading(_) => Vec::new(),
+            SettingConfig::Sea(c) => c.overlays(&self.cells),
         }
     }
 }
@@ -262,9 +270,9 @@ impl SpecFile {
         if !(confidence > 0.0 && confidence < 1.0) {
             return Err(invalid("confidence", confidence, "the level of the t-intervals", "(0, 1)"));
         }
-        let tables = [self.bandit.is_some(), self.tabular_rl.is_some(), self.mdpo.is_some(), self.cascading.is_some()];
+        let tables = [self.bandit.is_some(), self.tabular_rl.is_some(), self.mdpo.is_some(), self.cascading.is_some(), self.sea.is_some()];
         if tables.iter().filter(|&&t| t).count() != 1 {
-            return Err(invalid("setting", format!("{} tables", tables.iter().filter(|&&t| t).count()), "a spec needs exactly one setting table", "one of [bandit], [tabular_rl], [mdpo], [cascading]"));
+            return Err(invalid("setting", format!("{} tables", tables.iter().filter(|&&t| t).count()), "a spec needs exactly one setting table", "one of [bandit], [tabular_rl], [mdpo], [cascading], [sea]"));
         }
         let (setting, cells) = if let Some(b) = &self.bandit {
             let cfg = b.validate(&horizons)?;
@@ -282,6 +290,10 @@ impl SpecFile {
             let cfg = c.validate(&horizons)?;
             let cells = cfg.cells(&horizons);
             (SettingConfig::Cascading(cfg), cells)
+        } else if let Some(c) = &self.sea {
+            let cfg = c.validate()?;
+            let cells = cfg.cells(&horizons);
+            (SettingConfig::Sea(cfg), cells)
         } else {
             unreachable!("exactly one table checked above")
         };

@@ -1,0 +1,109 @@
+//! Learners for the SEA model on the ball, each a projected (Euclidean mirror map) update.
+//!
+//! - **Optimistic OMD** (Chen et al. 2023, Alg. 1 with ψ = ½‖·‖²):
+//!   x_t = Π(x̂_t − η_t M_t), x̂_{t+1} = Π(x̂_t − η_t ∇f_t(x_t)), M_t = ∇f_{t−1}(x_{t−1}) (M_1 = 0).
+//!   Convex-smooth tuning (their Thm 1): η_t = D/√(δ + 4G² + V̄_{t−1}),
+//!   V̄_{t−1} = Σ_{s<t} ‖∇f_s(x_s) − ∇f_{s−1}(x_{s−1})‖². Strongly convex tuning: η_t = 1/(λt).
+//! - **Optimistic OMD with perfect hints**: M_t = ∇f_t(x_t), which makes the first step implicit;
+//!   for these quadratics it is the proximal step x_t = Π((x̂_t + ηξ_t)/(1 + η)), constant η.
+//! - **OGD** (Zinkevich 2003): x_{t+1} = Π(x_t − η_t∇f_t(x_t)), η_t = D/(G√t); strongly convex:
+//!   η_t = 1/(λt) (Hazan et al. 2007).
+
+use super::model::SeaInstance;
+use crate::oco::Domain;
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Algorithm {
+    Oomd { delta: f64 },
+    OomdStronglyConvex { lambda: f64 },
+    OomdPerfectHints { eta: f64 },
+    Ogd,
+    OgdStronglyConvex { lambda: f64 },
+}
+
+/// Runs `algo` for `horizon` rounds on the sequence drawn from `env`, calling `record(t, regret)`
+/// after each round with the regret against the best fixed point u_t = Π(c̄_t) of the first t
+/// rounds' mean losses. With n_s = ξ_s − c_s, the realised regret is
+/// Σ[F̃_s(x_s) − F̃_s(u_t)] − Σ⟨n_s, x_s⟩ + ⟨Σn_s, u_t⟩ (F̃_s = ½‖· − c_s‖²). When x_s is chosen
+/// before ξ_s is drawn the noise terms have mean zero and are left out (a lower-variance unbiased
+/// estimate of the expected regret); with perfect hints x_s depends on ξ_s and they are kept.
+pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng::StreamId, mut record: impl FnMut(u64, f64)) {
+    let d = inst.dim;
+    let dom: Domain = inst.domain();
+    let (diam, g_max) = (dom.diameter(), inst.gradient_bound());
+    let mut hat = dom.centre();
+    let mut x = dom.centre();
+    let mut hint = vec![0.0; d];
+    let mut g = vec![0.0; d];
+    let (mut xi, mut c) = (vec![0.0; d], vec![0.0; d]);
+    let mut v_bar = 0.0;
+    // Running sums for the comparator of the first t rounds.
+    let (mut c_sum, mut c_sq, mut loss) = (vec![0.0; d], 0.0, 0.0);
+    let implicit = matches!(algo, Algorithm::OomdPerfectHints { .. });
+    let (mut noise_sum, mut noise_x) = (vec![0.0; d], 0.0);
+    for t in 1..=horizon {
+        let tf = t as f64;
+        inst.draw(env, t, &mut xi);
+        inst.centre_at(t, &mut c);
+        let eta = match *algo {
+            Algorithm::Oomd { delta } => diam / (delta + 4.0 * g_max * g_max + v_bar).sqrt(),
+            Algorithm::OomdStronglyConvex { lambda } | Algorithm::OgdStronglyConvex { lambda } => 1.0 / (lambda * tf),
+            Algorithm::OomdPerfectHints { eta } => eta,
+            Algorithm::Ogd => diam / (g_max * tf.sqrt()),
+        };
+        match algo {
+            Algorithm::Oomd { .. } | Algorithm::OomdStronglyConvex { .. } => {
+                for ((xv, &h), &m) in x.iter_mut().zip(&hat).zip(&hint) {
+                    *xv = h - eta * m;
+                }
+                dom.project(&mut x);
+            }
+            Algorithm::OomdPerfectHints { .. } => {
+                for ((xv, &h), &z) in x.iter_mut().zip(&hat).zip(&xi) {
+                    *xv = (h + eta * z) / (1.0 + eta);
+                }
+                dom.project(&mut x);
+            }
+            Algorithm::Ogd | Algorithm::OgdStronglyConvex { .. } => {}
+        }
+        for ((gv, &xv), &z) in g.iter_mut().zip(&x).zip(&xi) {
+            *gv = xv - z;
+        }
+        loss += SeaInstance::mean_loss(&x, &c);
+        c_sum.iter_mut().zip(&c).for_each(|(s, v)| *s += v);
+        c_sq += c.iter().map(|v| v * v).sum::<f64>();
+        let mut u: Vec<f64> = c_sum.iter().map(|s| s / tf).collect();
+        let mean_sq: f64 = u.iter().map(|v| v * v).sum();
+        let mean = u.clone();
+        dom.project(&mut u);
+        let gap: f64 = u.iter().zip(&mean).map(|(a, b)| (a - b) * (a - b)).sum();
+        let best = 0.5 * tf * gap + 0.5 * c_sq - 0.5 * tf * mean_sq;
+        let mut regret = loss - best;
+        if implicit {
+            for k in 0..d {
+                let n = xi[k] - c[k];
+                noise_sum[k] += n;
+                noise_x += n * x[k];
+            }
+            regret += -noise_x + noise_sum.iter().zip(&u).map(|(a, b)| a * b).sum::<f64>();
+        }
+        record(t, regret);
+        match algo {
+            Algorithm::Oomd { .. } | Algorithm::OomdStronglyConvex { .. } | Algorithm::OomdPerfectHints { .. } => {
+                for (h, &gv) in hat.iter_mut().zip(&g) {
+                    *h -= eta * gv;
+                }
+                dom.project(&mut hat);
+                v_bar += g.iter().zip(&hint).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
+                hint.copy_from_slice(&g);
+            }
+            Algorithm::Ogd | Algorithm::OgdStronglyConvex { .. } => {
+                for (xv, &gv) in x.iter_mut().zip(&g) {
+                    *xv -= eta * gv;
+                }
+                dom.project(&mut x);
+            }
+        }
+    }
+}
