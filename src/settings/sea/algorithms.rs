@@ -6,6 +6,12 @@
 //!   V̄_{t−1} = Σ_{s<t} ‖∇f_s(x_s) − ∇f_{s−1}(x_{s−1})‖². Strongly convex tuning: η_t = 1/(λt).
 //! - **Optimistic OMD with perfect hints**: M_t = ∇f_t(x_t), which makes the first step implicit;
 //!   for these quadratics it is the proximal step x_t = Π((x̂_t + ηξ_t)/(1 + η)), constant η.
+//! - **Optimistic OMD for dynamic regret** with a known path length P_T = Σ‖u_t − u_{t−1}‖ of the
+//!   per-round minimisers u_t = Π(c_t): η_t = √(D² + 2D·P_T)/√(δ + 4G² + V̄_{t−1}), which balances
+//!   the (D² + 2D·P_T)/η + η·Σ‖∇f_t − M_t‖² terms of OMD's dynamic-regret bound, capped at 1/(4L)
+//!   for these 1-smooth losses (Chen et al. 2023,
+//!   §5, obtain the same rate without knowing P_T by running a meta-learner over step sizes; that
+//!   meta-learner is not built here).
 //! - **OGD** (Zinkevich 2003): x_{t+1} = Π(x_t − η_t∇f_t(x_t)), η_t = D/(G√t); strongly convex:
 //!   η_t = 1/(λt) (Hazan et al. 2007).
 
@@ -16,19 +22,22 @@ use crate::oco::Domain;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Algorithm {
     Oomd { delta: f64 },
+    OomdDynamic { delta: f64, path_length: f64 },
     OomdStronglyConvex { lambda: f64 },
     OomdPerfectHints { eta: f64 },
     Ogd,
     OgdStronglyConvex { lambda: f64 },
 }
 
-/// Runs `algo` for `horizon` rounds on the sequence drawn from `env`, calling `record(t, regret)`
+/// Runs `algo` for `horizon` rounds on the sequence drawn from `env`, calling
+/// `record(t, [static regret, dynamic regret])`
 /// after each round with the regret against the best fixed point u_t = Π(c̄_t) of the first t
 /// rounds' mean losses. With n_s = ξ_s − c_s, the realised regret is
 /// Σ[F̃_s(x_s) − F̃_s(u_t)] − Σ⟨n_s, x_s⟩ + ⟨Σn_s, u_t⟩ (F̃_s = ½‖· − c_s‖²). When x_s is chosen
 /// before ξ_s is drawn the noise terms have mean zero and are left out (a lower-variance unbiased
 /// estimate of the expected regret); with perfect hints x_s depends on ξ_s and they are kept.
-pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng::StreamId, mut record: impl FnMut(u64, f64)) {
+/// The dynamic regret compares with the per-round minimisers Π(c_s) in the same way.
+pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng::StreamId, mut record: impl FnMut(u64, [f64; 2])) {
     let d = inst.dim;
     let dom: Domain = inst.domain();
     let (diam, g_max) = (dom.diameter(), inst.gradient_bound());
@@ -42,18 +51,21 @@ pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng:
     let (mut c_sum, mut c_sq, mut loss) = (vec![0.0; d], 0.0, 0.0);
     let implicit = matches!(algo, Algorithm::OomdPerfectHints { .. });
     let (mut noise_sum, mut noise_x) = (vec![0.0; d], 0.0);
+    let (mut dyn_best, mut noise_u) = (0.0, 0.0);
     for t in 1..=horizon {
         let tf = t as f64;
         inst.draw(env, t, &mut xi);
         inst.centre_at(t, &mut c);
         let eta = match *algo {
             Algorithm::Oomd { delta } => diam / (delta + 4.0 * g_max * g_max + v_bar).sqrt(),
+            // Capped at 1/(4L) (L = 1 here), the largest step the optimistic analysis for smooth losses allows.
+            Algorithm::OomdDynamic { delta, path_length } => ((diam * diam + 2.0 * diam * path_length).sqrt() / (delta + 4.0 * g_max * g_max + v_bar).sqrt()).min(0.25),
             Algorithm::OomdStronglyConvex { lambda } | Algorithm::OgdStronglyConvex { lambda } => 1.0 / (lambda * tf),
             Algorithm::OomdPerfectHints { eta } => eta,
             Algorithm::Ogd => diam / (g_max * tf.sqrt()),
         };
         match algo {
-            Algorithm::Oomd { .. } | Algorithm::OomdStronglyConvex { .. } => {
+            Algorithm::Oomd { .. } | Algorithm::OomdDynamic { .. } | Algorithm::OomdStronglyConvex { .. } => {
                 for ((xv, &h), &m) in x.iter_mut().zip(&hat).zip(&hint) {
                     *xv = h - eta * m;
                 }
@@ -71,6 +83,9 @@ pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng:
             *gv = xv - z;
         }
         loss += SeaInstance::mean_loss(&x, &c);
+        let mut ut = c.clone();
+        dom.project(&mut ut);
+        dyn_best += SeaInstance::mean_loss(&ut, &c);
         c_sum.iter_mut().zip(&c).for_each(|(s, v)| *s += v);
         c_sq += c.iter().map(|v| v * v).sum::<f64>();
         let mut u: Vec<f64> = c_sum.iter().map(|s| s / tf).collect();
@@ -80,17 +95,20 @@ pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng:
         let gap: f64 = u.iter().zip(&mean).map(|(a, b)| (a - b) * (a - b)).sum();
         let best = 0.5 * tf * gap + 0.5 * c_sq - 0.5 * tf * mean_sq;
         let mut regret = loss - best;
+        let mut dynamic = loss - dyn_best;
         if implicit {
             for k in 0..d {
                 let n = xi[k] - c[k];
                 noise_sum[k] += n;
                 noise_x += n * x[k];
+                noise_u += n * ut[k];
             }
             regret += -noise_x + noise_sum.iter().zip(&u).map(|(a, b)| a * b).sum::<f64>();
+            dynamic += -noise_x + noise_u;
         }
-        record(t, regret);
+        record(t, [regret, dynamic]);
         match algo {
-            Algorithm::Oomd { .. } | Algorithm::OomdStronglyConvex { .. } | Algorithm::OomdPerfectHints { .. } => {
+            Algorithm::Oomd { .. } | Algorithm::OomdDynamic { .. } | Algorithm::OomdStronglyConvex { .. } | Algorithm::OomdPerfectHints { .. } => {
                 for (h, &gv) in hat.iter_mut().zip(&g) {
                     *h -= eta * gv;
                 }

@@ -118,6 +118,22 @@ impl SeaInstance {
         mean
     }
 
+    /// P_T = Σ_{t≥2} ‖u_t − u_{t−1}‖ of the per-round minimisers u_t = Π(c_t).
+    pub fn path_length(&self, horizon: u64) -> f64 {
+        let dom = self.domain();
+        let (mut prev, mut cur) = (vec![0.0; self.dim], vec![0.0; self.dim]);
+        self.centre_at(1, &mut prev);
+        dom.project(&mut prev);
+        let mut p = 0.0;
+        for t in 2..=horizon {
+            self.centre_at(t, &mut cur);
+            dom.project(&mut cur);
+            p += norm2(&cur.iter().zip(&prev).map(|(a, b)| a - b).collect::<Vec<_>>());
+            std::mem::swap(&mut cur, &mut prev);
+        }
+        p
+    }
+
     /// F_t(x) − ½σ² = ½‖x − c_t‖², given c_t.
     pub fn mean_loss(x: &[f64], c: &[f64]) -> f64 {
         0.5 * x.iter().zip(c).map(|(a, b)| (a - b) * (a - b)).sum::<f64>()

@@ -1,5 +1,6 @@
-//! The `[sea]` section of a spec and its engine simulation (metric `regret`: expected regret
-//! against the best fixed point of the rounds so far).
+//! The `[sea]` section of a spec and its engine simulation. Metrics: `regret` (expected regret
+//! against the best fixed point of the rounds so far) and `dynamic_regret` (against the per-round
+//! minimisers).
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +13,7 @@ use crate::results::Overlay;
 use crate::rng::{Role, StreamId};
 use crate::spec::CellInfo;
 
-pub const METRICS: [&str; 1] = ["regret"];
+pub const METRICS: [&str; 2] = ["regret", "dynamic_regret"];
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +52,8 @@ pub struct SeaInstanceSpec {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AlgorithmSpec {
     Oomd { label: Option<String>, delta: Option<f64> },
+    /// Tuned with the cell's path length P_T of the per-round minimisers (known in hindsight).
+    OomdDynamic { label: Option<String>, delta: Option<f64> },
     OomdStronglyConvex { label: Option<String>, lambda: f64 },
     OomdPerfectHints { label: Option<String>, eta: f64 },
     Ogd { label: Option<String> },
@@ -94,6 +97,10 @@ impl SeaSpec {
                     let d = positive(f("delta"), delta.unwrap_or(1.0), "the constant δ of the adaptive step")?;
                     (label.clone().unwrap_or("optimistic OMD".into()), Algorithm::Oomd { delta: d })
                 }
+                AlgorithmSpec::OomdDynamic { label, delta } => {
+                    let d = positive(f("delta"), delta.unwrap_or(1.0), "the constant δ of the adaptive step")?;
+                    (label.clone().unwrap_or("optimistic OMD, dynamic (known P_T)".into()), Algorithm::OomdDynamic { delta: d, path_length: 0.0 })
+                }
                 AlgorithmSpec::OomdStronglyConvex { label, lambda } => {
                     let l = positive(f("lambda"), *lambda, "the strong-convexity modulus λ used by η_t = 1/(λt)")?;
                     (label.clone().unwrap_or(format!("optimistic OMD, strongly convex (λ={l})")), Algorithm::OomdStronglyConvex { lambda: l })
@@ -129,7 +136,11 @@ impl SeaConfig {
         for (ci, cell) in cells.iter().enumerate() {
             let inst = &self.instances[ci / per].1;
             for (label, algo) in &self.algorithms {
-                let sim = SeaSim { inst: inst.clone(), algo: algo.clone(), horizon: cell.horizon, key: cell.key(seed) };
+                let algo = match *algo {
+                    Algorithm::OomdDynamic { delta, .. } => Algorithm::OomdDynamic { delta, path_length: inst.path_length(cell.horizon) },
+                    ref a => a.clone(),
+                };
+                let sim = SeaSim { inst: inst.clone(), algo, horizon: cell.horizon, key: cell.key(seed) };
                 jobs.push(Job { cell: cell.id.clone(), series: label.clone(), sim: Box::new(sim) });
             }
         }
@@ -172,15 +183,16 @@ impl Simulation for SeaSim {
         for (i, tr) in out.iter_mut().enumerate() {
             let env = StreamId::new(self.key, (first_rep + i as u64) as u32, Role::Env);
             let mut c = 0;
-            let mut last = 0.0;
+            let mut last = [0.0; 2];
             run(&self.inst, &self.algo, self.horizon, &env, |t, r| {
                 last = r;
                 if c < grid.len() && grid[c] == t {
-                    tr.values[c] = r;
+                    tr.values[c] = r[0];
+                    tr.values[grid.len() + c] = r[1];
                     c += 1;
                 }
             });
-            tr.finals[0] = last;
+            tr.finals.copy_from_slice(&last);
         }
     }
 }
