@@ -26,10 +26,15 @@ fn slope(c: &[f64], t0: usize, t1: usize) -> f64 {
 const OOMD: Algorithm = Algorithm::Oomd { delta: 1.0 };
 
 /// Thm 1 in the stochastic regime (Σ²₁:T = O(1)): regret grows like √(σ²T) — log-log slope from
-/// T = 1,000 to 16,000 within [0.35, 0.65] — and stays within [0.1, 10]·√(σ²T).
+/// T = 1,000 to 16,000 within [0.35, 0.65], for optimistic OMD, optimistic FTRL and OGD — and
+/// optimistic OMD's stays within [0.1, 10]·√(σ²T).
 #[test]
 fn stochastic_regime_grows_like_sqrt_sigma2_t() {
     let i = inst(0.5, 0.0, 0);
+    for a in [Algorithm::OptimisticFtrl { delta: 1.0 }, Algorithm::Ogd] {
+        let s = slope(&curve(&i, &a, 16_000), 1000, 16_000);
+        assert!((0.35..=0.65).contains(&s), "{a:?}: slope {s}");
+    }
     let c = curve(&i, &OOMD, 16_000);
     let s = slope(&c, 1000, 16_000);
     assert!((0.35..=0.65).contains(&s), "slope {s}");
@@ -45,13 +50,14 @@ fn deterministic_regime_has_constant_regret() {
     assert!(c[15_999] - c[999] < 0.05 && c[15_999] < 2.0, "{} → {}", c[999], c[15_999]);
 }
 
-/// Adversarial regime (centre alternating every round, Σ²₁:T ∝ T): optimistic OMD is no worse
-/// than OGD's √T rate — both slopes within [0.35, 0.65] — and under its bound's rate
+/// Adversarial regime (centre alternating every round, Σ²₁:T ∝ T): optimistic OMD and optimistic
+/// FTRL are no worse than OGD's √T rate — all slopes within [0.35, 0.65] — and OMD is under its
+/// bound's rate
 /// √σ²₁:T + √Σ²₁:T times 5.
 #[test]
 fn adversarial_regime_is_no_worse_than_sqrt_t() {
     let i = inst(0.1, 0.5, 1);
-    for a in [OOMD, Algorithm::Ogd] {
+    for a in [OOMD, Algorithm::OptimisticFtrl { delta: 1.0 }, Algorithm::Ogd] {
         let c = curve(&i, &a, 16_000);
         let s = slope(&c, 1000, 16_000);
         assert!((0.35..=0.65).contains(&s), "{a:?}: slope {s}");

@@ -12,6 +12,9 @@
 //!   for these 1-smooth losses (Chen et al. 2023,
 //!   §5, obtain the same rate without knowing P_T by running a meta-learner over step sizes; that
 //!   meta-learner is not built here).
+//! - **Optimistic FTRL** (Sachs et al. 2022, Thm 4 form with ψ = ½‖·‖² centred at the ball's
+//!   centre): x_t = argmin_{x∈X} ⟨Σ_{s<t}∇f_s(x_s) + M_t, x⟩ + ‖x‖²/(2η_t) = Π(−η_t(Σ_{s<t}∇f_s + M_t)),
+//!   M_t = ∇f_{t−1}(x_{t−1}), with the same adaptive η_t = D/√(δ + 4G² + V̄_{t−1}).
 //! - **OGD** (Zinkevich 2003): x_{t+1} = Π(x_t − η_t∇f_t(x_t)), η_t = D/(G√t); strongly convex:
 //!   η_t = 1/(λt) (Hazan et al. 2007).
 
@@ -25,6 +28,7 @@ pub enum Algorithm {
     OomdDynamic { delta: f64, path_length: f64 },
     OomdStronglyConvex { lambda: f64 },
     OomdPerfectHints { eta: f64 },
+    OptimisticFtrl { delta: f64 },
     Ogd,
     OgdStronglyConvex { lambda: f64 },
 }
@@ -47,6 +51,7 @@ pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng:
     let mut g = vec![0.0; d];
     let (mut xi, mut c) = (vec![0.0; d], vec![0.0; d]);
     let mut v_bar = 0.0;
+    let mut grad_sum = vec![0.0; d];
     // Running sums for the comparator of the first t rounds.
     let (mut c_sum, mut c_sq, mut loss) = (vec![0.0; d], 0.0, 0.0);
     let implicit = matches!(algo, Algorithm::OomdPerfectHints { .. });
@@ -57,7 +62,7 @@ pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng:
         inst.draw(env, t, &mut xi);
         inst.centre_at(t, &mut c);
         let eta = match *algo {
-            Algorithm::Oomd { delta } => diam / (delta + 4.0 * g_max * g_max + v_bar).sqrt(),
+            Algorithm::Oomd { delta } | Algorithm::OptimisticFtrl { delta } => diam / (delta + 4.0 * g_max * g_max + v_bar).sqrt(),
             // Capped at 1/(4L) (L = 1 here), the largest step the optimistic analysis for smooth losses allows.
             Algorithm::OomdDynamic { delta, path_length } => ((diam * diam + 2.0 * diam * path_length).sqrt() / (delta + 4.0 * g_max * g_max + v_bar).sqrt()).min(0.25),
             Algorithm::OomdStronglyConvex { lambda } | Algorithm::OgdStronglyConvex { lambda } => 1.0 / (lambda * tf),
@@ -74,6 +79,12 @@ pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng:
             Algorithm::OomdPerfectHints { .. } => {
                 for ((xv, &h), &z) in x.iter_mut().zip(&hat).zip(&xi) {
                     *xv = (h + eta * z) / (1.0 + eta);
+                }
+                dom.project(&mut x);
+            }
+            Algorithm::OptimisticFtrl { .. } => {
+                for ((xv, &gs), &m) in x.iter_mut().zip(&grad_sum).zip(&hint) {
+                    *xv = -eta * (gs + m);
                 }
                 dom.project(&mut x);
             }
@@ -113,6 +124,11 @@ pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng:
                     *h -= eta * gv;
                 }
                 dom.project(&mut hat);
+                v_bar += g.iter().zip(&hint).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
+                hint.copy_from_slice(&g);
+            }
+            Algorithm::OptimisticFtrl { .. } => {
+                grad_sum.iter_mut().zip(&g).for_each(|(s, v)| *s += v);
                 v_bar += g.iter().zip(&hint).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
                 hint.copy_from_slice(&g);
             }

@@ -56,6 +56,7 @@ pub enum AlgorithmSpec {
     OomdDynamic { label: Option<String>, delta: Option<f64> },
     OomdStronglyConvex { label: Option<String>, lambda: f64 },
     OomdPerfectHints { label: Option<String>, eta: f64 },
+    OptimisticFtrl { label: Option<String>, delta: Option<f64> },
     Ogd { label: Option<String> },
     OgdStronglyConvex { label: Option<String>, lambda: f64 },
 }
@@ -108,6 +109,10 @@ impl SeaSpec {
                 AlgorithmSpec::OomdPerfectHints { label, eta } => {
                     let e = positive(f("eta"), *eta, "the constant step size")?;
                     (label.clone().unwrap_or(format!("optimistic OMD, perfect hints (η={e})")), Algorithm::OomdPerfectHints { eta: e })
+                }
+                AlgorithmSpec::OptimisticFtrl { label, delta } => {
+                    let d = positive(f("delta"), delta.unwrap_or(1.0), "the constant δ of the adaptive step")?;
+                    (label.clone().unwrap_or("optimistic FTRL".into()), Algorithm::OptimisticFtrl { delta: d })
                 }
                 AlgorithmSpec::Ogd { label } => (label.clone().unwrap_or("OGD".into()), Algorithm::Ogd),
                 AlgorithmSpec::OgdStronglyConvex { label, lambda } => {
