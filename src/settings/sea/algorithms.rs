@@ -15,6 +15,11 @@
 //! - **Optimistic FTRL** (Sachs et al. 2022, Thm 4 form with ψ = ½‖·‖² centred at the ball's
 //!   centre): x_t = argmin_{x∈X} ⟨Σ_{s<t}∇f_s(x_s) + M_t, x⟩ + ‖x‖²/(2η_t) = Π(−η_t(Σ_{s<t}∇f_s + M_t)),
 //!   M_t = ∇f_{t−1}(x_{t−1}), with the same adaptive η_t = D/√(δ + 4G² + V̄_{t−1}).
+//! - **Optimistic ONS** (exp-concave losses; the time-varying ψ_t = ½‖x‖²_{A_t} of Chen et al.
+//!   2023, §4.3; Hazan et al. 2007): A_t = εI + Σ_{s≤t} ∇f_s∇f_sᵀ (ε = 1/(γD)² by default), x_t = Π^{A_{t−1}}(x̂_t − A_{t−1}⁻¹M_t/γ),
+//!   x̂_{t+1} = Π^{A_t}(x̂_t − A_t⁻¹∇f_t/γ), with γ = ½·min(1/(4GD), α) and Π^A the projection in
+//!   the A-norm (for the ball: x(μ) = (A + μI)⁻¹A·y with ‖x(μ)‖ = R, found by bisection on μ in
+//!   A's eigenbasis). ½‖x − ξ‖² is α-exp-concave on the ball with α = 1/G².
 //! - **OGD** (Zinkevich 2003): x_{t+1} = Π(x_t − η_t∇f_t(x_t)), η_t = D/(G√t); strongly convex:
 //!   η_t = 1/(λt) (Hazan et al. 2007).
 
@@ -29,6 +34,7 @@ pub enum Algorithm {
     OomdStronglyConvex { lambda: f64 },
     OomdPerfectHints { eta: f64 },
     OptimisticFtrl { delta: f64 },
+    OptimisticOns { epsilon: f64 },
     Ogd,
     OgdStronglyConvex { lambda: f64 },
 }
@@ -52,6 +58,12 @@ pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng:
     let (mut xi, mut c) = (vec![0.0; d], vec![0.0; d]);
     let mut v_bar = 0.0;
     let mut grad_sum = vec![0.0; d];
+    let ons_gamma = 0.5 * (1.0 / (4.0 * g_max * diam)).min(1.0 / (g_max * g_max));
+    let ons_eps = match *algo {
+        Algorithm::OptimisticOns { epsilon } if epsilon > 0.0 => epsilon,
+        _ => 1.0 / (ons_gamma * diam).powi(2),
+    };
+    let mut ons = Ons::new(d, ons_eps, ons_gamma);
     // Running sums for the comparator of the first t rounds.
     let (mut c_sum, mut c_sq, mut loss) = (vec![0.0; d], 0.0, 0.0);
     let implicit = matches!(algo, Algorithm::OomdPerfectHints { .. });
@@ -67,6 +79,7 @@ pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng:
             Algorithm::OomdDynamic { delta, path_length } => ((diam * diam + 2.0 * diam * path_length).sqrt() / (delta + 4.0 * g_max * g_max + v_bar).sqrt()).min(0.25),
             Algorithm::OomdStronglyConvex { lambda } | Algorithm::OgdStronglyConvex { lambda } => 1.0 / (lambda * tf),
             Algorithm::OomdPerfectHints { eta } => eta,
+            Algorithm::OptimisticOns { .. } => 0.0,
             Algorithm::Ogd => diam / (g_max * tf.sqrt()),
         };
         match algo {
@@ -87,6 +100,13 @@ pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng:
                     *xv = -eta * (gs + m);
                 }
                 dom.project(&mut x);
+            }
+            Algorithm::OptimisticOns { .. } => {
+                let step = ons.solve(&hint);
+                for ((xv, &h), &v) in x.iter_mut().zip(&hat).zip(&step) {
+                    *xv = h - v / ons.gamma;
+                }
+                ons.project(&mut x, inst.radius);
             }
             Algorithm::Ogd | Algorithm::OgdStronglyConvex { .. } => {}
         }
@@ -132,6 +152,15 @@ pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng:
                 v_bar += g.iter().zip(&hint).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
                 hint.copy_from_slice(&g);
             }
+            Algorithm::OptimisticOns { .. } => {
+                ons.add(&g);
+                let step = ons.solve(&g);
+                for (h, &v) in hat.iter_mut().zip(&step) {
+                    *h -= v / ons.gamma;
+                }
+                ons.project(&mut hat, inst.radius);
+                hint.copy_from_slice(&g);
+            }
             Algorithm::Ogd | Algorithm::OgdStronglyConvex { .. } => {
                 for (xv, &gv) in x.iter_mut().zip(&g) {
                     *xv -= eta * gv;
@@ -139,5 +168,52 @@ pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng:
                 dom.project(&mut x);
             }
         }
+    }
+}
+
+/// The ONS matrix A = εI + Σ g gᵀ with solves and A-norm projections onto the ball.
+struct Ons {
+    a: nalgebra::DMatrix<f64>,
+    gamma: f64,
+}
+
+impl Ons {
+    fn new(d: usize, epsilon: f64, gamma: f64) -> Ons {
+        Ons { a: nalgebra::DMatrix::identity(d, d) * epsilon, gamma }
+    }
+
+    fn add(&mut self, g: &[f64]) {
+        let v = nalgebra::DVector::from_column_slice(g);
+        self.a += &v * v.transpose();
+    }
+
+    /// A⁻¹v (A is symmetric positive definite: Cholesky).
+    fn solve(&self, v: &[f64]) -> Vec<f64> {
+        let b = nalgebra::DVector::from_column_slice(v);
+        match self.a.clone().cholesky() {
+            Some(c) => c.solve(&b).iter().copied().collect(),
+            None => v.to_vec(),
+        }
+    }
+
+    /// argmin_{‖x‖ ≤ R} (x − y)ᵀA(x − y), in place.
+    fn project(&self, y: &mut [f64], radius: f64) {
+        if crate::oco::norm2(y) <= radius {
+            return;
+        }
+        let eig = self.a.clone().symmetric_eigen();
+        let z = eig.eigenvectors.transpose() * nalgebra::DVector::from_column_slice(y);
+        let norm = |mu: f64| z.iter().zip(eig.eigenvalues.iter()).map(|(zi, l)| (l / (l + mu) * zi).powi(2)).sum::<f64>().sqrt();
+        let (mut lo, mut hi) = (0.0, 1.0);
+        while norm(hi) > radius {
+            hi *= 2.0;
+        }
+        for _ in 0..100 {
+            let mid = 0.5 * (lo + hi);
+            if norm(mid) > radius { lo = mid } else { hi = mid }
+        }
+        let w: nalgebra::DVector<f64> = nalgebra::DVector::from_iterator(z.len(), z.iter().zip(eig.eigenvalues.iter()).map(|(zi, l)| l / (l + hi) * zi));
+        let x = &eig.eigenvectors * w;
+        y.iter_mut().zip(x.iter()).for_each(|(a, b)| *a = *b);
     }
 }

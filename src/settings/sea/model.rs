@@ -63,7 +63,7 @@ impl SeaInstance {
         out.iter_mut().for_each(|x| *x = 0.0);
         out[0] = self.centre;
         if self.amplitude > 0.0 {
-            let s = if self.period == 0 || ((t - 1) / self.period) % 2 == 0 { 1.0 } else { -1.0 };
+            let s = if self.period == 0 || ((t - 1) / self.period).is_multiple_of(2) { 1.0 } else { -1.0 };
             out[1] += self.amplitude * s;
         }
         if self.drift > 0.0 {

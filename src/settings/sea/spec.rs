@@ -57,6 +57,8 @@ pub enum AlgorithmSpec {
     OomdStronglyConvex { label: Option<String>, lambda: f64 },
     OomdPerfectHints { label: Option<String>, eta: f64 },
     OptimisticFtrl { label: Option<String>, delta: Option<f64> },
+    /// Optimistic ONS for exp-concave losses; `epsilon` starts A = εI (default 1/(γD)², Hazan et al.).
+    OptimisticOns { label: Option<String>, epsilon: Option<f64> },
     Ogd { label: Option<String> },
     OgdStronglyConvex { label: Option<String>, lambda: f64 },
 }
@@ -113,6 +115,14 @@ impl SeaSpec {
                 AlgorithmSpec::OptimisticFtrl { label, delta } => {
                     let d = positive(f("delta"), delta.unwrap_or(1.0), "the constant δ of the adaptive step")?;
                     (label.clone().unwrap_or("optimistic FTRL".into()), Algorithm::OptimisticFtrl { delta: d })
+                }
+                AlgorithmSpec::OptimisticOns { label, epsilon } => {
+                    // 0 stands for the default 1/(γD)², resolved where G and D are known.
+                    let e = match epsilon { Some(x) => positive(f("epsilon"), *x, "the initial A = εI of ONS")?, None => 0.0 };
+                    if self.dim > 200 {
+                        return Err(invalid("sea.dim", self.dim, "optimistic ONS keeps a d × d matrix and eigendecomposes it each round", "<= 200 with optimistic_ons"));
+                    }
+                    (label.clone().unwrap_or("optimistic ONS".into()), Algorithm::OptimisticOns { epsilon: e })
                 }
                 AlgorithmSpec::Ogd { label } => (label.clone().unwrap_or("OGD".into()), Algorithm::Ogd),
                 AlgorithmSpec::OgdStronglyConvex { label, lambda } => {
