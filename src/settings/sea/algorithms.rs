@@ -69,6 +69,7 @@ pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng:
     let implicit = matches!(algo, Algorithm::OomdPerfectHints { .. });
     let (mut noise_sum, mut noise_x) = (vec![0.0; d], 0.0);
     let (mut dyn_best, mut noise_u) = (0.0, 0.0);
+    let (mut u, mut mean, mut ut) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
     for t in 1..=horizon {
         let tf = t as f64;
         inst.draw(env, t, &mut xi);
@@ -114,14 +115,16 @@ pub fn run(inst: &SeaInstance, algo: &Algorithm, horizon: u64, env: &crate::rng:
             *gv = xv - z;
         }
         loss += SeaInstance::mean_loss(&x, &c);
-        let mut ut = c.clone();
+        ut.copy_from_slice(&c);
         dom.project(&mut ut);
         dyn_best += SeaInstance::mean_loss(&ut, &c);
         c_sum.iter_mut().zip(&c).for_each(|(s, v)| *s += v);
         c_sq += c.iter().map(|v| v * v).sum::<f64>();
-        let mut u: Vec<f64> = c_sum.iter().map(|s| s / tf).collect();
-        let mean_sq: f64 = u.iter().map(|v| v * v).sum();
-        let mean = u.clone();
+        for ((uv, mv), &cs) in u.iter_mut().zip(mean.iter_mut()).zip(&c_sum) {
+            *mv = cs / tf;
+            *uv = *mv;
+        }
+        let mean_sq: f64 = mean.iter().map(|v| v * v).sum();
         dom.project(&mut u);
         let gap: f64 = u.iter().zip(&mean).map(|(a, b)| (a - b) * (a - b)).sum();
         let best = 0.5 * tf * gap + 0.5 * c_sq - 0.5 * tf * mean_sq;

@@ -77,10 +77,18 @@ impl SeaInstance {
     pub fn draw(&self, env: &StreamId, t: u64, out: &mut [f64]) {
         self.centre_at(t, out);
         if self.sigma > 0.0 {
+            // Word t·d + i of the stream, read a Philox block (four words) at a time.
             let scale = self.sigma / (self.dim as f64).sqrt();
+            let first = t * self.dim as u64;
+            let mut block = [0u32; 4];
+            let mut loaded = u64::MAX;
             for (i, x) in out.iter_mut().enumerate() {
-                let w = env.word(t * self.dim as u64 + i as u64);
-                *x += if w & 1 == 1 { scale } else { -scale };
+                let w = first + i as u64;
+                if w >> 2 != loaded {
+                    loaded = w >> 2;
+                    block = env.block(loaded);
+                }
+                *x += if block[(w & 3) as usize] & 1 == 1 { scale } else { -scale };
             }
         }
     }
