@@ -72,7 +72,8 @@ fn table_and_figure() {
         overlays: Vec::new(),
         log_x: true,
         log_y: true,
-        footer: format!("regretlab {} · cargo bench --bench cascading_episode · one thread, {EPISODES} episodes per point · x axis: number of items N", env!("CARGO_PKG_VERSION")),
+        x_label: "number of items N".into(),
+        footer: format!("regretlab {} · cargo bench --bench cascading_episode · one thread, {EPISODES} episodes per point", env!("CARGO_PKG_VERSION")),
     };
     regretlab::plot::write_figure(dir, "time_per_episode", &fig).unwrap();
 }

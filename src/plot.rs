@@ -31,6 +31,8 @@ pub struct Figure<'a> {
     pub overlays: Vec<&'a Overlay>,
     pub log_x: bool,
     pub log_y: bool,
+    /// What the x axis counts ("t", "episode k", "iteration k", "N", …).
+    pub x_label: String,
     /// Provenance printed under the plot (version, seed, replications): figures travel alone.
     pub footer: String,
 }
@@ -134,7 +136,7 @@ where
         .configure_mesh()
         .x_labels(if lx { decades(x0, x1) } else { 10 })
         .y_labels(if ly { decades(y0, y1) } else { 10 })
-        .x_desc(if lx { "t (log scale)" } else { "t" })
+        .x_desc(if lx { format!("{} (log scale)", fig.x_label) } else { fig.x_label.clone() })
         .y_desc(if ly { format!("{} (log scale)", fig.metric) } else { fig.metric.to_string() })
         .x_label_formatter(&|v| tick(*v, lx))
         .y_label_formatter(&|v| tick(*v, ly))

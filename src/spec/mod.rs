@@ -70,6 +70,9 @@ pub struct PlotSpec {
     /// Draw theory overlays (bounds) where the setting provides them.
     #[serde(default = "yes")]
     pub overlays: bool,
+    /// The x axis's label; by default what the setting's horizon counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_label: Option<String>,
 }
 
 fn yes() -> bool {
@@ -78,7 +81,7 @@ fn yes() -> bool {
 
 impl Default for PlotSpec {
     fn default() -> Self {
-        PlotSpec { metrics: Vec::new(), log_x: false, log_y: false, overlays: true }
+        PlotSpec { metrics: Vec::new(), log_x: false, log_y: false, overlays: true, x_label: None }
     }
 }
 
@@ -150,6 +153,16 @@ impl SettingConfig {
             SettingConfig::Mdpo(_) => &crate::settings::mdpo::METRICS,
             SettingConfig::Cascading(c) => c.metrics(),
             SettingConfig::Sea(_) => &crate::settings::sea::spec::METRICS,
+        }
+    }
+
+    /// What the horizon counts, for the x axis of figures.
+    pub fn x_label(&self) -> &'static str {
+        match self {
+            SettingConfig::Bandit(_) => "t",
+            SettingConfig::TabularRl(_) | SettingConfig::Cascading(_) => "episode k",
+            SettingConfig::Mdpo(_) => "iteration k",
+            SettingConfig::Sea(_) => "round t",
         }
     }
 
@@ -299,6 +312,9 @@ impl SpecFile {
         };
         if self.plot.metrics.is_empty() {
             self.plot.metrics = vec![setting.metrics()[0].to_string()];
+        }
+        if self.plot.x_label.is_none() {
+            self.plot.x_label = Some(setting.x_label().to_string());
         }
         for (i, m) in self.plot.metrics.iter().enumerate() {
             if !setting.metrics().contains(&m.as_str()) {
