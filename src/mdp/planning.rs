@@ -222,9 +222,7 @@ fn vi_solution(mdp: &TabularMdp, gamma: f64, v: Vec<f64>, it: usize, converged: 
 pub fn evaluate(mdp: &TabularMdp, gamma: f64, pi: &Policy) -> Result<(Vec<f64>, Certificate), MdpError> {
     check_gamma(gamma)?;
     mdp.check_policy(pi)?;
-    let n = mdp.states();
-    let (pm, rv) = policy_matrix(mdp, pi);
-    let m = DMatrix::<f64>::identity(n, n) - pm * gamma;
+    let (m, rv) = policy_system(mdp, gamma, pi, |s, a| mdp.reward(s, a));
     let lu = m.lu();
     let v = lu.solve(&rv).ok_or_else(|| bad("policy", "singular", "I − γP_π must be invertible", "γ < 1"))?;
     let v: Vec<f64> = v.iter().copied().collect();
@@ -232,8 +230,9 @@ pub fn evaluate(mdp: &TabularMdp, gamma: f64, pi: &Policy) -> Result<(Vec<f64>, 
     Ok((v, cert))
 }
 
-/// P_π and r_π as nalgebra objects.
-fn policy_matrix(mdp: &TabularMdp, pi: &Policy) -> (DMatrix<f64>, DVector<f64>) {
+/// The linear system of policy evaluation, (I − γP_π) and r_π(s) = Σ_a π(a|s)·reward(s, a), for
+/// any per-action reward (the model's, or a regularised one). Its transpose gives occupancies.
+pub fn policy_system(mdp: &TabularMdp, gamma: f64, pi: &Policy, reward: impl Fn(usize, usize) -> f64) -> (DMatrix<f64>, DVector<f64>) {
     let n = mdp.states();
     let mut pm = DMatrix::<f64>::zeros(n, n);
     let mut rv = DVector::<f64>::zeros(n);
@@ -243,13 +242,13 @@ fn policy_matrix(mdp: &TabularMdp, pi: &Policy) -> (DMatrix<f64>, DVector<f64>) 
             if w == 0.0 {
                 continue;
             }
-            rv[s] += w * mdp.reward(s, a);
+            rv[s] += w * reward(s, a);
             for (j, q) in mdp.row(s, a).iter() {
                 pm[(s, j)] += w * q;
             }
         }
     }
-    (pm, rv)
+    (DMatrix::<f64>::identity(n, n) - pm * gamma, rv)
 }
 
 /// T^π v.

@@ -26,6 +26,7 @@ use serde::Serialize;
 
 use super::policy::{occupancy, q_values, LogPolicy};
 use crate::mdp::episodes::{sample_action, sample_next, uniforms};
+use crate::mdp::planning::policy_system;
 use crate::mdp::{Policy, TabularMdp};
 use crate::rng::{Role, StreamId};
 
@@ -362,22 +363,7 @@ pub fn soft_q(mdp: &TabularMdp, gamma: f64, pi: &LogPolicy, lambda: f64) -> Arra
 
 /// V_λ^π: the value of rewards r(s,a) − λ·log π(a|s).
 pub fn soft_value(mdp: &TabularMdp, gamma: f64, pi: &LogPolicy, lambda: f64) -> Vec<f64> {
-    let n = mdp.states();
-    let probs = pi.probs();
-    let mut m = DMatrix::<f64>::identity(n, n);
-    let mut r = DVector::<f64>::zeros(n);
-    for s in 0..n {
-        for a in 0..mdp.actions() {
-            let w = probs.probs[[s, a]];
-            if w == 0.0 {
-                continue;
-            }
-            r[s] += w * (mdp.reward(s, a) - lambda * pi.logp[[s, a]]);
-            for (j, q) in mdp.row(s, a).iter() {
-                m[(s, j)] -= gamma * w * q;
-            }
-        }
-    }
+    let (m, r) = policy_system(mdp, gamma, &pi.probs(), |s, a| mdp.reward(s, a) - lambda * pi.logp[[s, a]]);
     m.lu().solve(&r).map(|x| x.iter().copied().collect()).expect("I − γP_π is invertible for γ < 1")
 }
 

@@ -2,10 +2,10 @@
 //! the exact quantities the updates need: Q^π, V^π, advantages and the discounted state
 //! occupancy d^π_ρ.
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DVector;
 use ndarray::Array2;
 
-use crate::mdp::planning::evaluate;
+use crate::mdp::planning::{evaluate, policy_system};
 use crate::mdp::{MdpError, Policy, TabularMdp};
 
 /// π(a|s) = exp(logp[[s, a]]), each row normalised in log space.
@@ -58,20 +58,9 @@ pub fn q_values(mdp: &TabularMdp, gamma: f64, pi: &Policy) -> Result<(Vec<f64>, 
 /// (I − γP_π)ᵀ d = (1−γ) ρ.
 pub fn occupancy(mdp: &TabularMdp, gamma: f64, pi: &Policy, rho: &[f64]) -> Vec<f64> {
     let n = mdp.states();
-    let mut m = DMatrix::<f64>::identity(n, n);
-    for s in 0..n {
-        for a in 0..mdp.actions() {
-            let w = pi.probs[[s, a]];
-            if w == 0.0 {
-                continue;
-            }
-            for (j, q) in mdp.row(s, a).iter() {
-                m[(j, s)] -= gamma * w * q;
-            }
-        }
-    }
+    let (m, _) = policy_system(mdp, gamma, pi, |_, _| 0.0);
     let b = DVector::from_iterator(n, rho.iter().map(|x| (1.0 - gamma) * x));
-    m.lu().solve(&b).map(|d| d.iter().copied().collect()).unwrap_or_else(|| vec![1.0 / n as f64; n])
+    m.transpose().lu().solve(&b).map(|d| d.iter().copied().collect()).unwrap_or_else(|| vec![1.0 / n as f64; n])
 }
 
 /// V(ρ) = Σ ρ(s) V(s).
