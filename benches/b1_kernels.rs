@@ -1,5 +1,6 @@
 //! Criterion benchmarks of workload B1 (K = 10 Bernoulli arms, UCB1, T = 10,000): the batched
-//! fixed-point kernel, its scalar reference, and the f64 scalar path, one thread each.
+//! fixed-point kernel, its scalar reference, and the f64 scalar path, one thread each; and the
+//! same for KL-UCB and the other fixed-point policies.
 //! Throughput is reported in pulls (elements) per second.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -18,7 +19,7 @@ fn b1(c: &mut Criterion) {
     let grid = default_grid(T);
     let mut g = c.benchmark_group("b1");
     g.sample_size(10);
-    for (name, rule) in [("ucb1", FixedRule::Ucb1 { alpha: 2.0 }), ("moss", FixedRule::Moss), ("etc", FixedRule::Etc { m: 100 }), ("eps_greedy", FixedRule::EpsGreedy { epsilon: Some(0.05), c: 0.0, d: 0.0, tag: 1 })] {
+    for (name, rule) in [("ucb1", FixedRule::Ucb1 { alpha: 2.0 }), ("moss", FixedRule::Moss), ("etc", FixedRule::Etc { m: 100 }), ("eps_greedy", FixedRule::EpsGreedy { epsilon: Some(0.05), c: 0.0, d: 0.0, tag: 1 }), ("kl_ucb", FixedRule::KlUcb { c: 0.0 })] {
         let kern = FixedKernel::new(&arms, T, rule, key);
         let reps = 256;
         let mut out = vec![Trace::new(3, grid.len()); reps];
@@ -32,6 +33,8 @@ fn b1(c: &mut Criterion) {
     let mut out = vec![Trace::new(3, grid.len()); 32];
     g.throughput(Throughput::Elements(32 * T));
     g.bench_function("ucb1_f64_scalar", |b| b.iter(|| sim.run_f64(0, &grid, &mut out)));
+    let sim = BanditSim::new(arms.clone(), T, key, PolicyConfig::KlUcb { c: 0.0, gaussian_variance: None }, 0, None);
+    g.bench_function("kl_ucb_f64_scalar", |b| b.iter(|| sim.run_f64(0, &grid, &mut out)));
     g.finish();
 }
 
@@ -51,6 +54,7 @@ fn policy_by_k(c: &mut Criterion) {
             ("ucb_v", FixedRule::UcbV { zeta: 1.2, c: 1.0, b: 1.0 }),
             ("etc", FixedRule::Etc { m: T / k as u64 / 4 }),
             ("eps_greedy", FixedRule::EpsGreedy { epsilon: Some(0.05), c: 0.0, d: 0.0, tag: 1 }),
+            ("kl_ucb", FixedRule::KlUcb { c: 0.0 }),
         ];
         for (name, rule) in rules {
             let kern = FixedKernel::new(&arms, T, rule, cell_key(1, 2));

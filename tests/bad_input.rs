@@ -169,6 +169,8 @@ fn every_other_validation_error_names_its_field() {
         (g("horizon = 100", "horizon = 1").replace(r#"{ kind = "ucb1" }"#, r#"{ kind = "explore_then_commit", m = 1 }"#), vec!["bandit.policies[0].m = 1", "shorter than K = 2"]),
         (g("horizon = 100", "horizon = 10000000").replace(r#"{ kind = "ucb1" }"#, r#"{ kind = "ucb1", arithmetic = "fixed", alpha = 15 }"#), vec!["bandit.policies[0].alpha = 15", "α ln T", "(0, 13.95"]),
         (pol(r#"{ kind = "ucb_v", arithmetic = "fixed", zeta = 10, c = 2 }"#), vec!["bandit.policies[0].zeta = 10", "Q8.24", "< 256"]),
+        (pol(r#"{ kind = "kl_ucb", arithmetic = "fixed", divergence = "gaussian" }"#), vec!["bandit.policies[0].arithmetic = fixed", "Bernoulli divergence only"]),
+        (pol(r#"{ kind = "kl_ucb", arithmetic = "fixed", c = 1e7 }"#), vec!["bandit.policies[0].c = 10000000", "[0, 1e6]"]),
         (g("horizon = 100", "horizon = 40000000").replace(r#"{ kind = "ucb1" }"#, r#"{ kind = "moss", arithmetic = "fixed" }"#), vec!["bandit.policies[0].arithmetic = fixed", "2^25", "horizon 40000000"]),
         (inst(r#"{ arms = "uniform", low = [-1.0, 0.0], high = [2.0, 1.0] }"#).replace(r#"{ kind = "ucb1" }"#, r#"{ kind = "thompson_beta" }"#), vec!["bandit.policies[0].kind", "[0, 1]"]),
         (inst(r#"{ arms = "gaussian", means = [0.0, 1.0] }"#).replace(r#"{ kind = "ucb1" }"#, r#"{ kind = "exp3" }"#), vec!["bandit.policies[0].kind", "[0, 1]"]),

@@ -33,6 +33,7 @@ fn batched_equals_scalar_on_4096_replications() {
         check(&B1, 1000, FixedRule::UcbV { zeta: 1.2, c: 1.0, b: 1.0 }, seed, 4096);
         check(&B1, 1000, FixedRule::Etc { m: 20 }, seed, 4096);
         check(&B1, 1000, FixedRule::EpsGreedy { epsilon: Some(0.05), c: 0.0, d: 0.0, tag: 3 }, seed, 4096);
+        check(&B1, 1000, FixedRule::KlUcb { c: 0.0 }, seed, 4096);
     }
 }
 
@@ -45,10 +46,14 @@ fn batched_equals_scalar_across_k_horizons_and_ties() {
         check(&means, 600, FixedRule::UcbV { zeta: 1.0, c: 0.5, b: 1.0 }, k as u64, 256);
         check(&means, 600, FixedRule::Etc { m: 600 / k as u64 / 2 }, k as u64, 256);
         check(&means, 600, FixedRule::EpsGreedy { epsilon: None, c: 2.0, d: 0.2, tag: 7 }, k as u64, 256);
+        check(&means, 600, FixedRule::KlUcb { c: 3.0 }, k as u64, 256);
     }
     // all arms tied, and a horizon shorter than K
     check(&[0.5; 6], 3000, FixedRule::Ucb1 { alpha: 2.0 }, 9, 512);
     check(&[0.2, 0.9, 0.4], 2, FixedRule::Ucb1 { alpha: 2.0 }, 9, 40);
+    check(&[0.5; 6], 3000, FixedRule::KlUcb { c: 0.0 }, 9, 512);
+    // a long horizon: the lanes' level cache walks through many grid steps
+    check(&[0.3, 0.32, 0.7, 0.69], 200_000, FixedRule::KlUcb { c: 0.0 }, 4, 64);
 }
 
 #[test]
@@ -61,14 +66,15 @@ fn fixed_point_means_agree_with_the_f64_path() {
         r#", { arms = "bernoulli", means = [0.5, 0.45, 0.45] }"#,
         r#"{ kind = "ucb1", arithmetic = "fixed" }, { kind = "ucb1" }, { kind = "moss", arithmetic = "fixed" }, { kind = "moss" },
            { kind = "epsilon_greedy", epsilon = 0.05, arithmetic = "fixed" }, { kind = "epsilon_greedy", epsilon = 0.05 },
-           { kind = "ucb_v", arithmetic = "fixed" }, { kind = "ucb_v" }"#,
+           { kind = "ucb_v", arithmetic = "fixed" }, { kind = "ucb_v" },
+           { kind = "kl_ucb", arithmetic = "fixed" }, { kind = "kl_ucb" }"#,
     );
     let d = tmp("fixed-vs-float");
     run_text(&spec, d.clone(), EngineKind::Rayon, 0);
     let finals = final_pseudo_regret(&d);
     let cells: std::collections::BTreeSet<String> = finals.keys().map(|k| k.0.clone()).collect();
     for cell in cells {
-        for (f, g) in [("UCB1-fixed", "UCB1"), ("MOSS-fixed", "MOSS"), ("UCB-V-fixed", "UCB-V"), ("eps-greedy-fixed", "eps-greedy")] {
+        for (f, g) in [("UCB1-fixed", "UCB1"), ("MOSS-fixed", "MOSS"), ("UCB-V-fixed", "UCB-V"), ("eps-greedy-fixed", "eps-greedy"), ("KL-UCB-fixed", "KL-UCB")] {
             let (x, y) = (&finals[&(cell.clone(), f.to_string())], &finals[&(cell.clone(), g.to_string())]);
             // Paired on common random numbers: the two arithmetics take the same decisions except
             // at near-ties, so the mean difference must be within 5 paired standard errors of 0

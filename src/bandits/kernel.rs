@@ -13,6 +13,8 @@
 //! - explore-then-commit: round-robin for m K steps, then the largest reward sum (ties lowest);
 //! - ε-greedy: the largest `mq`, or with probability ε_t an arm drawn from the policy's own
 //!   counter stream (see [`FixedRule::EpsGreedy`]);
+//! - KL-UCB index: a binary search on a 2^-16 grid with exact i64 divergences from host tables
+//!   (see [`kl_ucb`]);
 //! - argmax by strict `>` from arm 0 (ties to the lowest arm).
 //!
 //! Implementations that compute exactly the same integers:
@@ -36,6 +38,7 @@
 
 #[cfg(target_arch = "x86_64")]
 mod ifma;
+pub mod kl_ucb;
 
 use crate::engine::Trace;
 use crate::rng::{StreamId, Role};
@@ -69,6 +72,9 @@ pub enum FixedRule {
     /// ε below 2^-33 never explores), the arm draw has a bias of at most K/2^32, and means
     /// closer than 2^-28 tie (to the lowest arm).
     EpsGreedy { epsilon: Option<f64>, c: f64, d: f64, tag: u32 },
+    /// KL-UCB with exploration level ln m + c ln ln m, on the fixed-point definition of
+    /// [`kl_ucb`]: index on a 2^-16 grid, within one grid step below the real-valued bound.
+    KlUcb { c: f64 },
 }
 
 /// round(ε_m 2^32) ∈ [0, 2^32] for ε-greedy at step m (pulls so far), on the host in f64.
@@ -160,6 +166,14 @@ pub fn ucbv_sd(n: u32, s: u32) -> u32 {
 }
 pub(crate) struct EtcRule;
 pub(crate) struct EpsRule;
+pub(crate) struct KlUcbRule;
+
+impl IndexRule for KlUcbRule {
+    #[inline(always)]
+    fn group<const K: usize, const L: usize>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [Trace]) {
+        kl_ucb::group::<K, L>(kern, r0, grid, out)
+    }
+}
 
 impl IndexRule for EpsRule {
     #[inline(always)]
@@ -255,6 +269,8 @@ pub struct FixedKernel {
     /// UCB-V's second per-step table.
     a2: Vec<u32>,
     b: Vec<u32>,
+    /// KL-UCB's tables.
+    kl: Option<kl_ucb::KlTables>,
     gaps: Vec<f64>,
     optimal: Vec<bool>,
     mu_star: f64,
@@ -309,7 +325,7 @@ impl FixedKernel {
                 a2 = (0..tn).map(|m| (3.0 * c * b * zeta * ln(m) * s24).round() as u32).collect();
                 ((0..tn).map(|m| ((2.0 * zeta * ln(m)).sqrt() * s24).round() as u32).collect(), Vec::new())
             }
-            FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => (Vec::new(), Vec::new()),
+            FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } | FixedRule::KlUcb { .. } => (Vec::new(), Vec::new()),
             FixedRule::Moss => {
                 let b = (0..tn)
                     .map(|n| {
@@ -333,6 +349,10 @@ impl FixedKernel {
             a,
             a2,
             b,
+            kl: match rule {
+                FixedRule::KlUcb { c } => Some(kl_ucb::KlTables::new(horizon, c)),
+                _ => None,
+            },
             gaps: means.iter().map(|m| mu_star - m).collect(),
             optimal: means.iter().map(|&m| m == mu_star).collect(),
             mu_star,
@@ -346,7 +366,7 @@ impl FixedKernel {
             FixedRule::Ucb1 { .. } => ucb1_b(n),
             FixedRule::UcbV { .. } => ucbv_r(n),
             FixedRule::Moss => self.b[n as usize],
-            FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => 0,
+            FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } | FixedRule::KlUcb { .. } => 0,
         }
     }
 
@@ -355,9 +375,14 @@ impl FixedKernel {
         if matches!(self.rule, FixedRule::UcbV { .. }) { UcbVRule::Q } else { 28 }
     }
 
+    /// The index of an arm (mean, per-n value, second value; n pulls, s successes) at step m.
     #[inline(always)]
-    fn index(&self, mq: u32, b: u32, c2: u32, m: u64) -> u32 {
+    fn index(&self, (mq, b, c2): (u32, u32, u32), n: u32, s: u32, m: u64) -> u32 {
         match self.rule {
+            FixedRule::KlUcb { .. } => {
+                let t = self.kl.as_ref().expect("the KL-UCB rule builds its tables");
+                t.index(n, s, t.level(m))
+            }
             FixedRule::Ucb1 { .. } => Ucb1Rule::index(mq, b, self.a[m as usize]),
             FixedRule::UcbV { .. } => mq.wrapping_add(mulhi(self.a2[m as usize], b)).wrapping_add(mulhi(self.a[m as usize], c2)),
             FixedRule::Moss => MossRule::index(mq, b, 0),
@@ -409,9 +434,9 @@ impl FixedKernel {
                     a
                 } else {
                     let mut best = 0;
-                    let mut bv = self.index(mq[0], bb[0], cc[0], m);
+                    let mut bv = self.index((mq[0], bb[0], cc[0]), n[0], s[0], m);
                     for j in 1..k {
-                        let x = self.index(mq[j], bb[j], cc[j], m);
+                        let x = self.index((mq[j], bb[j], cc[j]), n[j], s[j], m);
                         if x > bv {
                             bv = x;
                             best = j;
@@ -473,6 +498,7 @@ impl FixedKernel {
                     FixedRule::UcbV { .. } => dispatch::<$kp, UcbVRule>(lane_isa, self, first_rep, grid, out),
                     FixedRule::Etc { .. } => dispatch::<$kp, EtcRule>(lane_isa, self, first_rep, grid, out),
                     FixedRule::EpsGreedy { .. } => dispatch::<$kp, EpsRule>(lane_isa, self, first_rep, grid, out),
+                    FixedRule::KlUcb { .. } => dispatch::<$kp, KlUcbRule>(lane_isa, self, first_rep, grid, out),
                 }; } )*
             };
         }
@@ -977,6 +1003,7 @@ mod tests {
             FixedRule::UcbV { .. } => lanes::<64, 4, UcbVRule>(&kern, 5, &grid, &mut c),
             FixedRule::Etc { .. } => lanes::<64, 4, EtcRule>(&kern, 5, &grid, &mut c),
             FixedRule::EpsGreedy { .. } => lanes::<64, 4, EpsRule>(&kern, 5, &grid, &mut c),
+            FixedRule::KlUcb { .. } => lanes::<64, 4, KlUcbRule>(&kern, 5, &grid, &mut c),
         }
         for (x, y) in a.iter().zip(&c) {
             assert_eq!(x.values, y.values);
@@ -995,6 +1022,8 @@ mod tests {
         run_both(&b1, 2000, FixedRule::EpsGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0, tag: 9 }, 67, 4);
         run_both(&b1, 2000, FixedRule::EpsGreedy { epsilon: None, c: 5.0, d: 0.1, tag: 9 }, 67, 5);
         run_both(&b1, 500, FixedRule::EpsGreedy { epsilon: Some(1.0), c: 0.0, d: 0.0, tag: 1 }, 35, 6);
+        run_both(&b1, 2000, FixedRule::KlUcb { c: 0.0 }, 67, 7);
+        run_both(&b1, 3000, FixedRule::KlUcb { c: 3.0 }, 40, 8);
     }
 
     #[test]
@@ -1007,13 +1036,18 @@ mod tests {
         run_both(&many, 20, FixedRule::Ucb1 { alpha: 2.0 }, 9, 6);
         run_both(&many, 700, FixedRule::Etc { m: 3 }, 33, 7);
         run_both(&[0.5, 0.5, 0.5], 90, FixedRule::Etc { m: 10 }, 41, 8); // all tied
+        run_both(&[0.5, 0.5], 500, FixedRule::KlUcb { c: 0.0 }, 40, 9);
+        run_both(&[0.0, 0.0, 0.01], 800, FixedRule::KlUcb { c: 0.0 }, 40, 10); // s = 0 almost always
+        run_both(&[0.999, 0.99, 1.0], 800, FixedRule::KlUcb { c: 0.0 }, 40, 11); // s = n, and an arm of mean 1
+        run_both(&many, 700, FixedRule::KlUcb { c: 3.0 }, 33, 12);
+        run_both(&many, 20, FixedRule::KlUcb { c: 0.0 }, 9, 13);
     }
 
     #[test]
     fn every_path_records_finals_at_the_horizon_whatever_the_grid() {
         let arms: Vec<Arm> = [0.2, 0.6, 0.5].iter().map(|&p| Arm::Bernoulli { p }).collect();
         let grid = [5u64, 50]; // ends before the horizon
-        for rule in [FixedRule::Ucb1 { alpha: 2.0 }, FixedRule::UcbV { zeta: 1.2, c: 1.0, b: 1.0 }, FixedRule::Etc { m: 10 }, FixedRule::EpsGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0, tag: 2 }] {
+        for rule in [FixedRule::Ucb1 { alpha: 2.0 }, FixedRule::UcbV { zeta: 1.2, c: 1.0, b: 1.0 }, FixedRule::Etc { m: 10 }, FixedRule::EpsGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0, tag: 2 }, FixedRule::KlUcb { c: 0.0 }] {
             let kern = FixedKernel::new(&arms, 200, rule, [4, 5]);
             let mut a = vec![Trace::new(3, grid.len()); 40];
             kern.run_scalar(0, &grid, &mut a);

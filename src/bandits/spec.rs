@@ -91,7 +91,7 @@ pub enum Arithmetic {
     /// f64 index, one replication at a time.
     #[default]
     Float,
-    /// The integer/fixed-point batched kernel (Bernoulli arms; UCB1, UCB-V, MOSS,
+    /// The integer/fixed-point batched kernel (Bernoulli arms; UCB1, UCB-V, MOSS, KL-UCB,
     /// explore-then-commit, ε-greedy).
     Fixed,
 }
@@ -120,6 +120,9 @@ pub enum PolicySpec {
         #[serde(default)]
         divergence: Divergence,
         variance: Option<f64>,
+        /// "fixed" runs the fixed-point kernel (Bernoulli divergence only).
+        #[serde(default)]
+        arithmetic: Arithmetic,
     },
     Moss {
         label: Option<String>,
@@ -360,14 +363,17 @@ impl PolicySpec {
                 let base = if *arithmetic == Arithmetic::Fixed { "UCB-V-fixed" } else { "UCB-V" };
                 out.push((label.clone().unwrap_or(base.into()), PolicyConfig::UcbV { zeta, c, b }, *arithmetic));
             }
-            PolicySpec::KlUcb { label, c, divergence, variance } => {
+            PolicySpec::KlUcb { label, c, divergence, variance, arithmetic } => {
                 let vals = swept(format!("{p}.c"), c, 0.0)?;
                 let (gaussian_variance, base) = match (divergence, variance) {
-                    (Divergence::Bernoulli, None) => (None, "KL-UCB"),
+                    (Divergence::Bernoulli, None) => (None, if *arithmetic == Arithmetic::Fixed { "KL-UCB-fixed" } else { "KL-UCB" }),
                     (Divergence::Bernoulli, Some(_)) => return Err(invalid(format!("{p}.variance"), "given", "the Bernoulli divergence has no variance parameter", "omit it, or divergence = \"gaussian\"")),
                     (Divergence::Gaussian, v) => {
                         let v = v.unwrap_or(1.0);
                         check_pos(format!("{p}.variance"), v)?;
+                        if *arithmetic == Arithmetic::Fixed {
+                            return Err(invalid(format!("{p}.arithmetic"), "fixed", "the fixed-point KL-UCB kernel implements the Bernoulli divergence only", "\"float\" with divergence = \"gaussian\""));
+                        }
                         (Some(v), "KL-UCB-Gauss")
                     }
                 };
@@ -375,7 +381,11 @@ impl PolicySpec {
                     if !(x.is_finite() && x >= 0.0) {
                         return Err(invalid(format!("{p}.c"), x, "the ln ln t coefficient", "[0, ∞)"));
                     }
-                    out.push((one_label(label, vals.len(), fmt_param("c", x, vals.len() > 1, base)), PolicyConfig::KlUcb { c: x, gaussian_variance }, Arithmetic::Float));
+                    // the fixed-point level (ln t + c ln ln t) 2^32 must fit in i64 with room
+                    if *arithmetic == Arithmetic::Fixed && x > 1e6 {
+                        return Err(invalid(format!("{p}.c"), x, "the fixed-point KL-UCB level (ln t + c ln ln t) 2^32 must fit in 63 bits", "[0, 1e6] with arithmetic = \"fixed\""));
+                    }
+                    out.push((one_label(label, vals.len(), fmt_param("c", x, vals.len() > 1, base)), PolicyConfig::KlUcb { c: x, gaussian_variance }, *arithmetic));
                 }
             }
             PolicySpec::Moss { label, arithmetic } => {
@@ -515,6 +525,7 @@ impl PolicyVariant {
             (Arithmetic::Fixed, PolicyConfig::Moss) => Some(FixedRule::Moss),
             (Arithmetic::Fixed, PolicyConfig::UcbV { zeta, c, b }) => Some(FixedRule::UcbV { zeta: *zeta, c: *c, b: *b }),
             (Arithmetic::Fixed, PolicyConfig::ExploreThenCommit { m }) => Some(FixedRule::Etc { m: *m }),
+            (Arithmetic::Fixed, PolicyConfig::KlUcb { c, gaussian_variance: None }) => Some(FixedRule::KlUcb { c: *c }),
             (Arithmetic::Fixed, PolicyConfig::EpsilonGreedy { epsilon, c, d }) => Some(FixedRule::EpsGreedy { epsilon: *epsilon, c: *c, d: *d, tag: self.tag }),
             _ => None,
         }
