@@ -81,7 +81,11 @@ fn parameter_ranges() {
 #[test]
 fn family_mismatches() {
     let g = GOOD.replace("arms = \"bernoulli\"", "arms = \"gaussian\"");
-    has(&err(&g.replace("kind = \"ucb1\"", "kind = \"ucb1\", arithmetic = \"fixed\"")), &["bandit.policies[0].arithmetic = fixed", "Bernoulli"]);
+    // Gaussian arms run on the fixed-point kernel for UCB1, MOSS, ETC and ε-greedy only, and in range
+    has(&err(&g.replace("kind = \"ucb1\"", "kind = \"ucb_v\", arithmetic = \"fixed\"")), &["bandit.policies[0].arithmetic = fixed", "UCB-V and KL-UCB are defined here for Bernoulli arms"]);
+    has(&err(&g.replace("means = [0.2, 0.5]", "means = [0.2, 2050.0]").replace("kind = \"ucb1\"", "kind = \"moss\", arithmetic = \"fixed\"")), &["bandit.policies[0].arithmetic = fixed", "Q12.20 index overflows", "below 2047"]);
+    let mixed = GOOD.replace("{ arms = \"bernoulli\", means = [0.2, 0.5] }", "{ arms = \"bernoulli\", means = [0.2, 0.5] }, { arms = \"uniform\", low = [0.0, 0.1], high = [0.5, 0.6] }");
+    has(&err(&mixed.replace("kind = \"ucb1\"", "kind = \"ucb1\", arithmetic = \"fixed\"")), &["bandit.policies[0].arithmetic = fixed", "all-Bernoulli or all-Gaussian"]);
     has(&err(&g.replace("kind = \"ucb1\"", "kind = \"kl_ucb\"")), &["bandit.policies[0].kind", "[0, 1]"]);
     has(&err(&g.replace("means = [0.2, 0.5]", "means = [0.2, 0.5], sd = [1.0, -2.0]")), &["bandit.instances[0].sd[1] = -2"]);
     has(&err(&GOOD.replace("means = [0.2, 0.5]", "means = [0.2, 0.5], sd = 1.0")), &["bandit.instances[0].sd", "omit it"]);

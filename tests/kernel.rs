@@ -10,8 +10,12 @@ use regretlab::engine::{default_grid, EngineKind, Trace};
 use regretlab::rng::cell_key;
 
 fn check(means: &[f64], t: u64, rule: FixedRule, seed: u64, reps: usize) {
-    let arms: Vec<Arm> = means.iter().map(|&p| Arm::Bernoulli { p }).collect();
-    let kern = FixedKernel::new(&arms, t, rule, cell_key(seed, 3));
+    check_arms(&means.iter().map(|&p| Arm::Bernoulli { p }).collect::<Vec<_>>(), t, rule, seed, reps)
+}
+
+fn check_arms(arms: &[Arm], t: u64, rule: FixedRule, seed: u64, reps: usize) {
+    let means = arms;
+    let kern = FixedKernel::new(arms, t, rule, cell_key(seed, 3));
     let grid = default_grid(t);
     let mut a = vec![Trace::new(3, grid.len()); reps];
     kern.run_scalar(0, &grid, &mut a);
@@ -35,6 +39,35 @@ fn batched_equals_scalar_on_4096_replications() {
         check(&B1, 1000, FixedRule::EpsGreedy { epsilon: Some(0.05), c: 0.0, d: 0.0, tag: 3 }, seed, 4096);
         check(&B1, 1000, FixedRule::KlUcb { c: 0.0 }, seed, 4096);
     }
+}
+
+#[test]
+fn gaussian_batched_equals_scalar() {
+    let rules = |k: usize| {
+        [
+            FixedRule::Ucb1 { alpha: 2.0 },
+            FixedRule::Moss,
+            FixedRule::Etc { m: 30 },
+            FixedRule::EpsGreedy { epsilon: Some(0.05), c: 0.0, d: 0.0, tag: 3 },
+            FixedRule::EpsGreedy { epsilon: None, c: 2.0, d: 0.2, tag: 4 },
+            FixedRule::Etc { m: 1000 / k as u64 }, // explores to the horizon
+        ]
+    };
+    let b1g: Vec<Arm> = B1.iter().map(|&m| Arm::Gaussian { mean: m, sd: 1.0 }).collect();
+    for seed in [1, 2] {
+        for rule in rules(10) {
+            check_arms(&b1g, 1000, rule, seed, 4096);
+        }
+    }
+    // K from 2 to 64, negative and tied means, unequal and tiny sds
+    for k in [2usize, 5, 16, 33, 64] {
+        let arms: Vec<Arm> = (0..k).map(|i| Arm::Gaussian { mean: -1.0 + ((i * 7) % k) as f64 / k as f64, sd: 0.01 + (i % 3) as f64 }).collect();
+        for rule in rules(k) {
+            check_arms(&arms, 1000, rule, k as u64, 256);
+        }
+    }
+    check_arms(&vec![Arm::Gaussian { mean: 0.0, sd: 1.0 }; 4], 2000, FixedRule::Ucb1 { alpha: 2.0 }, 5, 256);
+    check_arms(&[Arm::Gaussian { mean: 3.0, sd: 0.5 }, Arm::Gaussian { mean: 2.0, sd: 4.0 }, Arm::Gaussian { mean: -9.0, sd: 1.0 }], 2, FixedRule::Moss, 6, 40);
 }
 
 #[test]
@@ -85,6 +118,39 @@ fn fixed_point_means_agree_with_the_f64_path() {
             x.iter().zip(y).for_each(|(a, b)| w.push(a - b));
             assert!(w.mean.abs() <= 5.0 * w.std_err() + 1e-9, "{cell} {f} - {g}: {} ± {}", w.mean, w.std_err());
             assert_eq!(x.len(), 2000);
+        }
+    }
+}
+
+#[test]
+fn gaussian_fixed_point_means_agree_with_the_f64_path() {
+    let spec = r#"
+name = "gauss-fixed-vs-float"
+seed = 11
+reps = 2000
+horizon = 5000
+[bandit]
+instances = [{ label = "g10", arms = "gaussian", sd = 1.0, means = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.85] },
+             { label = "g3", arms = "gaussian", means = [0.5, 0.3, 0.0], sd = [1.0, 1.0, 2.0] }]
+policies = [{ kind = "ucb1", arithmetic = "fixed" }, { kind = "ucb1" }, { kind = "moss", arithmetic = "fixed" }, { kind = "moss" },
+            { kind = "epsilon_greedy", epsilon = 0.05, arithmetic = "fixed" }, { kind = "epsilon_greedy", epsilon = 0.05 },
+            { kind = "explore_then_commit", m = 50, arithmetic = "fixed" }, { kind = "explore_then_commit", m = 50 }]
+"#;
+    let d = tmp("gauss-fixed-vs-float");
+    run_text(spec, d.clone(), EngineKind::Rayon, 0);
+    let finals = final_pseudo_regret(&d);
+    let cells: std::collections::BTreeSet<String> = finals.keys().map(|k| k.0.clone()).collect();
+    assert_eq!(cells.len(), 2, "{cells:?}");
+    for cell in cells {
+        for (f, g) in [("UCB1-fixed", "UCB1"), ("MOSS-fixed", "MOSS"), ("eps-greedy-fixed", "eps-greedy"), ("ETC-fixed", "ETC")] {
+            let (x, y) = (&finals[&(cell.clone(), f.to_string())], &finals[&(cell.clone(), g.to_string())]);
+            // The environments differ (integer deviate vs the f64 path's 53-bit inverse CDF from
+            // two words), so this is an unpaired test of equal means: 5 standard errors.
+            let (mut a, mut b) = (regretlab::stats::Welford::default(), regretlab::stats::Welford::default());
+            x.iter().for_each(|v| a.push(*v));
+            y.iter().for_each(|v| b.push(*v));
+            let se = (a.std_err().powi(2) + b.std_err().powi(2)).sqrt();
+            assert!((a.mean - b.mean).abs() <= 5.0 * se + 1e-9, "{cell} {f} vs {g}: {} vs {} (se {se})", a.mean, b.mean);
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The batched fixed-point kernel for bandit policies on Bernoulli arms: the performance core.
 //!
 //! Every decision is made in integers so that a GPU twin can compute the same bits:
-//! - reward: `word < round(p 2^32)` (or always 1 when p = 1), with the Env word of step m;
+//! - reward: `word < round(p 2^32)` (or always 1 when p = 1), with the Env word of step m
+//!   (Gaussian arms: an integer normal deviate from the same word, see [`gaussian`]);
 //! - empirical mean in Q4.28: `mq(n, s) = ⌊s 2^28 / n⌋` exactly (Q8.24 for UCB-V);
 //! - UCB1 index: `mq + mulhi(A[m], B[n])` with `A[m]` = round(sqrt(α ln m) 2^28) (a host table,
 //!   one value per step) and `B[n]` = ⌊min(2^32 ⊘ √n, 4294967040)⌋ evaluated in IEEE f32 (⊘ and
@@ -36,6 +37,7 @@
 // Lane loops index several arrays with one counter on purpose: that is the shape LLVM vectorises.
 #![allow(clippy::needless_range_loop)]
 
+pub mod gaussian;
 #[cfg(target_arch = "x86_64")]
 mod ifma;
 pub mod kl_ucb;
@@ -167,6 +169,15 @@ pub fn ucbv_sd(n: u32, s: u32) -> u32 {
 pub(crate) struct EtcRule;
 pub(crate) struct EpsRule;
 pub(crate) struct KlUcbRule;
+/// Rule R on Gaussian arms: the lane kernel of [`gaussian`].
+pub(crate) struct Gauss<R>(std::marker::PhantomData<R>);
+
+impl<R: IndexRule> IndexRule for Gauss<R> {
+    #[inline(always)]
+    fn group<const K: usize, const L: usize>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [Trace]) {
+        gaussian::group::<K, L, R>(kern, r0, grid, out)
+    }
+}
 
 impl IndexRule for KlUcbRule {
     #[inline(always)]
@@ -271,6 +282,8 @@ pub struct FixedKernel {
     b: Vec<u32>,
     /// KL-UCB's tables.
     kl: Option<kl_ucb::KlTables>,
+    /// Gaussian arms' constants (None: Bernoulli arms).
+    gauss: Option<gaussian::GaussArms>,
     gaps: Vec<f64>,
     optimal: Vec<bool>,
     mu_star: f64,
@@ -282,15 +295,35 @@ pub fn max_fixed_alpha(horizon: u64) -> f64 {
     225.0 / (horizon.max(2) as f64).ln()
 }
 
-/// Why an instance cannot run on the fixed-point kernel.
+/// Why an instance cannot run on the fixed-point kernel (the rule-specific ranges are
+/// [`fixed_rule_support`]'s).
 pub fn fixed_support(arms: &[Arm], horizon: u64) -> Result<(), String> {
-    if !arms.iter().all(|a| matches!(a, Arm::Bernoulli { .. })) {
-        return Err("fixed-point arithmetic needs Bernoulli arms".into());
+    if !arms.iter().all(|a| matches!(a, Arm::Bernoulli { .. })) && !arms.iter().all(|a| matches!(a, Arm::Gaussian { .. })) {
+        return Err("fixed-point arithmetic needs all-Bernoulli or all-Gaussian arms".into());
     }
     if horizon >= 1 << 25 {
         return Err("fixed-point arithmetic needs horizon < 2^25 (exactness of the lane kernel's mean)".into());
     }
     Ok(())
+}
+
+/// Why a rule cannot run on the fixed-point kernel with these arms and horizon, beyond
+/// [`fixed_support`]: on Gaussian arms, the rules that have a Gaussian fixed-point definition
+/// and the Q12.20 ranges of [`gaussian::gaussian_support`].
+pub fn fixed_rule_support(arms: &[Arm], horizon: u64, rule: FixedRule) -> Result<(), String> {
+    if !matches!(arms.first(), Some(Arm::Gaussian { .. })) {
+        return Ok(());
+    }
+    let lt = (horizon.max(2) as f64).ln();
+    let bonus = match rule {
+        FixedRule::Ucb1 { alpha } => (alpha * lt).sqrt(),
+        FixedRule::Moss => (horizon as f64 / arms.len() as f64).ln().max(0.0).sqrt(),
+        FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => 0.0,
+        FixedRule::UcbV { .. } | FixedRule::KlUcb { .. } => {
+            return Err("on Gaussian arms the fixed-point kernel runs UCB1, MOSS, explore-then-commit and ε-greedy (UCB-V and KL-UCB are defined here for Bernoulli arms)".into());
+        }
+    };
+    gaussian::gaussian_support(arms, horizon, bonus)
 }
 
 impl FixedKernel {
@@ -304,12 +337,14 @@ impl FixedKernel {
         let mu_star = means.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         let mut thr = Vec::with_capacity(k);
         let mut full = Vec::with_capacity(k);
+        let gauss = gaussian::GaussArms::new(arms);
         for &p in &means {
-            let t = Arm::bernoulli_threshold(p);
+            // thresholds only mean something for Bernoulli arms
+            let t = if gauss.is_some() { 0 } else { Arm::bernoulli_threshold(p) };
             thr.push(t.min(u32::MAX as u64) as u32 * (t < 1 << 32) as u32);
             full.push((t >= 1 << 32) as u32);
         }
-        let scale = (1u64 << Q) as f64;
+        let scale = (1u64 << if gauss.is_some() { gaussian::GQ } else { Q }) as f64;
         let tn = horizon as usize + 1;
         // Only the tables a rule reads are built: A[m] for UCB1, C[n] for MOSS (UCB1's B[n] is
         // computed, not looked up).
@@ -353,6 +388,7 @@ impl FixedKernel {
                 FixedRule::KlUcb { c } => Some(kl_ucb::KlTables::new(horizon, c)),
                 _ => None,
             },
+            gauss,
             gaps: means.iter().map(|m| mu_star - m).collect(),
             optimal: means.iter().map(|&m| m == mu_star).collect(),
             mu_star,
@@ -390,17 +426,20 @@ impl FixedKernel {
         }
     }
 
-    /// The three bandit metrics after `t` pulls, from pull counts and reward sums.
+    /// The three bandit metrics after `t` pulls, from pull counts and success counts.
     pub fn record(&self, t: u64, n: &[u32], s: &[u32], out: &mut [f64; 3]) {
+        self.record_total(t, n, s.iter().map(|&x| x as u64).sum::<u64>() as f64, out)
+    }
+
+    /// The three bandit metrics after `t` pulls, from pull counts and the total reward.
+    pub fn record_total(&self, t: u64, n: &[u32], total: f64, out: &mut [f64; 3]) {
         let mut pseudo = 0.0;
         let mut opt = 0u64;
-        let mut sum = 0u64;
         for k in 0..self.k {
             pseudo += self.gaps[k] * n[k] as f64;
             opt += if self.optimal[k] { n[k] as u64 } else { 0 };
-            sum += s[k] as u64;
         }
-        *out = [pseudo, t as f64 * self.mu_star - sum as f64, opt as f64 / t as f64];
+        *out = [pseudo, t as f64 * self.mu_star - total, opt as f64 / t as f64];
     }
 
     fn put(&self, tr: &mut Trace, ncp: usize, c: usize, v: &[f64; 3]) {
@@ -411,6 +450,9 @@ impl FixedKernel {
 
     /// The scalar reference: one replication at a time, same integers as the lane kernel.
     pub fn run_scalar(&self, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
+        if self.gauss.is_some() {
+            return gaussian::run_scalar(self, first_rep, grid, out);
+        }
         let k = self.k;
         for (i, tr) in out.iter_mut().enumerate() {
             let env = StreamId::new(self.key, (first_rep + i as u64) as u32, Role::Env);
@@ -501,6 +543,22 @@ impl FixedKernel {
                     FixedRule::KlUcb { .. } => dispatch::<$kp, KlUcbRule>(lane_isa, self, first_rep, grid, out),
                 }; } )*
             };
+        }
+        if self.gauss.is_some() {
+            macro_rules! gauss_pad {
+                ($($kp:literal),*) => {
+                    $( if self.k <= $kp { return match self.rule {
+                        FixedRule::Ucb1 { .. } => dispatch::<$kp, Gauss<Ucb1Rule>>(lane_isa, self, first_rep, grid, out),
+                        FixedRule::Moss => dispatch::<$kp, Gauss<MossRule>>(lane_isa, self, first_rep, grid, out),
+                        FixedRule::Etc { .. } => dispatch::<$kp, Gauss<EtcRule>>(lane_isa, self, first_rep, grid, out),
+                        FixedRule::EpsGreedy { .. } => dispatch::<$kp, Gauss<EpsRule>>(lane_isa, self, first_rep, grid, out),
+                        // no Gaussian definition (refused by `fixed_rule_support`)
+                        FixedRule::UcbV { .. } | FixedRule::KlUcb { .. } => self.run_scalar(first_rep, grid, out),
+                    }; } )*
+                };
+            }
+            gauss_pad!(2, 4, 8, 10, 16, 32, 64);
+            return self.run_scalar(first_rep, grid, out);
         }
         #[cfg(target_arch = "x86_64")]
         if isa == Isa::Avx512Ifma && matches!(self.rule, FixedRule::Ucb1 { .. }) && self.horizon < ifma::MAX_T && self.k <= ifma::MAX_K {

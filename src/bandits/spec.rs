@@ -7,7 +7,7 @@ use crate::error::{invalid, Result};
 use crate::rng::{content_hash, mix64, Philox, Role, StreamId};
 
 use super::arms::Arm;
-use super::kernel::{fixed_support, max_fixed_alpha, FixedRule};
+use super::kernel::{fixed_rule_support, fixed_support, max_fixed_alpha, FixedRule};
 use super::sim::PolicyConfig;
 
 /// A scalar or a list of values; a list is a sweep.
@@ -481,8 +481,14 @@ impl BanditSpec {
                     if v.arithmetic == Arithmetic::Fixed {
                         for &t in horizons {
                             if let Err(why) = fixed_support(&inst.arms, t) {
-                                return Err(invalid(format!("bandit.policies[{i}].arithmetic"), "fixed", format!("{why} (bandit.instances[{j}] '{}', horizon {t})", inst.label), "\"float\", or Bernoulli arms and horizon < 2^25"));
+                                return Err(invalid(format!("bandit.policies[{i}].arithmetic"), "fixed", format!("{why} (bandit.instances[{j}] '{}', horizon {t})", inst.label), "\"float\", or Bernoulli or Gaussian arms and horizon < 2^25"));
                             }
+                            if let Some(rule) = v.fixed_rule()
+                                && let Err(why) = fixed_rule_support(&inst.arms, t, rule)
+                            {
+                                return Err(invalid(format!("bandit.policies[{i}].arithmetic"), "fixed", format!("{why} (bandit.instances[{j}] '{}', horizon {t})", inst.label), "\"float\", or parameters within the fixed-point ranges"));
+                            }
+                            let gaussian = matches!(inst.arms.first(), Some(Arm::Gaussian { .. }));
                             if let PolicyConfig::UcbV { zeta, c, b } = v.config {
                                 let lt = (t.max(2) as f64).ln();
                                 let top = 1.0 + 0.5 * (2.0 * zeta * lt).sqrt() + 3.0 * c * b * zeta * lt;
@@ -491,6 +497,7 @@ impl BanditSpec {
                                 }
                             }
                             if let PolicyConfig::Ucb1 { alpha } = v.config
+                                && !gaussian
                                 && alpha >= max_fixed_alpha(t)
                             {
                                 return Err(invalid(format!("bandit.policies[{i}].alpha"), alpha, format!("the Q4.28 index overflows at horizon {t} (α ln T must stay below 225)"), format!("(0, {:.4}) with arithmetic = \"fixed\"", max_fixed_alpha(t))));
