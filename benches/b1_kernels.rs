@@ -35,6 +35,19 @@ fn b1(c: &mut Criterion) {
     g.bench_function("ucb1_f64_scalar", |b| b.iter(|| sim.run_f64(0, &grid, &mut out)));
     let sim = BanditSim::new(arms.clone(), T, key, PolicyConfig::KlUcb { c: 0.0, gaussian_variance: None }, 0, None);
     g.bench_function("kl_ucb_f64_scalar", |b| b.iter(|| sim.run_f64(0, &grid, &mut out)));
+    // B1's means on Gaussian arms (σ = 1): the integer normal deviate and signed Q12.20 means
+    let gauss: Vec<Arm> = B1.iter().map(|&mean| Arm::Gaussian { mean, sd: 1.0 }).collect();
+    for (name, rule, policy) in [("ucb1", FixedRule::Ucb1 { alpha: 2.0 }, PolicyConfig::Ucb1 { alpha: 2.0 }), ("moss", FixedRule::Moss, PolicyConfig::Moss)] {
+        let kern = FixedKernel::new(&gauss, T, rule, key);
+        let mut out = vec![Trace::new(3, grid.len()); 256];
+        g.throughput(Throughput::Elements(256 * T));
+        g.bench_function(format!("{name}_gaussian_batched_{}", FixedKernel::isa()), |b| b.iter(|| kern.run_block(KernelChoice::Auto, 0, &grid, &mut out)));
+        let mut out = vec![Trace::new(3, grid.len()); 32];
+        g.throughput(Throughput::Elements(32 * T));
+        g.bench_function(format!("{name}_gaussian_fixed_scalar"), |b| b.iter(|| kern.run_scalar(0, &grid, &mut out)));
+        let sim = BanditSim::new(gauss.clone(), T, key, policy, 0, None);
+        g.bench_function(format!("{name}_gaussian_f64_scalar"), |b| b.iter(|| sim.run_f64(0, &grid, &mut out)));
+    }
     g.finish();
 }
 

@@ -74,20 +74,17 @@ pub fn normal_q24(w: u32) -> i32 {
 fn normal_in(t: &[i32], w: u32) -> i32 {
     let up = w >= SIGN;
     let v = if up { !w } else { w };
-    let g = if v < 1 << MB {
-        // SAFETY: v < 2^10, and the table has 2^10 + 21 · 2^10 + 1 entries.
-        unsafe { *t.get_unchecked(v as usize) }
-    } else {
-        let e = 31 - v.leading_zeros();
-        let sh = e - MB;
-        let i = v >> sh;
-        let frac = (v & ((1 << sh) - 1)) as i64;
-        let idx = ((e - MB) << MB) as usize + i as usize;
-        // SAFETY: 10 ≤ e ≤ 30 (v < 2^31) and 2^10 ≤ i < 2^11, so idx + 1 ≤ 20 · 2^10 + 2^11 =
-        // 22528, the table's last index (it has 2^10 + 21 · 2^10 + 1 entries).
-        let (a, b) = unsafe { (*t.get_unchecked(idx), *t.get_unchecked(idx + 1)) };
-        a + (((b - a) as i64 * frac) >> sh) as i32
-    };
+    // Branch-free: below 2^10 the exponent is raised to 10, which makes sh = 0, i = v and
+    // idx = v (the direct entries) with a zero interpolation term.
+    let e = (31 - (v | 1).leading_zeros()).max(MB);
+    let sh = e - MB;
+    let i = v >> sh;
+    let frac = (v & ((1 << sh) - 1)) as i64;
+    let idx = ((e - MB) << MB) as usize + i as usize;
+    // SAFETY: v < 2^31 gives e ≤ 30, and i < 2^11, so idx + 1 ≤ 20 · 2^10 + 2^11 = 22528, the
+    // table's last index (it has 2^10 + 21 · 2^10 + 1 entries).
+    let (a, b) = unsafe { (*t.get_unchecked(idx), *t.get_unchecked(idx + 1)) };
+    let g = a + (((b - a) as i64 * frac) >> sh) as i32;
     if up { g } else { -g }
 }
 
@@ -267,10 +264,11 @@ pub(super) fn group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKe
                 committed
             } else {
                 let a = if R::USES_A { kern.a[m as usize] } else { 0 };
-                let mut bv = mq[0].zip(bb[0], |x, b| R::index(x, b, a));
+                let index = |j: usize| if R::USES_A { mq[j].zip(bb[j].mulhi_by(a), |x, h| x.wrapping_add(h)) } else { mq[j].zip(bb[j], |x, b| R::index(x, b, a)) };
+                let mut bv = index(0);
                 let mut bk = V::<L>::splat(0);
                 for j in 1..K {
-                    let x = mq[j].zip(bb[j], |x, b| R::index(x, b, a));
+                    let x = index(j);
                     let gt = x.zip(bv, |x, b| if x > b { u32::MAX } else { 0 });
                     bv = V::select(gt, x, bv);
                     bk = V::select(gt, V::splat(j as u32), bk);
@@ -284,33 +282,28 @@ pub(super) fn group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKe
                 }
             };
             let z = normal_lanes(tz, &w[(m & 3) as usize]);
-            // the pulled arm's state, its new values, and the write-back
+            // the pulled arm's state (gathered), its new values (vector), and the write-back
+            // (one store per lane and array: cheaper than K masked blends of i64 lanes)
             let (mut nk, mut sk, mut muk, mut sdk) = (V::<L>::splat(0), [0i64; L], [0i64; L], [0i64; L]);
-            for j in 0..K {
-                let hit = bk.eq_mask(j as u32);
-                nk = V::select(hit, nn[j], nk);
-                for l in 0..L {
-                    let h = hit.0[l] != 0;
-                    sk[l] = if h { ss[j][l] } else { sk[l] };
-                    muk[l] = if h { mu[j] } else { muk[l] };
-                    sdk[l] = if h { sd[j] } else { sdk[l] };
-                }
+            for l in 0..L {
+                let a = bk.0[l] as usize;
+                nk.0[l] = nn[a].0[l] + 1;
+                sk[l] = ss[a][l];
+                muk[l] = mu[a];
+                sdk[l] = sd[a];
             }
             let (mut mn, mut bn) = (V::<L>::splat(0), V::<L>::splat(0));
             for l in 0..L {
-                nk.0[l] += 1;
                 sk[l] += muk[l] + ((sdk[l] * z[l] as i64) >> ZQ);
                 mn.0[l] = mean_f64(sk[l], nk.0[l]);
                 bn.0[l] = R::per_n(nk.0[l], tb);
             }
-            for j in 0..K {
-                let hit = bk.eq_mask(j as u32);
-                nn[j] = V::select(hit, nk, nn[j]);
-                mq[j] = V::select(hit, mn, mq[j]);
-                bb[j] = V::select(hit, bn, bb[j]);
-                for l in 0..L {
-                    ss[j][l] = if hit.0[l] != 0 { sk[l] } else { ss[j][l] };
-                }
+            for l in 0..L {
+                let a = bk.0[l] as usize;
+                nn[a].0[l] = nk.0[l];
+                ss[a][l] = sk[l];
+                mq[a].0[l] = mn.0[l];
+                bb[a].0[l] = bn.0[l];
             }
             m += 1;
             if c < ncp && grid[c] == m {
