@@ -194,7 +194,7 @@ fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: 
                 m.experiment,
                 m.backend
             );
-            let fig = Figure { title: format!("{} — {}", m.title, cell.label), metric, curves, overlays: ov, log_x: m.plot.log_x, log_y: m.plot.log_y, x_label: m.plot.x_label.clone().unwrap_or_else(|| "t".into()), footer };
+            let fig = Figure { title: format!("{} — {}", m.title, cell.label), metric, curves, overlays: ov, log_x: m.plot.log_x, log_y: m.plot.log_y, x_label: m.plot.x_label.clone().unwrap_or_else(|| "t".into()), x_scale: m.plot.x_scale.unwrap_or(1.0), footer };
             let stem = plot::slug(&format!("{}_{}", cell.label, metric));
             files.extend(plot::write_figure(dir, &stem, &fig)?);
         }

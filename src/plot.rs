@@ -33,6 +33,9 @@ pub struct Figure<'a> {
     pub log_y: bool,
     /// What the x axis counts ("t", "episode k", "iteration k", "N", …).
     pub x_label: String,
+    /// Points are drawn at t / x_scale (1 but for settings whose checkpoints encode a real
+    /// parameter as an integer, e.g. 1000 ε).
+    pub x_scale: f64,
     /// Provenance printed under the plot (version, seed, replications): figures travel alone.
     pub footer: String,
 }
@@ -90,7 +93,7 @@ where
         }
     }
     let pts = |f: &dyn Fn(&CurveRow) -> f64, p: &str| -> Vec<(f64, f64)> {
-        fig.curves.iter().filter(|r| r.policy == p).filter_map(|r| Some((axis(r.t as f64, fig.log_x)?, axis(f(r), fig.log_y)?))).collect()
+        fig.curves.iter().filter(|r| r.policy == p).filter_map(|r| Some((axis(r.t as f64 / fig.x_scale, fig.log_x)?, axis(f(r), fig.log_y)?))).collect()
     };
     let mut xs: Vec<f64> = Vec::new();
     let mut ys: Vec<f64> = Vec::new();
@@ -102,7 +105,7 @@ where
     }
     for o in &fig.overlays {
         for &(t, v) in &o.points {
-            if let (Some(x), Some(y)) = (axis(t as f64, fig.log_x), axis(v, fig.log_y)) {
+            if let (Some(x), Some(y)) = (axis(t as f64 / fig.x_scale, fig.log_x), axis(v, fig.log_y)) {
                 xs.push(x);
                 ys.push(y);
             }
@@ -159,7 +162,7 @@ where
     }
     for o in &fig.overlays {
         let c = if o.kind == "lower" { RGBColor(0, 0, 0) } else { RGBColor(110, 110, 110) };
-        let p: Vec<(f64, f64)> = o.points.iter().filter_map(|&(t, v)| Some((axis(t as f64, lx)?, axis(v, ly)?))).filter(|&(_, y)| y <= y1).collect();
+        let p: Vec<(f64, f64)> = o.points.iter().filter_map(|&(t, v)| Some((axis(t as f64 / fig.x_scale, lx)?, axis(v, ly)?))).filter(|&(_, y)| y <= y1).collect();
         chart
             .draw_series(DashedLineSeries::new(p, 6, 4, c.stroke_width(2)))
             .map_err(|e| e.to_string())?

@@ -42,6 +42,17 @@ pub trait Simulation: Sync {
     /// checkpoints `grid`. Each replication must depend only on its own index (counter-addressed
     /// randomness), never on the block it was computed in.
     fn run_block(&self, first_rep: u64, grid: &[u64], out: &mut [Trace]);
+    /// Which metrics are binomial proportions (0 or 1 per replication, e.g. an error
+    /// indicator), in trace order: their intervals are Wilson score intervals, which stay
+    /// honest near 0 and 1 where a t-interval collapses. None by default.
+    fn proportions(&self) -> Vec<bool> {
+        Vec::new()
+    }
+    /// The checkpoints, when a setting's x axis is not the default grid of the horizon (a
+    /// list of budgets, say); sorted, distinct, within 1..=horizon, ending at the horizon.
+    fn grid(&self) -> Option<Vec<u64>> {
+        None
+    }
 }
 
 /// One unit of output: an algorithm (`series`) on a cell.
@@ -91,6 +102,8 @@ pub struct JobResult {
     pub stats: Vec<Welford>,
     /// `finals[m][rep]`: one value per replication.
     pub finals: Vec<Vec<f64>>,
+    /// Per metric: a binomial proportion (see [`Simulation::proportions`]).
+    pub proportion: Vec<bool>,
     pub seconds: f64,
 }
 
@@ -119,13 +132,16 @@ pub fn run(jobs: &[Job], cfg: &EngineConfig, cancel: Option<&AtomicBool>) -> Res
 }
 
 fn run_in_pool(jobs: &[Job], cfg: &EngineConfig, threads: usize, cancel: Option<&AtomicBool>) -> Result<Vec<JobResult>, EngineError> {
-    let grids: Vec<Vec<u64>> = jobs.iter().map(|j| default_grid(j.sim.horizon())).collect();
+    let grids: Vec<Vec<u64>> = jobs.iter().map(|j| j.sim.grid().unwrap_or_else(|| default_grid(j.sim.horizon()))).collect();
     let mut results: Vec<JobResult> = jobs
         .iter()
         .zip(&grids)
         .map(|(j, g)| {
             let metrics = j.sim.metrics();
+            let mut proportion = j.sim.proportions();
+            proportion.resize(metrics.len(), false);
             JobResult {
+                proportion,
                 cell: j.cell.clone(),
                 series: j.series.clone(),
                 stats: vec![Welford::default(); metrics.len() * g.len()],

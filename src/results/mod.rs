@@ -93,6 +93,16 @@ fn fmt(x: f64) -> String {
     format!("{x}")
 }
 
+/// A t-interval on the mean, or for a binomial proportion the Wilson score interval (its
+/// success count is n × mean, an integer up to rounding).
+fn interval(w: &Welford, proportion: bool, level: f64) -> (f64, f64) {
+    if proportion {
+        crate::stats::wilson_interval((w.mean * w.n as f64).round() as u64, w.n, level)
+    } else {
+        w.t_interval(level)
+    }
+}
+
 /// The summary rows of every job: one per (cell, policy, metric, checkpoint).
 pub fn curve_rows(results: &[JobResult], level: f64) -> Vec<CurveRow> {
     let mut rows = Vec::new();
@@ -101,7 +111,7 @@ pub fn curve_rows(results: &[JobResult], level: f64) -> Vec<CurveRow> {
         for (m, metric) in r.metrics.iter().enumerate() {
             for (c, &t) in r.grid.iter().enumerate() {
                 let w = &r.stats[m * nc + c];
-                let (lo, hi) = w.t_interval(level);
+                let (lo, hi) = interval(w, r.proportion.get(m) == Some(&true), level);
                 rows.push(CurveRow { cell: r.cell.clone(), policy: r.series.clone(), metric: metric.clone(), t, n: w.n, mean: w.mean, sd: w.sd(), ci_lo: lo, ci_hi: hi });
             }
         }
@@ -163,8 +173,13 @@ pub fn summary(results: &[JobResult], cells: &[CellInfo], level: f64) -> Result<
     let mut md = String::new();
     let metrics: Vec<String> = results.first().map(|r| r.metrics.clone()).unwrap_or_default();
     md.push_str("| cell | policy |");
-    for m in &metrics {
-        md.push_str(&format!(" {m} (mean ± CI half-width) |"));
+    let props: Vec<bool> = results.first().map(|r| r.proportion.clone()).unwrap_or_default();
+    for (i, m) in metrics.iter().enumerate() {
+        if props.get(i) == Some(&true) {
+            md.push_str(&format!(" {m} (proportion [Wilson CI]) |"));
+        } else {
+            md.push_str(&format!(" {m} (mean ± CI half-width) |"));
+        }
     }
     md.push_str(" CPU s |\n|---|---|");
     md.push_str(&"---:|".repeat(metrics.len() + 1));
@@ -174,10 +189,13 @@ pub fn summary(results: &[JobResult], cells: &[CellInfo], level: f64) -> Result<
         for (m, metric) in r.metrics.iter().enumerate() {
             let mut w = Welford::default();
             r.finals[m].iter().for_each(|&x| w.push(x));
-            let (lo, hi) = w.t_interval(level);
+            let prop = r.proportion.get(m) == Some(&true);
+            let (lo, hi) = interval(&w, prop, level);
             let q = |p: f64| fmt(quantile(&r.finals[m], p));
             rows.push(vec![r.cell.clone(), label(&r.cell), r.series.clone(), metric.clone(), w.n.to_string(), fmt(w.mean), fmt(w.sd()), fmt(lo), fmt(hi), q(0.05), q(0.5), q(0.95)]);
-            if w.n > 1 {
+            if prop {
+                md.push_str(&format!(" {} [{}, {}] |", table_num(w.mean), table_num(lo), table_num(hi)));
+            } else if w.n > 1 {
                 md.push_str(&format!(" {} ± {} |", table_num(w.mean), table_num((hi - lo) / 2.0)));
             } else {
                 md.push_str(&format!(" {} |", table_num(w.mean)));
@@ -294,7 +312,7 @@ mod summary_tests {
     use crate::stats::Welford;
 
     fn job(series: &str, xs: &[f64]) -> JobResult {
-        JobResult { cell: "c".into(), series: series.into(), metrics: vec!["m".into()], grid: vec![1], stats: vec![Welford::default()], finals: vec![xs.to_vec()], seconds: 0.0 }
+        JobResult { cell: "c".into(), series: series.into(), metrics: vec!["m".into()], grid: vec![1], stats: vec![Welford::default()], finals: vec![xs.to_vec()], proportion: vec![false], seconds: 0.0 }
     }
 
     #[test]

@@ -73,6 +73,10 @@ pub struct PlotSpec {
     /// The x axis's label; by default what the setting's horizon counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x_label: Option<String>,
+    /// Draw checkpoint t at t / x_scale; set by settings whose checkpoints encode a real
+    /// parameter as an integer (DP-BAI's ε sweep: t = 1000 ε).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_scale: Option<f64>,
 }
 
 fn yes() -> bool {
@@ -81,7 +85,7 @@ fn yes() -> bool {
 
 impl Default for PlotSpec {
     fn default() -> Self {
-        PlotSpec { metrics: Vec::new(), log_x: false, log_y: false, overlays: true, x_label: None }
+        PlotSpec { metrics: Vec::new(), log_x: false, log_y: false, overlays: true, x_label: None, x_scale: None }
     }
 }
 
