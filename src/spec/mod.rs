@@ -2,7 +2,7 @@
 //! [`Experiment`], and the expansion of sweeps into cells with content-derived ids.
 //!
 //! A spec has a common header (name, seed, replications, horizons, plot options) and exactly
-//! one setting table (`[bandit]`, `[tabular_rl]`, `[mdpo]`, `[cascading]`, `[sea]`). Unknown fields are rejected; every range error names
+//! one setting table (`[bandit]`, `[tabular_rl]`, `[mdpo]`, `[cascading]`, `[sea]`, `[dp_bai]`). Unknown fields are rejected; every range error names
 //! the field, the value and the allowed range. Nothing downstream sees an unchecked value.
 
 use std::path::Path;
@@ -17,6 +17,7 @@ use crate::mdp::spec::{TabularRlConfig, TabularRlSpec};
 use crate::settings::cascading::{CascadingConfig, CascadingSpec};
 use crate::settings::mdpo::{MdpoConfig, MdpoSpec};
 use crate::settings::sea::{SeaConfig, SeaSpec};
+use crate::settings::dp_bai::{DpBaiConfig, DpBaiSpec};
 use crate::error::{invalid, io, Error, Result};
 use crate::results::Overlay;
 use crate::rng::{cell_key, content_hash};
@@ -48,6 +49,8 @@ pub struct SpecFile {
     pub cascading: Option<CascadingSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sea: Option<SeaSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dp_bai: Option<DpBaiSpec>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -146,6 +149,7 @@ pub enum SettingConfig {
     Mdpo(MdpoConfig),
     Cascading(CascadingConfig),
     Sea(SeaConfig),
+    DpBai(DpBaiConfig),
 }
 
 impl SettingConfig {
@@ -157,6 +161,7 @@ impl SettingConfig {
             SettingConfig::Mdpo(_) => &crate::settings::mdpo::METRICS,
             SettingConfig::Cascading(c) => c.metrics(),
             SettingConfig::Sea(_) => &crate::settings::sea::spec::METRICS,
+            SettingConfig::DpBai(_) => &crate::settings::dp_bai::spec::METRICS,
         }
     }
 
@@ -167,6 +172,7 @@ impl SettingConfig {
             SettingConfig::TabularRl(_) | SettingConfig::Cascading(_) => "episode k",
             SettingConfig::Mdpo(_) => "iteration k",
             SettingConfig::Sea(_) => "round t",
+            SettingConfig::DpBai(c) => c.x_label(),
         }
     }
 
@@ -178,6 +184,7 @@ impl SettingConfig {
             SettingConfig::Mdpo(_) => "mdpo",
             SettingConfig::Cascading(_) => "cascading",
             SettingConfig::Sea(_) => "sea",
+            SettingConfig::DpBai(_) => "dp_bai",
         }
     }
 }
@@ -208,6 +215,7 @@ impl Experiment {
             SettingConfig::Mdpo(m) => m.jobs(&self.cells, self.seed),
             SettingConfig::Cascading(c) => c.jobs(&self.cells, self.seed),
             SettingConfig::Sea(c) => c.jobs(&self.cells, self.seed),
+            SettingConfig::DpBai(c) => c.jobs(&self.cells, self.seed),
         }
     }
 
@@ -215,7 +223,7 @@ impl Experiment {
     pub fn backend(&self, kernel: KernelChoice) -> String {
         match &self.setting {
             SettingConfig::Bandit(b) => b.backend(kernel),
-            SettingConfig::TabularRl(_) | SettingConfig::Mdpo(_) | SettingConfig::Cascading(_) | SettingConfig::Sea(_) => "cpu: f64".into(),
+            SettingConfig::TabularRl(_) | SettingConfig::Mdpo(_) | SettingConfig::Cascading(_) | SettingConfig::Sea(_) | SettingConfig::DpBai(_) => "cpu: f64".into(),
         }
     }
 
@@ -229,6 +237,7 @@ impl Experiment {
             SettingConfig::Mdpo(m) => m.overlays(&self.cells),
             SettingConfig::Cascading(_) => Vec::new(),
             SettingConfig::Sea(c) => c.overlays(&self.cells),
+            SettingConfig::DpBai(c) => c.overlays(&self.cells),
         }
     }
 }
@@ -287,9 +296,9 @@ impl SpecFile {
         if !(confidence > 0.0 && confidence < 1.0) {
             return Err(invalid("confidence", confidence, "the level of the t-intervals", "(0, 1)"));
         }
-        let tables = [self.bandit.is_some(), self.tabular_rl.is_some(), self.mdpo.is_some(), self.cascading.is_some(), self.sea.is_some()];
+        let tables = [self.bandit.is_some(), self.tabular_rl.is_some(), self.mdpo.is_some(), self.cascading.is_some(), self.sea.is_some(), self.dp_bai.is_some()];
         if tables.iter().filter(|&&t| t).count() != 1 {
-            return Err(invalid("setting", format!("{} tables", tables.iter().filter(|&&t| t).count()), "a spec needs exactly one setting table", "one of [bandit], [tabular_rl], [mdpo], [cascading], [sea]"));
+            return Err(invalid("setting", format!("{} tables", tables.iter().filter(|&&t| t).count()), "a spec needs exactly one setting table", "one of [bandit], [tabular_rl], [mdpo], [cascading], [sea], [dp_bai]"));
         }
         let (setting, cells) = if let Some(b) = &self.bandit {
             let cfg = b.validate(&horizons)?;
@@ -311,6 +320,13 @@ impl SpecFile {
             let cfg = c.validate()?;
             let cells = cfg.cells(&horizons);
             (SettingConfig::Sea(cfg), cells)
+        } else if let Some(c) = &self.dp_bai {
+            let cfg = c.validate(&horizons)?;
+            let cells = cfg.cells(&horizons);
+            if self.plot.x_scale.is_none() {
+                self.plot.x_scale = cfg.x_scale();
+            }
+            (SettingConfig::DpBai(cfg), cells)
         } else {
             unreachable!("exactly one table checked above")
         };
