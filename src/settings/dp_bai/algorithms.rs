@@ -403,7 +403,7 @@ mod tests {
 
     #[test]
     fn budgets_are_respected() {
-        let inst = LinearBai::od_linbai(12, 0.3, 2).unwrap();
+        let inst = LinearBai::od_linbai(12, 0.3, 1.0, 2).unwrap();
         let prep = Prepared::new(inst.clone());
         for algo in [Algorithm::DpBai { epsilon: 1.0 }, Algorithm::OdLinBai { epsilon: 1.0 }, Algorithm::SequentialHalving { epsilon: 1.0 }, Algorithm::Uniform { epsilon: f64::INFINITY }, Algorithm::SuccessiveRejects { epsilon: 2.0 }] {
             for budget in [algo.min_budget(&inst), 500, 1234] {

@@ -94,9 +94,13 @@ impl LinearBai {
     /// OD-LinBAI's instance family (Yang & Tan 2022, Sec. 5.1), lifted to rewards in [0, 1]:
     /// in ℝ² with θ = (1, 0), arm 0 = (1, 0), arms 1 … K−2 at angle π/4 + φ_i with
     /// φ_i ~ N(0, angle_sd²) from the instance stream of `seed`, and arm K−1 at 3π/4. The
-    /// Bernoulli mean of a planar arm x is (1 + ⟨x, θ⟩)/2, which is linear in the lifted
-    /// features (x, 1) ∈ ℝ³ with θ* = (½, 0, ½): d = 3.
-    pub fn od_linbai(k: usize, angle_sd: f64, seed: u64) -> Result<LinearBai, MdpError> {
+    /// Bernoulli mean of a planar arm x is (1 + s ⟨x, θ⟩)/2 for a scale s ∈ (0, 1] (s = 1: the
+    /// best arm has mean 1; smaller s centres the means on ½ and shrinks the gaps by s), which is
+    /// linear in the lifted features (x, 1) ∈ ℝ³ with θ* = (s/2, 0, ½): d = 3.
+    pub fn od_linbai(k: usize, angle_sd: f64, scale: f64, seed: u64) -> Result<LinearBai, MdpError> {
+        if !(scale > 0.0 && scale <= 1.0) {
+            return Err(bad("scale", scale, "the scale s of the means (1 + s⟨x, θ⟩)/2", "(0, 1]"));
+        }
         if k < 3 {
             return Err(bad("arms", k, "the family has the best arm, K − 2 arms near π/4 and one at 3π/4", "3 ..= 10000"));
         }
@@ -112,7 +116,7 @@ impl LinearBai {
         }
         let w = 3.0 * std::f64::consts::FRAC_PI_4;
         planar.push([w.cos(), w.sin()]);
-        LinearBai::new(planar.iter().map(|x| vec![x[0], x[1], 1.0]).collect(), vec![0.5, 0.0, 0.5])
+        LinearBai::new(planar.iter().map(|x| vec![x[0], x[1], 1.0]).collect(), vec![0.5 * scale, 0.0, 0.5])
     }
 
     pub fn k(&self) -> usize {
@@ -167,7 +171,7 @@ mod tests {
 
     #[test]
     fn od_linbai_family_has_the_stated_geometry() {
-        let inst = LinearBai::od_linbai(10, 0.3, 1).unwrap();
+        let inst = LinearBai::od_linbai(10, 0.3, 1.0, 1).unwrap();
         assert_eq!(inst.dim(), 3);
         assert_eq!(inst.best(), 0);
         assert!((inst.means[0] - 1.0).abs() < 1e-15);

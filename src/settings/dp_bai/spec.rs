@@ -47,7 +47,7 @@ pub struct DpBaiSpec {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum InstanceSpec {
     /// OD-LinBAI's family (see `LinearBai::od_linbai`).
-    OdLinbai { label: Option<String>, arms: i64, angle_sd: Option<f64>, seed: u64 },
+    OdLinbai { label: Option<String>, arms: i64, angle_sd: Option<f64>, scale: Option<f64>, seed: u64 },
     /// K-armed Bernoulli bandit as a linear one (d = K).
     Unstructured { label: Option<String>, means: Vec<f64> },
     Explicit { label: Option<String>, features: Vec<Vec<f64>>, theta: Vec<f64> },
@@ -91,12 +91,13 @@ impl DpBaiSpec {
         for (i, s) in self.instances.iter().enumerate() {
             let p = format!("dp_bai.instances[{i}]");
             let (label, inst) = match s {
-                InstanceSpec::OdLinbai { label, arms, angle_sd, seed } => {
+                InstanceSpec::OdLinbai { label, arms, angle_sd, scale, seed } => {
                     if !(3..=10_000).contains(arms) {
                         return Err(invalid(format!("{p}.arms"), arms, "the family has the best arm, K − 2 arms near π/4 and one at 3π/4", "3 ..= 10000"));
                     }
                     let sd = angle_sd.unwrap_or(0.3);
-                    (label.clone().unwrap_or(format!("OD-LinBAI K={arms}")), LinearBai::od_linbai(*arms as usize, sd, *seed))
+                    let sc = scale.unwrap_or(1.0);
+                    (label.clone().unwrap_or(format!("OD-LinBAI K={arms} s={sc}")), LinearBai::od_linbai(*arms as usize, sd, sc, *seed))
                 }
                 InstanceSpec::Unstructured { label, means } => (label.clone().unwrap_or(format!("K={} unstructured", means.len())), LinearBai::unstructured(means)),
                 InstanceSpec::Explicit { label, features, theta } => (label.clone().unwrap_or(format!("K={} d={}", features.len(), theta.len())), LinearBai::new(features.clone(), theta.clone())),
