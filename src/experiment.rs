@@ -96,7 +96,7 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
     let (summary_csv, table) = results::summary(&out, &exp.cells, exp.confidence)?;
     let overlays = exp.overlays();
     let header = format!(
-        "# {}\n\n{}seed {}, {} replications, {:.0}% t-intervals; regretlab {}{}, {} engine, {} thread(s), {}\n\n",
+        "# {}\n\n{}seed {}, {} replications, {:.0}% t-intervals (Wilson score intervals for proportions); regretlab {}{}, {} engine, {} thread(s), {}\n\n",
         exp.title,
         exp.claim.as_ref().map(|c| format!("Claim: {c}\n\n")).unwrap_or_default(),
         exp.seed,
@@ -185,7 +185,7 @@ fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: 
             }
             let ov = overlays.iter().filter(|o| o.cell == cell.id && &o.metric == metric).collect();
             let footer = format!(
-                "regretlab {}{} · seed {} · {} replications · mean with {:.0}% t-interval · {} · {}",
+                "regretlab {}{} · seed {} · {} replications · mean with {:.0}% t-interval (Wilson for proportions) · {} · {}",
                 m.regretlab_version,
                 m.git_commit.as_ref().map(|c| format!(" ({})", &c[..c.len().min(10)])).unwrap_or_default(),
                 m.seed,

@@ -40,7 +40,7 @@ pub struct Figure<'a> {
     pub footer: String,
 }
 
-const COLORS: [RGBColor; 10] = [
+const COLORS: [RGBColor; 14] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -51,6 +51,10 @@ const COLORS: [RGBColor; 10] = [
     RGBColor(127, 127, 127),
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
+    RGBColor(0, 0, 128),
+    RGBColor(128, 128, 0),
+    RGBColor(0, 128, 128),
+    RGBColor(128, 0, 64),
 ];
 
 fn axis(v: f64, log: bool) -> Option<f64> {
@@ -79,6 +83,22 @@ fn tick(v: f64, log: bool) -> String {
     } else {
         format!("{v:.2}")
     }
+}
+
+/// Upper left for curves that rise (regret), upper right for curves that fall (error
+/// probabilities, gaps): the corner the data leaves empty.
+fn legend_corner(fig: &Figure) -> SeriesLabelPosition {
+    let (mut first, mut last) = (0.0, 0.0);
+    let (t0, t1) = fig.curves.iter().fold((u64::MAX, 0), |(a, b), r| (a.min(r.t), b.max(r.t)));
+    for r in &fig.curves {
+        if r.t == t0 {
+            first += r.mean;
+        }
+        if r.t == t1 {
+            last += r.mean;
+        }
+    }
+    if last < first { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::UpperLeft }
 }
 
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, fig: &Figure) -> std::result::Result<(), String>
@@ -117,9 +137,15 @@ where
     let lo = |v: &[f64]| v.iter().cloned().fold(f64::INFINITY, f64::min);
     let hi = |v: &[f64]| v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let (x0, x1) = (lo(&xs), hi(&xs));
-    let (y0, mut y1) = (lo(&ys), hi(&ys));
+    let (mut y0, mut y1) = (lo(&ys), hi(&ys));
     if data_max.is_finite() {
         y1 = y1.min(y0 + 3.0 * (data_max - y0).max(1e-9));
+    }
+    // ... and an overlay far below the data (a rate drawn with constant 1) is cut half the
+    // data's range below it: its slope stays visible.
+    let data_min = fig.curves.iter().filter_map(|r| axis(r.ci_lo, fig.log_y).or(axis(r.mean, fig.log_y))).fold(f64::INFINITY, f64::min);
+    if data_min.is_finite() && data_max.is_finite() {
+        y0 = y0.max(data_min - 0.5 * (data_max - data_min).max(1e-9));
     }
     let (x0, x1) = if x0 < x1 { (x0, x1) } else { (x0 - 1.0, x0 + 1.0) };
     let (y0, y1) = if y0 < y1 { (y0, y1 + 0.05 * (y1 - y0)) } else { (y0 - 1.0, y0 + 1.0) };
@@ -162,7 +188,7 @@ where
     }
     for o in &fig.overlays {
         let c = if o.kind == "lower" { RGBColor(0, 0, 0) } else { RGBColor(110, 110, 110) };
-        let p: Vec<(f64, f64)> = o.points.iter().filter_map(|&(t, v)| Some((axis(t as f64 / fig.x_scale, lx)?, axis(v, ly)?))).filter(|&(_, y)| y <= y1).collect();
+        let p: Vec<(f64, f64)> = o.points.iter().filter_map(|&(t, v)| Some((axis(t as f64 / fig.x_scale, lx)?, axis(v, ly)?))).filter(|&(_, y)| y <= y1 && y >= y0).collect();
         chart
             .draw_series(DashedLineSeries::new(p, 6, 4, c.stroke_width(2)))
             .map_err(|e| e.to_string())?
@@ -171,7 +197,7 @@ where
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(legend_corner(fig))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .label_font(("sans-serif", 13))

@@ -1,11 +1,32 @@
-//! Reproducibility of the MDP settings: byte-identical `curves.csv` and `final.csv` for 1 and 2
+//! Reproducibility of the MDP, SEA, cascading and DP-BAI settings: byte-identical `curves.csv` and `final.csv` for 1 and 2
 //! threads and both engines (randomness is counter-addressed by replication, episode and step).
 
 mod common;
 use common::*;
 use regretlab::engine::EngineKind;
 
-const SPECS: [&str; 5] = [
+const SPECS: [&str; 7] = [
+    r#"
+name = "dpbai"
+seed = 9
+reps = 70
+horizon = 600
+[dp_bai]
+budgets = [60, 200, 600]
+instances = [{ kind = "od_linbai", arms = 6, scale = 0.5, seed = 3 }, { kind = "unstructured", means = [0.6, 0.5, 0.45, 0.3] }]
+algorithms = [{ kind = "dp_bai", epsilon = [0.2, inf] }, { kind = "dp_od_linbai", epsilon = 0.5 }, { kind = "sequential_halving" }, { kind = "uniform", epsilon = 1.0 }, { kind = "dp_successive_rejects", epsilon = 1.0 }]
+"#,
+    r#"
+name = "dpeps"
+seed = 10
+reps = 70
+horizon = 400
+[dp_bai]
+sweep = "epsilon"
+epsilons = [0.05, 0.5, 2.0]
+instances = [{ kind = "unstructured", means = [0.6, 0.5, 0.45, 0.3] }]
+algorithms = [{ kind = "dp_bai" }, { kind = "dp_od_linbai" }, { kind = "od_linbai" }]
+"#,
     r#"
 name = "sea"
 seed = 8

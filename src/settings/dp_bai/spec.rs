@@ -39,6 +39,8 @@ pub struct DpBaiSpec {
     pub budgets: Option<Vec<i64>>,
     /// ε values of the epsilon sweep: strictly increasing multiples of 0.001 in [0.001, 10^6].
     pub epsilons: Option<Vec<f64>>,
+    /// The ε values whose bound rates are drawn (default: every finite ε of a DP-BAI series).
+    pub overlay_epsilons: Option<Vec<f64>>,
     pub instances: Vec<InstanceSpec>,
     pub algorithms: Vec<AlgorithmSpec>,
 }
@@ -73,6 +75,8 @@ pub struct DpBaiConfig {
     pub algorithms: Vec<(String, Algorithm)>,
     /// Checkpoints: budgets, or 1000 ε.
     pub grid: Vec<u64>,
+    /// The ε values of the bound overlays.
+    pub overlay_epsilons: Vec<f64>,
 }
 
 fn fmt_eps(e: f64) -> String {
@@ -228,7 +232,23 @@ impl DpBaiSpec {
                 g
             }
         };
-        Ok(DpBaiConfig { sweep: self.sweep, instances, algorithms, grid })
+        let overlay_epsilons = match &self.overlay_epsilons {
+            Some(v) => {
+                for (i, &e) in v.iter().enumerate() {
+                    if !(e > 0.0 && e.is_finite()) {
+                        return Err(invalid(format!("dp_bai.overlay_epsilons[{i}]"), e, "an ε whose bound rates are drawn", "(0, ∞)"));
+                    }
+                }
+                v.clone()
+            }
+            None => {
+                let mut eps: Vec<f64> = algorithms.iter().filter_map(|(_, a)| matches!(a, Algorithm::DpBai { .. }).then(|| a.epsilon())).filter(|e| e.is_finite()).collect();
+                eps.sort_by(f64::total_cmp);
+                eps.dedup();
+                eps
+            }
+        };
+        Ok(DpBaiConfig { sweep: self.sweep, instances, algorithms, grid, overlay_epsilons })
     }
 }
 
@@ -266,7 +286,7 @@ impl DpBaiConfig {
     }
 
     /// The bounds' exponents as slope references on the error probability (budget sweep),
-    /// for each distinct finite ε of a DP-BAI series: exp(−T / (H_BAI + H_pri/ε)) (the minimax
+    /// for each ε of `overlay_epsilons`: exp(−T / (H_BAI + H_pri/ε)) (the minimax
     /// lower bound's rate) and exp(−T / (⌈log₂ d⌉ (H_BAI + H_pri/ε))) (the upper bound's, with its
     /// log d), both with constant 1: the paper's constants are not reproduced, so these compare
     /// slopes, not levels.
@@ -274,16 +294,14 @@ impl DpBaiConfig {
         if self.sweep != Sweep::Budget {
             return Vec::new();
         }
-        let mut eps: Vec<f64> = self.algorithms.iter().filter_map(|(_, a)| matches!(a, Algorithm::DpBai { .. }).then(|| a.epsilon())).filter(|e| e.is_finite()).collect();
-        eps.sort_by(f64::total_cmp);
-        eps.dedup();
+        let eps = &self.overlay_epsilons;
         let per = cells.len() / self.instances.len();
         let mut out = Vec::new();
         for (ci, cell) in cells.iter().enumerate() {
             let inst = &self.instances[ci / per].1;
             let (hb, hp) = inst.complexities();
             let logd = super::algorithms::phases(inst.dim()) as f64;
-            for &e in &eps {
+            for &e in eps {
                 let h = hb + hp / e;
                 let pts = |c: f64| self.grid.iter().map(|&t| (t, (-(t as f64) / (c * h)).exp())).collect();
                 out.push(Overlay { cell: cell.id.clone(), metric: "error".into(), label: format!("exp(−T/(H_BAI + H_pri/ε)), ε={e}: lower bound's rate, constant 1"), kind: "lower".into(), points: pts(1.0) });
