@@ -79,6 +79,10 @@ pub struct DpBaiConfig {
     pub overlay_epsilons: Vec<f64>,
 }
 
+/// An algorithm entry taken apart: its label, its constructor from ε, its base name, and the ε
+/// field when it is a private algorithm.
+type Parsed<'a> = (&'a Option<String>, fn(f64) -> Algorithm, &'a str, Option<&'a Option<OneOrMany<f64>>>);
+
 fn fmt_eps(e: f64) -> String {
     if e.is_infinite() { "∞".into() } else { format!("{e}") }
 }
@@ -114,8 +118,8 @@ impl DpBaiSpec {
         let mut algorithms: Vec<(String, Algorithm)> = Vec::new();
         for (i, a) in self.algorithms.iter().enumerate() {
             let f = |n: &str| format!("dp_bai.algorithms[{i}].{n}");
-            // (label, constructor, base name, whether ε is required)
-            let (label, make, base, private): (&Option<String>, fn(f64) -> Algorithm, &str, Option<&Option<OneOrMany<f64>>>) = match a {
+            // (label, constructor, base name, the ε field of a private algorithm)
+            let (label, make, base, private): Parsed = match a {
                 AlgorithmSpec::DpBai { label, epsilon } => (label, |e| Algorithm::DpBai { epsilon: e }, "DP-BAI", Some(epsilon)),
                 AlgorithmSpec::DpOdLinbai { label, epsilon } => (label, |e| Algorithm::OdLinBai { epsilon: e }, "DP-OD-LinBAI", Some(epsilon)),
                 AlgorithmSpec::OdLinbai { label } => (label, |_| Algorithm::OdLinBai { epsilon: f64::INFINITY }, "OD-LinBAI", None),
@@ -141,7 +145,8 @@ impl DpBaiSpec {
                         return Err(invalid(f("epsilon"), "[]", "no privacy level", "one value or a non-empty list"));
                     }
                     for &e in &vals {
-                        if !(e > 0.0) {
+                        // NaN fails this comparison too
+                        if e.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                             return Err(invalid(f("epsilon"), e, "the privacy level ε of ε-DP", "(0, ∞] (inf for non-private)"));
                         }
                         let name = format!("{base} ε={}", fmt_eps(e));
@@ -242,7 +247,7 @@ impl DpBaiSpec {
                 v.clone()
             }
             None => {
-                let mut eps: Vec<f64> = algorithms.iter().filter_map(|(_, a)| matches!(a, Algorithm::DpBai { .. }).then(|| a.epsilon())).filter(|e| e.is_finite()).collect();
+                let mut eps: Vec<f64> = algorithms.iter().filter(|(_, a)| matches!(a, Algorithm::DpBai { .. })).map(|(_, a)| a.epsilon()).filter(|e| e.is_finite()).collect();
                 eps.sort_by(f64::total_cmp);
                 eps.dedup();
                 eps
