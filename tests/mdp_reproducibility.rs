@@ -12,7 +12,7 @@ seed = 9
 reps = 70
 horizon = 600
 [dp_bai]
-budgets = [60, 200, 600]
+budgets = [70, 200, 600]
 instances = [{ kind = "od_linbai", arms = 6, scale = 0.5, seed = 3 }, { kind = "unstructured", means = [0.6, 0.5, 0.45, 0.3] }]
 algorithms = [{ kind = "dp_bai", epsilon = [0.2, inf] }, { kind = "dp_od_linbai", epsilon = 0.5 }, { kind = "sequential_halving" }, { kind = "uniform", epsilon = 1.0 }, { kind = "dp_successive_rejects", epsilon = 1.0 }]
 "#,

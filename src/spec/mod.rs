@@ -333,6 +333,11 @@ impl SpecFile {
         if self.plot.metrics.is_empty() {
             self.plot.metrics = vec![setting.metrics()[0].to_string()];
         }
+        if let Some(x) = self.plot.x_scale
+            && !(x.is_finite() && x > 0.0)
+        {
+            return Err(invalid("plot.x_scale", x, "checkpoints are drawn at t / x_scale", "(0, ∞), finite"));
+        }
         if self.plot.x_label.is_none() {
             self.plot.x_label = Some(setting.x_label().to_string());
         }

@@ -52,14 +52,18 @@ impl Algorithm {
         }
     }
 
-    /// The smallest budget at which every sampled arm gets a pull in every phase.
+    /// A budget from which on (every larger one included) every sampled arm gets a pull in
+    /// every phase.
     pub fn min_budget(&self, inst: &LinearBai) -> u64 {
         let (k, d) = (inst.k() as u64, inst.dim() as u64);
         match self {
             Algorithm::DpBai { .. } | Algorithm::OdLinBai { .. } => k.max(phases(d as usize) as u64 * d),
             Algorithm::SequentialHalving { .. } => k * (k as f64).log2().ceil().max(1.0) as u64,
             Algorithm::Uniform { .. } => k,
-            Algorithm::SuccessiveRejects { .. } => (k..).find(|&t| sr_increments(k as usize, t).iter().all(|&x| x >= 1)).unwrap_or(u64::MAX),
+            // n_k − n_{k−1} ≥ a/((K+1−k)(K+2−k)) rounded, a = (T − K)/loḡK, is ≥ 1 for every
+            // k ≥ 2 once a ≥ K(K − 1) (and n_1 ≥ 1 once a > 0). The ceilings make the smallest
+            // working T non-monotone, so this sufficient, monotone bound is the minimum.
+            Algorithm::SuccessiveRejects { .. } => k + (logbar(k as usize) * (k * (k - 1)) as f64).ceil() as u64,
         }
     }
 }
@@ -148,6 +152,8 @@ pub fn noise_scale(epsilon: f64, n: u64) -> f64 {
 
 /// The privatised mean of a block: sum / n + Lap(1/(ε n)).
 pub fn privatise(sum: f64, n: u64, epsilon: f64, noise: &mut Noise) -> f64 {
+    // validated budgets give every block a pull (`Algorithm::min_budget`)
+    debug_assert!(n > 0, "a block of 0 pulls");
     sum / n as f64 + noise.laplace(noise_scale(epsilon, n))
 }
 
@@ -340,10 +346,15 @@ pub fn sequential_halving(k: usize, epsilon: f64, budget: u64, rw: &mut dyn Rewa
     active[0]
 }
 
+/// loḡK = ½ + Σ_{i=2}^K 1/i.
+fn logbar(k: usize) -> f64 {
+    0.5 + (2..=k).map(|i| 1.0 / i as f64).sum::<f64>()
+}
+
 /// Successive Rejects' fresh pulls per arm in phases 1 … K−1: n_k − n_{k−1} with
 /// n_k = ⌈(T − K) / (loḡK (K + 1 − k))⌉ and loḡK = ½ + Σ_{i=2}^K 1/i.
 pub fn sr_increments(k: usize, budget: u64) -> Vec<u64> {
-    let logbar = 0.5 + (2..=k).map(|i| 1.0 / i as f64).sum::<f64>();
+    let logbar = logbar(k);
     let nk = |j: usize| if j == 0 { 0 } else { ((budget.saturating_sub(k as u64)) as f64 / (logbar * (k + 1 - j) as f64)).ceil() as u64 };
     (1..k).map(|j| nk(j) - nk(j - 1)).collect()
 }
@@ -406,8 +417,9 @@ mod tests {
         let inst = LinearBai::od_linbai(12, 0.3, 1.0, 2).unwrap();
         let prep = Prepared::new(inst.clone());
         for algo in [Algorithm::DpBai { epsilon: 1.0 }, Algorithm::OdLinBai { epsilon: 1.0 }, Algorithm::SequentialHalving { epsilon: 1.0 }, Algorithm::Uniform { epsilon: f64::INFINITY }, Algorithm::SuccessiveRejects { epsilon: 2.0 }] {
-            for budget in [algo.min_budget(&inst), 500, 1234] {
-                let rows = vec![vec![1.0; 2000]; 12];
+            let lo = algo.min_budget(&inst);
+            for budget in (lo..lo + 300).chain([1234, 5000]) {
+                let rows = vec![vec![1.0; 6000]; 12];
                 let mut t = TableRewards::new(&rows);
                 let mut z = Noise::new([5, 6], 1, 1);
                 let i = run(&prep, &algo, budget, &mut t, &mut z);
@@ -421,14 +433,24 @@ mod tests {
     #[test]
     fn sampled_blocks_are_binomial_with_the_arm_mean() {
         let means = [0.3];
-        let mut w = crate::stats::Welford::default();
-        for rep in 0..20_000 {
+        let means = [0.3, 0.3];
+        let (mut w, mut v) = (crate::stats::Welford::default(), crate::stats::Welford::default());
+        let (mut cross, mut next) = (0.0, 0.0);
+        let n = 20_000;
+        for rep in 0..n {
             let mut r = SampledRewards::new(&means, [9, 9], rep);
-            w.push(r.pull(0, 50) / 50.0);
-            // the next block is fresh and independent of the first
+            let (a, b, c) = (r.pull(0, 50) / 50.0, r.pull(0, 50) / 50.0, r.pull(1, 50) / 50.0);
+            w.push(a);
+            v.push(b);
+            next += (a - 0.3) * (b - 0.3);
+            cross += (a - 0.3) * (c - 0.3);
         }
         // mean 0.3, sd of a block mean √(0.21/50) = 0.0648
-        assert!((w.mean - 0.3).abs() < 5.0 * w.std_err());
+        assert!((w.mean - 0.3).abs() < 5.0 * w.std_err() && (v.mean - 0.3).abs() < 5.0 * v.std_err());
         assert!((w.sd() - (0.21f64 / 50.0).sqrt()).abs() < 0.003, "{}", w.sd());
+        // the next block of the same arm, and another arm's block, are uncorrelated: the
+        // correlation estimate has sd 1/√n = 0.007
+        let var = 0.21 / 50.0;
+        assert!((next / n as f64 / var).abs() < 0.035 && (cross / n as f64 / var).abs() < 0.035, "{next} {cross}");
     }
 }

@@ -62,6 +62,9 @@ impl LinearBai {
             if let Some(j) = a.iter().position(|x| !x.is_finite()) {
                 return Err(bad(format!("features[{i}][{j}]"), a[j], "not a finite number", "finite"));
             }
+            if a.iter().all(|&x| x == 0.0) {
+                return Err(bad(format!("features[{i}]"), "the zero vector", "an arm without features carries no information and spans nothing", "a non-zero vector"));
+            }
         }
         let m = DMatrix::from_fn(d, k, |r, c| features[c][r]);
         let (rank, _) = span_basis(&m);
@@ -87,6 +90,12 @@ impl LinearBai {
     /// The K-armed bandit as a linear one: a_i = e_i, θ* = μ (d = K).
     pub fn unstructured(means: &[f64]) -> Result<LinearBai, MdpError> {
         let k = means.len();
+        if !(2..=64).contains(&k) {
+            return Err(bad("means", format!("{k} arm(s)"), "the K-armed bandit as a linear one has d = K", "2 ..= 64 arms"));
+        }
+        if let Some(i) = means.iter().position(|m| !m.is_finite()) {
+            return Err(bad(format!("means[{i}]"), means[i], "not a finite number", "[0, 1]"));
+        }
         let features = (0..k).map(|i| (0..k).map(|j| (i == j) as u8 as f64).collect()).collect();
         LinearBai::new(features, means.to_vec())
     }

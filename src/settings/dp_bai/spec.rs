@@ -145,9 +145,10 @@ impl DpBaiSpec {
                         return Err(invalid(f("epsilon"), "[]", "no privacy level", "one value or a non-empty list"));
                     }
                     for &e in &vals {
-                        // NaN fails this comparison too
-                        if e.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-                            return Err(invalid(f("epsilon"), e, "the privacy level ε of ε-DP", "(0, ∞] (inf for non-private)"));
+                        // NaN fails this comparison too; below 1e-6 the Laplace scale 1/(εn) is
+                        // pure noise, and for subnormal ε it overflows
+                        if e.partial_cmp(&1e-6) == Some(std::cmp::Ordering::Less) || e.is_nan() {
+                            return Err(invalid(f("epsilon"), e, "the privacy level ε of ε-DP", "[1e-6, ∞] (inf for non-private)"));
                         }
                         let name = format!("{base} ε={}", fmt_eps(e));
                         let l = match label {
