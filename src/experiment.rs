@@ -12,6 +12,7 @@ use crate::engine::{self, EngineConfig, EngineKind};
 use crate::error::{io, Error, Result};
 use crate::plot::{self, Figure};
 use crate::results::{self, JobTiming, Manifest, Timings};
+use crate::results::cells::{array_syntax, store_dir, CellState, CellStore};
 use crate::spec::{self, Experiment, Overrides, SpecFile};
 
 /// Experiment specs compiled into the binary (from `experiments/*.toml`), so that named
@@ -73,6 +74,14 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
     let t0 = Instant::now();
     let out = engine::run(&jobs, &cfg, cancel)?;
     let wall = t0.elapsed().as_secs_f64();
+    let engine = format!("{:?}", opts.engine).to_lowercase();
+    write_run(&exp, &out, &dir, &engine, threads, exp.backend(kernel), wall)
+}
+
+/// Writes a run folder from the engine's results (a single process's, or a merge's).
+fn write_run(exp: &Experiment, out: &[engine::JobResult], dir: &Path, engine: &str, threads: usize, backend: String, wall: f64) -> Result<RunReport> {
+    let dir = dir.to_path_buf();
+    let out = out.to_vec();
     let rows = results::curve_rows(&out, exp.confidence);
     let timings: Vec<JobTiming> = out.iter().map(|r| JobTiming { cell: r.cell.clone(), policy: r.series.clone(), seconds: r.seconds }).collect();
     let manifest = Manifest {
@@ -85,9 +94,9 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
         seed: exp.seed,
         reps: exp.reps,
         confidence: exp.confidence,
-        engine: format!("{:?}", opts.engine).to_lowercase(),
+        engine: engine.to_string(),
         threads,
-        backend: exp.backend(kernel),
+        backend,
         spec: serde_json::to_value(&exp.resolved).unwrap_or_default(),
         cells: exp.cells.clone(),
         plot: exp.plot.clone(),
@@ -213,4 +222,147 @@ pub fn redraw(dir: &Path) -> Result<Vec<PathBuf>> {
 /// Checks a spec without running it (for `regretlab list` and tests).
 pub fn check(spec: SpecFile, ov: &Overrides) -> Result<Experiment> {
     spec.validate(ov)
+}
+
+/// Which shard of how many: `i / n`, cells j with j mod n = i.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// Parses "i/n" (0 ≤ i < n ≤ 100000).
+    pub fn parse(s: &str) -> Result<Shard> {
+        let bad = || Error::InvalidOption { option: "--shard".into(), value: s.to_string(), allowed: "i/n with 0 ≤ i < n ≤ 100000".into() };
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (i.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
+        Shard::new(index, count).ok_or_else(bad)
+    }
+
+    pub fn new(index: usize, count: usize) -> Option<Shard> {
+        (count >= 1 && count <= 100_000 && index < count).then_some(Shard { index, count })
+    }
+
+    fn owns(&self, cell_index: usize) -> bool {
+        cell_index % self.count == self.index
+    }
+}
+
+/// What a shard run did.
+#[derive(Debug)]
+pub struct ShardReport {
+    pub store: PathBuf,
+    pub computed: Vec<String>,
+    /// Cells whose valid result already existed.
+    pub skipped: Vec<String>,
+    /// Cells whose file was invalid (truncated, corrupted, another spec), recomputed: (label, why).
+    pub recomputed: Vec<(String, String)>,
+    /// Set when a cancellation (SIGTERM, Ctrl-C) stopped the shard between cells or abandoned
+    /// the one in flight; completed cells are kept.
+    pub cancelled: bool,
+}
+
+/// The store's fingerprint: a hash of the resolved spec without what only changes presentation
+/// (name, title, claim, plot).
+fn fingerprint(exp: &Experiment) -> u64 {
+    let mut v = serde_json::to_value(&exp.resolved).unwrap_or_default();
+    if let Some(m) = v.as_object_mut() {
+        for k in ["name", "title", "claim", "plot", "quick"] {
+            m.remove(k);
+        }
+    }
+    crate::rng::content_hash(v.to_string().as_bytes())
+}
+
+fn open_store(exp: &Experiment, out: &Option<PathBuf>) -> CellStore {
+    let dir = out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
+    CellStore::new(store_dir(&dir), fingerprint(exp))
+}
+
+/// Runs the cells of one shard into the cell store (`<out>.cells/`, default
+/// `results/<name>.cells/`), one cell at a time, skipping cells whose valid file exists and
+/// recomputing invalid ones. Seeds depend on (master seed, cell content) only, so any shard
+/// layout computes the same numbers. The resolved spec is saved beside the cells (`spec.toml`)
+/// for `merge`.
+pub fn run_shard(spec: SpecFile, ov: &Overrides, opts: &RunOptions, shard: Shard, cancel: Option<&AtomicBool>) -> Result<ShardReport> {
+    let kernel = KernelChoice::parse(&opts.kernel).map_err(|allowed| Error::InvalidOption { option: "--kernel".into(), value: opts.kernel.clone(), allowed })?;
+    let exp = spec.validate(ov)?;
+    let store = open_store(&exp, &opts.out);
+    fs::create_dir_all(&store.dir).map_err(io(&store.dir))?;
+    // TOML, not JSON: it keeps ±inf (ε = ∞) and NaN-free floats exactly
+    let spec_toml = toml::to_string(&exp.resolved).map_err(|e| Error::BadResults { path: store.dir.clone(), message: e.to_string() })?;
+    results::atomic_write(&store.dir.join("spec.toml"), spec_toml.as_bytes())?;
+    let cfg = EngineConfig { kind: opts.engine, threads: opts.threads, reps: exp.reps, progress: opts.progress };
+    let mut jobs = exp.jobs(kernel);
+    let mut rep = ShardReport { store: store.dir.clone(), computed: Vec::new(), skipped: Vec::new(), recomputed: Vec::new(), cancelled: false };
+    for (ci, cell) in exp.cells.iter().enumerate() {
+        if !shard.owns(ci) {
+            continue;
+        }
+        match store.read(&cell.id) {
+            CellState::Valid(_) => {
+                rep.skipped.push(cell.label.clone());
+                continue;
+            }
+            CellState::Invalid(why) => rep.recomputed.push((cell.label.clone(), why)),
+            CellState::Missing => {}
+        }
+        if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+            rep.cancelled = true;
+            break;
+        }
+        // this cell's jobs, in job order (the order a single process folds them in)
+        let (mine, rest): (Vec<engine::Job>, Vec<engine::Job>) = std::mem::take(&mut jobs).into_iter().partition(|j| j.cell == cell.id);
+        jobs = rest;
+        match engine::run(&mine, &cfg, cancel) {
+            Ok(out) => store.write(&cell.id, &out)?,
+            Err(engine::EngineError::Cancelled) => {
+                rep.cancelled = true;
+                break;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        rep.computed.push(cell.label.clone());
+    }
+    Ok(rep)
+}
+
+/// The shards (of `count`) that still own a cell without a valid file, in canonical order.
+pub fn missing(spec: SpecFile, ov: &Overrides, out: &Option<PathBuf>, count: usize) -> Result<(Vec<usize>, String)> {
+    let exp = spec.validate(ov)?;
+    let store = open_store(&exp, out);
+    let mut shards: Vec<usize> = exp.cells.iter().enumerate().filter(|(_, c)| !matches!(store.read(&c.id), CellState::Valid(_))).map(|(i, _)| i % count.max(1)).collect();
+    shards.sort_unstable();
+    shards.dedup();
+    let s = array_syntax(&shards);
+    Ok((shards, s))
+}
+
+/// Joins a store's cells, in canonical order, into the run folder a single process would have
+/// written (the store folder minus `.cells`, or `out`). Fails, naming them, when cells are
+/// missing or invalid.
+pub fn merge(store_path: &Path, out: Option<PathBuf>) -> Result<RunReport> {
+    let spec_path = store_path.join("spec.toml");
+    let text = fs::read_to_string(&spec_path).map_err(io(&spec_path))?;
+    let spec = spec::parse(&text, &spec_path.display().to_string())?;
+    let exp = spec.validate(&Overrides::default())?;
+    let store = CellStore::new(store_path.to_path_buf(), fingerprint(&exp));
+    let mut all = Vec::new();
+    let mut gaps = Vec::new();
+    for cell in &exp.cells {
+        match store.read(&cell.id) {
+            CellState::Valid(jobs) => all.extend(jobs),
+            CellState::Missing => gaps.push(format!("'{}' ({}): missing", cell.label, cell.id)),
+            CellState::Invalid(why) => gaps.push(format!("'{}' ({}): {why}", cell.label, cell.id)),
+        }
+    }
+    if !gaps.is_empty() {
+        return Err(Error::BadResults { path: store_path.to_path_buf(), message: format!("{} of {} cells cannot be merged: {}", gaps.len(), exp.cells.len(), gaps.join("; ")) });
+    }
+    let name = store_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let dir = out.unwrap_or_else(|| store_path.with_file_name(name.strip_suffix(".cells").unwrap_or(&exp.name)));
+    check_writable_run_dir(&dir)?;
+    let wall = all.iter().map(|j| j.seconds).sum();
+    write_run(&exp, &all, &dir, "merged cell store", 0, format!("merged from {}", store_path.display()), wall)
 }

@@ -54,7 +54,29 @@ enum Engine {
 #[derive(Subcommand)]
 enum Command {
     /// Run an experiment: a spec file, or the name of one in experiments/.
-    Run { spec: String },
+    Run {
+        spec: String,
+        /// Run only shard i of n (cells j with j mod n = i) into the cell store
+        /// `<out>.cells/`; `merge` then writes the run folder. Reruns skip finished cells.
+        #[arg(long, conflicts_with = "shards")]
+        shard: Option<String>,
+        /// As --shard, with i from SLURM_ARRAY_TASK_ID (n is never read from Slurm: it changes
+        /// when only some tasks are resubmitted).
+        #[arg(long)]
+        shards: Option<usize>,
+    },
+    /// Join a cell store (results/<name>.cells) into the run folder; fails, naming them, when
+    /// cells are missing.
+    Merge {
+        store: PathBuf,
+    },
+    /// Print the shards (of n) that still have cells without a valid result, in Slurm's
+    /// --array syntax (empty when the sweep is complete).
+    Missing {
+        spec: String,
+        #[arg(long)]
+        shards: usize,
+    },
     /// List the built-in experiments.
     List,
     /// Redraw a run's figures from its CSVs.
@@ -94,11 +116,62 @@ fn run(spec: &str, a: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn run_shard(spec: &str, shard: Option<&str>, shards: Option<usize>, a: &RunArgs) -> anyhow::Result<()> {
+    let shard = match (shard, shards) {
+        (Some(s), _) => experiment::Shard::parse(s)?,
+        (None, Some(n)) => {
+            let id = std::env::var("SLURM_ARRAY_TASK_ID").context("--shards needs SLURM_ARRAY_TASK_ID (or use --shard i/n)")?;
+            let i: usize = id.trim().parse().with_context(|| format!("SLURM_ARRAY_TASK_ID = {id:?} is not a shard number"))?;
+            experiment::Shard::new(i, n).with_context(|| format!("SLURM_ARRAY_TASK_ID = {i} is not below --shards {n}"))?
+        }
+        (None, None) => unreachable!("called for sharded runs only"),
+    };
+    let file = experiment::load(spec).with_context(|| format!("loading experiment '{spec}'"))?;
+    let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick };
+    let opts = RunOptions {
+        engine: match a.engine {
+            Engine::Serial => EngineKind::Serial,
+            Engine::Rayon => EngineKind::Rayon,
+        },
+        threads: a.threads,
+        out: a.out.clone(),
+        progress: false,
+        kernel: a.kernel.clone(),
+    };
+    // SIGTERM (what Slurm sends before its time limit) and Ctrl-C: abandon the cell in flight
+    // at the engine's next wave and keep every completed cell.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed)).context("installing the SIGTERM handler")?;
+    let rep = experiment::run_shard(file, &ov, &opts, shard, Some(&stop)).with_context(|| format!("running shard {}/{} of '{spec}'", shard.index, shard.count))?;
+    println!("shard {}/{}: {} cell(s) computed, {} skipped (valid result present), {} recomputed", shard.index, shard.count, rep.computed.len(), rep.skipped.len(), rep.recomputed.len());
+    for (label, why) in &rep.recomputed {
+        println!("recomputed '{label}': {why}");
+    }
+    println!("store:   {}", rep.store.display());
+    if rep.cancelled {
+        anyhow::bail!("stopped by a signal; completed cells are kept in {}", rep.store.display());
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match &cli.command {
         None => run(DEFAULT_EXPERIMENT, &cli.run),
-        Some(Command::Run { spec }) => run(spec, &cli.run),
+        Some(Command::Run { spec, shard: None, shards: None }) => run(spec, &cli.run),
+        Some(Command::Run { spec, shard, shards }) => run_shard(spec, shard.as_deref(), *shards, &cli.run),
+        Some(Command::Merge { store }) => experiment::merge(store, cli.run.out.clone()).with_context(|| format!("merging {}", store.display())).map(|rep| {
+            println!("{}", rep.table);
+            println!("table:   {}", rep.dir.join("table.md").display());
+            for f in &rep.figures {
+                println!("figure:  {}", f.display());
+            }
+        }),
+        Some(Command::Missing { spec, shards }) => experiment::load(spec)
+            .and_then(|file| experiment::missing(file, &Overrides { reps: cli.run.reps, seed: cli.run.seed, quick: cli.run.quick }, &cli.run.out, *shards))
+            .with_context(|| format!("checking the cells of '{spec}'"))
+            .map(|(_, array)| println!("{array}")),
         Some(Command::List) => {
             for (name, text) in BUILTIN {
                 let title = regretlab::spec::parse(text, name).ok().and_then(|s| s.title).unwrap_or_default();

@@ -23,6 +23,15 @@ impl Welford {
         self.m2 += d * (x - self.mean);
     }
 
+    /// The state (n, mean, M2), for storing a fold and resuming it bit for bit.
+    pub fn parts(&self) -> (u64, f64, f64) {
+        (self.n, self.mean, self.m2)
+    }
+
+    pub fn from_parts(n: u64, mean: f64, m2: f64) -> Welford {
+        Welford { n, mean, m2 }
+    }
+
     /// Sample standard deviation (n − 1 denominator); 0 for fewer than two values.
     pub fn sd(&self) -> f64 {
         if self.n < 2 { 0.0 } else { (self.m2 / (self.n - 1) as f64).sqrt() }

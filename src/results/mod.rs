@@ -4,6 +4,8 @@
 //! Everything that is compared byte for byte across thread counts (`curves.csv`, `final.csv`)
 //! holds only numbers that the engine's ordered fold produced; timings live in the manifest.
 
+pub mod cells;
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
