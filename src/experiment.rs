@@ -366,3 +366,99 @@ pub fn merge(store_path: &Path, out: Option<PathBuf>) -> Result<RunReport> {
     let wall = all.iter().map(|j| j.seconds).sum();
     write_run(&exp, &all, &dir, "merged cell store", 0, format!("merged from {}", store_path.display()), wall)
 }
+
+/// Resources of the generated Slurm scripts.
+#[derive(Clone, Debug, Default)]
+pub struct SlurmOptions {
+    pub partition: Option<String>,
+    pub time: String,
+    pub mem: Option<String>,
+    pub cpus: usize,
+    /// At most this many array tasks at once (`%K`).
+    pub max_parallel: Option<usize>,
+    /// Extra flags for `regretlab run` (--reps, --seed, --quick, --kernel).
+    pub run_flags: Vec<String>,
+}
+
+/// Writes `<store>/slurm/{array.sbatch, merge.sbatch, submit.sh}` for a sweep in `shards`
+/// array tasks: each task runs its shard into the cell store (finished cells are skipped, so
+/// requeued or resubmitted tasks redo nothing), and a merge job chained with `afterany`
+/// checks completeness itself (an `afterok` dependency dies for good when a task fails once,
+/// even after a successful requeue) and writes the run folder. Returns the folder.
+pub fn slurm_scripts(spec_arg: &str, spec: SpecFile, ov: &Overrides, out: &Option<PathBuf>, shards: usize, so: &SlurmOptions) -> Result<PathBuf> {
+    let exp = spec.validate(ov)?;
+    let run_dir = out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
+    let abs = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf()) };
+    let run_dir = abs(&run_dir);
+    let store = store_dir(&run_dir);
+    let dir = store.join("slurm");
+    fs::create_dir_all(dir.join("logs")).map_err(io(&dir))?;
+    let bin = std::env::var("REGRETLAB_BIN").map(PathBuf::from).or_else(|_| std::env::current_exe()).map_err(io(&dir))?;
+    // a spec file by absolute path; a built-in experiment by name (compiled into the binary)
+    let spec_ref = if Path::new(spec_arg).is_file() { abs(Path::new(spec_arg)).display().to_string() } else { spec_arg.to_string() };
+    let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let flags = so.run_flags.iter().map(|f| q(f)).collect::<Vec<_>>().join(" ");
+    let mut head = format!("#SBATCH --ntasks=1\n#SBATCH --cpus-per-task={}\n#SBATCH --time={}\n", so.cpus.max(1), so.time);
+    if let Some(p) = &so.partition {
+        head.push_str(&format!("#SBATCH --partition={p}\n"));
+    }
+    if let Some(m) = &so.mem {
+        head.push_str(&format!("#SBATCH --mem={m}\n"));
+    }
+    let array = format!(
+        "#!/bin/bash\n\
+         # One array task = one shard of '{name}' ({cells} cells in {shards} shards, cells j with j mod {shards} = task id).\n\
+         # Finished cells are skipped, so a requeued or resubmitted task redoes nothing; resubmit only\n\
+         # the shards that still miss cells with:\n\
+         #   sbatch --array=\"$({bin} missing {spec} --shards {shards} --out {out} {flags})\" {dir}/array.sbatch\n\
+         #SBATCH --job-name=regretlab-{name}\n\
+         {head}#SBATCH --output={dir}/logs/%x_%A_%a.log\n\
+         #SBATCH --open-mode=append\n\
+         #SBATCH --requeue\n\
+         set -euo pipefail\n\
+         echo \"== $(date -Is) job=$SLURM_JOB_ID task=$SLURM_ARRAY_TASK_ID/{shards} restart=${{SLURM_RESTART_COUNT:-0}}\"\n\
+         # The shard count is explicit: SLURM_ARRAY_TASK_COUNT changes when only some tasks are resubmitted.\n\
+         exec {bin} run {spec} --shards {shards} --threads {cpus} --out {out} {flags}\n",
+        name = exp.name,
+        cells = exp.cells.len(),
+        bin = q(&bin.display().to_string()),
+        spec = q(&spec_ref),
+        out = q(&run_dir.display().to_string()),
+        dir = dir.display(),
+        cpus = so.cpus.max(1),
+    );
+    let merge = format!(
+        "#!/bin/bash\n\
+         # Joins the cell store into {out} once every shard is done (chained with afterany: it checks\n\
+         # completeness itself and fails, naming the shards to resubmit, when cells are missing).\n\
+         #SBATCH --job-name=regretlab-{name}-merge\n\
+         {head}#SBATCH --output={dir}/logs/%x_%j.log\n\
+         set -euo pipefail\n\
+         left=$({bin} missing {spec} --shards {shards} --out {outq} {flags})\n\
+         if [ -n \"$left\" ]; then echo \"shards still missing cells: $left (resubmit: sbatch --array=$left {dir}/array.sbatch)\" >&2; exit 1; fi\n\
+         exec {bin} merge {store} --out {outq}\n",
+        name = exp.name,
+        out = run_dir.display(),
+        outq = q(&run_dir.display().to_string()),
+        bin = q(&bin.display().to_string()),
+        spec = q(&spec_ref),
+        store = q(&store.display().to_string()),
+        dir = dir.display(),
+    );
+    let submit = format!(
+        "#!/bin/bash\n\
+         # Submits the array ({shards} tasks) and the merge job that waits for it.\n\
+         set -euo pipefail\n\
+         array=$(sbatch --parsable --array=0-{last}{pct} {dir}/array.sbatch)\n\
+         array=${{array%%;*}}\n\
+         merge=$(sbatch --parsable --dependency=afterany:$array {dir}/merge.sbatch)\n\
+         echo \"array job $array ({shards} tasks), merge job ${{merge%%;*}}\"\n",
+        last = shards - 1,
+        pct = so.max_parallel.map(|k| format!("%{k}")).unwrap_or_default(),
+        dir = dir.display(),
+    );
+    results::atomic_write(&dir.join("array.sbatch"), array.as_bytes())?;
+    results::atomic_write(&dir.join("merge.sbatch"), merge.as_bytes())?;
+    results::atomic_write(&dir.join("submit.sh"), submit.as_bytes())?;
+    Ok(dir)
+}

@@ -70,6 +70,30 @@ enum Command {
     Merge {
         store: PathBuf,
     },
+    /// Write a Slurm job array for the sweep (array.sbatch, merge.sbatch chained with afterany,
+    /// submit.sh) into <out>.cells/slurm/, and with --submit submit it.
+    Slurm {
+        spec: String,
+        #[arg(long)]
+        shards: usize,
+        #[arg(long)]
+        partition: Option<String>,
+        /// Wall-clock limit per task (Slurm's syntax).
+        #[arg(long, default_value = "01:00:00")]
+        time: String,
+        /// Memory per task (Slurm's syntax, e.g. 4G).
+        #[arg(long)]
+        mem: Option<String>,
+        /// CPUs per task (also the run's --threads).
+        #[arg(long, default_value_t = 1)]
+        cpus: usize,
+        /// At most this many tasks at once.
+        #[arg(long)]
+        max_parallel: Option<usize>,
+        /// Submit with sbatch after writing.
+        #[arg(long)]
+        submit: bool,
+    },
     /// Print the shards (of n) that still have cells without a valid result, in Slurm's
     /// --array syntax (empty when the sweep is complete).
     Missing {
@@ -155,6 +179,37 @@ fn run_shard(spec: &str, shard: Option<&str>, shards: Option<usize>, a: &RunArgs
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
+fn slurm(spec: &str, shards: usize, partition: &Option<String>, time: &str, mem: &Option<String>, cpus: usize, max_parallel: Option<usize>, submit: bool, a: &RunArgs) -> anyhow::Result<()> {
+    if !(1..=100_000).contains(&shards) {
+        anyhow::bail!("--shards = {shards}; allowed: 1 ..= 100000");
+    }
+    let file = experiment::load(spec).with_context(|| format!("loading experiment '{spec}'"))?;
+    let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick };
+    let mut run_flags = Vec::new();
+    if let Some(r) = a.reps {
+        run_flags.extend(["--reps".to_string(), r.to_string()]);
+    }
+    if let Some(s) = a.seed {
+        run_flags.extend(["--seed".to_string(), s.to_string()]);
+    }
+    if a.quick {
+        run_flags.push("--quick".into());
+    }
+    let so = experiment::SlurmOptions { partition: partition.clone(), time: time.to_string(), mem: mem.clone(), cpus, max_parallel, run_flags };
+    let dir = experiment::slurm_scripts(spec, file, &ov, &a.out, shards, &so).with_context(|| format!("writing the Slurm scripts of '{spec}'"))?;
+    println!("array:   {}", dir.join("array.sbatch").display());
+    println!("merge:   {}", dir.join("merge.sbatch").display());
+    println!("submit:  bash {}", dir.join("submit.sh").display());
+    if submit {
+        let st = std::process::Command::new("bash").arg(dir.join("submit.sh")).status().context("running submit.sh (is sbatch on PATH?)")?;
+        if !st.success() {
+            anyhow::bail!("submit.sh failed: {st}");
+        }
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match &cli.command {
@@ -168,6 +223,7 @@ fn main() -> ExitCode {
                 println!("figure:  {}", f.display());
             }
         }),
+        Some(Command::Slurm { spec, shards, partition, time, mem, cpus, max_parallel, submit }) => slurm(spec, *shards, partition, time, mem, *cpus, *max_parallel, *submit, &cli.run),
         Some(Command::Missing { spec, shards }) => experiment::load(spec)
             .and_then(|file| experiment::missing(file, &Overrides { reps: cli.run.reps, seed: cli.run.seed, quick: cli.run.quick }, &cli.run.out, *shards))
             .with_context(|| format!("checking the cells of '{spec}'"))
