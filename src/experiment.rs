@@ -241,7 +241,7 @@ impl Shard {
     }
 
     pub fn new(index: usize, count: usize) -> Option<Shard> {
-        (count >= 1 && count <= 100_000 && index < count).then_some(Shard { index, count })
+        ((1..=100_000).contains(&count) && index < count).then_some(Shard { index, count })
     }
 
     fn owns(&self, cell_index: usize) -> bool {

@@ -145,7 +145,7 @@ fn killed_runs_resume_without_losing_or_redoing_cells() {
     child.kill().unwrap();
     child.wait().unwrap();
     let done = cell_files(&st);
-    assert!(done >= 2 && done < 9, "{done} cells before the kill");
+    assert!((2..9).contains(&done), "{done} cells before the kill");
     // SIGTERM (Slurm's warning before its time limit): exits with an error, keeps what it finished
     let mut child = spawn(&spec, &out);
     wait_for(&st, done + 1, &mut child);

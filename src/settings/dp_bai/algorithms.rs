@@ -432,7 +432,6 @@ mod tests {
 
     #[test]
     fn sampled_blocks_are_binomial_with_the_arm_mean() {
-        let means = [0.3];
         let means = [0.3, 0.3];
         let (mut w, mut v) = (crate::stats::Welford::default(), crate::stats::Welford::default());
         let (mut cross, mut next) = (0.0, 0.0);
