@@ -116,19 +116,23 @@ enum Command {
     },
 }
 
-fn run(spec: &str, a: &RunArgs) -> anyhow::Result<()> {
-    let file = experiment::load(spec).with_context(|| format!("loading experiment '{spec}'"))?;
-    let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick };
-    let opts = RunOptions {
+fn run_options(a: &RunArgs, progress: bool) -> RunOptions {
+    RunOptions {
         engine: match a.engine {
             Engine::Serial => EngineKind::Serial,
             Engine::Rayon => EngineKind::Rayon,
         },
         threads: a.threads,
         out: a.out.clone(),
-        progress: true,
+        progress,
         kernel: a.kernel.clone(),
-    };
+    }
+}
+
+fn run(spec: &str, a: &RunArgs) -> anyhow::Result<()> {
+    let file = experiment::load(spec).with_context(|| format!("loading experiment '{spec}'"))?;
+    let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick };
+    let opts = run_options(a, true);
     let rep = experiment::run(file, &ov, &opts, None).with_context(|| format!("running experiment '{spec}'"))?;
     println!("{}", rep.table);
     println!("wall time {:.2} s", rep.wall_seconds);
@@ -152,16 +156,7 @@ fn run_shard(spec: &str, shard: Option<&str>, shards: Option<usize>, a: &RunArgs
     };
     let file = experiment::load(spec).with_context(|| format!("loading experiment '{spec}'"))?;
     let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick };
-    let opts = RunOptions {
-        engine: match a.engine {
-            Engine::Serial => EngineKind::Serial,
-            Engine::Rayon => EngineKind::Rayon,
-        },
-        threads: a.threads,
-        out: a.out.clone(),
-        progress: false,
-        kernel: a.kernel.clone(),
-    };
+    let opts = run_options(a, false);
     // SIGTERM (what Slurm sends before its time limit) and Ctrl-C: abandon the cell in flight
     // at the engine's next wave and keep every completed cell.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

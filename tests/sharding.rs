@@ -13,19 +13,9 @@ use regretlab::experiment::{merge, missing, run_shard, RunOptions, Shard};
 use regretlab::spec::{parse, Overrides};
 
 /// 3 instances × 3 horizons = 9 cells.
-const SPEC: &str = r#"
-name = "shards"
-seed = 21
-reps = 300
-horizon = [200, 500, 900]
-[bandit]
-instances = [
-  { label = "a", arms = "bernoulli", means = [0.5, 0.4, 0.3] },
-  { label = "b", arms = "gaussian", means = [0.2, 0.0] },
-  { label = "c", arms = "bernoulli", means = [0.9, 0.85, 0.8, 0.1] },
-]
-policies = [{ kind = "ucb1" }, { kind = "ucb1", arithmetic = "fixed", label = "fixed" }, { kind = "moss" }]
-"#;
+fn spec_text() -> String {
+    nine_cell_spec("shards", 21, 300)
+}
 
 const FILES: [&str; 5] = ["curves.csv", "final.csv", "summary.csv", "paired.csv", "overlays.csv"];
 
@@ -51,13 +41,13 @@ fn single(name: &str, text: &str) -> PathBuf {
 
 #[test]
 fn merged_shards_equal_a_single_process_run() {
-    let one = single("shards-single", SPEC);
+    let one = single("shards-single", &spec_text());
     for n in [1usize, 3, 7] {
         let out = tmp(&format!("shards-{n}"));
         let _ = std::fs::remove_dir_all(store(&out));
         // shards in reverse order: the layout and order never change a number
         for i in (0..n).rev() {
-            let rep = run_shard(parse(SPEC, "t").unwrap(), &Overrides::default(), &opts(&out), Shard::new(i, n).unwrap(), None).unwrap();
+            let rep = run_shard(parse(&spec_text(), "t").unwrap(), &Overrides::default(), &opts(&out), Shard::new(i, n).unwrap(), None).unwrap();
             assert!(rep.skipped.is_empty() && !rep.cancelled);
         }
         merge(&store(&out), Some(out.clone())).unwrap();
@@ -67,21 +57,21 @@ fn merged_shards_equal_a_single_process_run() {
 
 #[test]
 fn damaged_cells_are_recomputed_and_missing_shards_are_named() {
-    let one = single("shards-single-2", SPEC);
+    let one = single("shards-single-2", &spec_text());
     let out = tmp("shards-damage");
     let st = store(&out);
     let _ = std::fs::remove_dir_all(&st);
-    let run = |i: usize, n: usize| run_shard(parse(SPEC, "t").unwrap(), &Overrides::default(), &opts(&out), Shard::new(i, n).unwrap(), None).unwrap();
+    let run = |i: usize, n: usize| run_shard(parse(&spec_text(), "t").unwrap(), &Overrides::default(), &opts(&out), Shard::new(i, n).unwrap(), None).unwrap();
     // only shards 0 and 2 of 4: missing names 1 and 3, and merge refuses, naming the gaps
     run(0, 4);
     run(2, 4);
-    let (shards, array) = missing(parse(SPEC, "t").unwrap(), &Overrides::default(), &Some(out.clone()), 4).unwrap();
+    let (shards, array) = missing(parse(&spec_text(), "t").unwrap(), &Overrides::default(), &Some(out.clone()), 4).unwrap();
     assert_eq!((shards, array.as_str()), (vec![1, 3], "1,3"));
     let err = merge(&st, Some(out.clone())).unwrap_err().to_string();
     assert!(err.contains("4 of 9 cells cannot be merged") && err.contains("missing"), "{err}");
     run(1, 4);
     run(3, 4);
-    assert_eq!(missing(parse(SPEC, "t").unwrap(), &Overrides::default(), &Some(out.clone()), 4).unwrap().1, "");
+    assert_eq!(missing(parse(&spec_text(), "t").unwrap(), &Overrides::default(), &Some(out.clone()), 4).unwrap().1, "");
     // truncate one cell file and flip a byte in another: both are found and recomputed
     let mut files: Vec<PathBuf> = std::fs::read_dir(&st).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "cell")).collect();
     files.sort();
@@ -102,7 +92,7 @@ fn damaged_cells_are_recomputed_and_missing_shards_are_named() {
 
 /// A spec whose cells each take a noticeable time (for killing a process mid-run).
 fn slow_spec(dir: &Path) -> PathBuf {
-    let text = SPEC.replace("reps = 300", "reps = 20000").replace("name = \"shards\"", "name = \"slow\"");
+    let text = nine_cell_spec("slow", 21, 20000);
     let p = dir.join("slow.toml");
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(&p, text).unwrap();

@@ -16,19 +16,6 @@ use std::time::{Duration, Instant};
 
 use regretlab::engine::EngineKind;
 
-const SPEC: &str = r#"
-name = "slurm_e2e"
-seed = 33
-reps = 20000
-horizon = [200, 500, 900]
-[bandit]
-instances = [
-  { label = "a", arms = "bernoulli", means = [0.5, 0.4, 0.3] },
-  { label = "b", arms = "gaussian", means = [0.2, 0.0] },
-  { label = "c", arms = "bernoulli", means = [0.9, 0.85, 0.8, 0.1] },
-]
-policies = [{ kind = "ucb1" }, { kind = "ucb1", arithmetic = "fixed", label = "fixed" }, { kind = "moss" }]
-"#;
 
 fn sh(cmd: &str) -> (bool, String) {
     let o = Command::new("bash").args(["-c", cmd]).output().unwrap();
@@ -84,7 +71,8 @@ fn slurm_array_sweep_survives_killed_tasks() {
     let dir = tmp("slurm-e2e");
     let spec = dir.join("spec.toml");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(&spec, SPEC).unwrap();
+    let text = nine_cell_spec("slurm_e2e", 33, 20000);
+    std::fs::write(&spec, &text).unwrap();
     let out = dir.join("run");
     let store: PathBuf = regretlab::results::cells::store_dir(&out);
     let _ = std::fs::remove_dir_all(&store);
@@ -123,7 +111,7 @@ fn slurm_array_sweep_survives_killed_tasks() {
     let (ok, msg) = sh(&format!("sbatch --parsable --wait {}", scripts.join("merge.sbatch").display()));
     assert!(ok, "merge job: {msg}");
     let one = tmp("slurm-e2e-single");
-    run_text(SPEC, one.clone(), EngineKind::Rayon, 2);
+    run_text(&text, one.clone(), EngineKind::Rayon, 2);
     for f in ["curves.csv", "final.csv", "summary.csv", "paired.csv", "overlays.csv"] {
         let (a, b) = (std::fs::read(one.join(f)).unwrap(), std::fs::read(out.join(f)).unwrap_or_default());
         assert!(a == b, "{f} differs from the single-process run");

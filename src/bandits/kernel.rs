@@ -448,6 +448,40 @@ impl FixedKernel {
         }
     }
 
+    /// A scalar reference's arm at step m: round robin while m < `explore`, then ETC's committed
+    /// arm, else the largest `index(j)` (strict `>`, ties to the lowest arm) with ε-greedy's
+    /// exploration override from the policy's stream. Shared by the Bernoulli and Gaussian
+    /// references, so both decide exactly as the lanes do.
+    fn scalar_choice(&self, m: u64, rep: u32, explore: u64, committed: &mut Option<usize>, index: impl Fn(usize) -> u32) -> usize {
+        let k = self.k;
+        if m < explore {
+            return (m % k as u64) as usize;
+        }
+        if let Some(a) = *committed {
+            return a;
+        }
+        let mut best = 0;
+        let mut bv = index(0);
+        for j in 1..k {
+            let x = index(j);
+            if x > bv {
+                bv = x;
+                best = j;
+            }
+        }
+        match self.rule {
+            FixedRule::Etc { .. } => *committed = Some(best),
+            FixedRule::EpsGreedy { epsilon, c, d, tag } => {
+                let w = StreamId::new(self.key, rep, Role::Policy(tag)).block(m);
+                if (w[0] as u64) < eps_threshold(epsilon, c, d, k, m) {
+                    best = ((w[1] as u64 * k as u64) >> 32) as usize;
+                }
+            }
+            _ => {}
+        }
+        best
+    }
+
     /// The scalar reference: one replication at a time, same integers as the lane kernel.
     pub fn run_scalar(&self, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
         if self.gauss.is_some() {
@@ -470,32 +504,7 @@ impl FixedKernel {
                 if m & 3 == 0 {
                     blk = env.block(m >> 2);
                 }
-                let arm = if m < explore {
-                    (m % k as u64) as usize
-                } else if let Some(a) = committed {
-                    a
-                } else {
-                    let mut best = 0;
-                    let mut bv = self.index((mq[0], bb[0], cc[0]), n[0], s[0], m);
-                    for j in 1..k {
-                        let x = self.index((mq[j], bb[j], cc[j]), n[j], s[j], m);
-                        if x > bv {
-                            bv = x;
-                            best = j;
-                        }
-                    }
-                    match self.rule {
-                        FixedRule::Etc { .. } => committed = Some(best),
-                        FixedRule::EpsGreedy { epsilon, c, d, tag } => {
-                            let w = StreamId::new(self.key, (first_rep + i as u64) as u32, Role::Policy(tag)).block(m);
-                            if (w[0] as u64) < eps_threshold(epsilon, c, d, k, m) {
-                                best = ((w[1] as u64 * k as u64) >> 32) as usize;
-                            }
-                        }
-                        _ => {}
-                    }
-                    best
-                };
+                let arm = self.scalar_choice(m, (first_rep + i as u64) as u32, explore, &mut committed, |j| self.index((mq[j], bb[j], cc[j]), n[j], s[j], m));
                 n[arm] += 1;
                 s[arm] += (blk[(m & 3) as usize] < self.thr[arm]) as u32 | self.full[arm];
                 mq[arm] = mean_int(q, s[arm], n[arm]);

@@ -58,3 +58,23 @@ pub fn assert_messages(cases: Vec<(String, Vec<&str>)>) {
         }
     }
 }
+
+/// A 9-cell sweep (3 instances × 3 horizons, three policies incl. the fixed-point kernel) for the
+/// sharding and Slurm tests; `reps` sets its cost.
+pub fn nine_cell_spec(name: &str, seed: u64, reps: u64) -> String {
+    format!(
+        r#"
+name = "{name}"
+seed = {seed}
+reps = {reps}
+horizon = [200, 500, 900]
+[bandit]
+instances = [
+  {{ label = "a", arms = "bernoulli", means = [0.5, 0.4, 0.3] }},
+  {{ label = "b", arms = "gaussian", means = [0.2, 0.0] }},
+  {{ label = "c", arms = "bernoulli", means = [0.9, 0.85, 0.8, 0.1] }},
+]
+policies = [{{ kind = "ucb1" }}, {{ kind = "ucb1", arithmetic = "fixed", label = "fixed" }}, {{ kind = "moss" }}]
+"#
+    )
+}

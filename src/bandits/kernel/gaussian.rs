@@ -32,7 +32,7 @@
 
 use std::sync::OnceLock;
 
-use super::{eps_threshold, philox_lanes, FixedKernel, FixedRule, IndexRule, Trace, V};
+use super::{philox_lanes, FixedKernel, FixedRule, IndexRule, Trace, V};
 use crate::bandits::arms::{std_normal_quantile, Arm};
 use crate::rng::{Role, StreamId};
 
@@ -167,32 +167,7 @@ pub(super) fn run_scalar(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: 
             if m & 3 == 0 {
                 blk = env.block(m >> 2);
             }
-            let arm = if m < explore {
-                (m % k as u64) as usize
-            } else if let Some(a) = committed {
-                a
-            } else {
-                let mut best = 0;
-                let mut bv = kern.index((mq[0], bb[0], 0), n[0], 0, m);
-                for j in 1..k {
-                    let x = kern.index((mq[j], bb[j], 0), n[j], 0, m);
-                    if x > bv {
-                        bv = x;
-                        best = j;
-                    }
-                }
-                match kern.rule {
-                    FixedRule::Etc { .. } => committed = Some(best),
-                    FixedRule::EpsGreedy { epsilon, c, d, tag } => {
-                        let w = StreamId::new(kern.key, rep, Role::Policy(tag)).block(m);
-                        if (w[0] as u64) < eps_threshold(epsilon, c, d, k, m) {
-                            best = ((w[1] as u64 * k as u64) >> 32) as usize;
-                        }
-                    }
-                    _ => {}
-                }
-                best
-            };
+            let arm = kern.scalar_choice(m, rep, explore, &mut committed, |j| kern.index((mq[j], bb[j], 0), n[j], 0, m));
             n[arm] += 1;
             s[arm] += ga.reward(arm, normal_q24(blk[(m & 3) as usize]));
             mq[arm] = mean_int(s[arm], n[arm]);
