@@ -81,8 +81,7 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
 /// Writes a run folder from the engine's results (a single process's, or a merge's).
 fn write_run(exp: &Experiment, out: &[engine::JobResult], dir: &Path, engine: &str, threads: usize, backend: String, wall: f64) -> Result<RunReport> {
     let dir = dir.to_path_buf();
-    let out = out.to_vec();
-    let rows = results::curve_rows(&out, exp.confidence);
+    let rows = results::curve_rows(out, exp.confidence);
     let timings: Vec<JobTiming> = out.iter().map(|r| JobTiming { cell: r.cell.clone(), policy: r.series.clone(), seconds: r.seconds }).collect();
     let manifest = Manifest {
         experiment: exp.name.clone(),
@@ -102,7 +101,7 @@ fn write_run(exp: &Experiment, out: &[engine::JobResult], dir: &Path, engine: &s
         plot: exp.plot.clone(),
         timings: Timings { wall_seconds: wall, jobs: timings.clone() },
     };
-    let (summary_csv, table) = results::summary(&out, &exp.cells, exp.confidence)?;
+    let (summary_csv, table) = results::summary(out, &exp.cells, exp.confidence)?;
     let overlays = exp.overlays();
     let header = format!(
         "# {}\n\n{}seed {}, {} replications, {:.0}% t-intervals (Wilson score intervals for proportions); regretlab {}{}, {} engine, {} thread(s), {}\n\n",
@@ -128,10 +127,10 @@ fn write_run(exp: &Experiment, out: &[engine::JobResult], dir: &Path, engine: &s
     let write = |name: &str, bytes: &[u8]| fs::write(staging.join(name), bytes).map_err(io(staging.join(name)));
     let staged = (|| -> Result<Vec<PathBuf>> {
         write("curves.csv", &results::curves_csv(&rows)?)?;
-        write("final.csv", &results::final_csv(&out)?)?;
+        write("final.csv", &results::final_csv(out)?)?;
         write("overlays.csv", &results::overlays_csv(&overlays)?)?;
         write("summary.csv", &summary_csv)?;
-        write("paired.csv", &results::paired(&out, &exp.cells, exp.confidence)?)?;
+        write("paired.csv", &results::paired(out, &exp.cells, exp.confidence)?)?;
         write("table.md", table.as_bytes())?;
         write("manifest.json", &results::manifest_json(&manifest)?)?;
         draw_figures(&staging, &manifest, &rows, &overlays)

@@ -238,13 +238,17 @@ pub fn dp_bai(prep: &Prepared, epsilon: f64, budget: u64, rw: &mut dyn Rewards, 
             break;
         }
         let first = prep.first(&active);
-        let x = if first { prep.x_all.clone() } else { projected(inst, &active) };
+        // the first phase borrows the precomputed pieces; later phases compute their own
+        let later;
+        let x = if first { &prep.x_all } else { later = projected(inst, &active); &later };
         let (dp, s) = (x.nrows(), x.ncols());
         let est: Vec<f64> = if s > dp {
-            let basis = if first { prep.basis_all.clone() } else { max_det(&x) };
+            let later_basis;
+            let basis = if first { &prep.basis_all } else { later_basis = max_det(x); &later_basis };
             let n = per_phase / dp as u64;
             let tilde: Vec<f64> = basis.iter().map(|&j| privatise(rw.pull(active[j], n), n, epsilon, noise)).collect();
-            let c = if first { prep.coef_all.clone() } else { coefficients(&x, &basis) };
+            let later_c;
+            let c = if first { &prep.coef_all } else { later_c = coefficients(x, basis); &later_c };
             (0..s).map(|j| (0..dp).map(|b| c[(b, j)] * tilde[b]).sum()).collect()
         } else {
             let n = per_phase / s as u64;
@@ -311,9 +315,12 @@ pub fn od_linbai(prep: &Prepared, epsilon: f64, budget: u64, rw: &mut dyn Reward
             break;
         }
         let first = prep.first(&active);
-        let x = if first { prep.x_all.clone() } else { projected(inst, &active) };
+        let later;
+        let x = if first { &prep.x_all } else { later = projected(inst, &active); &later };
         let (dr, s) = (x.nrows(), x.ncols());
-        let alloc = round_allocation(&if first { prep.design_all.clone() } else { g_optimal(&x) }, m);
+        let later_design;
+        let design = if first { &prep.design_all } else { later_design = g_optimal(x); &later_design };
+        let alloc = round_allocation(design, m);
         let mut v = DMatrix::zeros(dr, dr);
         let mut rhs = DVector::zeros(dr);
         for (j, &n) in alloc.iter().enumerate() {
