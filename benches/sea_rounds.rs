@@ -6,7 +6,7 @@ use criterion::{Criterion, Throughput};
 use regretlab::oco::{Domain, MirrorMap};
 use regretlab::rng::{Role, StreamId};
 use regretlab::settings::sea::algorithms::{run, Algorithm};
-use regretlab::settings::sea::model::SeaInstance;
+use regretlab::settings::sea::model::{SeaInstance, Sequence};
 
 const ROUNDS: u64 = 2000;
 
@@ -15,10 +15,11 @@ fn benches(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(ROUNDS));
     for d in [10usize, 100, 1000] {
-        let inst = SeaInstance::new(SeaInstance { dim: d, radius: 1.0, sigma: 0.5, centre: 0.6, amplitude: 0.2, period: 5, drift: 0.0, drift_period: 0 }).unwrap();
+        let inst = SeaInstance::quadratic_ball(d, 1.0, Sequence { sigma: 0.5, centre: 0.6, amplitude: 0.2, period: 5, drift: 0.0, drift_period: 0 }).unwrap();
+        let th = inst.theory(&regretlab::engine::default_grid(ROUNDS));
         let env = StreamId::new([1, 1], 0, Role::Env);
         for (name, algo) in [("oomd_ball", Algorithm::Oomd { delta: 1.0 }), ("ogd_ball", Algorithm::Ogd)] {
-            g.bench_function(format!("{name}/d={d}"), |b| b.iter(|| run(&inst, &algo, ROUNDS, &env, |_, r| { std::hint::black_box(r); })));
+            g.bench_function(format!("{name}/d={d}"), |b| b.iter(|| run(&inst, &th, &algo, &env, |_, r| { std::hint::black_box(r); })));
         }
         // One round on the simplex: an entropic mirror step and, for the Euclidean map, a
         // sorting projection, on gradients from the environment stream.

@@ -3,20 +3,39 @@
 
 use regretlab::rng::{Role, StreamId};
 use regretlab::settings::sea::algorithms::{run, Algorithm};
-use regretlab::settings::sea::model::SeaInstance;
+use regretlab::settings::sea::model::{Loss, SeaInstance, Sequence};
+use regretlab::oco::Domain;
+
+fn seq(sigma: f64, centre: f64, amplitude: f64, period: u64) -> Sequence {
+    Sequence { sigma, centre, amplitude, period, drift: 0.0, drift_period: 0 }
+}
 
 fn inst(sigma: f64, amplitude: f64, period: u64) -> SeaInstance {
-    SeaInstance::new(SeaInstance { dim: 10, radius: 1.0, sigma, centre: if amplitude > 0.0 { 0.2 } else { 0.6 }, amplitude, period, drift: 0.0, drift_period: 0 }).unwrap()
+    SeaInstance::quadratic_ball(10, 1.0, seq(sigma, if amplitude > 0.0 { 0.2 } else { 0.6 }, amplitude, period)).unwrap()
+}
+
+/// Mean (static, dynamic) regret at every round over `reps` replications.
+fn curves(i: &SeaInstance, a: &Algorithm, horizon: u64, reps: u32) -> [Vec<f64>; 2] {
+    let th = i.theory(&(1..=horizon).collect::<Vec<_>>());
+    let a = match *a {
+        Algorithm::OomdDynamic { delta, .. } => Algorithm::OomdDynamic { delta, path_length: th.path_length },
+        ref a => a.clone(),
+    };
+    let mut mean = [vec![0.0; horizon as usize], vec![0.0; horizon as usize]];
+    for rep in 0..reps {
+        let env = StreamId::new([11, 12], rep, Role::Env);
+        run(i, &th, &a, &env, |t, r| {
+            mean[0][t as usize - 1] += r[0] / reps as f64;
+            mean[1][t as usize - 1] += r[1] / reps as f64;
+        });
+    }
+    mean
 }
 
 /// Mean regret curve over 8 replications.
 fn curve(i: &SeaInstance, a: &Algorithm, horizon: u64) -> Vec<f64> {
-    let mut mean = vec![0.0; horizon as usize];
-    for rep in 0..8 {
-        let env = StreamId::new([11, 12], rep, Role::Env);
-        run(i, a, horizon, &env, |t, r| mean[t as usize - 1] += r[0] / 8.0);
-    }
-    mean
+    let [c, _] = curves(i, a, horizon, 8);
+    c
 }
 
 fn slope(c: &[f64], t0: usize, t1: usize) -> f64 {
@@ -92,21 +111,14 @@ fn perfect_hints_give_constant_regret() {
 /// known path length has lower dynamic regret than the static tuning after 16,000 rounds.
 #[test]
 fn dynamic_tuning_tracks_a_drifting_centre() {
-    let i = SeaInstance::new(SeaInstance { dim: 10, radius: 1.0, sigma: 0.1, centre: 0.1, amplitude: 0.0, period: 0, drift: 0.5, drift_period: 400 }).unwrap();
+    let i = SeaInstance::quadratic_ball(10, 1.0, Sequence { sigma: 0.1, centre: 0.1, amplitude: 0.0, period: 0, drift: 0.5, drift_period: 400 }).unwrap();
     let horizon = 16_000;
     let both = |a: &Algorithm| {
-        let mut last = [0.0; 2];
-        let mut sum = [0.0; 2];
-        for rep in 0..8 {
-            let env = StreamId::new([11, 12], rep, Role::Env);
-            run(&i, a, horizon, &env, |_, r| last = r);
-            sum[0] += last[0] / 8.0;
-            sum[1] += last[1] / 8.0;
-        }
-        sum
+        let [s, d] = curves(&i, a, horizon, 8);
+        [s[horizon as usize - 1], d[horizon as usize - 1]]
     };
     let stat = both(&OOMD);
-    let dynamic = both(&Algorithm::OomdDynamic { delta: 1.0, path_length: i.path_length(horizon) });
+    let dynamic = both(&Algorithm::OomdDynamic { delta: 1.0, path_length: 0.0 });
     assert!(stat[0] < 0.0, "static regret {}", stat[0]);
     assert!(dynamic[1] < stat[1], "dynamic regret: tuned {} vs static tuning {}", dynamic[1], stat[1]);
     assert!(dynamic[1] >= 0.0 && stat[1] >= 0.0);
