@@ -132,6 +132,9 @@ fn write_run(exp: &Experiment, out: &[engine::JobResult], dir: &Path, engine: &s
         write("summary.csv", &summary_csv)?;
         write("paired.csv", &results::paired(out, &exp.cells, exp.confidence)?)?;
         write("table.md", table.as_bytes())?;
+        if let Some(h) = &exp.plot.heatmap {
+            write("heatmap.csv", &results::heatmap_csv(&results::heatmap_rows(h, &exp.cells, &rows, &overlays))?)?;
+        }
         write("manifest.json", &results::manifest_json(&manifest)?)?;
         draw_figures(&staging, &manifest, &rows, &overlays)
     })();
@@ -205,6 +208,45 @@ fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: 
             let fig = Figure { title: format!("{} — {}", m.title, cell.label), metric, curves, overlays: ov, log_x: m.plot.log_x, log_y: m.plot.log_y, x_label: m.plot.x_label.clone().unwrap_or_else(|| "t".into()), x_scale: m.plot.x_scale.unwrap_or(1.0), footer };
             let stem = plot::slug(&format!("{}_{}", cell.label, metric));
             files.extend(plot::write_figure(dir, &stem, &fig)?);
+        }
+    }
+    if let Some(h) = &m.plot.heatmap {
+        let squares = results::heatmap_rows(h, &m.cells, rows, overlays);
+        let mut series: Vec<&str> = Vec::new();
+        for r in &squares {
+            if !series.contains(&r.series.as_str()) {
+                series.push(&r.series);
+            }
+        }
+        let axis = |f: &dyn Fn(&results::HeatRow) -> f64| {
+            let mut v: Vec<f64> = squares.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v.dedup();
+            v
+        };
+        let (xs, ys) = (axis(&|r| r.x), axis(&|r| r.y));
+        for s in series {
+            let mut values = vec![vec![None; xs.len()]; ys.len()];
+            for r in squares.iter().filter(|r| r.series == s) {
+                let ix = xs.iter().position(|&v| v == r.x).unwrap_or(0);
+                let iy = ys.iter().position(|&v| v == r.y).unwrap_or(0);
+                values[iy][ix] = Some(r.value());
+            }
+            let value_label = match &h.ratio_to {
+                Some(p) => format!("{} / ({p})", h.metric),
+                None => h.metric.clone(),
+            };
+            let map = plot::Heatmap {
+                title: format!("{} — {s}", m.title),
+                x_label: h.x_label.clone().unwrap_or_else(|| h.x.trim_start_matches('/').replace('/', ".")),
+                y_label: h.y_label.clone().unwrap_or_else(|| h.y.trim_start_matches('/').replace('/', ".")),
+                xs: xs.clone(),
+                ys: ys.clone(),
+                values,
+                value_label,
+                footer: format!("regretlab {} · seed {} · {} replications · {}", m.regretlab_version, m.seed, m.reps, m.experiment),
+            };
+            files.extend(plot::write_heatmap(dir, &plot::slug(&format!("heatmap_{s}")), &map)?);
         }
     }
     Ok(files)

@@ -226,6 +226,120 @@ pub fn write_figure(dir: &Path, stem: &str, fig: &Figure) -> Result<Vec<PathBuf>
     Ok(vec![svg, png])
 }
 
+/// A grid of final values over two sweep parameters (one figure per series).
+pub struct Heatmap {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    /// Distinct parameter values, increasing.
+    pub xs: Vec<f64>,
+    pub ys: Vec<f64>,
+    /// `values[iy][ix]`; `None` where no cell has those parameters.
+    pub values: Vec<Vec<Option<f64>>>,
+    /// What the colours show ("regret / rate", …).
+    pub value_label: String,
+    pub footer: String,
+}
+
+/// A perceptually ordered colour for s ∈ [0, 1] (viridis' end points and three stops between,
+/// linearly interpolated).
+fn ramp(s: f64) -> RGBColor {
+    const STOPS: [(f64, f64, f64); 5] = [(68.0, 1.0, 84.0), (59.0, 82.0, 139.0), (33.0, 145.0, 140.0), (94.0, 201.0, 98.0), (253.0, 231.0, 37.0)];
+    let s = s.clamp(0.0, 1.0) * 4.0;
+    let i = (s.floor() as usize).min(3);
+    let f = s - i as f64;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    let mix = |p: f64, q: f64| (p + f * (q - p)).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+fn short(v: f64) -> String {
+    let plain = format!("{v}");
+    if plain.len() <= 6 {
+        plain
+    } else if v == 0.0 {
+        "0".into()
+    } else if v.abs() >= 1e4 || v.abs() < 1e-2 {
+        format!("{v:.2e}")
+    } else {
+        let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+        format!("{v:.digits$}")
+    }
+}
+
+fn draw_heatmap<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, h: &Heatmap) -> std::result::Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let (nx, ny) = (h.xs.len(), h.ys.len());
+    let finite: Vec<f64> = h.values.iter().flatten().flatten().copied().filter(|v| v.is_finite()).collect();
+    // Colours on a log scale when every value is positive (ratios, regrets), else linear.
+    let log = !finite.is_empty() && finite.iter().all(|&v| v > 0.0);
+    let key = |v: f64| if log { v.log10() } else { v };
+    let lo = finite.iter().map(|&v| key(v)).fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().map(|&v| key(v)).fold(f64::NEG_INFINITY, f64::max);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(&h.title, ("sans-serif", 20))
+        .margin(12)
+        .margin_bottom(26)
+        .x_label_area_size(42)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..nx as f64, 0.0..ny as f64)
+        .map_err(|e| e.to_string())?;
+    let (xs, ys) = (h.xs.clone(), h.ys.clone());
+    let label = |vals: &[f64], v: f64| {
+        let i = (v - 0.5).round();
+        if (v - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < vals.len() { short(vals[i as usize]) } else { String::new() }
+    };
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_labels(2 * nx + 1)
+        .y_labels(2 * ny + 1)
+        .x_desc(h.x_label.clone())
+        .y_desc(h.y_label.clone())
+        .x_label_formatter(&|v| label(&xs, *v))
+        .y_label_formatter(&|v| label(&ys, *v))
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (iy, row) in h.values.iter().enumerate() {
+        for (ix, v) in row.iter().enumerate() {
+            let Some(v) = *v else { continue };
+            let s = if hi > lo && v.is_finite() { (key(v) - lo) / (hi - lo) } else { 0.5 };
+            let c = ramp(s);
+            let (x, y) = (ix as f64, iy as f64);
+            chart.draw_series(std::iter::once(Rectangle::new([(x, y), (x + 1.0, y + 1.0)], c.filled()))).map_err(|e| e.to_string())?;
+            let ink = if s > 0.6 { BLACK } else { WHITE };
+            let style = ("sans-serif", 15).into_font().color(&ink).pos(plotters::style::text_anchor::Pos::new(plotters::style::text_anchor::HPos::Center, plotters::style::text_anchor::VPos::Center));
+            chart.draw_series(std::iter::once(Text::new(short(v), (x + 0.5, y + 0.5), style))).map_err(|e| e.to_string())?;
+        }
+    }
+    let (_, ph) = root.dim_in_pixel();
+    let grey = RGBColor(120, 120, 120);
+    let scale = if log { "colour: log scale" } else { "colour: linear scale" };
+    root.draw(&Text::new(format!("{} ({scale}) · {}", h.value_label, h.footer), (12, ph as i32 - 18), ("sans-serif", 12).into_font().color(&grey)))
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// Writes `<stem>.svg` and `<stem>.png` of a heatmap (atomically, as [`write_figure`]).
+pub fn write_heatmap(dir: &Path, stem: &str, h: &Heatmap) -> Result<Vec<PathBuf>> {
+    register_font();
+    let (w, ht) = (900u32, 680u32);
+    let svg = dir.join(format!("{stem}.svg"));
+    let png = dir.join(format!("{stem}.png"));
+    let tmp_svg = dir.join(format!(".{stem}.svg.tmp-{}", std::process::id()));
+    let tmp_png = dir.join(format!(".{stem}.tmp-{}.png", std::process::id()));
+    let err = |p: &Path, m: String| Error::Plot { path: p.to_path_buf(), message: m };
+    draw_heatmap(SVGBackend::new(&tmp_svg, (w, ht)).into_drawing_area(), h).map_err(|m| err(&svg, m))?;
+    draw_heatmap(BitMapBackend::new(&tmp_png, (w, ht)).into_drawing_area(), h).map_err(|m| err(&png, m))?;
+    std::fs::rename(&tmp_svg, &svg).map_err(crate::error::io(&svg))?;
+    std::fs::rename(&tmp_png, &png).map_err(crate::error::io(&png))?;
+    Ok(vec![svg, png])
+}
+
 /// A file-name-safe form of a label.
 pub fn slug(s: &str) -> String {
     let mut out: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '_' }).collect();

@@ -60,3 +60,37 @@ fn every_builtin_experiment_is_valid() {
         spec.validate(&regretlab::spec::Overrides::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
+
+/// A spec with `[plot.heatmap]` writes `heatmap.csv` (one row per series and cell, with the
+/// ratio to the named overlay) and one heatmap figure per series; `plot` redraws them; a pointer
+/// that reads no number is refused before anything runs.
+#[test]
+fn heatmaps_are_written_and_redrawn() {
+    let out = std::env::temp_dir().join(format!("regretlab-heat-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let o = bin().args(["run", "sea_heatmap", "--quick", "--reps", "2", "--out", out.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("heatmap.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 36 * 3, "{csv}");
+    for r in &rows {
+        let f: Vec<&str> = r.split(',').collect();
+        let (mean, reference, ratio): (f64, f64, f64) = (f[5].parse().unwrap(), f[6].parse().unwrap(), f[7].parse().unwrap());
+        assert!((mean / reference - ratio).abs() <= 1e-12 * ratio.abs().max(1.0), "{r}");
+    }
+    for s in ["optimistic_omd", "optimistic_ftrl", "ogd"] {
+        let png = out.join(format!("heatmap_{s}.png"));
+        assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+        std::fs::remove_file(&png).unwrap();
+    }
+    let o = bin().args(["plot", out.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("heatmap_ogd.png").is_file() && out.join("heatmap_ogd.svg").is_file());
+    let _ = std::fs::remove_dir_all(&out);
+
+    let text = regretlab::experiment::BUILTIN.iter().find(|(n, _)| *n == "sea_heatmap").unwrap().1;
+    for (bad, field) in [(text.replace("/instance/sigma", "/instance/nope"), "plot.heatmap.x = /instance/nope"), (text.replace("ratio_to = \"√σ²(1:t)", "ratio_to = \"OGD rate"), "plot.heatmap.ratio_to = OGD rate"), (text.replace("metric = \"regret\", x", "metric = \"pulls\", x"), "plot.heatmap.metric = pulls")] {
+        let e = regretlab::spec::parse(&bad, "h").unwrap().validate(&regretlab::spec::Overrides::default()).unwrap_err().to_string();
+        assert!(e.contains(field), "{e}");
+    }
+}

@@ -327,6 +327,35 @@ mod tests {
             }
         }
 
+        /// The linear minimisation oracle lands in the set and beats every projected point;
+        /// sup ‖x − c‖² is an upper bound on every projected point's and reached by one.
+        #[test]
+        fn lmo_and_farthest_distance_are_extreme(v in prop::collection::vec(-3.0f64..3.0, 5), c in prop::collection::vec(-2.0f64..2.0, 5), ys in prop::collection::vec(prop::collection::vec(-3.0f64..3.0, 5), 20)) {
+            for d in domains(5) {
+                let mut s = vec![0.0; 5];
+                d.lmo(&v, &mut s);
+                prop_assert!(d.contains(&s, 1e-12), "{:?} {:?}", d, s);
+                let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+                let far = d.max_dist_sq(&c);
+                for y in &ys {
+                    let mut p = y.clone();
+                    d.project(&mut p);
+                    prop_assert!(dot(&v, &s) <= dot(&v, &p) + 1e-12);
+                    prop_assert!(p.iter().zip(&c).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() <= far + 1e-9);
+                }
+                // Reached: at −R·c/‖c‖ on the ball, the far corner of the box, a vertex of the
+                // simplex or of the ℓ1 ball.
+                let candidates: Vec<Vec<f64>> = match d {
+                    Domain::Ball { radius, .. } => vec![c.iter().map(|x| -radius * x / norm2(&c)).collect()],
+                    Domain::Box { lo, hi, .. } => vec![c.iter().map(|&x| if (lo - x).abs() > (hi - x).abs() { lo } else { hi }).collect()],
+                    Domain::Simplex { .. } => (0..5).map(|k| (0..5).map(|j| if j == k { 1.0 } else { 0.0 }).collect()).collect(),
+                    Domain::L1Ball { radius, .. } => (0..10).map(|k| (0..5).map(|j| if j == k / 2 { if k % 2 == 0 { radius } else { -radius } } else { 0.0 }).collect()).collect(),
+                };
+                let best = candidates.iter().map(|p| p.iter().zip(&c).map(|(a, b)| (a - b) * (a - b)).sum::<f64>()).fold(0.0, f64::max);
+                prop_assert!((best - far).abs() <= 1e-9 * far.max(1.0), "{:?}: {} vs {}", d, best, far);
+            }
+        }
+
         /// Bregman divergences are ≥ 0 and zero exactly on the diagonal.
         #[test]
         fn bregman_is_nonnegative_and_zero_only_on_the_diagonal(a in prop::collection::vec(0.01f64..1.0, 4), b in prop::collection::vec(0.01f64..1.0, 4)) {

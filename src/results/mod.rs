@@ -161,6 +161,52 @@ pub fn overlays_csv(ov: &[Overlay]) -> Result<Vec<u8>> {
     )
 }
 
+/// One square of a heatmap: a series' mean at a cell's last checkpoint, and its ratio to a
+/// reference overlay where one is named.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeatRow {
+    pub series: String,
+    pub cell: String,
+    pub x: f64,
+    pub y: f64,
+    pub t: u64,
+    pub mean: f64,
+    pub reference: Option<f64>,
+}
+
+impl HeatRow {
+    /// What the square shows: the ratio where there is a reference, else the mean.
+    pub fn value(&self) -> f64 {
+        match self.reference {
+            Some(r) => self.mean / r,
+            None => self.mean,
+        }
+    }
+}
+
+/// The heatmap's squares, from the curve rows of each cell's last checkpoint.
+pub fn heatmap_rows(h: &crate::spec::HeatmapSpec, cells: &[CellInfo], rows: &[CurveRow], overlays: &[Overlay]) -> Vec<HeatRow> {
+    let mut out = Vec::new();
+    for c in cells {
+        let (Some(x), Some(y)) = (crate::spec::heatmap_coordinate(c, &h.x), crate::spec::heatmap_coordinate(c, &h.y)) else { continue };
+        let mine: Vec<&CurveRow> = rows.iter().filter(|r| r.cell == c.id && r.metric == h.metric).collect();
+        let Some(t) = mine.iter().map(|r| r.t).max() else { continue };
+        let reference = h.ratio_to.as_ref().and_then(|p| overlays.iter().find(|o| o.cell == c.id && o.metric == h.metric && o.label.starts_with(p.as_str()))).and_then(|o| o.points.iter().find(|pt| pt.0 == t).map(|pt| pt.1));
+        for r in mine.iter().filter(|r| r.t == t) {
+            out.push(HeatRow { series: r.policy.clone(), cell: c.id.clone(), x, y, t, mean: r.mean, reference });
+        }
+    }
+    out
+}
+
+/// `heatmap.csv`.
+pub fn heatmap_csv(rows: &[HeatRow]) -> Result<Vec<u8>> {
+    csv_bytes(
+        &["series", "cell", "x", "y", "t", "mean", "reference", "ratio"],
+        rows.iter().map(|r| vec![r.series.clone(), r.cell.clone(), fmt(r.x), fmt(r.y), r.t.to_string(), fmt(r.mean), r.reference.map(fmt).unwrap_or_default(), r.reference.map(|_| fmt(r.value())).unwrap_or_default()]),
+    )
+}
+
 /// A number for a table: four decimals, or four significant digits in scientific form when
 /// four decimals would hide it (value gaps of 1e-9 are results, not zeros).
 fn table_num(x: f64) -> String {

@@ -80,6 +80,26 @@ pub struct PlotSpec {
     /// parameter as an integer (DP-BAI's ε sweep: t = 1000 ε).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x_scale: Option<f64>,
+    /// A heatmap of each series' final mean over two numeric parameters of the cells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heatmap: Option<HeatmapSpec>,
+}
+
+/// `[plot.heatmap]`: the final mean of `metric` for every cell, placed by two numbers read from
+/// the cell's content (JSON pointers, e.g. "/instance/sigma"), optionally divided by the value
+/// at the same t of the theory overlay whose label starts with `ratio_to`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HeatmapSpec {
+    pub metric: String,
+    pub x: String,
+    pub y: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y_label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratio_to: Option<String>,
 }
 
 fn yes() -> bool {
@@ -88,7 +108,7 @@ fn yes() -> bool {
 
 impl Default for PlotSpec {
     fn default() -> Self {
-        PlotSpec { metrics: Vec::new(), log_x: false, log_y: false, overlays: true, x_label: None, x_scale: None }
+        PlotSpec { metrics: Vec::new(), log_x: false, log_y: false, overlays: true, x_label: None, x_scale: None, heatmap: None }
     }
 }
 
@@ -356,7 +376,10 @@ impl SpecFile {
                 }
             }
         }
-        Ok(Experiment {
+        if let Some(h) = &self.plot.heatmap {
+            check_heatmap(h, &setting, &cells)?;
+        }
+        let exp = Experiment {
             name: self.name.clone(),
             title: self.title.clone().unwrap_or_else(|| self.name.clone()),
             claim: self.claim.clone(),
@@ -368,8 +391,50 @@ impl SpecFile {
             setting,
             resolved: self,
             cells,
-        })
+        };
+        if let Some(prefix) = exp.plot.heatmap.as_ref().and_then(|h| h.ratio_to.clone()) {
+            if !exp.plot.overlays {
+                return Err(invalid("plot.heatmap.ratio_to", &prefix, "divides by a theory overlay, and plot.overlays = false turns them off", "overlays = true, or no ratio_to"));
+            }
+            let metric = &exp.plot.heatmap.as_ref().map(|h| h.metric.clone()).unwrap_or_default();
+            let ov = exp.overlays();
+            for c in &exp.cells {
+                if !ov.iter().any(|o| o.cell == c.id && &o.metric == metric && o.label.starts_with(&prefix)) {
+                    let labels: Vec<String> = ov.iter().filter(|o| o.cell == c.id && &o.metric == metric).map(|o| format!("'{}'", o.label)).collect();
+                    return Err(invalid("plot.heatmap.ratio_to", &prefix, format!("no theory overlay of {metric} on cell '{}' starts with it", c.label), if labels.is_empty() { "none: this setting draws no overlay on that metric".to_string() } else { labels.join(", ") }));
+                }
+            }
+        }
+        Ok(exp)
     }
+}
+
+/// The heatmap's metric exists and both pointers give a number on every cell, with no two cells
+/// at the same place.
+fn check_heatmap(h: &HeatmapSpec, setting: &SettingConfig, cells: &[CellInfo]) -> Result<()> {
+    if !setting.metrics().contains(&h.metric.as_str()) {
+        return Err(invalid("plot.heatmap.metric", &h.metric, "not a metric this setting records", setting.metrics().join(", ")));
+    }
+    let mut seen: Vec<(f64, f64, &str)> = Vec::new();
+    for c in cells {
+        let mut at = [0.0; 2];
+        for (k, (field, ptr)) in [("plot.heatmap.x", &h.x), ("plot.heatmap.y", &h.y)].into_iter().enumerate() {
+            at[k] = heatmap_coordinate(c, ptr).ok_or_else(|| invalid(field, ptr, format!("not a number in cell '{}' (content {})", c.label, c.content), "a JSON pointer to a number in every cell's content, e.g. \"/instance/sigma\""))?;
+        }
+        if let Some((_, _, other)) = seen.iter().find(|(x, y, _)| *x == at[0] && *y == at[1]) {
+            return Err(invalid("plot.heatmap", format!("x = {}, y = {}", at[0], at[1]), format!("cells '{other}' and '{}' fall on the same square", c.label), "one cell per (x, y)"));
+        }
+        seen.push((at[0], at[1], &c.label));
+    }
+    Ok(())
+}
+
+/// The number a heatmap pointer reads from a cell's content (the horizon as "/horizon").
+pub fn heatmap_coordinate(c: &CellInfo, pointer: &str) -> Option<f64> {
+    if pointer == "/horizon" {
+        return Some(c.horizon as f64);
+    }
+    c.content.pointer(pointer)?.as_f64()
 }
 
 #[cfg(test)]

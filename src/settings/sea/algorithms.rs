@@ -28,7 +28,8 @@
 //! - **Optimistic ONS** (exp-concave losses; the time-varying ψ_t = ½‖x‖²_{A_t} of Chen et al.
 //!   2023, §4.3; Hazan et al. 2007): A_t = εI + Σ_{s≤t} ∇f_s∇f_sᵀ (ε = 1/(γD)² by default),
 //!   x_t = Π^{A_{t−1}}(x̂_t − A_{t−1}⁻¹M_t/γ), x̂_{t+1} = Π^{A_t}(x̂_t − A_t⁻¹∇f_t/γ), with
-//!   γ = ½·min(1/(4GD), α), α = 1/G², and Π^A the projection in the A-norm (for the ball:
+//!   γ = ½·min(1/(4GD), α) with the family's exp-concavity α ([`SeaInstance::exp_concavity`]:
+//!   1/G² for the quadratics), and Π^A the projection in the A-norm (for the ball:
 //!   x(μ) = (A + μI)⁻¹A·y with ‖x(μ)‖ = R, found by bisection on μ in A's eigenbasis).
 //! - **Entropic OMD (Hedge)** on the simplex: x_{t+1} ∝ x_t·exp(−η_t∇f_t(x_t)), with a fixed η or
 //!   η_t = √(ln d)/√(G² + Σ_{s<t}‖∇f_s‖²_∞).
@@ -164,7 +165,7 @@ pub fn run(inst: &SeaInstance, th: &Theory, algo: &Algorithm, env: &crate::rng::
     let mut grad_sum = vec![0.0; d];
     let mut ons = match *algo {
         Algorithm::OptimisticOns { epsilon } => {
-            let gamma = 0.5 * (1.0 / (4.0 * g_max * diam)).min(1.0 / (g_max * g_max));
+            let gamma = 0.5 * (1.0 / (4.0 * g_max * diam)).min(inst.exp_concavity());
             let eps = if epsilon > 0.0 { epsilon } else { 1.0 / (gamma * diam).powi(2) };
             Some(Ons::new(d, eps, gamma))
         }
@@ -371,5 +372,34 @@ impl Ons {
         let w: nalgebra::DVector<f64> = nalgebra::DVector::from_iterator(z.len(), z.iter().zip(eig.eigenvalues.iter()).map(|(zi, l)| l / (l + hi) * zi));
         let x = &eig.eigenvectors * w;
         y.iter_mut().zip(x.iter()).for_each(|(a, b)| *a = *b);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Role, StreamId};
+    use crate::settings::sea::model::{Loss, Sequence};
+
+    /// Entropic OMD with a fixed step is Hedge: on deterministic linear losses its cumulative
+    /// loss equals Σ_t ⟨c_t, x_t⟩ with x_t ∝ exp(−η Σ_{s<t} c_s), at every round.
+    #[test]
+    fn entropic_omd_is_hedge() {
+        let s = Sequence { sigma: 0.0, centre: -0.1, amplitude: 0.5, period: 3, drift: 0.3, drift_period: 7 };
+        let i = SeaInstance::new(4, Domain::Simplex { dim: 4 }, Loss::Linear, s).unwrap();
+        let th = i.theory(&(1..=60).collect::<Vec<_>>());
+        let env = StreamId::new([1, 2], 0, Role::Env);
+        let eta = 0.7;
+        let mut got = Vec::new();
+        run(&i, &th, &Algorithm::Hedge { eta }, &env, |t, r| got.push((t, r[0])));
+        let (mut cum, mut loss, mut c) = ([0.0; 4], 0.0, [0.0; 4]);
+        for (k, &(t, regret)) in got.iter().enumerate() {
+            i.centre_at(t, &mut c);
+            let w: Vec<f64> = cum.iter().map(|v: &f64| (-eta * v).exp()).collect();
+            let z: f64 = w.iter().sum();
+            loss += w.iter().zip(&c).map(|(a, b)| a / z * b).sum::<f64>();
+            cum.iter_mut().zip(&c).for_each(|(a, b)| *a += b);
+            assert!((regret - (loss - th.best[k])).abs() < 1e-12, "round {t}: {regret} vs {}", loss - th.best[k]);
+        }
     }
 }

@@ -303,6 +303,22 @@ impl SeaInstance {
         }
     }
 
+    /// An α with ∇²f ⪰ α∇f∇fᵀ on the domain for every draw (α-exp-concavity), 0 where the
+    /// family is not exp-concave (linear). Averages keep the worst example's α because
+    /// (avg v_i)(avg v_i)ᵀ ⪯ avg v_iv_iᵀ.
+    pub fn exp_concavity(&self) -> f64 {
+        let rows = || (0..self.design.n).map(|i| norm2(self.row(i)));
+        let r = self.domain.max_norm();
+        match self.loss {
+            Loss::Quadratic => 1.0 / self.gradient_bound().powi(2),
+            Loss::Linear => 0.0,
+            // s(1 − s) ≥ α(s − y)² for y ∈ {0, 1} and |⟨a, x⟩| ≤ ‖a‖R holds with α = e^{−‖a‖R}.
+            Loss::Logistic { .. } => rows().map(|a| (-a * r).exp()).fold(f64::INFINITY, f64::min),
+            // The residuals ⟨φ_i, x⟩ − y_i are at most ‖φ_i‖(R + max‖c‖) + σ: α = 1/max r².
+            Loss::RandomFeatures { .. } => 1.0 / rows().map(|p| p * (r + self.centre_bound()) + self.seq.sigma).fold(0.0, f64::max).powi(2),
+        }
+    }
+
     /// max_t ‖c_t‖ ≤ |c₀| + a + b.
     fn centre_bound(&self) -> f64 {
         self.seq.centre.abs() + self.seq.amplitude + self.seq.drift
@@ -436,7 +452,7 @@ impl SeaInstance {
     pub fn theory(&self, grid: &[u64]) -> Theory {
         let d = self.dim;
         let horizon = grid.last().copied().unwrap_or(0);
-        let (mut c, mut mean, mut sum) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+        let (mut c, mut mean, mut sum, mut c_sum) = (vec![0.0; d], vec![0.0; d], vec![0.0; d], vec![0.0; d]);
         let (mut u_round, mut u_prev, mut u_best) = (self.domain.centre(), self.domain.centre(), self.domain.centre());
         let mut cache: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::with_capacity(2);
         let mut out = Theory { grid: grid.to_vec(), best: Vec::new(), dyn_best: Vec::new(), comparators: Vec::new(), path_length: 0.0, error_bound: 0.0 };
@@ -445,6 +461,7 @@ impl SeaInstance {
         for t in 1..=horizon {
             self.mean_theta(t, &mut c, &mut mean);
             sum.iter_mut().zip(&mean).for_each(|(s, m)| *s += m);
+            c_sum.iter_mut().zip(&c).for_each(|(s, v)| *s += v);
             // Per-round minimiser; switching sequences revisit the same θ̄, so the last two
             // distinct ones are cached.
             let value = match cache.iter().find(|(m, _, _)| *m == mean) {
@@ -453,6 +470,12 @@ impl SeaInstance {
                     *v
                 }
                 None => {
+                    // In the design families c_t minimises F_t over ℝ^d (the model is well
+                    // specified), so Π(c_t) is the best warm start: exact when c_t ∈ X.
+                    if self.design.n > 0 {
+                        u_round.copy_from_slice(&c);
+                        self.domain.project(&mut u_round);
+                    }
                     dyn_err += self.minimise(&mean, &mut u_round);
                     let v = self.mean_loss(&u_round, &mean);
                     if cache.len() == 2 {
@@ -470,6 +493,11 @@ impl SeaInstance {
             if k < grid.len() && grid[k] == t {
                 let tf = t as f64;
                 let avg: Vec<f64> = sum.iter().map(|s| s / tf).collect();
+                // For random features Σ_s F_s is minimised over ℝ^d at the mean centre.
+                if matches!(self.loss, Loss::RandomFeatures { .. }) {
+                    u_best.iter_mut().zip(&c_sum).for_each(|(u, s)| *u = s / tf);
+                    self.domain.project(&mut u_best);
+                }
                 let gap = self.minimise(&avg, &mut u_best);
                 out.best.push(tf * self.mean_loss(&u_best, &avg));
                 out.comparators.push(u_best.clone());

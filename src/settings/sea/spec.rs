@@ -224,6 +224,9 @@ impl SeaSpec {
                 AlgorithmSpec::OptimisticOns { label, epsilon } => {
                     // 0 stands for the default 1/(γD)², resolved where G and D are known.
                     let e = match epsilon { Some(x) => positive(f("epsilon"), *x, "the initial A = εI of ONS")?, None => 0.0 };
+                    if base.exp_concavity() <= 0.0 {
+                        return Err(invalid(f("kind"), "optimistic_ons", "optimistic ONS needs exp-concave losses; linear losses are not", "a quadratic, logistic or random_features loss"));
+                    }
                     if self.dim > 200 {
                         return Err(invalid("sea.dim", self.dim, "optimistic ONS keeps a d × d matrix and eigendecomposes it each round", "<= 200 with optimistic_ons"));
                     }
