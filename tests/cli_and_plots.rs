@@ -73,9 +73,18 @@ fn heatmaps_are_written_and_redrawn() {
     let csv = std::fs::read_to_string(out.join("heatmap.csv")).unwrap();
     let rows: Vec<&str> = csv.lines().skip(1).collect();
     assert_eq!(rows.len(), 36 * 3, "{csv}");
+    // Each square's reference is the rate overlay of its cell at the last checkpoint, and its
+    // mean is that cell's final mean in curves.csv.
+    let overlays = regretlab::results::read_overlays(&out.join("overlays.csv")).unwrap();
+    let curves = regretlab::results::read_curves(&out.join("curves.csv")).unwrap();
     for r in &rows {
         let f: Vec<&str> = r.split(',').collect();
+        let (cell, t): (&str, u64) = (f[1], f[4].parse().unwrap());
         let (mean, reference, ratio): (f64, f64, f64) = (f[5].parse().unwrap(), f[6].parse().unwrap(), f[7].parse().unwrap());
+        let rate = overlays.iter().find(|o| o.cell == cell && o.label.starts_with("√σ²(1:t)")).and_then(|o| o.points.iter().find(|p| p.0 == t)).unwrap().1;
+        assert_eq!(rate, reference, "{r}");
+        let m = curves.iter().find(|c| c.cell == cell && c.policy == f[0] && c.metric == "regret" && c.t == t).unwrap().mean;
+        assert_eq!(m, mean, "{r}");
         assert!((mean / reference - ratio).abs() <= 1e-12 * ratio.abs().max(1.0), "{r}");
     }
     for s in ["optimistic_omd", "optimistic_ftrl", "ogd"] {

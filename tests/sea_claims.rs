@@ -25,6 +25,7 @@ fn curves(i: &SeaInstance, a: &Algorithm, horizon: u64, reps: u32) -> [Vec<f64>;
     for rep in 0..reps {
         let env = StreamId::new([11, 12], rep, Role::Env);
         run(i, &th, &a, &env, |t, r| {
+            assert!(r[0].is_finite() && r[1].is_finite(), "{a:?}: non-finite regret {r:?} at t = {t}");
             mean[0][t as usize - 1] += r[0] / reps as f64;
             mean[1][t as usize - 1] += r[1] / reps as f64;
         });
@@ -121,7 +122,6 @@ fn dynamic_tuning_tracks_a_drifting_centre() {
     let dynamic = both(&Algorithm::OomdDynamic { delta: 1.0, path_length: 0.0 });
     assert!(stat[0] < 0.0, "static regret {}", stat[0]);
     assert!(dynamic[1] < stat[1], "dynamic regret: tuned {} vs static tuning {}", dynamic[1], stat[1]);
-    assert!(dynamic[1] >= 0.0 && stat[1] >= 0.0);
 }
 
 /// Exp-concave tuning (Chen et al. 2023, O(d·log(σ²₁:T + Σ²₁:T))): optimistic ONS (ε = 1) grows
@@ -176,7 +176,7 @@ fn optimistic_hedge_follows_the_variation() {
 
 /// Logistic losses (labels from a logistic model with a fixed parameter): optimistic OMD's
 /// regret grows like √σ²₁:T — slope within [0.3, 0.7] from T = 1,000 to 16,000 — and stays
-/// within [0.05, 5]·(√σ²₁:T + √Σ²₁:T).
+/// within [0.2, 2]·(√σ²₁:T + √Σ²₁:T).
 #[test]
 fn logistic_stochastic_regime_grows_like_sqrt_sigma2_t() {
     let i = logistic(seq(0.0, 1.0, 0.0, 0));
@@ -184,8 +184,9 @@ fn logistic_stochastic_regime_grows_like_sqrt_sigma2_t() {
     let s = slope(&c, 1000, 16_000);
     let (s2, b2) = i.variations(16_000);
     let ratio = c[15_999] / (s2.sqrt() + b2.sqrt());
+    println!("logistic: slope {s}, regret/rate {ratio}");
     assert!((0.3..=0.7).contains(&s), "slope {s}");
-    assert!((0.05..=5.0).contains(&ratio), "regret/rate {ratio}");
+    assert!((0.2..=2.0).contains(&ratio), "regret/rate {ratio}");
 }
 
 /// Random-feature squared losses in a box: O(1) regret with σ = 0 and a fixed target (adds less
@@ -230,7 +231,7 @@ fn meta_learner_tracks_without_knowing_the_path_length() {
 }
 
 /// The σ × Σ picture of Thm 1 at reduced size: over a 3 × 3 grid of noise σ ∈ {0, 0.1, 0.4}
-/// and switching amplitude a ∈ {0, 0.05, 0.2} (the rate √σ²₁:T + √Σ²₁:T spans 1.3 to 60 at
+/// and switching amplitude a ∈ {0, 0.05, 0.2} (the rate √σ²₁:T + √Σ²₁:T spans 1.3 to 51 at
 /// T = 4,000), optimistic OMD's regret / rate stays within [0.25, 2].
 #[test]
 fn regret_follows_the_rate_over_the_sigma_sigma_grid() {

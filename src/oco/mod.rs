@@ -28,7 +28,7 @@ impl Domain {
         let (dim, ok, field, value, what) = match &d {
             Domain::Ball { dim, radius } => (*dim, *radius > 0.0 && radius.is_finite(), "radius", radius.to_string(), "(0, ∞) (a ball needs a positive, finite radius)"),
             Domain::L1Ball { dim, radius } => (*dim, *radius > 0.0 && radius.is_finite(), "radius", radius.to_string(), "(0, ∞)"),
-            Domain::Box { dim, lo, hi } => (*dim, lo.is_finite() && hi.is_finite() && lo <= hi, "lo/hi", format!("{lo}/{hi}"), "finite with lo <= hi (the box must be bounded and non-empty)"),
+            Domain::Box { dim, lo, hi } => (*dim, lo.is_finite() && hi.is_finite() && lo < hi, "lo/hi", format!("{lo}/{hi}"), "finite with lo < hi (the box must be bounded and have an interior)"),
             Domain::Simplex { dim } => (*dim, true, "dim", String::new(), ""),
         };
         if dim == 0 || dim > 1 << 20 {
@@ -157,21 +157,25 @@ impl Domain {
 /// result) by accelerated projected gradient (FISTA, Beck & Teboulle 2009, with O'Donoghue &
 /// Candès' gradient restart). The stopping rule is a certificate: the Frank–Wolfe gap
 /// ⟨∇h(x), x − s⟩ with s = LMO(∇h(x)) bounds h(x) − min h from above by convexity. Stops once the
-/// gap is ≤ `tol` or after `max_iter` iterations; returns the gap of the returned point.
+/// gap is ≤ `tol`·max(1, ‖∇h(x)‖·D) (relative, so that rounding in the gap, about
+/// ε‖∇h‖D√d, never keeps it from stopping) or after `max_iter` iterations; returns the gap of
+/// the returned point.
 pub fn minimise(dom: &Domain, l: f64, x: &mut [f64], mut grad: impl FnMut(&[f64], &mut [f64]), tol: f64, max_iter: usize) -> f64 {
     let d = x.len();
     dom.project(x);
     let (mut y, mut prev, mut g, mut s) = (x.to_vec(), x.to_vec(), vec![0.0; d], vec![0.0; d]);
     let step = if l > 0.0 { 1.0 / l } else { 1.0 };
     let mut theta = 1.0f64;
+    let diam = dom.diameter();
     let gap_at = |x: &[f64], g: &mut [f64], s: &mut [f64], grad: &mut dyn FnMut(&[f64], &mut [f64])| {
         grad(x, g);
         dom.lmo(g, s);
-        g.iter().zip(x).zip(s.iter()).map(|((gi, xi), si)| gi * (xi - si)).sum::<f64>().max(0.0)
+        let gap = g.iter().zip(x).zip(s.iter()).map(|((gi, xi), si)| gi * (xi - si)).sum::<f64>().max(0.0);
+        (gap, tol * (norm2(g) * diam).max(1.0))
     };
-    let mut gap = gap_at(x, &mut g, &mut s, &mut grad);
+    let (mut gap, mut limit) = gap_at(x, &mut g, &mut s, &mut grad);
     let mut it = 0;
-    while gap > tol && it < max_iter {
+    while gap > limit && it < max_iter {
         for _ in 0..16 {
             grad(&y, &mut g);
             prev.copy_from_slice(x);
@@ -188,7 +192,7 @@ pub fn minimise(dom: &Domain, l: f64, x: &mut [f64], mut grad: impl FnMut(&[f64]
             }
             it += 1;
         }
-        gap = gap_at(x, &mut g, &mut s, &mut grad);
+        (gap, limit) = gap_at(x, &mut g, &mut s, &mut grad);
     }
     gap
 }

@@ -8,7 +8,7 @@
 //! - **Optimistic OMD with perfect hints**: M_t = ∇f_t(x_t), which makes the first step implicit:
 //!   x_t = argmin_X η f_t(x) + ½‖x − x̂_t‖². For quadratics it is Π((x̂_t + ηξ_t)/(1 + η)), for
 //!   linear losses an explicit step, otherwise the fixed point of x ↦ Π(x̂_t − η∇f_t(x)), a
-//!   contraction because ηL < 1 is required.
+//!   contraction because ηL ≤ 0.9 is required.
 //! - **Optimistic OMD for dynamic regret** with a known path length P_T = Σ‖u_t − u_{t−1}‖ of the
 //!   per-round minimisers: η_t = √(D² + 2D·P_T)/√(δ + 4G² + V̄_{t−1}), which balances the
 //!   (D² + 2D·P_T)/η + η·Σ‖∇f_t − M_t‖² terms of OMD's dynamic-regret bound, capped at 1/(4L).
@@ -31,15 +31,18 @@
 //!   γ = ½·min(1/(4GD), α) with the family's exp-concavity α ([`SeaInstance::exp_concavity`]:
 //!   1/G² for the quadratics), and Π^A the projection in the A-norm (for the ball:
 //!   x(μ) = (A + μI)⁻¹A·y with ‖x(μ)‖ = R, found by bisection on μ in A's eigenbasis).
-//! - **Entropic OMD (Hedge)** on the simplex: x_{t+1} ∝ x_t·exp(−η_t∇f_t(x_t)), with a fixed η or
-//!   η_t = √(ln d)/√(G² + Σ_{s<t}‖∇f_s‖²_∞).
-//! - **Optimistic Hedge**: optimistic OMD with the entropic ψ (D² = ln d, dual norm ℓ∞),
-//!   η_t = √(ln d)/√(δ + 4G² + Σ_{s<t}‖∇f_s − M_s‖²_∞).
+//! - **Hedge** on the simplex: x_t ∝ exp(−η_t Σ_{s<t}∇f_s(x_s)), with a fixed η or
+//!   η_t = √(ln d)/√(G² + Σ_{s<t}‖∇f_s‖²_∞). With a fixed η this is entropic OMD exactly; with a
+//!   decreasing η it is written in this dual-averaging (FTRL) form because entropic OMD with a
+//!   decreasing step can have linear regret (Orabona & Pál 2018), and because weights kept as
+//!   probabilities underflow to 0 and never recover.
+//! - **Optimistic Hedge**: the entropic ψ (D² = ln d, dual norm ℓ∞) with the hint in the same
+//!   form, x_t ∝ exp(−η_t(Σ_{s<t}∇f_s + M_t)), η_t = √(ln d)/√(δ + 4G² + Σ_{s<t}‖∇f_s − M_s‖²_∞).
 //! - **OGD** (Zinkevich 2003): x_{t+1} = Π(x_t − η_t∇f_t(x_t)), η_t = D/(G√t); strongly convex:
 //!   η_t = 1/(λt) (Hazan et al. 2007).
 
 use super::model::{SeaInstance, Theory};
-use crate::oco::{norm2, Domain, MirrorMap};
+use crate::oco::{norm2, Domain};
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -90,6 +93,7 @@ impl Meta {
         if l > 0.0 {
             hi = hi.min(0.25 / l);
         }
+        let lo = lo.min(hi);
         let n = if hi > lo { 1 + (hi / lo).log2().ceil() as usize } else { 1 };
         let etas: Vec<f64> = (0..n).map(|i| (lo * 2f64.powi(i as i32)).min(hi.max(lo))).collect();
         let c = inst.domain.centre();
@@ -224,8 +228,9 @@ pub fn run(inst: &SeaInstance, th: &Theory, algo: &Algorithm, env: &crate::rng::
                 o.project(&mut x, radius);
             }
             Algorithm::OomdMeta { .. } => meta.as_mut().expect("meta state exists for oomd_meta").play(dom, &hint, &mut x),
-            Algorithm::OptimisticHedge { .. } => MirrorMap::Entropic.step(dom, &hat, &hint, eta, &mut x),
-            Algorithm::Ogd | Algorithm::OgdStronglyConvex { .. } | Algorithm::Hedge { .. } => {}
+            Algorithm::OptimisticHedge { .. } => exp_weights(&grad_sum, Some(&hint), eta, &mut x),
+            Algorithm::Hedge { .. } => exp_weights(&grad_sum, None, eta, &mut x),
+            Algorithm::Ogd | Algorithm::OgdStronglyConvex { .. } => {}
         }
         inst.gradient(&x, &theta, &mut g);
         loss += inst.mean_loss(&x, &mean);
@@ -236,7 +241,7 @@ pub fn run(inst: &SeaInstance, th: &Theory, algo: &Algorithm, env: &crate::rng::
                 noise_x += n * x[i];
             }
         }
-        if k < th.grid.len() && th.grid[k] == t {
+        while k < th.grid.len() && th.grid[k] == t {
             let mut regret = loss - th.best[k];
             let mut dynamic = loss - th.dyn_best[k];
             if implicit {
@@ -275,18 +280,30 @@ pub fn run(inst: &SeaInstance, th: &Theory, algo: &Algorithm, env: &crate::rng::
                 dom.project(&mut x);
             }
             Algorithm::Hedge { .. } => {
+                grad_sum.iter_mut().zip(&g).for_each(|(s, v)| *s += v);
                 v_bar += g.iter().fold(0.0f64, |m, v| m.max(v.abs())).powi(2);
-                MirrorMap::Entropic.step(dom, &x, &g, eta, &mut gp);
-                x.copy_from_slice(&gp);
             }
             Algorithm::OptimisticHedge { .. } => {
-                MirrorMap::Entropic.step(dom, &hat, &g, eta, &mut gp);
-                hat.copy_from_slice(&gp);
+                grad_sum.iter_mut().zip(&g).for_each(|(s, v)| *s += v);
                 v_bar += sup_norm_sq(&g, &hint);
             }
         }
         hint.copy_from_slice(&g);
     }
+}
+
+/// x_i ∝ exp(−η(L_i + M_i)) on the simplex, by log-sum-exp (no weight is ever stored).
+fn exp_weights(cum: &[f64], hint: Option<&[f64]>, eta: f64, out: &mut [f64]) {
+    for (i, (o, &l)) in out.iter_mut().zip(cum).enumerate() {
+        *o = -eta * (l + hint.map_or(0.0, |h| h[i]));
+    }
+    let top = out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut z = 0.0;
+    for o in out.iter_mut() {
+        *o = (*o - top).exp();
+        z += *o;
+    }
+    out.iter_mut().for_each(|o| *o /= z);
 }
 
 /// x = argmin_X η(φ(x) + ⟨θ, x⟩) + ½‖x − x̂‖² (`scratch` of length d).
@@ -308,25 +325,35 @@ fn implicit_step(inst: &SeaInstance, hat: &[f64], theta: &[f64], eta: f64, x: &m
         // Projected gradient with step 1 on the ηL-smooth part plus the ½‖x − x̂‖² term: a
         // contraction with factor ηL < 1 (the spec requires it).
         Loss::Logistic { .. } | Loss::RandomFeatures { .. } => {
+            // After a step that moved x by δ the fixed point is within δ·ρ/(1 − ρ), ρ = ηL.
+            let rho = eta * inst.smoothness();
+            let factor = rho / (1.0 - rho).max(1e-300);
             x.copy_from_slice(hat);
-            for _ in 0..10_000 {
+            for _ in 0..IMPLICIT_MAX_ITER {
                 inst.gradient(x, theta, scratch);
-                let mut change: f64 = 0.0;
                 for (s, &h) in scratch.iter_mut().zip(hat) {
                     *s = h - eta * *s;
                 }
                 inst.domain.project(scratch);
+                let mut change: f64 = 0.0;
                 for (xv, &s) in x.iter_mut().zip(scratch.iter()) {
                     change = change.max((s - *xv).abs());
                     *xv = s;
                 }
-                if change <= 1e-15 {
+                if change * factor <= 1e-13 * (1.0 + norm2(x)) {
                     break;
                 }
             }
         }
     }
 }
+
+/// With ηL ≤ [`MAX_IMPLICIT_RHO`] = 0.9 the implicit step's error shrinks by 0.9 per
+/// iteration, so 1e-13 (relative) is reached within 400 iterations from any start in a domain
+/// of diameter up to 10^4.
+pub const IMPLICIT_MAX_ITER: usize = 400;
+/// The largest ηL the spec accepts for perfect hints on a design family.
+pub const MAX_IMPLICIT_RHO: f64 = 0.9;
 
 /// The ONS matrix A = εI + Σ g gᵀ with solves and A-norm projections onto the ball.
 struct Ons {

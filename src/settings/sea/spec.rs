@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::algorithms::{run, Algorithm};
+use super::algorithms::{run, Algorithm, MAX_IMPLICIT_RHO};
 use std::sync::{Arc, OnceLock};
 
 use super::model::{Loss, SeaInstance, Sequence, Theory};
@@ -199,6 +199,12 @@ impl SeaSpec {
         for (field, label, seq) in specs {
             instances.push((label, base.with_sequence(seq).map_err(|e| spec_error(&field, e))?));
         }
+        for (label, inst) in &instances {
+            // Every step size divides by G: a zero bound means every loss is constant in x.
+            if inst.gradient_bound().is_nan() || inst.gradient_bound() <= 0.0 {
+                return Err(invalid("sea.instances", label, "every loss of this sequence is constant (σ = a = drift = centre = 0 with a linear loss): the gradient bound G is 0 and no step size is defined", "a non-zero centre, amplitude, drift or σ"));
+            }
+        }
         crate::mdp::spec::check_labels("sea.instances", &instances.iter().map(|i| i.0.clone()).collect::<Vec<_>>())?;
         let mut algorithms: Vec<(String, Algorithm)> = Vec::new();
         for (i, a) in self.algorithms.iter().enumerate() {
@@ -215,8 +221,8 @@ impl SeaSpec {
                 AlgorithmSpec::OomdPerfectHints { label, eta } => {
                     let e = positive(f("eta"), *eta, "the constant step size")?;
                     let l = base.smoothness();
-                    if !matches!(base.loss, Loss::Quadratic | Loss::Linear) && e * l >= 1.0 {
-                        return Err(invalid(f("eta"), e, format!("the implicit step is a fixed point that needs ηL < 1 (L = {l:.4} for this loss)"), format!("(0, {:.4})", 1.0 / l)));
+                    if !matches!(base.loss, Loss::Quadratic | Loss::Linear) && e * l > MAX_IMPLICIT_RHO {
+                        return Err(invalid(f("eta"), e, format!("the implicit step is the fixed point of a contraction with factor ηL, which must be ≤ {MAX_IMPLICIT_RHO} (L = {l:.4} for this loss)"), format!("(0, {:.4}]", MAX_IMPLICIT_RHO / l)));
                     }
                     (label.clone().unwrap_or(format!("optimistic OMD, perfect hints (η={e})")), Algorithm::OomdPerfectHints { eta: e })
                 }
@@ -224,8 +230,14 @@ impl SeaSpec {
                 AlgorithmSpec::OptimisticOns { label, epsilon } => {
                     // 0 stands for the default 1/(γD)², resolved where G and D are known.
                     let e = match epsilon { Some(x) => positive(f("epsilon"), *x, "the initial A = εI of ONS")?, None => 0.0 };
-                    if base.exp_concavity() <= 0.0 {
+                    if matches!(base.loss, Loss::Linear) {
                         return Err(invalid(f("kind"), "optimistic_ons", "optimistic ONS needs exp-concave losses; linear losses are not", "a quadratic, logistic or random_features loss"));
+                    }
+                    for (l, inst) in &instances {
+                        let gamma = 0.5 * (1.0 / (4.0 * inst.gradient_bound() * inst.domain.diameter())).min(inst.exp_concavity());
+                        if gamma.is_nan() || gamma < 1e-6 {
+                            return Err(invalid(f("kind"), format!("optimistic_ons on '{l}'"), format!("ONS's γ = ½·min(1/(4GD), α) is {gamma:.3e}: the losses are barely exp-concave on this domain (for logistic losses α = e^(−‖a‖R); lower sea.loss.scale or the radius)"), "γ >= 1e-6"));
+                        }
                     }
                     if self.dim > 200 {
                         return Err(invalid("sea.dim", self.dim, "optimistic ONS keeps a d × d matrix and eigendecomposes it each round", "<= 200 with optimistic_ons"));
@@ -304,7 +316,9 @@ pub struct SeaSim {
     pub inst: SeaInstance,
     pub algo: Algorithm,
     pub grid: Vec<u64>,
-    /// The cell's comparators, shared by its jobs and computed on first use.
+    /// The cell's comparators, shared by its jobs and computed on first use (a pure function
+    /// of the instance and grid, so no number depends on which job computes it; its time, and
+    /// the time sibling jobs wait for it, count in the CPU seconds of the jobs that ran then).
     pub theory: Arc<OnceLock<Theory>>,
     pub key: [u32; 2],
 }
