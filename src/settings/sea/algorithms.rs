@@ -31,6 +31,7 @@
 //!   γ = ½·min(1/(4GD), α) with the family's exp-concavity α ([`SeaInstance::exp_concavity`]:
 //!   1/G² for the quadratics), and Π^A the projection in the A-norm (for the ball:
 //!   x(μ) = (A + μI)⁻¹A·y with ‖x(μ)‖ = R, found by bisection on μ in A's eigenbasis).
+//! - **ONS** (Hazan et al. 2007), the baseline: the same with M_t = 0, so x_t = x̂_t.
 //! - **Hedge** on the simplex: x_t ∝ exp(−η_t Σ_{s<t}∇f_s(x_s)), with a fixed η or
 //!   η_t = √(ln d)/√(G² + Σ_{s<t}‖∇f_s‖²_∞). With a fixed η this is entropic OMD exactly; with a
 //!   decreasing η it is written in this dual-averaging (FTRL) form because entropic OMD with a
@@ -54,6 +55,8 @@ pub enum Algorithm {
     OomdPerfectHints { eta: f64 },
     OptimisticFtrl { delta: f64 },
     OptimisticOns { epsilon: f64 },
+    /// Online Newton step (Hazan et al. 2007): optimistic ONS without the hint.
+    Ons { epsilon: f64 },
     Ogd,
     OgdStronglyConvex { lambda: f64 },
     /// `eta` = 0: the adaptive step.
@@ -66,7 +69,7 @@ impl Algorithm {
     pub fn needs(&self) -> Option<&'static str> {
         match self {
             Algorithm::Hedge { .. } | Algorithm::OptimisticHedge { .. } => Some("simplex"),
-            Algorithm::OptimisticOns { .. } => Some("ball"),
+            Algorithm::OptimisticOns { .. } | Algorithm::Ons { .. } => Some("ball"),
             _ => None,
         }
     }
@@ -168,7 +171,7 @@ pub fn run(inst: &SeaInstance, th: &Theory, algo: &Algorithm, env: &crate::rng::
     let mut v_bar = 0.0;
     let mut grad_sum = vec![0.0; d];
     let mut ons = match *algo {
-        Algorithm::OptimisticOns { epsilon } => {
+        Algorithm::OptimisticOns { epsilon } | Algorithm::Ons { epsilon } => {
             let gamma = 0.5 * (1.0 / (4.0 * g_max * diam)).min(inst.exp_concavity());
             let eps = if epsilon > 0.0 { epsilon } else { 1.0 / (gamma * diam).powi(2) };
             Some(Ons::new(d, eps, gamma))
@@ -203,7 +206,7 @@ pub fn run(inst: &SeaInstance, th: &Theory, algo: &Algorithm, env: &crate::rng::
             Algorithm::Ogd => diam / (g_max * tf.sqrt()),
             Algorithm::Hedge { eta } => if eta > 0.0 { eta } else { ln_d.sqrt() / (g_max * g_max + v_bar).sqrt() },
             Algorithm::OptimisticHedge { delta } => ln_d.sqrt() / (delta + 4.0 * g_max * g_max + v_bar).sqrt(),
-            Algorithm::OptimisticOns { .. } | Algorithm::OomdMeta { .. } => 0.0,
+            Algorithm::OptimisticOns { .. } | Algorithm::Ons { .. } | Algorithm::OomdMeta { .. } => 0.0,
         };
         match algo {
             Algorithm::Oomd { .. } | Algorithm::OomdDynamic { .. } | Algorithm::OomdStronglyConvex { .. } => {
@@ -227,6 +230,8 @@ pub fn run(inst: &SeaInstance, th: &Theory, algo: &Algorithm, env: &crate::rng::
                 }
                 o.project(&mut x, radius);
             }
+            // Without a hint the play is x̂_t itself, already in the ball.
+            Algorithm::Ons { .. } => x.copy_from_slice(&hat),
             Algorithm::OomdMeta { .. } => meta.as_mut().expect("meta state exists for oomd_meta").play(dom, &hint, &mut x),
             Algorithm::OptimisticHedge { .. } => exp_weights(&grad_sum, Some(&hint), eta, &mut x),
             Algorithm::Hedge { .. } => exp_weights(&grad_sum, None, eta, &mut x),
@@ -263,7 +268,7 @@ pub fn run(inst: &SeaInstance, th: &Theory, algo: &Algorithm, env: &crate::rng::
                 grad_sum.iter_mut().zip(&g).for_each(|(s, v)| *s += v);
                 v_bar += g.iter().zip(&hint).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
             }
-            Algorithm::OptimisticOns { .. } => {
+            Algorithm::OptimisticOns { .. } | Algorithm::Ons { .. } => {
                 let o = ons.as_mut().expect("ONS state exists for optimistic_ons");
                 o.add(&g);
                 o.solve(&g, &mut step);

@@ -111,6 +111,8 @@ pub enum AlgorithmSpec {
     OptimisticFtrl { label: Option<String>, delta: Option<f64> },
     /// Optimistic ONS for exp-concave losses; `epsilon` starts A = εI (default 1/(γD)², Hazan et al.).
     OptimisticOns { label: Option<String>, epsilon: Option<f64> },
+    /// Online Newton step without optimism (the baseline).
+    Ons { label: Option<String>, epsilon: Option<f64> },
     Ogd { label: Option<String> },
     OgdStronglyConvex { label: Option<String>, lambda: f64 },
     /// Entropic OMD on the simplex; without `eta`, the adaptive step.
@@ -227,22 +229,25 @@ impl SeaSpec {
                     (label.clone().unwrap_or(format!("optimistic OMD, perfect hints (η={e})")), Algorithm::OomdPerfectHints { eta: e })
                 }
                 AlgorithmSpec::OptimisticFtrl { label, delta: d } => (label.clone().unwrap_or("optimistic FTRL".into()), Algorithm::OptimisticFtrl { delta: delta(d)? }),
-                AlgorithmSpec::OptimisticOns { label, epsilon } => {
+                AlgorithmSpec::OptimisticOns { label, epsilon } | AlgorithmSpec::Ons { label, epsilon } => {
+                    let optimistic = matches!(a, AlgorithmSpec::OptimisticOns { .. });
+                    let name = if optimistic { "optimistic ONS" } else { "ONS" };
                     // 0 stands for the default 1/(γD)², resolved where G and D are known.
                     let e = match epsilon { Some(x) => positive(f("epsilon"), *x, "the initial A = εI of ONS")?, None => 0.0 };
                     if matches!(base.loss, Loss::Linear) {
-                        return Err(invalid(f("kind"), "optimistic_ons", "optimistic ONS needs exp-concave losses; linear losses are not", "a quadratic, logistic or random_features loss"));
+                        return Err(invalid(f("kind"), name, format!("{name} needs exp-concave losses; linear losses are not"), "a quadratic, logistic or random_features loss"));
                     }
                     for (l, inst) in &instances {
                         let gamma = 0.5 * (1.0 / (4.0 * inst.gradient_bound() * inst.domain.diameter())).min(inst.exp_concavity());
                         if gamma.is_nan() || gamma < 1e-6 {
-                            return Err(invalid(f("kind"), format!("optimistic_ons on '{l}'"), format!("ONS's γ = ½·min(1/(4GD), α) is {gamma:.3e}: the losses are barely exp-concave on this domain (for logistic losses α = e^(−‖a‖R); lower sea.loss.scale or the radius)"), "γ >= 1e-6"));
+                            return Err(invalid(f("kind"), format!("{name} on '{l}'"), format!("ONS's γ = ½·min(1/(4GD), α) is {gamma:.3e}: the losses are barely exp-concave on this domain (for logistic losses α = e^(−‖a‖R); lower sea.loss.scale or the radius)"), "γ >= 1e-6"));
                         }
                     }
                     if self.dim > 200 {
-                        return Err(invalid("sea.dim", self.dim, "optimistic ONS keeps a d × d matrix and eigendecomposes it each round", "<= 200 with optimistic_ons"));
+                        return Err(invalid("sea.dim", self.dim, format!("{name} keeps a d × d matrix and eigendecomposes it each round"), "<= 200 with ONS"));
                     }
-                    (label.clone().unwrap_or("optimistic ONS".into()), Algorithm::OptimisticOns { epsilon: e })
+                    let algo = if optimistic { Algorithm::OptimisticOns { epsilon: e } } else { Algorithm::Ons { epsilon: e } };
+                    (label.clone().unwrap_or(name.into()), algo)
                 }
                 AlgorithmSpec::Ogd { label } => (label.clone().unwrap_or("OGD".into()), Algorithm::Ogd),
                 AlgorithmSpec::OgdStronglyConvex { label, lambda } => {
