@@ -56,6 +56,8 @@ pub struct RunReport {
     pub table: String,
     pub figures: Vec<PathBuf>,
     pub wall_seconds: f64,
+    /// What the user should know about how it ran (e.g. jobs the GPU engine left to the CPU).
+    pub notes: Vec<String>,
 }
 
 /// Validates, runs and writes. Nothing is written unless the spec is valid and the run
@@ -68,14 +70,44 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
     let exp = spec.validate(ov)?;
     let dir = opts.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
     check_writable_run_dir(&dir)?;
-    let cfg = EngineConfig { kind: opts.engine, threads: opts.threads, reps: exp.reps, progress: opts.progress };
-    let threads = cfg.worker_threads();
     let jobs = exp.jobs(kernel);
+    let (kind, engine, notes) = if opts.engine == EngineKind::Gpu { gpu_plan(&jobs) } else { (opts.engine, format!("{:?}", opts.engine).to_lowercase(), Vec::new()) };
+    let cfg = EngineConfig { kind, threads: opts.threads, reps: exp.reps, progress: opts.progress };
+    let threads = cfg.worker_threads();
     let t0 = Instant::now();
     let out = engine::run(&jobs, &cfg, cancel)?;
     let wall = t0.elapsed().as_secs_f64();
-    let engine = format!("{:?}", opts.engine).to_lowercase();
-    write_run(&exp, &out, &dir, &engine, threads, exp.backend(kernel), wall)
+    let mut backend = exp.backend(kernel);
+    if kind == EngineKind::Gpu {
+        backend.push_str("; gpu: WGSL fixed point (u32, exact), bit-identical to the CPU kernel");
+    }
+    let mut report = write_run(&exp, &out, &dir, &engine, threads, backend, wall)?;
+    report.notes = notes;
+    Ok(report)
+}
+
+/// What `--engine gpu` can do here: the engine kind to run, its name for the manifest, and
+/// what the user should know (jobs without a GPU kernel, or no GPU at all: the CPU runs them).
+#[cfg(feature = "gpu")]
+fn gpu_plan(jobs: &[engine::Job]) -> (EngineKind, String, Vec<String>) {
+    match crate::gpu::context() {
+        Ok(ctx) => {
+            let cpu: Vec<String> = jobs.iter().filter(|j| !j.sim.has_gpu()).map(|j| j.series.clone()).collect();
+            let mut notes = Vec::new();
+            if !cpu.is_empty() {
+                let mut names = cpu.clone();
+                names.dedup();
+                notes.push(format!("gpu engine: {} of {} jobs have no GPU kernel and run on the CPU ({})", cpu.len(), jobs.len(), names.join(", ")));
+            }
+            (EngineKind::Gpu, format!("gpu ({})", ctx.adapter), notes)
+        }
+        Err(e) => (EngineKind::Rayon, "rayon (gpu requested, none available)".into(), vec![format!("gpu engine: {e}; every job runs on the CPU")]),
+    }
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu_plan(_jobs: &[engine::Job]) -> (EngineKind, String, Vec<String>) {
+    (EngineKind::Rayon, "rayon (gpu requested, not built)".into(), vec!["gpu engine: this build has no GPU engine (built without the `gpu` feature); every job runs on the CPU".into()])
 }
 
 /// Writes a run folder from the engine's results (a single process's, or a merge's).
@@ -147,7 +179,7 @@ fn write_run(exp: &Experiment, out: &[engine::JobResult], dir: &Path, engine: &s
     };
     swap_into_place(&staging, &dir)?;
     let figures = staged.iter().filter_map(|p| p.file_name().map(|n| dir.join(n))).collect();
-    Ok(RunReport { dir, table, figures, wall_seconds: wall })
+    Ok(RunReport { dir, table, figures, wall_seconds: wall, notes: Vec::new() })
 }
 
 /// A hidden sibling of `dir` for staging or for the previous run during a swap.

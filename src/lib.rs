@@ -9,6 +9,7 @@
 //! - [`results`]: the run folder (manifest, CSVs, summary table), atomic writes;
 //! - [`plot`]: figures with CI bands and theory overlays;
 //! - [`experiment`]: runs a spec end to end (what the CLI calls);
+//! - `gpu` (feature `gpu`): the wgpu device, buffers and dispatch that GPU kernels run on;
 //! - [`bandits`]: classical stochastic bandits, the first setting, with its batched kernel;
 //! - [`mdp`]: the tabular and linear-mixture MDP core (certified planning, episode simulation,
 //!   UCBVI and optimistic Q-learning baselines);
@@ -22,6 +23,8 @@ pub mod bandits;
 pub mod engine;
 pub mod error;
 pub mod experiment;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 pub mod mdp;
 pub mod oco;
 pub mod plot;

@@ -30,7 +30,8 @@ struct RunArgs {
     /// Worker threads (0 = all cores). Output does not depend on it.
     #[arg(long, global = true, default_value_t = 0)]
     threads: usize,
-    /// serial or rayon. Output does not depend on it.
+    /// serial, rayon or gpu (jobs with a GPU kernel on the GPU, the rest on the CPU). Output
+    /// does not depend on it.
     #[arg(long, global = true, value_enum, default_value_t = Engine::Rayon)]
     engine: Engine,
     /// Output folder (default results/<experiment>).
@@ -49,6 +50,7 @@ struct RunArgs {
 enum Engine {
     Serial,
     Rayon,
+    Gpu,
 }
 
 #[derive(Subcommand)]
@@ -121,6 +123,7 @@ fn run_options(a: &RunArgs, progress: bool) -> RunOptions {
         engine: match a.engine {
             Engine::Serial => EngineKind::Serial,
             Engine::Rayon => EngineKind::Rayon,
+            Engine::Gpu => EngineKind::Gpu,
         },
         threads: a.threads,
         out: a.out.clone(),
@@ -134,6 +137,9 @@ fn run(spec: &str, a: &RunArgs) -> anyhow::Result<()> {
     let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick };
     let opts = run_options(a, true);
     let rep = experiment::run(file, &ov, &opts, None).with_context(|| format!("running experiment '{spec}'"))?;
+    for n in &rep.notes {
+        eprintln!("note: {n}");
+    }
     println!("{}", rep.table);
     println!("wall time {:.2} s", rep.wall_seconds);
     println!("table:   {}", rep.dir.join("table.md").display());

@@ -38,6 +38,8 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod gaussian;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 #[cfg(target_arch = "x86_64")]
 mod ifma;
 pub mod kl_ucb;

@@ -117,6 +117,17 @@ impl Simulation for BanditSim {
             None => self.run_f64(first_rep, grid, out),
         }
     }
+    #[cfg(feature = "gpu")]
+    fn has_gpu(&self) -> bool {
+        self.fixed.as_ref().is_some_and(|k| k.gpu_supported())
+    }
+    #[cfg(feature = "gpu")]
+    fn run_block_gpu(&self, first_rep: u64, grid: &[u64], out: &mut [Trace]) -> Result<(), String> {
+        match &self.fixed {
+            Some(k) if k.gpu_supported() => k.run_block_gpu(first_rep, grid, out).map_err(|e| e.to_string()),
+            _ => Err("no GPU kernel for this policy".into()),
+        }
+    }
 }
 
 #[cfg(test)]

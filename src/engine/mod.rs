@@ -53,6 +53,15 @@ pub trait Simulation: Sync {
     fn grid(&self) -> Option<Vec<u64>> {
         None
     }
+    /// Whether [`Self::run_block_gpu`] runs this simulation on the GPU.
+    fn has_gpu(&self) -> bool {
+        false
+    }
+    /// The GPU twin of [`Self::run_block`], with the same output bits; an error message when the
+    /// device fails or a result breaks its invariants.
+    fn run_block_gpu(&self, _first_rep: u64, _grid: &[u64], _out: &mut [Trace]) -> Result<(), String> {
+        Err("no GPU kernel".into())
+    }
 }
 
 /// One unit of output: an algorithm (`series`) on a cell.
@@ -68,6 +77,8 @@ pub struct Job {
 pub enum EngineKind {
     Serial,
     Rayon,
+    /// Jobs with a GPU kernel run on the GPU in large blocks; the others on the rayon pool.
+    Gpu,
 }
 
 #[derive(Clone, Debug)]
@@ -85,8 +96,8 @@ impl EngineConfig {
     pub fn worker_threads(&self) -> usize {
         match (self.kind, self.threads) {
             (EngineKind::Serial, _) => 1,
-            (EngineKind::Rayon, 0) => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-            (EngineKind::Rayon, n) => n,
+            (EngineKind::Rayon | EngineKind::Gpu, 0) => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            (EngineKind::Rayon | EngineKind::Gpu, n) => n,
         }
     }
 }
@@ -111,6 +122,10 @@ pub struct JobResult {
 /// to amortise a batched kernel's set-up.
 pub const BLOCK: u64 = 64;
 
+/// Replications per block of a job that runs on the GPU: enough invocations to fill a device.
+/// The fold is per replication, in order, so block sizes change no output bit.
+pub const GPU_BLOCK: u64 = 1 << 16;
+
 /// Why a run produced no results.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -118,6 +133,8 @@ pub enum EngineError {
     Cancelled,
     #[error("cannot start {threads} worker threads: {message}")]
     ThreadPool { threads: usize, message: String },
+    #[error("GPU engine, job '{series}' on cell {cell}: {message}")]
+    Gpu { cell: String, series: String, message: String },
 }
 
 /// Runs every job for `cfg.reps` replications. `cancel` is polled between waves; a cancelled run
@@ -155,10 +172,12 @@ fn run_in_pool(jobs: &[Job], cfg: &EngineConfig, threads: usize, cancel: Option<
 
     // (job, first replication, count), in fold order.
     let mut items = Vec::new();
-    for j in 0..jobs.len() {
+    for (j, job) in jobs.iter().enumerate() {
         let mut r = 0;
+        let on_gpu = cfg.kind == EngineKind::Gpu && job.sim.has_gpu();
+        let block = if on_gpu { GPU_BLOCK } else { BLOCK };
         while r < cfg.reps {
-            let n = BLOCK.min(cfg.reps - r);
+            let n = block.min(cfg.reps - r);
             items.push((j, r, n));
             r += n;
         }
@@ -172,19 +191,24 @@ fn run_in_pool(jobs: &[Job], cfg: &EngineConfig, threads: usize, cancel: Option<
             bar.abandon();
             return Err(EngineError::Cancelled);
         }
-        let compute = |&(j, r0, n): &(usize, u64, u64)| {
+        let compute = |&(j, r0, n): &(usize, u64, u64)| -> Result<(Vec<Trace>, f64), EngineError> {
             let t0 = Instant::now();
             let (m, c) = (results[j].metrics.len(), grids[j].len());
             let mut traces = vec![Trace::new(m, c); n as usize];
-            jobs[j].sim.run_block(r0, &grids[j], &mut traces);
-            (traces, t0.elapsed().as_secs_f64())
+            if cfg.kind == EngineKind::Gpu && jobs[j].sim.has_gpu() {
+                jobs[j].sim.run_block_gpu(r0, &grids[j], &mut traces).map_err(|message| EngineError::Gpu { cell: jobs[j].cell.clone(), series: jobs[j].series.clone(), message })?;
+            } else {
+                jobs[j].sim.run_block(r0, &grids[j], &mut traces);
+            }
+            Ok((traces, t0.elapsed().as_secs_f64()))
         };
-        let done: Vec<(Vec<Trace>, f64)> = if threads == 1 {
+        let done: Vec<Result<(Vec<Trace>, f64), EngineError>> = if threads == 1 {
             chunk.iter().map(compute).collect()
         } else {
             chunk.par_iter().map(compute).collect()
         };
-        for (&(j, _, _), (traces, secs)) in chunk.iter().zip(done) {
+        for (&(j, _, _), item) in chunk.iter().zip(done) {
+            let (traces, secs) = item?;
             let res = &mut results[j];
             res.seconds += secs;
             for tr in &traces {

@@ -1,0 +1,229 @@
+//! The fixed-point bandit kernel on the GPU: UCB1 on Bernoulli arms in WGSL, through
+//! [`crate::gpu`]. It computes the integers of [`FixedKernel::run_scalar`]:
+//! - the Env word of step m of replication r is Philox4x32-10 of (m >> 2, r, Env, 0) under the
+//!   cell's key, word m & 3; the reward is `word < THR[arm] | FULL[arm]`;
+//! - the index is `mq + mulhi(A[m], B[n])` (wrapping u32 add), with A by step and B by pull
+//!   count uploaded from the host's own tables (B[n] is [`ucb1_b`], an f32 expression the GPU
+//!   does not recompute);
+//! - mq = ⌊s 2^28 / n⌋ exactly: an estimate from a normalised reciprocal RN[n] =
+//!   ⌊(2^(32+e) − 1)/n⌋, e = ⌊log2 n⌋, which is at most one below, then corrected by comparing
+//!   (q + 1)·n with s·2^28 in 64 bits (two checks, so the result never depends on the estimate);
+//! - the argmax by strict `>` from arm 0, rounds 0..K round robin.
+//!
+//! Replications are invocations; state lives between dispatches in struct-of-arrays buffers
+//! (`cnt[k·R + i]`, `suc[k·R + i]`); each dispatch runs at most [`CHUNK`] steps (lavapipe stops
+//! any shader loop after 65,535 iterations) and ends at every checkpoint, where the counts are
+//! read back, checked (Σ_k n_k = t for every replication: a failure is an error) and turned into
+//! the metrics by the same host code as the CPU paths ([`FixedKernel::record`]).
+
+use super::{ucb1_b, FixedKernel, FixedRule};
+use crate::engine::Trace;
+use crate::gpu::{self, GpuError};
+use crate::rng::Role;
+
+/// Steps per dispatch at most.
+pub const CHUNK: u64 = 10_000;
+/// Invocations per workgroup.
+const WG: u32 = 64;
+
+const BODY: &str = "
+struct Params { reps: u32, m_begin: u32, m_end: u32, first_rep: u32, key0: u32, key1: u32, role: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read_write> cnt: array<u32>;
+@group(0) @binding(2) var<storage, read_write> suc: array<u32>;
+@group(0) @binding(3) var<storage, read> tab_a: array<u32>;
+@group(0) @binding(4) var<storage, read> tab_n: array<vec2<u32>>;
+
+// floor(s 2^28 / n) for 1 <= n < 2^25, s <= n.
+fn mean_q(s: u32, n: u32, rn: u32) -> u32 {
+    let sh = 4u + firstLeadingBit(n);
+    let p = mul_wide(s, rn);
+    var q = (p.x << (32u - sh)) | (p.y >> sh);
+    let hi = s >> 4u;
+    let lo = s << 28u;
+    for (var i = 0u; i < 2u; i++) {
+        let l = mul_wide(q + 1u, n);
+        if (l.x < hi || (l.x == hi && l.y <= lo)) {
+            q = q + 1u;
+        }
+    }
+    return q;
+}
+
+@compute @workgroup_size(WG)
+fn ucb1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let i = (wid.y * nwg.x + wid.x) * WG + lid;
+    if (i >= P.reps) {
+        return;
+    }
+    let R = P.reps;
+    let rep = P.first_rep + i;
+    let key = vec2<u32>(P.key0, P.key1);
+    var n: array<u32, K>;
+    var s: array<u32, K>;
+    var mq: array<u32, K>;
+    var b: array<u32, K>;
+    for (var k = 0u; k < K; k++) {
+        n[k] = cnt[k * R + i];
+        s[k] = suc[k * R + i];
+        b[k] = 0u;
+        mq[k] = 0u;
+        if (n[k] > 0u) {
+            let t = tab_n[n[k]];
+            b[k] = t.x;
+            mq[k] = mean_q(s[k], n[k], t.y);
+        }
+    }
+    var blk = vec4<u32>(0u);
+    for (var m = P.m_begin; m < P.m_end; m++) {
+        if ((m & 3u) == 0u || m == P.m_begin) {
+            blk = philox(vec4<u32>(m >> 2u, rep, P.role, 0u), key);
+        }
+        let u = blk[m & 3u];
+        var arm = m;
+        if (m >= K) {
+            let a = tab_a[m];
+            arm = 0u;
+            var best = mq[0] + mul_wide(a, b[0]).x;
+            for (var k = 1u; k < K; k++) {
+                let v = mq[k] + mul_wide(a, b[k]).x;
+                if (v > best) {
+                    best = v;
+                    arm = k;
+                }
+            }
+        }
+        let nk = n[arm] + 1u;
+        let sk = s[arm] + (select(0u, 1u, u < THR[arm]) | FULL[arm]);
+        n[arm] = nk;
+        s[arm] = sk;
+        let t = tab_n[nk];
+        b[arm] = t.x;
+        mq[arm] = mean_q(sk, nk, t.y);
+    }
+    for (var k = 0u; k < K; k++) {
+        cnt[k * R + i] = n[k];
+        suc[k * R + i] = s[k];
+    }
+}
+";
+
+/// ⌊(2^(32+e) − 1)/n⌋ with e = ⌊log2 n⌋: in [2^31, 2^32).
+fn reciprocal(n: u32) -> u32 {
+    let e = 31 - n.leading_zeros();
+    (((1u64 << (32 + e)) - 1) / n as u64) as u32
+}
+
+impl FixedKernel {
+    /// Whether [`Self::run_block_gpu`] can run this kernel: UCB1 on Bernoulli arms, K ≤ 64,
+    /// T < 2^25 (the exact mean's range).
+    pub fn gpu_supported(&self) -> bool {
+        matches!(self.rule, FixedRule::Ucb1 { .. }) && self.gauss.is_none() && self.k <= 64 && self.horizon < 1 << 25
+    }
+
+    /// The WGSL source of this kernel for a device with (`int64`) or without u64.
+    pub fn gpu_source(&self, int64: bool) -> String {
+        let list = |v: &[u32]| v.iter().map(|x| format!("{x}u")).collect::<Vec<_>>().join(", ");
+        format!(
+            "const K: u32 = {k}u;\nconst WG: u32 = {WG}u;\nvar<private> THR: array<u32, {k}> = array<u32, {k}>({});\nvar<private> FULL: array<u32, {k}> = array<u32, {k}>({});\n{}{}{BODY}",
+            list(&self.thr),
+            list(&self.full),
+            gpu::wgsl_mul_wide(int64),
+            gpu::WGSL_PHILOX,
+            k = self.k
+        )
+    }
+
+    /// Runs `out.len()` replications from `first_rep` on the GPU; the same bits as
+    /// [`Self::run_scalar`].
+    pub fn run_block_gpu(&self, first_rep: u64, grid: &[u64], out: &mut [Trace]) -> Result<(), GpuError> {
+        self.run_block_gpu_with(gpu::context()?.int64, first_rep, grid, out)
+    }
+
+    /// [`Self::run_block_gpu`] with the 64-bit products in u64 (`int64`, needs the device's
+    /// SHADER_INT64) or in 16-bit limbs (every device): the same results either way.
+    pub fn run_block_gpu_with(&self, int64: bool, first_rep: u64, grid: &[u64], out: &mut [Trace]) -> Result<(), GpuError> {
+        let ctx = gpu::context()?;
+        if int64 && !ctx.int64 {
+            return Err(GpuError::Device { adapter: ctx.adapter.clone(), message: "u64 products requested, but the device has no SHADER_INT64".into() });
+        }
+        let (k, r, t) = (self.k, out.len(), self.horizon as usize);
+        if r == 0 {
+            return Ok(());
+        }
+        let state = (k * r * 4) as u64;
+        if state > ctx.max_binding() {
+            return Err(GpuError::TooLarge { what: format!("pull counts of {r} replications × {k} arms"), bytes: state, limit: ctx.max_binding() });
+        }
+        let pipe = ctx.pipeline(&self.gpu_source(int64), "ucb1")?;
+        let mut tab_n = vec![0u32; 2 * (t + 1)];
+        for n in 1..=t as u32 {
+            tab_n[2 * n as usize] = ucb1_b(n);
+            tab_n[2 * n as usize + 1] = reciprocal(n);
+        }
+        let cnt = ctx.storage("pull counts", &vec![0; k * r])?;
+        let suc = ctx.storage("success counts", &vec![0; k * r])?;
+        let ta = ctx.storage("A[m] table", &self.a)?;
+        let tn = ctx.storage("B[n], RN[n] table", &tab_n)?;
+        let params = ctx.uniform(8);
+        let layout = pipe.get_bind_group_layout(0);
+        let entries = [&params, &cnt, &suc, &ta, &tn].iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() }).collect::<Vec<_>>();
+        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("ucb1"), layout: &layout, entries: &entries });
+        let groups = ctx.grid(r as u32, WG)?;
+        let mut m = 0u64;
+        let mut c = 0;
+        let (mut n, mut s, mut v) = (vec![0u32; k], vec![0u32; k], [0.0; 3]);
+        let ncp = grid.len();
+        while m < self.horizon {
+            let next_cp = grid.get(c).copied().unwrap_or(self.horizon);
+            let stop = (m + CHUNK).min(next_cp).min(self.horizon);
+            let p = [r as u32, m as u32, stop as u32, first_rep as u32, self.key[0], self.key[1], Role::Env.word(), 0];
+            ctx.dispatch(&pipe, &bind, &params, &p, groups);
+            m = stop;
+            let at_cp = c < ncp && grid[c] == m;
+            if at_cp || m == self.horizon {
+                let back = ctx.read(&[&cnt, &suc], k * r)?;
+                for (i, tr) in out.iter_mut().enumerate() {
+                    for j in 0..k {
+                        n[j] = back[0][j * r + i];
+                        s[j] = back[1][j * r + i];
+                    }
+                    let pulls: u64 = n.iter().map(|&x| x as u64).sum();
+                    if pulls != m {
+                        return Err(GpuError::Invariant(format!("replication {} made {pulls} pulls by step {m} (Σ_k n_k must equal t)", first_rep + i as u64)));
+                    }
+                    if at_cp {
+                        self.record(m, &n, &s, &mut v);
+                        self.put(tr, ncp, c, &v);
+                    }
+                    if m == self.horizon {
+                        self.record(m, &n, &s, &mut v);
+                        tr.finals.copy_from_slice(&v);
+                    }
+                }
+                if at_cp {
+                    c += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reciprocal_estimate_is_at_most_one_below() {
+        for n in (1u32..5000).chain([1 << 20, (1 << 25) - 1, 33_554_431, 9_999_991]) {
+            let rn = reciprocal(n);
+            let e = 31 - n.leading_zeros();
+            for s in [0, 1, n / 3, n / 2, n - 1, n] {
+                let q0 = ((s as u64 * rn as u64) >> (4 + e)) as u32;
+                let q = (((s as u64) << 28) / n as u64) as u32;
+                assert!(q0 == q || q0 + 1 == q, "n {n} s {s}: {q0} vs {q}");
+            }
+        }
+    }
+}

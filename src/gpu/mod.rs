@@ -1,0 +1,230 @@
+//! The GPU device through wgpu compute: adapter choice, one shared device, pipelines, storage
+//! buffers, chunked dispatch over a 2-D workgroup grid, and readback. Kernels live with their
+//! setting (e.g. `bandits::kernel::gpu`); this module knows no model.
+//!
+//! Adapter choice: `WGPU_BACKEND` (e.g. `vulkan`, `gl`) limits the backends, `WGPU_ADAPTER_NAME`
+//! keeps adapters whose name contains it (case-insensitive); among the rest a discrete GPU beats
+//! an integrated one, which beats a CPU adapter (lavapipe/llvmpipe), and Vulkan/Metal beat DX12,
+//! which beats GL. The device takes the adapter's own limits, and `SHADER_INT64` when offered
+//! (kernels then use u64 products; otherwise 16-bit limbs, same results).
+//!
+//! Precision: kernels run on u32 (and u64) integers only, so the GPU computes the same bits as
+//! the CPU's fixed-point kernels.
+
+use std::sync::OnceLock;
+
+/// Why the GPU path could not run.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GpuError {
+    #[error("no GPU adapter: {0}")]
+    NoAdapter(String),
+    #[error("GPU device request failed on {adapter}: {message}")]
+    Device { adapter: String, message: String },
+    #[error("GPU shader '{entry}' did not compile: {message}")]
+    Shader { entry: String, message: String },
+    #[error("GPU buffer of {bytes} bytes exceeds the adapter's limit of {limit} bytes ({what})")]
+    TooLarge { what: String, bytes: u64, limit: u64 },
+    #[error("GPU readback failed: {0}")]
+    Readback(String),
+    #[error("GPU result failed its invariant check: {0}")]
+    Invariant(String),
+    #[error("this build has no GPU engine (built without the `gpu` feature)")]
+    NotBuilt,
+}
+
+/// The shared device and what kernels need to know about it.
+pub struct Context {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    /// "name (backend, device type)", recorded in manifests.
+    pub adapter: String,
+    /// u64 arithmetic in shaders.
+    pub int64: bool,
+    pub limits: wgpu::Limits,
+}
+
+static CONTEXT: OnceLock<Result<Context, GpuError>> = OnceLock::new();
+
+fn backend_rank(b: wgpu::Backend) -> u32 {
+    match b {
+        wgpu::Backend::Vulkan | wgpu::Backend::Metal => 0,
+        wgpu::Backend::Dx12 => 1,
+        wgpu::Backend::Gl => 2,
+        _ => 3,
+    }
+}
+
+fn type_rank(t: wgpu::DeviceType) -> u32 {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Cpu => 3,
+        wgpu::DeviceType::Other => 4,
+    }
+}
+
+fn open() -> Result<Context, GpuError> {
+    let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = backends;
+    let instance = wgpu::Instance::new(desc);
+    let adapters = pollster::block_on(instance.enumerate_adapters(backends));
+    let filter = std::env::var("WGPU_ADAPTER_NAME").ok().map(|s| s.to_lowercase());
+    let seen: Vec<String> = adapters.iter().map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().backend)).collect();
+    let adapter = adapters
+        .into_iter()
+        .filter(|a| filter.as_ref().is_none_or(|f| a.get_info().name.to_lowercase().contains(f)))
+        .min_by_key(|a| (type_rank(a.get_info().device_type), backend_rank(a.get_info().backend)))
+        .ok_or_else(|| {
+            GpuError::NoAdapter(if seen.is_empty() {
+                format!("wgpu found none on backends {backends:?} (install a Vulkan driver, e.g. Debian's mesa-vulkan-drivers, or set WGPU_BACKEND)")
+            } else {
+                format!("none matches WGPU_ADAPTER_NAME={:?} among {}", filter.unwrap_or_default(), seen.join(", "))
+            })
+        })?;
+    let info = adapter.get_info();
+    let name = format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type);
+    let int64 = adapter.features().contains(wgpu::Features::SHADER_INT64);
+    let required_features = if int64 { wgpu::Features::SHADER_INT64 } else { wgpu::Features::empty() };
+    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+        label: Some("regretlab"),
+        required_features,
+        required_limits: adapter.limits(),
+        experimental_features: wgpu::ExperimentalFeatures::default(),
+        memory_hints: wgpu::MemoryHints::Performance,
+        trace: wgpu::Trace::Off,
+    }))
+    .map_err(|e| GpuError::Device { adapter: name.clone(), message: e.to_string() })?;
+    let limits = device.limits();
+    Ok(Context { device, queue, adapter: name, int64, limits })
+}
+
+/// The process's GPU context, opened on first use and shared (tests and jobs alike).
+pub fn context() -> Result<&'static Context, GpuError> {
+    CONTEXT.get_or_init(open).as_ref().map_err(Clone::clone)
+}
+
+/// The 32 × 32 → 64-bit product as (hi, lo), in WGSL: native u64 where the device has it,
+/// otherwise four 16-bit partial products. Both give the same integers.
+pub fn wgsl_mul_wide(int64: bool) -> &'static str {
+    if int64 {
+        "fn mul_wide(a: u32, b: u32) -> vec2<u32> {\n    let p = u64(a) * u64(b);\n    return vec2<u32>(u32(p >> 32u), u32(p & 0xfffffffflu));\n}\n"
+    } else {
+        "fn mul_wide(a: u32, b: u32) -> vec2<u32> {\n    let a0 = a & 0xffffu;\n    let a1 = a >> 16u;\n    let b0 = b & 0xffffu;\n    let b1 = b >> 16u;\n    let p01 = a0 * b1;\n    let p10 = a1 * b0;\n    let mid = ((a0 * b0) >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);\n    return vec2<u32>(a1 * b1 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u), a * b);\n}\n"
+    }
+}
+
+/// Philox4x32-10 in WGSL (needs `mul_wide`), the same rounds as [`crate::rng::philox4x32_10`].
+pub const WGSL_PHILOX: &str = "
+fn philox(ctr: vec4<u32>, key_in: vec2<u32>) -> vec4<u32> {
+    var c = ctr;
+    var k = key_in;
+    for (var r = 0u; r < 10u; r++) {
+        if (r > 0u) {
+            k = k + vec2<u32>(0x9E3779B9u, 0xBB67AE85u);
+        }
+        let p0 = mul_wide(0xD2511F53u, c.x);
+        let p1 = mul_wide(0xCD9E8D57u, c.z);
+        c = vec4<u32>(p1.x ^ c.y ^ k.x, p1.y, p0.x ^ c.w ^ k.y, p0.y);
+    }
+    return c;
+}
+";
+
+impl Context {
+    /// Compiles `src` and returns the compute pipeline of `entry` (layout from the shader).
+    pub fn pipeline(&self, src: &str, entry: &str) -> Result<wgpu::ComputePipeline, GpuError> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(entry), source: wgpu::ShaderSource::Wgsl(src.into()) });
+        let pipe = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry),
+            layout: None,
+            module: &module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        match pollster::block_on(scope.pop()) {
+            None => Ok(pipe),
+            Some(e) => Err(GpuError::Shader { entry: entry.to_string(), message: e.to_string() }),
+        }
+    }
+
+    /// The largest buffer a kernel may bind.
+    pub fn max_binding(&self) -> u64 {
+        self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size)
+    }
+
+    /// A storage buffer holding `data` (read-only in the shader when `read_only`), checked
+    /// against the adapter's limits.
+    pub fn storage(&self, what: &str, data: &[u32]) -> Result<wgpu::Buffer, GpuError> {
+        use wgpu::util::DeviceExt;
+        let bytes = (data.len().max(1) * 4) as u64;
+        if bytes > self.max_binding() {
+            return Err(GpuError::TooLarge { what: what.to_string(), bytes, limit: self.max_binding() });
+        }
+        let padded: Vec<u32> = if data.is_empty() { vec![0] } else { data.to_vec() };
+        Ok(self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(what),
+            contents: bytemuck::cast_slice(&padded),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        }))
+    }
+
+    /// A uniform buffer of `words` u32 (written before each dispatch).
+    pub fn uniform(&self, words: usize) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor { label: Some("params"), size: (words * 4) as u64, usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false })
+    }
+
+    /// The workgroup grid for `invocations` threads in workgroups of `wg`: (x, y) with x at most
+    /// the per-dimension limit (65,535 on most adapters), so large batches use the second axis.
+    pub fn grid(&self, invocations: u32, wg: u32) -> Result<(u32, u32), GpuError> {
+        let groups = invocations.div_ceil(wg).max(1);
+        let cap = self.limits.max_compute_workgroups_per_dimension.max(1);
+        let x = groups.min(cap);
+        let y = groups.div_ceil(x);
+        if y > cap {
+            return Err(GpuError::TooLarge { what: "workgroup grid".into(), bytes: groups as u64, limit: cap as u64 * cap as u64 });
+        }
+        Ok((x, y))
+    }
+
+    /// One dispatch of `pipe` with `bind` over the grid `(x, y)`, after writing `params`.
+    pub fn dispatch(&self, pipe: &wgpu::ComputePipeline, bind: &wgpu::BindGroup, params_buf: &wgpu::Buffer, params: &[u32], (x, y): (u32, u32)) {
+        self.queue.write_buffer(params_buf, 0, bytemuck::cast_slice(params));
+        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("dispatch") });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
+            pass.set_pipeline(pipe);
+            pass.set_bind_group(0, bind, &[]);
+            pass.dispatch_workgroups(x, y, 1);
+        }
+        self.queue.submit(Some(enc.finish()));
+    }
+
+    /// Copies the first `words` u32 of each buffer back to the host, in order.
+    pub fn read(&self, bufs: &[&wgpu::Buffer], words: usize) -> Result<Vec<Vec<u32>>, GpuError> {
+        let bytes = (words * 4) as u64;
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor { label: Some("readback"), size: bytes * bufs.len() as u64, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+        for (i, b) in bufs.iter().enumerate() {
+            enc.copy_buffer_to_buffer(b, 0, &staging, i as u64 * bytes, bytes);
+        }
+        self.queue.submit(Some(enc.finish()));
+        let slice = staging.slice(..);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Readback(e.to_string()))?;
+        rx.recv().map_err(|e| GpuError::Readback(e.to_string()))?.map_err(|e| GpuError::Readback(e.to_string()))?;
+        let out = {
+            let view = slice.get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
+            let all: &[u32] = bytemuck::cast_slice(&view);
+            all.chunks(words).map(|c| c.to_vec()).collect()
+        };
+        staging.unmap();
+        Ok(out)
+    }
+}

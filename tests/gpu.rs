@@ -1,0 +1,79 @@
+//! The GPU engine against the CPU: the fixed-point UCB1 kernel bit for bit (every replication's
+//! checkpoints and finals), and `--engine gpu` writing the same `curves.csv` and `final.csv` as
+//! the rayon engine. Runs on any wgpu adapter; in CI that is lavapipe (Mesa's Vulkan driver on
+//! the CPU, Debian's mesa-vulkan-drivers). Without an adapter the tests print why and pass,
+//! except with CI=true, where a missing adapter is a failure.
+#![cfg(feature = "gpu")]
+
+mod common;
+use common::*;
+
+use regretlab::bandits::arms::Arm;
+use regretlab::bandits::kernel::{FixedKernel, FixedRule};
+use regretlab::engine::{default_grid, EngineKind, Trace};
+use regretlab::rng::cell_key;
+
+/// The shared device, or None (and a notice) when there is none outside CI.
+fn device() -> Option<&'static regretlab::gpu::Context> {
+    match regretlab::gpu::context() {
+        Ok(c) => Some(c),
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => panic!("CI=true and no GPU adapter: {e}"),
+        Err(e) => {
+            eprintln!("skipping the GPU test: {e}");
+            None
+        }
+    }
+}
+
+fn same(means: &[f64], t: u64, seed: u64, reps: usize, first_rep: u64) {
+    let arms: Vec<Arm> = means.iter().map(|&p| Arm::Bernoulli { p }).collect();
+    let kern = FixedKernel::new(&arms, t, FixedRule::Ucb1 { alpha: 2.0 }, cell_key(seed, 5));
+    assert!(kern.gpu_supported());
+    let grid = default_grid(t);
+    let mut a = vec![Trace::new(3, grid.len()); reps];
+    kern.run_scalar(first_rep, &grid, &mut a);
+    // u64 products where the device has them, and the portable 16-bit limbs everywhere.
+    let int64 = regretlab::gpu::context().map(|c| c.int64).unwrap_or(false);
+    for wide in [int64, false] {
+        let mut b = vec![Trace::new(3, grid.len()); reps];
+        kern.run_block_gpu_with(wide, first_rep, &grid, &mut b).unwrap();
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!(x.values == y.values && x.finals == y.finals, "replication {} differs (K = {}, T = {t}, seed {seed}, u64 products: {wide})", first_rep + i as u64, means.len());
+        }
+    }
+}
+
+/// With u64 products and with 16-bit limbs: B1 on 4,096 replications for three seeds; K = 2 to 64 with ties, a sure arm (p = 1) and a
+/// dead one (p = 0); a horizon that crosses several dispatch chunks and checkpoints between
+/// them; replications that do not start at 0.
+#[test]
+fn gpu_equals_the_scalar_reference_bit_for_bit() {
+    let Some(ctx) = device() else { return };
+    eprintln!("GPU adapter: {} (u64 products: {})", ctx.adapter, ctx.int64);
+    for seed in [1, 2, 3] {
+        same(&B1, 1000, seed, 4096, 0);
+    }
+    same(&[0.5, 0.5], 3000, 4, 512, 77);
+    same(&[0.3, 0.7, 0.7, 1.0, 0.0], 25_000, 5, 256, 1 << 20);
+    let wide: Vec<f64> = (0..64).map(|i| ((i * 37) % 64) as f64 / 64.0).collect();
+    same(&wide, 2000, 6, 300, 0);
+}
+
+/// `--engine gpu` and the rayon engine write byte-identical curves.csv and final.csv; the
+/// manifest names the GPU engine; a policy without a GPU kernel runs on the CPU in the same run.
+#[test]
+fn gpu_engine_writes_the_same_files_as_the_cpu() {
+    if device().is_none() {
+        return;
+    }
+    let spec = b1_spec("gpu_engine", 11, 300, 3000, "", r#"{ kind = "ucb1", arithmetic = "fixed" }, { kind = "moss" }"#);
+    let (a, b) = (tmp("gpu-engine-cpu"), tmp("gpu-engine-gpu"));
+    run_text(&spec, a.clone(), EngineKind::Rayon, 2);
+    let r = run_text(&spec, b.clone(), EngineKind::Gpu, 2);
+    assert!(r.notes.iter().any(|n| n.contains("1 of 2 jobs have no GPU kernel")), "{:?}", r.notes);
+    for f in ["curves.csv", "final.csv"] {
+        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");
+    }
+    let manifest = std::fs::read_to_string(b.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"engine\": \"gpu (") && manifest.contains("gpu: WGSL fixed point"), "{manifest}");
+}
