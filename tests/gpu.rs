@@ -1,6 +1,6 @@
-//! The GPU engine against the CPU: the fixed-point UCB1 kernel bit for bit (every replication's
-//! checkpoints and finals), and `--engine gpu` writing the same `curves.csv` and `final.csv` as
-//! the rayon engine. Runs on any wgpu adapter; in CI that is lavapipe (Mesa's Vulkan driver on
+//! The GPU engine against the CPU: the fixed-point kernels (UCB1, MOSS, ETC, ε-greedy) bit for
+//! bit (every replication's checkpoints and finals), and `--engine gpu` writing the same
+//! `curves.csv` and `final.csv` as the rayon engine. Runs on any wgpu adapter; in CI that is lavapipe (Mesa's Vulkan driver on
 //! the CPU, Debian's mesa-vulkan-drivers). Without an adapter the tests print why and pass,
 //! except with CI=true, where a missing adapter is a failure.
 #![cfg(feature = "gpu")]
@@ -26,8 +26,14 @@ fn device() -> Option<&'static regretlab::gpu::Context> {
 }
 
 fn same(means: &[f64], t: u64, seed: u64, reps: usize, first_rep: u64) {
+    for rule in [FixedRule::Ucb1 { alpha: 2.0 }, FixedRule::Moss, FixedRule::Etc { m: 7 }, FixedRule::EpsGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0, tag: 9 }, FixedRule::EpsGreedy { epsilon: None, c: 5.0, d: 0.1, tag: 2 }] {
+        same_rule(means, t, rule, seed, reps, first_rep);
+    }
+}
+
+fn same_rule(means: &[f64], t: u64, rule: FixedRule, seed: u64, reps: usize, first_rep: u64) {
     let arms: Vec<Arm> = means.iter().map(|&p| Arm::Bernoulli { p }).collect();
-    let kern = FixedKernel::new(&arms, t, FixedRule::Ucb1 { alpha: 2.0 }, cell_key(seed, 5));
+    let kern = FixedKernel::new(&arms, t, rule, cell_key(seed, 5));
     assert!(kern.gpu_supported());
     let grid = default_grid(t);
     let mut a = vec![Trace::new(3, grid.len()); reps];
@@ -38,12 +44,13 @@ fn same(means: &[f64], t: u64, seed: u64, reps: usize, first_rep: u64) {
         let mut b = vec![Trace::new(3, grid.len()); reps];
         kern.run_block_gpu_with(wide, first_rep, &grid, &mut b).unwrap();
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-            assert!(x.values == y.values && x.finals == y.finals, "replication {} differs (K = {}, T = {t}, seed {seed}, u64 products: {wide})", first_rep + i as u64, means.len());
+            assert!(x.values == y.values && x.finals == y.finals, "{rule:?}: replication {} differs (K = {}, T = {t}, seed {seed}, u64 products: {wide})", first_rep + i as u64, means.len());
         }
     }
 }
 
-/// With u64 products and with 16-bit limbs: B1 on 4,096 replications for three seeds; K = 2 to 64 with ties, a sure arm (p = 1) and a
+/// UCB1, MOSS, ETC and ε-greedy (constant and decaying ε), with u64 products and with 16-bit
+/// limbs: B1 on 4,096 replications for three seeds; K = 2 to 64 with ties, a sure arm (p = 1) and a
 /// dead one (p = 0); a horizon that crosses several dispatch chunks and checkpoints between
 /// them; replications that do not start at 0.
 #[test]
@@ -66,11 +73,11 @@ fn gpu_engine_writes_the_same_files_as_the_cpu() {
     if device().is_none() {
         return;
     }
-    let spec = b1_spec("gpu_engine", 11, 300, 3000, "", r#"{ kind = "ucb1", arithmetic = "fixed" }, { kind = "moss" }"#);
+    let spec = b1_spec("gpu_engine", 11, 300, 3000, "", r#"{ kind = "ucb1", arithmetic = "fixed" }, { kind = "epsilon_greedy", epsilon = 0.05, arithmetic = "fixed" }, { kind = "moss" }"#);
     let (a, b) = (tmp("gpu-engine-cpu"), tmp("gpu-engine-gpu"));
     run_text(&spec, a.clone(), EngineKind::Rayon, 2);
     let r = run_text(&spec, b.clone(), EngineKind::Gpu, 2);
-    assert!(r.notes.iter().any(|n| n.contains("1 of 2 jobs have no GPU kernel")), "{:?}", r.notes);
+    assert!(r.notes.iter().any(|n| n.contains("1 of 3 jobs have no GPU kernel")), "{:?}", r.notes);
     for f in ["curves.csv", "final.csv"] {
         assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");
     }

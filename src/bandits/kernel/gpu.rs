@@ -1,10 +1,14 @@
-//! The fixed-point bandit kernel on the GPU: UCB1 on Bernoulli arms in WGSL, through
-//! [`crate::gpu`]. It computes the integers of [`FixedKernel::run_scalar`]:
+//! The fixed-point bandit kernel on the GPU: UCB1, MOSS, explore-then-commit and ε-greedy on
+//! Bernoulli arms in WGSL, through [`crate::gpu`]. It computes the integers of
+//! [`FixedKernel::run_scalar`]:
 //! - the Env word of step m of replication r is Philox4x32-10 of (m >> 2, r, Env, 0) under the
 //!   cell's key, word m & 3; the reward is `word < THR[arm] | FULL[arm]`;
-//! - the index is `mq + mulhi(A[m], B[n])` (wrapping u32 add), with A by step and B by pull
+//! - UCB1's index is `mq + mulhi(A[m], B[n])` (wrapping u32 add), with A by step and B by pull
 //!   count uploaded from the host's own tables (B[n] is [`ucb1_b`], an f32 expression the GPU
-//!   does not recompute);
+//!   does not recompute); MOSS's is `mq + C[n]` (the host's table); ETC's and ε-greedy's `mq`;
+//! - round robin while m < the rule's exploration length (K; m·K for ETC), then ETC's committed
+//!   arm (kept in a buffer across dispatches), else the argmax, which ε-greedy replaces by
+//!   ⌊w₁K/2^32⌋ when word w₀ of block m of its policy stream is below the host's threshold;
 //! - mq = ⌊s 2^28 / n⌋ exactly: an estimate from a normalised reciprocal RN[n] =
 //!   ⌊(2^(32+e) − 1)/n⌋, e = ⌊log2 n⌋, which is at most one below, then corrected by comparing
 //!   (q + 1)·n with s·2^28 in 64 bits (two checks, so the result never depends on the estimate);
@@ -33,6 +37,7 @@ struct Params { reps: u32, m_begin: u32, m_end: u32, first_rep: u32, key0: u32, 
 @group(0) @binding(2) var<storage, read_write> suc: array<u32>;
 @group(0) @binding(3) var<storage, read> tab_a: array<u32>;
 @group(0) @binding(4) var<storage, read> tab_n: array<vec2<u32>>;
+BINDINGS
 
 // floor(s 2^28 / n) for 1 <= n < 2^25, s <= n.
 fn mean_q(s: u32, n: u32, rn: u32) -> u32 {
@@ -51,7 +56,7 @@ fn mean_q(s: u32, n: u32, rn: u32) -> u32 {
 }
 
 @compute @workgroup_size(WG)
-fn ucb1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn bandit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let i = (wid.y * nwg.x + wid.x) * WG + lid;
     if (i >= P.reps) {
         return;
@@ -74,24 +79,16 @@ fn ucb1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
             mq[k] = mean_q(s[k], n[k], t.y);
         }
     }
+    LOAD
     var blk = vec4<u32>(0u);
     for (var m = P.m_begin; m < P.m_end; m++) {
         if ((m & 3u) == 0u || m == P.m_begin) {
             blk = philox(vec4<u32>(m >> 2u, rep, P.role, 0u), key);
         }
         let u = blk[m & 3u];
-        var arm = m;
-        if (m >= K) {
-            let a = tab_a[m];
-            arm = 0u;
-            var best = mq[0] + mul_wide(a, b[0]).x;
-            for (var k = 1u; k < K; k++) {
-                let v = mq[k] + mul_wide(a, b[k]).x;
-                if (v > best) {
-                    best = v;
-                    arm = k;
-                }
-            }
+        var arm = m % K;
+        if (m >= EXPLORE) {
+            CHOOSE
         }
         let nk = n[arm] + 1u;
         let sk = s[arm] + (select(0u, 1u, u < THR[arm]) | FULL[arm]);
@@ -105,8 +102,20 @@ fn ucb1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         cnt[k * R + i] = n[k];
         suc[k * R + i] = s[k];
     }
+    STORE
 }
 ";
+
+/// The argmax of `INDEX(k)` by strict `>` from arm 0, into `arm`.
+const ARGMAX: &str = "arm = 0u;
+            var best = INDEX0;
+            for (var k = 1u; k < K; k++) {
+                let v = INDEXK;
+                if (v > best) {
+                    best = v;
+                    arm = k;
+                }
+            }";
 
 /// ⌊(2^(32+e) − 1)/n⌋ with e = ⌊log2 n⌋: in [2^31, 2^32).
 fn reciprocal(n: u32) -> u32 {
@@ -115,17 +124,59 @@ fn reciprocal(n: u32) -> u32 {
 }
 
 impl FixedKernel {
-    /// Whether [`Self::run_block_gpu`] can run this kernel: UCB1 on Bernoulli arms, K ≤ 64,
-    /// T < 2^25 (the exact mean's range).
+    /// Whether [`Self::run_block_gpu`] can run this kernel: UCB1, MOSS, ETC or ε-greedy on
+    /// Bernoulli arms, K ≤ 64, T < 2^25 (the exact mean's range).
     pub fn gpu_supported(&self) -> bool {
-        matches!(self.rule, FixedRule::Ucb1 { .. }) && self.gauss.is_none() && self.k <= 64 && self.horizon < 1 << 25
+        matches!(self.rule, FixedRule::Ucb1 { .. } | FixedRule::Moss | FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. }) && self.gauss.is_none() && self.k <= 64 && self.horizon < 1 << 25
+    }
+
+    /// Steps of round robin before the rule decides (capped at the horizon).
+    fn gpu_explore(&self) -> u64 {
+        match self.rule {
+            FixedRule::Etc { m } => m.saturating_mul(self.k as u64).min(self.horizon),
+            _ => self.k as u64,
+        }
     }
 
     /// The WGSL source of this kernel for a device with (`int64`) or without u64.
     pub fn gpu_source(&self, int64: bool) -> String {
         let list = |v: &[u32]| v.iter().map(|x| format!("{x}u")).collect::<Vec<_>>().join(", ");
+        let (index, bindings, load, store, after) = match self.rule {
+            FixedRule::Ucb1 { .. } => ("mq[K_] + mul_wide(a, b[K_]).x", "", "", "", ""),
+            FixedRule::Moss => ("mq[K_] + b[K_]", "", "", "", ""),
+            FixedRule::Etc { .. } => (
+                "mq[K_]",
+                "@group(0) @binding(5) var<storage, read_write> commit: array<u32>;",
+                "var committed = commit[i];",
+                "commit[i] = committed;",
+                "",
+            ),
+            FixedRule::EpsGreedy { .. } => (
+                "mq[K_]",
+                "@group(0) @binding(5) var<storage, read> tab_eps: array<vec2<u32>>;",
+                "",
+                "",
+                "let w = philox(vec4<u32>(m, rep, PROLE, 0u), key);
+            let th = tab_eps[m];
+            if (w.x < th.x || th.y == 1u) {
+                arm = mul_wide(w.y, K).x;
+            }",
+            ),
+            _ => ("", "", "", "", ""),
+        };
+        let argmax = ARGMAX.replace("INDEX0", &index.replace("K_", "0")).replace("INDEXK", &index.replace("K_", "k"));
+        let choose = match self.rule {
+            FixedRule::Etc { .. } => format!("if (committed == 0xffffffffu) {{\n            {argmax}\n            committed = arm;\n            }}\n            arm = committed;"),
+            FixedRule::Ucb1 { .. } => format!("let a = tab_a[m];\n            {argmax}"),
+            _ => format!("{argmax}\n            {after}"),
+        };
+        let prole = match self.rule {
+            FixedRule::EpsGreedy { tag, .. } => Role::Policy(tag).word(),
+            _ => 0,
+        };
+        let body = BODY.replace("BINDINGS", bindings).replace("LOAD", load).replace("STORE", store).replace("CHOOSE", &choose).replace("PROLE", &format!("{prole}u")).replace("EXPLORE", &format!("{}u", self.gpu_explore()));
         format!(
-            "const K: u32 = {k}u;\nconst WG: u32 = {WG}u;\nvar<private> THR: array<u32, {k}> = array<u32, {k}>({});\nvar<private> FULL: array<u32, {k}> = array<u32, {k}>({});\n{}{}{BODY}",
+            "const K: u32 = {k}u;\nconst WG: u32 = {WG}u;\nvar<private> THR: array<u32, {k}> = array<u32, {k}>({});\nvar<private> FULL: array<u32, {k}> = array<u32, {k}>({});\n{}{}{body}",
             list(&self.thr),
             list(&self.full),
             gpu::wgsl_mul_wide(int64),
@@ -155,20 +206,45 @@ impl FixedKernel {
         if state > ctx.max_binding() {
             return Err(GpuError::TooLarge { what: format!("pull counts of {r} replications × {k} arms"), bytes: state, limit: ctx.max_binding() });
         }
-        let pipe = ctx.pipeline(&self.gpu_source(int64), "ucb1")?;
+        let pipe = ctx.pipeline(&self.gpu_source(int64), "bandit")?;
         let mut tab_n = vec![0u32; 2 * (t + 1)];
         for n in 1..=t as u32 {
-            tab_n[2 * n as usize] = ucb1_b(n);
+            tab_n[2 * n as usize] = match self.rule {
+                FixedRule::Ucb1 { .. } => ucb1_b(n),
+                FixedRule::Moss => self.b[n as usize],
+                _ => 0,
+            };
             tab_n[2 * n as usize + 1] = reciprocal(n);
         }
         let cnt = ctx.storage("pull counts", &vec![0; k * r])?;
         let suc = ctx.storage("success counts", &vec![0; k * r])?;
-        let ta = ctx.storage("A[m] table", &self.a)?;
-        let tn = ctx.storage("B[n], RN[n] table", &tab_n)?;
+        // UCB1 reads A[m]; the others bind a placeholder the shader never reads.
+        let ta = ctx.storage("A[m] table", if matches!(self.rule, FixedRule::Ucb1 { .. }) { &self.a } else { &[] })?;
+        let tn = ctx.storage("per-n table", &tab_n)?;
+        let extra = match self.rule {
+            FixedRule::Etc { .. } => Some(ctx.storage("committed arms", &vec![u32::MAX; r])?),
+            FixedRule::EpsGreedy { epsilon, c, d, .. } => {
+                let mut eps = vec![0u32; 2 * (t + 1)];
+                for m in 0..=t {
+                    let th = super::eps_threshold(epsilon, c, d, k, m as u64);
+                    eps[2 * m] = th.min(u32::MAX as u64) as u32;
+                    eps[2 * m + 1] = (th >= 1 << 32) as u32;
+                }
+                Some(ctx.storage("ε thresholds", &eps)?)
+            }
+            _ => None,
+        };
         let params = ctx.uniform(8);
         let layout = pipe.get_bind_group_layout(0);
-        let entries = [&params, &cnt, &suc, &ta, &tn].iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() }).collect::<Vec<_>>();
-        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("ucb1"), layout: &layout, entries: &entries });
+        let mut bufs = vec![&params, &cnt, &suc, &ta, &tn];
+        bufs.extend(extra.as_ref());
+        // The layout is the shader's own: a buffer it never reads (A[m] outside UCB1) is not in it.
+        let used = |b: u32| match self.rule {
+            FixedRule::Ucb1 { .. } => true,
+            _ => b != 3,
+        };
+        let entries = bufs.iter().enumerate().filter(|(i, _)| used(*i as u32)).map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() }).collect::<Vec<_>>();
+        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("bandit"), layout: &layout, entries: &entries });
         let groups = ctx.grid(r as u32, WG)?;
         let mut m = 0u64;
         let mut c = 0;
