@@ -11,7 +11,8 @@
 //! Precision: kernels run on u32 (and u64) integers only, so the GPU computes the same bits as
 //! the CPU's fixed-point kernels.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 /// Why the GPU path could not run.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -41,6 +42,8 @@ pub struct Context {
     /// u64 arithmetic in shaders.
     pub int64: bool,
     pub limits: wgpu::Limits,
+    /// Compiled pipelines by (source, entry): a sweep's blocks and cells share them.
+    pipelines: Mutex<HashMap<(String, String), wgpu::ComputePipeline>>,
 }
 
 static CONTEXT: OnceLock<Result<Context, GpuError>> = OnceLock::new();
@@ -97,7 +100,7 @@ fn open() -> Result<Context, GpuError> {
     }))
     .map_err(|e| GpuError::Device { adapter: name.clone(), message: e.to_string() })?;
     let limits = device.limits();
-    Ok(Context { device, queue, adapter: name, int64, limits })
+    Ok(Context { device, queue, adapter: name, int64, limits, pipelines: Mutex::new(HashMap::new()) })
 }
 
 /// The process's GPU context, opened on first use and shared (tests and jobs alike).
@@ -133,8 +136,19 @@ fn philox(ctr: vec4<u32>, key_in: vec2<u32>) -> vec4<u32> {
 ";
 
 impl Context {
-    /// Compiles `src` and returns the compute pipeline of `entry` (layout from the shader).
+    /// The compute pipeline of `entry` in `src` (layout from the shader), compiled once per
+    /// process.
     pub fn pipeline(&self, src: &str, entry: &str) -> Result<wgpu::ComputePipeline, GpuError> {
+        let key = (src.to_string(), entry.to_string());
+        if let Some(p) = self.pipelines.lock().map_err(|e| GpuError::Device { adapter: self.adapter.clone(), message: e.to_string() })?.get(&key) {
+            return Ok(p.clone());
+        }
+        let pipe = self.compile(src, entry)?;
+        self.pipelines.lock().map_err(|e| GpuError::Device { adapter: self.adapter.clone(), message: e.to_string() })?.insert(key, pipe.clone());
+        Ok(pipe)
+    }
+
+    fn compile(&self, src: &str, entry: &str) -> Result<wgpu::ComputePipeline, GpuError> {
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(entry), source: wgpu::ShaderSource::Wgsl(src.into()) });
         let pipe = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
