@@ -210,20 +210,53 @@ where
     root.present().map_err(|e| e.to_string())
 }
 
-/// Writes `<stem>.svg` and `<stem>.png` (atomically: drawn to temporary names, then renamed).
-pub fn write_figure(dir: &Path, stem: &str, fig: &Figure) -> Result<Vec<PathBuf>> {
+/// Something drawn to both an SVG and a PNG: a curve figure or a heatmap.
+trait Drawing {
+    /// Pixel size.
+    const SIZE: (u32, u32);
+    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> std::result::Result<(), String>
+    where
+        DB::ErrorType: 'static;
+}
+
+impl Drawing for Figure<'_> {
+    const SIZE: (u32, u32) = (900, 600);
+    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> std::result::Result<(), String>
+    where
+        DB::ErrorType: 'static,
+    {
+        draw(root, self)
+    }
+}
+
+impl Drawing for Heatmap {
+    const SIZE: (u32, u32) = (900, 680);
+    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> std::result::Result<(), String>
+    where
+        DB::ErrorType: 'static,
+    {
+        draw_heatmap(root, self)
+    }
+}
+
+/// Writes `<stem>.svg` and `<stem>.png` atomically: drawn to temporary names, then renamed.
+fn write_both<D: Drawing>(dir: &Path, stem: &str, d: &D) -> Result<Vec<PathBuf>> {
     register_font();
-    let (w, h) = (900u32, 600u32);
     let svg = dir.join(format!("{stem}.svg"));
     let png = dir.join(format!("{stem}.png"));
     let tmp_svg = dir.join(format!(".{stem}.svg.tmp-{}", std::process::id()));
     let tmp_png = dir.join(format!(".{stem}.tmp-{}.png", std::process::id()));
     let err = |p: &Path, m: String| Error::Plot { path: p.to_path_buf(), message: m };
-    draw(SVGBackend::new(&tmp_svg, (w, h)).into_drawing_area(), fig).map_err(|m| err(&svg, m))?;
-    draw(BitMapBackend::new(&tmp_png, (w, h)).into_drawing_area(), fig).map_err(|m| err(&png, m))?;
+    d.draw_on(SVGBackend::new(&tmp_svg, D::SIZE).into_drawing_area()).map_err(|m| err(&svg, m))?;
+    d.draw_on(BitMapBackend::new(&tmp_png, D::SIZE).into_drawing_area()).map_err(|m| err(&png, m))?;
     std::fs::rename(&tmp_svg, &svg).map_err(crate::error::io(&svg))?;
     std::fs::rename(&tmp_png, &png).map_err(crate::error::io(&png))?;
     Ok(vec![svg, png])
+}
+
+/// Writes a curve figure as `<stem>.svg` and `<stem>.png`.
+pub fn write_figure(dir: &Path, stem: &str, fig: &Figure) -> Result<Vec<PathBuf>> {
+    write_both(dir, stem, fig)
 }
 
 /// A grid of final values over two sweep parameters (one figure per series).
@@ -324,20 +357,9 @@ where
     root.present().map_err(|e| e.to_string())
 }
 
-/// Writes `<stem>.svg` and `<stem>.png` of a heatmap (atomically, as [`write_figure`]).
+/// Writes a heatmap as `<stem>.svg` and `<stem>.png`.
 pub fn write_heatmap(dir: &Path, stem: &str, h: &Heatmap) -> Result<Vec<PathBuf>> {
-    register_font();
-    let (w, ht) = (900u32, 680u32);
-    let svg = dir.join(format!("{stem}.svg"));
-    let png = dir.join(format!("{stem}.png"));
-    let tmp_svg = dir.join(format!(".{stem}.svg.tmp-{}", std::process::id()));
-    let tmp_png = dir.join(format!(".{stem}.tmp-{}.png", std::process::id()));
-    let err = |p: &Path, m: String| Error::Plot { path: p.to_path_buf(), message: m };
-    draw_heatmap(SVGBackend::new(&tmp_svg, (w, ht)).into_drawing_area(), h).map_err(|m| err(&svg, m))?;
-    draw_heatmap(BitMapBackend::new(&tmp_png, (w, ht)).into_drawing_area(), h).map_err(|m| err(&png, m))?;
-    std::fs::rename(&tmp_svg, &svg).map_err(crate::error::io(&svg))?;
-    std::fs::rename(&tmp_png, &png).map_err(crate::error::io(&png))?;
-    Ok(vec![svg, png])
+    write_both(dir, stem, h)
 }
 
 /// A file-name-safe form of a label.
