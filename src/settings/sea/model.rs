@@ -406,6 +406,36 @@ impl SeaInstance {
         self.variations_at(&[horizon])[0]
     }
 
+    /// (σ²_max, Σ²_max) = (max_t σ²_t, max_t sup_x ‖∇F_t(x) − ∇F_{t−1}(x)‖²) over the first
+    /// `horizon` rounds, the quantities of the strongly convex bound; the t = 1 term is the
+    /// same as in [`Self::variations`].
+    pub fn maxima(&self, horizon: u64) -> (f64, f64) {
+        self.maxima_at(&[horizon])[0]
+    }
+
+    /// [`Self::maxima`] at each checkpoint of an increasing grid, in one pass.
+    pub fn maxima_at(&self, grid: &[u64]) -> Vec<(f64, f64)> {
+        let d = self.dim;
+        let (mut c, mut prev, mut cur) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+        self.mean_theta(1, &mut c, &mut prev);
+        let (mut s_max, mut b_max) = (0.0f64, self.first_round(&prev, &c));
+        let mut out = Vec::with_capacity(grid.len());
+        let mut k = 0;
+        for t in 1..=grid.last().copied().unwrap_or(0) {
+            s_max = s_max.max(self.sigma2_at(t, &mut c));
+            if t >= 2 {
+                self.mean_theta(t, &mut c, &mut cur);
+                b_max = b_max.max(cur.iter().zip(&prev).map(|(a, b)| (a - b) * (a - b)).sum::<f64>());
+                std::mem::swap(&mut cur, &mut prev);
+            }
+            while k < grid.len() && grid[k] == t {
+                out.push((s_max, b_max));
+                k += 1;
+            }
+        }
+        out
+    }
+
     /// [`Self::variations`] at each checkpoint of an increasing grid, in one pass.
     pub fn variations_at(&self, grid: &[u64]) -> Vec<(f64, f64)> {
         let d = self.dim;
@@ -626,6 +656,9 @@ mod tests {
         assert!((big - ((1.0 + c1).powi(2) + 9.0 * 0.16)).abs() < 1e-12, "{big}");
         // A fixed centre varies only in the first round.
         assert!((inst(0.0, 0.0, 0).variations(100).1 - 1.3f64.powi(2)).abs() < 1e-12);
+        // Maxima: σ² every round; the first round's (1 + ‖c_1‖)² beats each flip's 0.16.
+        let (s_max, b_max) = inst(0.5, 0.2, 1).maxima(10);
+        assert!((s_max - 0.25).abs() < 1e-15 && (b_max - (1.0 + c1).powi(2)).abs() < 1e-12, "{s_max} {b_max}");
         // Linear losses on the simplex: Σ²_1 = ‖c_1‖², then the flips.
         let lin = SeaInstance::new(3, Domain::Simplex { dim: 3 }, Loss::Linear, seq(0.5, 0.2, 1)).unwrap();
         let (s2, big) = lin.variations(10);

@@ -296,8 +296,8 @@ impl SeaConfig {
         jobs
     }
 
-    /// The convex-smooth bound's rate √σ²_{1:t} + √Σ²_{1:t} (constant 1) and OGD's bound
-    /// (3/2)·D·G·√t (Zinkevich 2003), on every cell.
+    /// The convex-smooth bound's rate √σ²_{1:t} + √Σ²_{1:t} (constant 1), the strongly convex
+    /// rate (σ²_max + Σ²_max)·ln t, and OGD's bound (3/2)·D·G·√t (Zinkevich 2003), on every cell.
     pub fn overlays(&self, cells: &[CellInfo]) -> Vec<Overlay> {
         let per = cells.len() / self.instances.len();
         let mut out = Vec::new();
@@ -306,6 +306,10 @@ impl SeaConfig {
             let grid = default_grid(cell.horizon);
             let rate = grid.iter().zip(inst.variations_at(&grid)).map(|(&t, (s, b))| (t, s.sqrt() + b.sqrt())).collect();
             out.push(Overlay { cell: cell.id.clone(), metric: "regret".into(), label: RATE_LABEL.into(), kind: "upper".into(), points: rate });
+            // The strongly convex bound's rate (σ²_max + Σ²_max)/λ · ln t with λ = 1 (Chen et al.
+            // 2023, ICML form), from the exact maxima up to each checkpoint.
+            let sc = grid.iter().zip(inst.maxima_at(&grid)).map(|(&t, (s, b))| (t, (s + b) * (t as f64).ln().max(1.0))).collect();
+            out.push(Overlay { cell: cell.id.clone(), metric: "regret".into(), label: "(σ²max + Σ²max)·ln t: the strongly convex rate (λ = 1), constant 1".into(), kind: "upper".into(), points: sc });
             let dg = inst.domain.diameter() * inst.gradient_bound();
             out.push(Overlay { cell: cell.id.clone(), metric: "regret".into(), label: "OGD bound 1.5·D·G·√t (Zinkevich 2003)".into(), kind: "upper".into(), points: grid.iter().map(|&t| (t, 1.5 * dg * (t as f64).sqrt())).collect() });
         }
