@@ -220,7 +220,7 @@ fn swap_into_place(staging: &Path, dir: &Path) -> Result<()> {
 
 fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: &[results::Overlay]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
-    for cell in &m.cells {
+    for cell in m.cells.iter().filter(|_| m.plot.cells) {
         for metric in &m.plot.metrics {
             let curves: Vec<&results::CurveRow> = rows.iter().filter(|r| r.cell == cell.id && &r.metric == metric).collect();
             if curves.is_empty() {

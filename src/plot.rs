@@ -337,6 +337,9 @@ where
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(|e| e.to_string())?;
+    // Values must fit their tile: six characters of a font of px/4 are about 0.9 of its width.
+    let (pw, _) = root.dim_in_pixel();
+    let font = ((pw.saturating_sub(100) / nx.max(1) as u32) as f64 / 4.0).clamp(8.0, 15.0);
     for (iy, row) in h.values.iter().enumerate() {
         for (ix, v) in row.iter().enumerate() {
             let Some(v) = *v else { continue };
@@ -345,7 +348,7 @@ where
             let (x, y) = (ix as f64, iy as f64);
             chart.draw_series(std::iter::once(Rectangle::new([(x, y), (x + 1.0, y + 1.0)], c.filled()))).map_err(|e| e.to_string())?;
             let ink = if s > 0.6 { BLACK } else { WHITE };
-            let style = ("sans-serif", 15).into_font().color(&ink).pos(plotters::style::text_anchor::Pos::new(plotters::style::text_anchor::HPos::Center, plotters::style::text_anchor::VPos::Center));
+            let style = ("sans-serif", font).into_font().color(&ink).pos(plotters::style::text_anchor::Pos::new(plotters::style::text_anchor::HPos::Center, plotters::style::text_anchor::VPos::Center));
             chart.draw_series(std::iter::once(Text::new(short(v), (x + 0.5, y + 0.5), style))).map_err(|e| e.to_string())?;
         }
     }

@@ -84,3 +84,25 @@ fn gpu_engine_writes_the_same_files_as_the_cpu() {
     let manifest = std::fs::read_to_string(b.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"engine\": \"gpu (") && manifest.contains("gpu: WGSL fixed point"), "{manifest}");
 }
+
+/// The sweep example (`experiments/bandit_sweep.toml`, 120 cells × 4 fixed-point policies, at
+/// its quick size) writes the same bytes on the GPU as on the CPU, heatmap included.
+#[test]
+fn bandit_sweep_is_identical_on_gpu_and_cpu() {
+    if device().is_none() {
+        return;
+    }
+    let text = regretlab::experiment::BUILTIN.iter().find(|(n, _)| *n == "bandit_sweep").unwrap().1;
+    let ov = regretlab::spec::Overrides { quick: true, ..Default::default() };
+    let mut dirs = Vec::new();
+    for (engine, name) in [(EngineKind::Rayon, "sweep-cpu"), (EngineKind::Gpu, "sweep-gpu")] {
+        let d = tmp(name);
+        let opts = regretlab::experiment::RunOptions { engine, threads: 2, out: Some(d.clone()), progress: false, kernel: "auto".into() };
+        let r = regretlab::experiment::run(regretlab::spec::parse(text, "sweep").unwrap(), &ov, &opts, None).unwrap();
+        assert!(r.notes.is_empty(), "every job has a GPU kernel: {:?}", r.notes);
+        dirs.push(d);
+    }
+    for f in ["curves.csv", "final.csv", "heatmap.csv"] {
+        assert_eq!(std::fs::read(dirs[0].join(f)).unwrap(), std::fs::read(dirs[1].join(f)).unwrap(), "{f} differs");
+    }
+}

@@ -80,6 +80,10 @@ pub struct PlotSpec {
     /// parameter as an integer (DP-BAI's ε sweep: t = 1000 ε).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x_scale: Option<f64>,
+    /// Draw one figure per cell and metric (off for sweeps of hundreds of cells, which a
+    /// heatmap shows better).
+    #[serde(default = "yes")]
+    pub cells: bool,
     /// A heatmap of each series' final mean over two numeric parameters of the cells.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heatmap: Option<HeatmapSpec>,
@@ -108,7 +112,7 @@ fn yes() -> bool {
 
 impl Default for PlotSpec {
     fn default() -> Self {
-        PlotSpec { metrics: Vec::new(), log_x: false, log_y: false, overlays: true, x_label: None, x_scale: None, heatmap: None }
+        PlotSpec { metrics: Vec::new(), log_x: false, log_y: false, overlays: true, x_label: None, x_scale: None, cells: true, heatmap: None }
     }
 }
 
@@ -419,7 +423,7 @@ fn check_heatmap(h: &HeatmapSpec, setting: &SettingConfig, cells: &[CellInfo]) -
     for c in cells {
         let mut at = [0.0; 2];
         for (k, (field, ptr)) in [("plot.heatmap.x", &h.x), ("plot.heatmap.y", &h.y)].into_iter().enumerate() {
-            at[k] = heatmap_coordinate(c, ptr).ok_or_else(|| invalid(field, ptr, format!("not a number in cell '{}' (content {})", c.label, c.content), "a JSON pointer to a number in every cell's content, e.g. \"/instance/sigma\""))?;
+            at[k] = heatmap_coordinate(c, ptr).ok_or_else(|| invalid(field, ptr, format!("not a number in cell '{}' (content {})", c.label, c.content), "a JSON pointer to a number in every cell's content, e.g. \"/instance/sigma\", or to an array with \"#len\""))?;
         }
         if let Some((_, _, other)) = seen.iter().find(|(x, y, _)| *x == at[0] && *y == at[1]) {
             return Err(invalid("plot.heatmap", format!("x = {}, y = {}", at[0], at[1]), format!("cells '{other}' and '{}' fall on the same square", c.label), "one cell per (x, y)"));
@@ -429,12 +433,16 @@ fn check_heatmap(h: &HeatmapSpec, setting: &SettingConfig, cells: &[CellInfo]) -
     Ok(())
 }
 
-/// The number a heatmap pointer reads from a cell's content (the horizon as "/horizon").
+/// The number a heatmap pointer reads from a cell's content: the horizon as "/horizon", and an
+/// array's length with a "#len" suffix (e.g. "/arms#len", the number of arms).
 pub fn heatmap_coordinate(c: &CellInfo, pointer: &str) -> Option<f64> {
     if pointer == "/horizon" {
         return Some(c.horizon as f64);
     }
-    c.content.pointer(pointer)?.as_f64()
+    match pointer.strip_suffix("#len") {
+        Some(p) => Some(c.content.pointer(p)?.as_array()?.len() as f64),
+        None => c.content.pointer(pointer)?.as_f64(),
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! Bernoulli arms in WGSL, through [`crate::gpu`]. It computes the integers of
 //! [`FixedKernel::run_scalar`]:
 //! - the Env word of step m of replication r is Philox4x32-10 of (m >> 2, r, Env, 0) under the
-//!   cell's key, word m & 3; the reward is `word < THR[arm] | FULL[arm]`;
+//!   cell's key, word m & 3; the reward is `word < THR[arm] | FULL[arm]` (per-arm data in a
+//!   buffer: the shader depends only on K and the rule, so a sweep compiles it once per pair);
 //! - UCB1's index is `mq + mulhi(A[m], B[n])` (wrapping u32 add), with A by step and B by pull
 //!   count uploaded from the host's own tables (B[n] is [`ucb1_b`], an f32 expression the GPU
 //!   does not recompute); MOSS's is `mq + C[n]` (the host's table); ETC's and ε-greedy's `mq`;
@@ -37,6 +38,9 @@ struct Params { reps: u32, m_begin: u32, m_end: u32, first_rep: u32, key0: u32, 
 @group(0) @binding(2) var<storage, read_write> suc: array<u32>;
 @group(0) @binding(3) var<storage, read> tab_a: array<u32>;
 @group(0) @binding(4) var<storage, read> tab_n: array<vec2<u32>>;
+// Per arm: (threshold, 1 if the arm always pays). Data, not constants, so that one compiled
+// pipeline serves every instance with the same K and rule.
+@group(0) @binding(5) var<storage, read> arms: array<vec2<u32>>;
 BINDINGS
 
 // floor(s 2^28 / n) for 1 <= n < 2^25, s <= n.
@@ -91,7 +95,8 @@ fn bandit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
             CHOOSE
         }
         let nk = n[arm] + 1u;
-        let sk = s[arm] + (select(0u, 1u, u < THR[arm]) | FULL[arm]);
+        let th = arms[arm];
+        let sk = s[arm] + (select(0u, 1u, u < th.x) | th.y);
         n[arm] = nk;
         s[arm] = sk;
         let t = tab_n[nk];
@@ -140,20 +145,19 @@ impl FixedKernel {
 
     /// The WGSL source of this kernel for a device with (`int64`) or without u64.
     pub fn gpu_source(&self, int64: bool) -> String {
-        let list = |v: &[u32]| v.iter().map(|x| format!("{x}u")).collect::<Vec<_>>().join(", ");
         let (index, bindings, load, store, after) = match self.rule {
             FixedRule::Ucb1 { .. } => ("mq[K_] + mul_wide(a, b[K_]).x", "", "", "", ""),
             FixedRule::Moss => ("mq[K_] + b[K_]", "", "", "", ""),
             FixedRule::Etc { .. } => (
                 "mq[K_]",
-                "@group(0) @binding(5) var<storage, read_write> commit: array<u32>;",
+                "@group(0) @binding(6) var<storage, read_write> commit: array<u32>;",
                 "var committed = commit[i];",
                 "commit[i] = committed;",
                 "",
             ),
             FixedRule::EpsGreedy { .. } => (
                 "mq[K_]",
-                "@group(0) @binding(5) var<storage, read> tab_eps: array<vec2<u32>>;",
+                "@group(0) @binding(6) var<storage, read> tab_eps: array<vec2<u32>>;",
                 "",
                 "",
                 "let w = philox(vec4<u32>(m, rep, PROLE, 0u), key);
@@ -176,9 +180,7 @@ impl FixedKernel {
         };
         let body = BODY.replace("BINDINGS", bindings).replace("LOAD", load).replace("STORE", store).replace("CHOOSE", &choose).replace("PROLE", &format!("{prole}u")).replace("EXPLORE", &format!("{}u", self.gpu_explore()));
         format!(
-            "const K: u32 = {k}u;\nconst WG: u32 = {WG}u;\nvar<private> THR: array<u32, {k}> = array<u32, {k}>({});\nvar<private> FULL: array<u32, {k}> = array<u32, {k}>({});\n{}{}{body}",
-            list(&self.thr),
-            list(&self.full),
+            "const K: u32 = {k}u;\nconst WG: u32 = {WG}u;\n{}{}{body}",
             gpu::wgsl_mul_wide(int64),
             gpu::WGSL_PHILOX,
             k = self.k
@@ -234,9 +236,11 @@ impl FixedKernel {
             }
             _ => None,
         };
+        let arm_words: Vec<u32> = self.thr.iter().zip(&self.full).flat_map(|(&t, &f)| [t, f]).collect();
+        let arms = ctx.storage("arm thresholds", &arm_words)?;
         let params = ctx.uniform(8);
         let layout = pipe.get_bind_group_layout(0);
-        let mut bufs = vec![&params, &cnt, &suc, &ta, &tn];
+        let mut bufs = vec![&params, &cnt, &suc, &ta, &tn, &arms];
         bufs.extend(extra.as_ref());
         // The layout is the shader's own: a buffer it never reads (A[m] outside UCB1) is not in it.
         let used = |b: u32| match self.rule {
