@@ -415,45 +415,38 @@ impl SeaInstance {
 
     /// [`Self::maxima`] at each checkpoint of an increasing grid, in one pass.
     pub fn maxima_at(&self, grid: &[u64]) -> Vec<(f64, f64)> {
-        let d = self.dim;
-        let (mut c, mut prev, mut cur) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
-        self.mean_theta(1, &mut c, &mut prev);
-        let (mut s_max, mut b_max) = (0.0f64, self.first_round(&prev, &c));
-        let mut out = Vec::with_capacity(grid.len());
-        let mut k = 0;
-        for t in 1..=grid.last().copied().unwrap_or(0) {
-            s_max = s_max.max(self.sigma2_at(t, &mut c));
-            if t >= 2 {
-                self.mean_theta(t, &mut c, &mut cur);
-                b_max = b_max.max(cur.iter().zip(&prev).map(|(a, b)| (a - b) * (a - b)).sum::<f64>());
-                std::mem::swap(&mut cur, &mut prev);
-            }
-            while k < grid.len() && grid[k] == t {
-                out.push((s_max, b_max));
-                k += 1;
-            }
-        }
-        out
+        self.terms_at(grid).into_iter().map(|t| (t[2], t[3])).collect()
     }
 
     /// [`Self::variations`] at each checkpoint of an increasing grid, in one pass.
     pub fn variations_at(&self, grid: &[u64]) -> Vec<(f64, f64)> {
+        self.terms_at(grid).into_iter().map(|t| (t[0], t[1])).collect()
+    }
+
+    /// [σ²_{1:t}, Σ²_{1:t}, σ²_max, Σ²_max] at each checkpoint t of an increasing grid: the
+    /// per-round terms σ²_t and ‖θ̄_t − θ̄_{t−1}‖² (the first round's from
+    /// [`Self::first_round`]), summed and maximised in one pass.
+    pub fn terms_at(&self, grid: &[u64]) -> Vec<[f64; 4]> {
         let d = self.dim;
         let (mut c, mut prev, mut cur) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
-        let mut sigma2 = 0.0;
         self.mean_theta(1, &mut c, &mut prev);
-        let mut big = self.first_round(&prev, &c);
+        let first = self.first_round(&prev, &c);
+        let mut acc = [0.0, first, 0.0, first];
         let mut out = Vec::with_capacity(grid.len());
         let mut k = 0;
         for t in 1..=grid.last().copied().unwrap_or(0) {
-            sigma2 += self.sigma2_at(t, &mut c);
+            let s2 = self.sigma2_at(t, &mut c);
+            acc[0] += s2;
+            acc[2] = acc[2].max(s2);
             if t >= 2 {
                 self.mean_theta(t, &mut c, &mut cur);
-                big += cur.iter().zip(&prev).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
+                let b2 = cur.iter().zip(&prev).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
+                acc[1] += b2;
+                acc[3] = acc[3].max(b2);
                 std::mem::swap(&mut cur, &mut prev);
             }
             while k < grid.len() && grid[k] == t {
-                out.push((sigma2, big));
+                out.push(acc);
                 k += 1;
             }
         }
