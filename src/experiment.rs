@@ -92,7 +92,7 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
 fn gpu_plan(jobs: &[engine::Job]) -> (EngineKind, String, Vec<String>) {
     match crate::gpu::context() {
         Ok(ctx) => {
-            let cpu: Vec<String> = jobs.iter().filter(|j| !j.sim.has_gpu()).map(|j| j.series.clone()).collect();
+            let cpu: Vec<String> = jobs.iter().filter(|j| j.sim.gpu_batch().is_none()).map(|j| j.series.clone()).collect();
             let mut notes = Vec::new();
             if !cpu.is_empty() {
                 let mut names = cpu.clone();

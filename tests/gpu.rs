@@ -66,6 +66,74 @@ fn gpu_equals_the_scalar_reference_bit_for_bit() {
     same(&wide, 2000, 6, 300, 0);
 }
 
+/// One batch holding many cells of one (rule, K): different means, parameters (α, ε, m), keys,
+/// horizons (so parts finish at different steps and checkpoints differ) and replication ranges,
+/// each part bit-identical to its own scalar reference; progress adds up to the batch's
+/// replication-steps; a raised cancel flag stops the batch before any dispatch.
+#[test]
+fn one_batch_of_many_cells_equals_each_cells_scalar_reference() {
+    use regretlab::bandits::kernel::gpu::{run_batch_gpu, GpuBatchPart};
+    use regretlab::engine::GpuControl;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    if device().is_none() {
+        return;
+    }
+    let rules = |c: usize| -> [FixedRule; 4] {
+        [
+            FixedRule::Ucb1 { alpha: 1.0 + c as f64 * 0.5 },
+            FixedRule::Moss,
+            FixedRule::Etc { m: 3 + c as u64 },
+            FixedRule::EpsGreedy { epsilon: if c.is_multiple_of(2) { Some(0.05 * (c + 1) as f64) } else { None }, c: 3.0, d: 0.2, tag: 7 + c as u32 },
+        ]
+    };
+    for which in 0..4 {
+        let mut kerns = Vec::new();
+        let mut spans = Vec::new();
+        for c in 0..6usize {
+            let means: Vec<f64> = (0..5).map(|a| ((a * 7 + c * 3) % 10) as f64 / 10.0).collect();
+            let arms: Vec<Arm> = means.iter().map(|&p| Arm::Bernoulli { p }).collect();
+            let t = [700, 1500, 1500, 12_345, 40, 3000][c];
+            kerns.push(FixedKernel::new(&arms, t, rules(c)[which], cell_key(20 + c as u64, 3)));
+            spans.push(([0, 5, 1 << 20, 100, 0, 33][c], [64, 200, 17, 130, 90, 1][c]));
+        }
+        let grids: Vec<Vec<u64>> = kerns.iter().map(|k| default_grid(k.horizon)).collect();
+        let mut want = Vec::new();
+        let mut got = Vec::new();
+        for (kern, (&(r0, n), grid)) in kerns.iter().zip(spans.iter().zip(&grids)) {
+            let mut a = vec![Trace::new(3, grid.len()); n];
+            kern.run_scalar(r0, grid, &mut a);
+            want.push(a);
+            got.push(vec![Trace::new(3, grid.len()); n]);
+        }
+        let steps = AtomicU64::new(0);
+        let progress = |d: u64| {
+            steps.fetch_add(d, Ordering::Relaxed);
+        };
+        let ctl = GpuControl { cancel: None, progress: &progress };
+        let mut parts: Vec<GpuBatchPart> = kerns.iter().zip(spans.iter().zip(&grids)).zip(got.iter_mut()).map(|((kern, (&(r0, _), grid)), out)| GpuBatchPart { kern, first_rep: r0, grid, out }).collect();
+        run_batch_gpu(&mut parts, false, &ctl).unwrap();
+        let total: u64 = kerns.iter().zip(&spans).map(|(k, s)| k.horizon * s.1 as u64).sum();
+        assert_eq!(steps.load(Ordering::Relaxed), total, "progress counts every replication-step once");
+        for (c, (a, b)) in want.iter().zip(&got).enumerate() {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                assert!(x.values == y.values && x.finals == y.finals, "rule {which}, cell {c}: replication {i} differs");
+            }
+        }
+        let stop = AtomicBool::new(true);
+        let ctl = GpuControl { cancel: Some(&stop), progress: &|_| {} };
+        let mut parts: Vec<GpuBatchPart> = kerns.iter().zip(spans.iter().zip(&grids)).zip(got.iter_mut()).map(|((kern, (&(r0, _), grid)), out)| GpuBatchPart { kern, first_rep: r0, grid, out }).collect();
+        assert!(matches!(run_batch_gpu(&mut parts, false, &ctl), Err(regretlab::gpu::GpuError::Cancelled)));
+    }
+    // a part of another (rule, K) is refused, not run with the wrong shader
+    let arms: Vec<Arm> = B1.iter().map(|&p| Arm::Bernoulli { p }).collect();
+    let (x, y) = (FixedKernel::new(&arms, 100, FixedRule::Moss, cell_key(1, 1)), FixedKernel::new(&arms[..3], 100, FixedRule::Moss, cell_key(1, 1)));
+    let grid = default_grid(100);
+    let (mut o1, mut o2) = (vec![Trace::new(3, grid.len()); 4], vec![Trace::new(3, grid.len()); 4]);
+    let mut parts = vec![GpuBatchPart { kern: &x, first_rep: 0, grid: &grid, out: &mut o1 }, GpuBatchPart { kern: &y, first_rep: 0, grid: &grid, out: &mut o2 }];
+    let e = run_batch_gpu(&mut parts, false, &GpuControl::none()).unwrap_err().to_string();
+    assert!(e.contains("K = 3") && e.contains("K = 10"), "{e}");
+}
+
 /// `--engine gpu` and the rayon engine write byte-identical curves.csv and final.csv; the
 /// manifest names the GPU engine; a policy without a GPU kernel runs on the CPU in the same run.
 #[test]

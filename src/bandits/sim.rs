@@ -1,6 +1,8 @@
 //! One policy on one bandit instance, as an engine [`Simulation`]: the scalar f64 path and the
 //! fixed-point batched path behind one type.
 
+#[cfg(feature = "gpu")]
+use crate::engine::{GpuControl, GpuPart, GpuStop};
 use crate::engine::{Simulation, Trace};
 use crate::rng::{Role, StreamId};
 
@@ -118,15 +120,27 @@ impl Simulation for BanditSim {
         }
     }
     #[cfg(feature = "gpu")]
-    fn has_gpu(&self) -> bool {
-        self.fixed.as_ref().is_some_and(|k| k.gpu_supported())
+    fn gpu_batch(&self) -> Option<String> {
+        self.fixed.as_ref().filter(|k| k.gpu_supported()).map(|k| k.gpu_batch_key())
+    }
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
     #[cfg(feature = "gpu")]
-    fn run_block_gpu(&self, first_rep: u64, grid: &[u64], out: &mut [Trace]) -> Result<(), String> {
-        match &self.fixed {
-            Some(k) if k.gpu_supported() => k.run_block_gpu(first_rep, grid, out).map_err(|e| e.to_string()),
-            _ => Err("no GPU kernel for this policy".into()),
+    fn run_gpu(&self, parts: &mut [GpuPart<'_>], ctl: &GpuControl<'_>) -> Result<(), GpuStop> {
+        use super::kernel::gpu::{run_batch_gpu, GpuBatchPart};
+        let mut kparts = Vec::with_capacity(parts.len());
+        for p in parts.iter_mut() {
+            let kern = p.sim.as_any().and_then(|a| a.downcast_ref::<BanditSim>()).and_then(|b| b.fixed.as_ref()).filter(|k| k.gpu_supported());
+            let kern = kern.ok_or_else(|| GpuStop::Failed("a GPU batch holds a job without a bandit GPU kernel".into()))?;
+            kparts.push(GpuBatchPart { kern, first_rep: p.first_rep, grid: p.grid, out: &mut *p.out });
         }
+        let stop = |e: crate::gpu::GpuError| match e {
+            crate::gpu::GpuError::Cancelled => GpuStop::Cancelled,
+            e => GpuStop::Failed(e.to_string()),
+        };
+        let int64 = crate::gpu::context().map_err(stop)?.int64;
+        run_batch_gpu(&mut kparts, int64, ctl).map_err(stop)
     }
 }
 

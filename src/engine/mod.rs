@@ -53,15 +53,53 @@ pub trait Simulation: Sync {
     fn grid(&self) -> Option<Vec<u64>> {
         None
     }
-    /// Whether [`Self::run_block_gpu`] runs this simulation on the GPU.
-    fn has_gpu(&self) -> bool {
-        false
+    /// Jobs whose simulations give the same key share GPU dispatches: one launch serves many
+    /// cells (instances, parameters) of a sweep. None: no GPU kernel, the job runs on the CPU.
+    fn gpu_batch(&self) -> Option<String> {
+        None
     }
-    /// The GPU twin of [`Self::run_block`], with the same output bits; an error message when the
-    /// device fails or a result breaks its invariants.
-    fn run_block_gpu(&self, _first_rep: u64, _grid: &[u64], _out: &mut [Trace]) -> Result<(), String> {
-        Err("no GPU kernel".into())
+    /// This simulation as `Any`, so that a batch's leader can reach its peers' concrete type.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
     }
+    /// Runs every part of one GPU batch (each part's simulation has this one's
+    /// [`Self::gpu_batch`] key) with the output bits of [`Self::run_block`]; reports progress
+    /// and honours cancellation between dispatches through `ctl`.
+    fn run_gpu(&self, _parts: &mut [GpuPart<'_>], _ctl: &GpuControl<'_>) -> Result<(), GpuStop> {
+        Err(GpuStop::Failed("no GPU kernel".into()))
+    }
+}
+
+/// Replications `first_rep .. first_rep + out.len()` of one job, inside a GPU batch.
+pub struct GpuPart<'a> {
+    pub sim: &'a dyn Simulation,
+    pub first_rep: u64,
+    pub grid: &'a [u64],
+    pub out: &'a mut [Trace],
+}
+
+/// What a GPU kernel consults between dispatches.
+pub struct GpuControl<'a> {
+    pub cancel: Option<&'a AtomicBool>,
+    /// Called with the replication-steps just completed.
+    pub progress: &'a (dyn Fn(u64) + Sync),
+}
+
+impl GpuControl<'_> {
+    /// No cancellation, no progress.
+    pub fn none() -> GpuControl<'static> {
+        GpuControl { cancel: None, progress: &|_| {} }
+    }
+    pub fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+}
+
+/// Why a GPU batch stopped without results.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GpuStop {
+    Cancelled,
+    Failed(String),
 }
 
 /// One unit of output: an algorithm (`series`) on a cell.
@@ -122,8 +160,8 @@ pub struct JobResult {
 /// to amortise a batched kernel's set-up.
 pub const BLOCK: u64 = 64;
 
-/// Replications per block of a job that runs on the GPU: enough invocations to fill a device.
-/// The fold is per replication, in order, so block sizes change no output bit.
+/// Replications per GPU batch at most (all of its cells together): enough invocations to fill a
+/// device. The fold is per replication, in order, so batch sizes change no output bit.
 pub const GPU_BLOCK: u64 = 1 << 16;
 
 /// Why a run produced no results.
@@ -170,20 +208,23 @@ fn run_in_pool(jobs: &[Job], cfg: &EngineConfig, threads: usize, cancel: Option<
         })
         .collect();
 
-    // (job, first replication, count), in fold order.
+    let work: u64 = jobs.iter().fold(0u64, |w, j| w.saturating_add(j.sim.horizon().saturating_mul(cfg.reps)));
+    let bar = progress_bar(cfg.progress && work > 200_000_000, work);
+    let gpu_keys: Vec<Option<String>> = jobs.iter().map(|j| if cfg.kind == EngineKind::Gpu { j.sim.gpu_batch() } else { None }).collect();
+    if gpu_keys.iter().any(Option::is_some) {
+        run_gpu_batches(jobs, &grids, &gpu_keys, cfg.reps, cancel, &bar, &mut results)?;
+    }
+
+    // The CPU's work: (job, first replication, count), in fold order.
     let mut items = Vec::new();
-    for (j, job) in jobs.iter().enumerate() {
+    for (j, _) in jobs.iter().enumerate().filter(|(j, _)| gpu_keys[*j].is_none()) {
         let mut r = 0;
-        let on_gpu = cfg.kind == EngineKind::Gpu && job.sim.has_gpu();
-        let block = if on_gpu { GPU_BLOCK } else { BLOCK };
         while r < cfg.reps {
-            let n = block.min(cfg.reps - r);
+            let n = BLOCK.min(cfg.reps - r);
             items.push((j, r, n));
             r += n;
         }
     }
-    let work: u64 = jobs.iter().fold(0u64, |w, j| w.saturating_add(j.sim.horizon().saturating_mul(cfg.reps)));
-    let bar = progress_bar(cfg.progress && work > 200_000_000, items.len() as u64);
 
     let wave = (threads * 4).max(1);
     for chunk in items.chunks(wave) {
@@ -195,11 +236,7 @@ fn run_in_pool(jobs: &[Job], cfg: &EngineConfig, threads: usize, cancel: Option<
             let t0 = Instant::now();
             let (m, c) = (results[j].metrics.len(), grids[j].len());
             let mut traces = vec![Trace::new(m, c); n as usize];
-            if cfg.kind == EngineKind::Gpu && jobs[j].sim.has_gpu() {
-                jobs[j].sim.run_block_gpu(r0, &grids[j], &mut traces).map_err(|message| EngineError::Gpu { cell: jobs[j].cell.clone(), series: jobs[j].series.clone(), message })?;
-            } else {
-                jobs[j].sim.run_block(r0, &grids[j], &mut traces);
-            }
+            jobs[j].sim.run_block(r0, &grids[j], &mut traces);
             Ok((traces, t0.elapsed().as_secs_f64()))
         };
         let done: Vec<Result<(Vec<Trace>, f64), EngineError>> = if threads == 1 {
@@ -207,23 +244,95 @@ fn run_in_pool(jobs: &[Job], cfg: &EngineConfig, threads: usize, cancel: Option<
         } else {
             chunk.par_iter().map(compute).collect()
         };
-        for (&(j, _, _), item) in chunk.iter().zip(done) {
+        for (&(j, _, n), item) in chunk.iter().zip(done) {
             let (traces, secs) = item?;
-            let res = &mut results[j];
-            res.seconds += secs;
-            for tr in &traces {
-                for (w, &v) in res.stats.iter_mut().zip(&tr.values) {
-                    w.push(v);
-                }
-                for (f, &v) in res.finals.iter_mut().zip(&tr.finals) {
-                    f.push(v);
-                }
-            }
-            bar.inc(1);
+            fold(&mut results[j], &traces, secs);
+            bar.inc(n * jobs[j].sim.horizon());
         }
     }
     bar.finish_and_clear();
     Ok(results)
+}
+
+fn fold(res: &mut JobResult, traces: &[Trace], secs: f64) {
+    res.seconds += secs;
+    for tr in traces {
+        for (w, &v) in res.stats.iter_mut().zip(&tr.values) {
+            w.push(v);
+        }
+        for (f, &v) in res.finals.iter_mut().zip(&tr.finals) {
+            f.push(v);
+        }
+    }
+}
+
+/// Runs the jobs that have a GPU kernel: jobs with the same batch key share batches of at most
+/// [`GPU_BLOCK`] replications (a job larger than that spans several), so a sweep of many small
+/// cells fills the device in few launches. Each job's replications are folded in order, so the
+/// output is the same bits as on the CPU. A batch's time is shared among its jobs by their
+/// replication-steps.
+fn run_gpu_batches(
+    jobs: &[Job],
+    grids: &[Vec<u64>],
+    keys: &[Option<String>],
+    reps: u64,
+    cancel: Option<&AtomicBool>,
+    bar: &indicatif::ProgressBar,
+    results: &mut [JobResult],
+) -> Result<(), EngineError> {
+    let mut order: Vec<&str> = Vec::new();
+    for k in keys.iter().flatten() {
+        if !order.contains(&k.as_str()) {
+            order.push(k);
+        }
+    }
+    let progress = |d: u64| bar.inc(d);
+    let ctl = GpuControl { cancel, progress: &progress };
+    for key in order {
+        // (job, first replication, count) pieces in job order, packed into batches
+        let mut batches: Vec<Vec<(usize, u64, u64)>> = vec![Vec::new()];
+        let mut filled = 0;
+        for j in (0..jobs.len()).filter(|&j| keys[j].as_deref() == Some(key)) {
+            let mut r = 0;
+            while r < reps {
+                if filled == GPU_BLOCK {
+                    batches.push(Vec::new());
+                    filled = 0;
+                }
+                let n = (GPU_BLOCK - filled).min(reps - r);
+                batches.last_mut().expect("one batch").push((j, r, n));
+                filled += n;
+                r += n;
+            }
+        }
+        for batch in batches.iter().filter(|b| !b.is_empty()) {
+            if ctl.cancelled() {
+                return Err(EngineError::Cancelled);
+            }
+            let t0 = Instant::now();
+            let mut traces: Vec<Vec<Trace>> = batch.iter().map(|&(j, _, n)| vec![Trace::new(results[j].metrics.len(), grids[j].len()); n as usize]).collect();
+            let mut parts: Vec<GpuPart> = batch
+                .iter()
+                .zip(traces.iter_mut())
+                .map(|(&(j, r0, _), out)| GpuPart { sim: jobs[j].sim.as_ref(), first_rep: r0, grid: &grids[j], out })
+                .collect();
+            let (lead, _, _) = batch[0];
+            jobs[lead].sim.run_gpu(&mut parts, &ctl).map_err(|e| match e {
+                GpuStop::Cancelled => EngineError::Cancelled,
+                GpuStop::Failed(message) => {
+                    let others = batch.iter().map(|p| p.0).filter(|&j| j != lead).collect::<std::collections::BTreeSet<_>>().len();
+                    let message = if others > 0 { format!("{message} (in a batch with {others} other jobs)") } else { message };
+                    EngineError::Gpu { cell: jobs[lead].cell.clone(), series: jobs[lead].series.clone(), message }
+                }
+            })?;
+            let secs = t0.elapsed().as_secs_f64();
+            let total: f64 = batch.iter().map(|&(j, _, n)| (n * jobs[j].sim.horizon()) as f64).sum::<f64>().max(1.0);
+            for (&(j, _, n), tr) in batch.iter().zip(&traces) {
+                fold(&mut results[j], tr, secs * (n * jobs[j].sim.horizon()) as f64 / total);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
@@ -231,7 +340,7 @@ fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} blocks, eta {eta}") {
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {percent}% of the replication-steps, eta {eta}") {
         bar.set_style(style);
     }
     bar

@@ -31,6 +31,8 @@ pub enum GpuError {
     Invariant(String),
     #[error("this build has no GPU engine (built without the `gpu` feature)")]
     NotBuilt,
+    #[error("GPU run cancelled")]
+    Cancelled,
 }
 
 /// The shared device and what kernels need to know about it.

@@ -20,9 +20,17 @@
 //! any shader loop after 65,535 iterations) and ends at every checkpoint, where the counts are
 //! read back, checked (Σ_k n_k = t for every replication: a failure is an error) and turned into
 //! the metrics by the same host code as the CPU paths ([`FixedKernel::record`]).
+//!
+//! One launch serves many cells: the shader depends only on (K, rule), and everything a cell
+//! owns (key, replication range, horizon, exploration length, ε-greedy's stream, arms, and the
+//! offsets of its tables, which are shared when equal) is a segment record that each invocation
+//! finds by binary search on its index. A sweep of 120 cells × 200 replications therefore runs
+//! as one batch per (K, rule) instead of one per cell.
+
+use std::collections::{BTreeSet, HashMap};
 
 use super::{ucb1_b, FixedKernel, FixedRule};
-use crate::engine::Trace;
+use crate::engine::{GpuControl, Trace};
 use crate::gpu::{self, GpuError};
 use crate::rng::Role;
 
@@ -32,15 +40,17 @@ pub const CHUNK: u64 = 10_000;
 const WG: u32 = 64;
 
 const BODY: &str = "
-struct Params { reps: u32, m_begin: u32, m_end: u32, first_rep: u32, key0: u32, key1: u32, role: u32, pad: u32 }
+struct Params { reps: u32, m_begin: u32, m_end: u32, role: u32 }
+// One cell's replications: invocations start.. until the next segment's start.
+struct Seg { key0: u32, key1: u32, first_rep: u32, start: u32, horizon: u32, explore: u32, prole: u32, a_off: u32, n_off: u32, e_off: u32, arm_off: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> cnt: array<u32>;
 @group(0) @binding(2) var<storage, read_write> suc: array<u32>;
 @group(0) @binding(3) var<storage, read> tab_a: array<u32>;
 @group(0) @binding(4) var<storage, read> tab_n: array<vec2<u32>>;
-// Per arm: (threshold, 1 if the arm always pays). Data, not constants, so that one compiled
-// pipeline serves every instance with the same K and rule.
+// Per arm: (threshold, 1 if the arm always pays).
 @group(0) @binding(5) var<storage, read> arms: array<vec2<u32>>;
+@group(0) @binding(6) var<storage, read> segs: array<Seg>;
 BINDINGS
 
 // floor(s 2^28 / n) for 1 <= n < 2^25, s <= n.
@@ -59,6 +69,21 @@ fn mean_q(s: u32, n: u32, rn: u32) -> u32 {
     return q;
 }
 
+// The segment of invocation i: the last whose start is <= i (segment 0 starts at 0).
+fn seg_of(i: u32) -> u32 {
+    var lo = 0u;
+    var hi = arrayLength(&segs);
+    while (hi - lo > 1u) {
+        let mid = (lo + hi) / 2u;
+        if (segs[mid].start <= i) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
 @compute @workgroup_size(WG)
 fn bandit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let i = (wid.y * nwg.x + wid.x) * WG + lid;
@@ -66,8 +91,10 @@ fn bandit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
         return;
     }
     let R = P.reps;
-    let rep = P.first_rep + i;
-    let key = vec2<u32>(P.key0, P.key1);
+    let sg = segs[seg_of(i)];
+    let rep = sg.first_rep + (i - sg.start);
+    let key = vec2<u32>(sg.key0, sg.key1);
+    let m_end = min(P.m_end, sg.horizon);
     var n: array<u32, K>;
     var s: array<u32, K>;
     var mq: array<u32, K>;
@@ -78,28 +105,28 @@ fn bandit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
         b[k] = 0u;
         mq[k] = 0u;
         if (n[k] > 0u) {
-            let t = tab_n[n[k]];
+            let t = tab_n[sg.n_off + n[k]];
             b[k] = t.x;
             mq[k] = mean_q(s[k], n[k], t.y);
         }
     }
     LOAD
     var blk = vec4<u32>(0u);
-    for (var m = P.m_begin; m < P.m_end; m++) {
+    for (var m = P.m_begin; m < m_end; m++) {
         if ((m & 3u) == 0u || m == P.m_begin) {
             blk = philox(vec4<u32>(m >> 2u, rep, P.role, 0u), key);
         }
         let u = blk[m & 3u];
         var arm = m % K;
-        if (m >= EXPLORE) {
+        if (m >= sg.explore) {
             CHOOSE
         }
         let nk = n[arm] + 1u;
-        let th = arms[arm];
+        let th = arms[sg.arm_off + arm];
         let sk = s[arm] + (select(0u, 1u, u < th.x) | th.y);
         n[arm] = nk;
         s[arm] = sk;
-        let t = tab_n[nk];
+        let t = tab_n[sg.n_off + nk];
         b[arm] = t.x;
         mq[arm] = mean_q(sk, nk, t.y);
     }
@@ -143,25 +170,39 @@ impl FixedKernel {
         }
     }
 
-    /// The WGSL source of this kernel for a device with (`int64`) or without u64.
+    /// Cells whose kernels share this key run in the same dispatches: the shader depends only
+    /// on the rule and K.
+    pub fn gpu_batch_key(&self) -> String {
+        let rule = match self.rule {
+            FixedRule::Ucb1 { .. } => "ucb1",
+            FixedRule::Moss => "moss",
+            FixedRule::Etc { .. } => "etc",
+            FixedRule::EpsGreedy { .. } => "eps_greedy",
+            FixedRule::UcbV { .. } => "ucb_v",
+            FixedRule::KlUcb { .. } => "kl_ucb",
+        };
+        format!("bandit fixed point {rule}, K = {}", self.k)
+    }
+
+    /// The WGSL source of this kernel's (rule, K) for a device with (`int64`) or without u64.
     pub fn gpu_source(&self, int64: bool) -> String {
         let (index, bindings, load, store, after) = match self.rule {
             FixedRule::Ucb1 { .. } => ("mq[K_] + mul_wide(a, b[K_]).x", "", "", "", ""),
             FixedRule::Moss => ("mq[K_] + b[K_]", "", "", "", ""),
             FixedRule::Etc { .. } => (
                 "mq[K_]",
-                "@group(0) @binding(6) var<storage, read_write> commit: array<u32>;",
+                "@group(0) @binding(7) var<storage, read_write> commit: array<u32>;",
                 "var committed = commit[i];",
                 "commit[i] = committed;",
                 "",
             ),
             FixedRule::EpsGreedy { .. } => (
                 "mq[K_]",
-                "@group(0) @binding(6) var<storage, read> tab_eps: array<vec2<u32>>;",
+                "@group(0) @binding(7) var<storage, read> tab_eps: array<vec2<u32>>;",
                 "",
                 "",
-                "let w = philox(vec4<u32>(m, rep, PROLE, 0u), key);
-            let th = tab_eps[m];
+                "let w = philox(vec4<u32>(m, rep, sg.prole, 0u), key);
+            let th = tab_eps[sg.e_off + m];
             if (w.x < th.x || th.y == 1u) {
                 arm = mul_wide(w.y, K).x;
             }",
@@ -171,14 +212,10 @@ impl FixedKernel {
         let argmax = ARGMAX.replace("INDEX0", &index.replace("K_", "0")).replace("INDEXK", &index.replace("K_", "k"));
         let choose = match self.rule {
             FixedRule::Etc { .. } => format!("if (committed == 0xffffffffu) {{\n            {argmax}\n            committed = arm;\n            }}\n            arm = committed;"),
-            FixedRule::Ucb1 { .. } => format!("let a = tab_a[m];\n            {argmax}"),
+            FixedRule::Ucb1 { .. } => format!("let a = tab_a[sg.a_off + m];\n            {argmax}"),
             _ => format!("{argmax}\n            {after}"),
         };
-        let prole = match self.rule {
-            FixedRule::EpsGreedy { tag, .. } => Role::Policy(tag).word(),
-            _ => 0,
-        };
-        let body = BODY.replace("BINDINGS", bindings).replace("LOAD", load).replace("STORE", store).replace("CHOOSE", &choose).replace("PROLE", &format!("{prole}u")).replace("EXPLORE", &format!("{}u", self.gpu_explore()));
+        let body = BODY.replace("BINDINGS", bindings).replace("LOAD", load).replace("STORE", store).replace("CHOOSE", &choose);
         format!(
             "const K: u32 = {k}u;\nconst WG: u32 = {WG}u;\n{}{}{body}",
             gpu::wgsl_mul_wide(int64),
@@ -196,98 +233,171 @@ impl FixedKernel {
     /// [`Self::run_block_gpu`] with the 64-bit products in u64 (`int64`, needs the device's
     /// SHADER_INT64) or in 16-bit limbs (every device): the same results either way.
     pub fn run_block_gpu_with(&self, int64: bool, first_rep: u64, grid: &[u64], out: &mut [Trace]) -> Result<(), GpuError> {
-        let ctx = gpu::context()?;
-        if int64 && !ctx.int64 {
-            return Err(GpuError::Device { adapter: ctx.adapter.clone(), message: "u64 products requested, but the device has no SHADER_INT64".into() });
+        run_batch_gpu(&mut [GpuBatchPart { kern: self, first_rep, grid, out }], int64, &GpuControl::none())
+    }
+}
+
+/// One cell's replications in a GPU batch.
+pub struct GpuBatchPart<'a> {
+    pub kern: &'a FixedKernel,
+    pub first_rep: u64,
+    pub grid: &'a [u64],
+    pub out: &'a mut [Trace],
+}
+
+/// Tables of several cells in one buffer, equal tables stored once.
+#[derive(Default)]
+struct Pool {
+    data: Vec<u32>,
+    seen: HashMap<Vec<u32>, u32>,
+}
+
+impl Pool {
+    /// The table's offset in units of `width` words.
+    fn add(&mut self, table: Vec<u32>, width: usize) -> u32 {
+        if let Some(&o) = self.seen.get(&table) {
+            return o;
         }
-        let (k, r, t) = (self.k, out.len(), self.horizon as usize);
-        if r == 0 {
-            return Ok(());
-        }
-        let state = (k * r * 4) as u64;
-        if state > ctx.max_binding() {
-            return Err(GpuError::TooLarge { what: format!("pull counts of {r} replications × {k} arms"), bytes: state, limit: ctx.max_binding() });
-        }
-        let pipe = ctx.pipeline(&self.gpu_source(int64), "bandit")?;
+        let o = (self.data.len() / width) as u32;
+        self.data.extend_from_slice(&table);
+        self.seen.insert(table, o);
+        o
+    }
+}
+
+/// Runs every part in the same dispatches (all parts must share [`FixedKernel::gpu_batch_key`]);
+/// each part gets the bits [`FixedKernel::run_scalar`] would give it. Dispatches end at every
+/// part's checkpoints; `ctl` is consulted between dispatches.
+pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuControl<'_>) -> Result<(), GpuError> {
+    let ctx = gpu::context()?;
+    if int64 && !ctx.int64 {
+        return Err(GpuError::Device { adapter: ctx.adapter.clone(), message: "u64 products requested, but the device has no SHADER_INT64".into() });
+    }
+    let Some(lead) = parts.first().map(|p| p.kern) else { return Ok(()) };
+    let key = lead.gpu_batch_key();
+    if let Some(p) = parts.iter().find(|p| !p.kern.gpu_supported() || p.kern.gpu_batch_key() != key) {
+        return Err(GpuError::Invariant(format!("a GPU batch of '{key}' was given a part of '{}'", p.kern.gpu_batch_key())));
+    }
+    let k = lead.k;
+    let r: usize = parts.iter().map(|p| p.out.len()).sum();
+    if r == 0 {
+        return Ok(());
+    }
+    let state = (k * r * 4) as u64;
+    if state > ctx.max_binding() || r > u32::MAX as usize {
+        return Err(GpuError::TooLarge { what: format!("pull counts of {r} replications × {k} arms"), bytes: state, limit: ctx.max_binding() });
+    }
+    if let Some(p) = parts.iter().find(|p| p.first_rep + p.out.len() as u64 > 1 << 32) {
+        return Err(GpuError::TooLarge { what: "replication index (the counter's 32-bit word)".into(), bytes: p.first_rep + p.out.len() as u64, limit: 1 << 32 });
+    }
+    let pipe = ctx.pipeline(&lead.gpu_source(int64), "bandit")?;
+    let (mut ta, mut tn, mut te) = (Pool::default(), Pool::default(), Pool::default());
+    let (mut segs, mut arm_words) = (Vec::with_capacity(12 * parts.len()), Vec::with_capacity(2 * k * parts.len()));
+    let mut start = 0u32;
+    for p in parts.iter() {
+        let kern = p.kern;
+        let t = kern.horizon as usize;
+        let a_off = if matches!(kern.rule, FixedRule::Ucb1 { .. }) { ta.add(kern.a.clone(), 1) } else { 0 };
         let mut tab_n = vec![0u32; 2 * (t + 1)];
         for n in 1..=t as u32 {
-            tab_n[2 * n as usize] = match self.rule {
+            tab_n[2 * n as usize] = match kern.rule {
                 FixedRule::Ucb1 { .. } => ucb1_b(n),
-                FixedRule::Moss => self.b[n as usize],
+                FixedRule::Moss => kern.b[n as usize],
                 _ => 0,
             };
             tab_n[2 * n as usize + 1] = reciprocal(n);
         }
-        let cnt = ctx.storage("pull counts", &vec![0; k * r])?;
-        let suc = ctx.storage("success counts", &vec![0; k * r])?;
-        // UCB1 reads A[m]; the others bind a placeholder the shader never reads.
-        let ta = ctx.storage("A[m] table", if matches!(self.rule, FixedRule::Ucb1 { .. }) { &self.a } else { &[] })?;
-        let tn = ctx.storage("per-n table", &tab_n)?;
-        let extra = match self.rule {
-            FixedRule::Etc { .. } => Some(ctx.storage("committed arms", &vec![u32::MAX; r])?),
-            FixedRule::EpsGreedy { epsilon, c, d, .. } => {
+        let n_off = tn.add(tab_n, 2);
+        let (e_off, prole) = match kern.rule {
+            FixedRule::EpsGreedy { epsilon, c, d, tag } => {
                 let mut eps = vec![0u32; 2 * (t + 1)];
                 for m in 0..=t {
                     let th = super::eps_threshold(epsilon, c, d, k, m as u64);
                     eps[2 * m] = th.min(u32::MAX as u64) as u32;
                     eps[2 * m + 1] = (th >= 1 << 32) as u32;
                 }
-                Some(ctx.storage("ε thresholds", &eps)?)
+                (te.add(eps, 2), Role::Policy(tag).word())
             }
-            _ => None,
+            _ => (0, 0),
         };
-        let arm_words: Vec<u32> = self.thr.iter().zip(&self.full).flat_map(|(&t, &f)| [t, f]).collect();
-        let arms = ctx.storage("arm thresholds", &arm_words)?;
-        let params = ctx.uniform(8);
-        let layout = pipe.get_bind_group_layout(0);
-        let mut bufs = vec![&params, &cnt, &suc, &ta, &tn, &arms];
-        bufs.extend(extra.as_ref());
-        // The layout is the shader's own: a buffer it never reads (A[m] outside UCB1) is not in it.
-        let used = |b: u32| match self.rule {
-            FixedRule::Ucb1 { .. } => true,
-            _ => b != 3,
-        };
-        let entries = bufs.iter().enumerate().filter(|(i, _)| used(*i as u32)).map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() }).collect::<Vec<_>>();
-        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("bandit"), layout: &layout, entries: &entries });
-        let groups = ctx.grid(r as u32, WG)?;
-        let mut m = 0u64;
-        let mut c = 0;
-        let (mut n, mut s, mut v) = (vec![0u32; k], vec![0u32; k], [0.0; 3]);
-        let ncp = grid.len();
-        while m < self.horizon {
-            let next_cp = grid.get(c).copied().unwrap_or(self.horizon);
-            let stop = (m + CHUNK).min(next_cp).min(self.horizon);
-            let p = [r as u32, m as u32, stop as u32, first_rep as u32, self.key[0], self.key[1], Role::Env.word(), 0];
-            ctx.dispatch(&pipe, &bind, &params, &p, groups);
-            m = stop;
-            let at_cp = c < ncp && grid[c] == m;
-            if at_cp || m == self.horizon {
-                let back = ctx.read(&[&cnt, &suc], k * r)?;
-                for (i, tr) in out.iter_mut().enumerate() {
+        let arm_off = (arm_words.len() / 2) as u32;
+        arm_words.extend(kern.thr.iter().zip(&kern.full).flat_map(|(&t, &f)| [t, f]));
+        segs.extend([kern.key[0], kern.key[1], p.first_rep as u32, start, kern.horizon as u32, kern.gpu_explore() as u32, prole, a_off, n_off, e_off, arm_off, 0]);
+        start += p.out.len() as u32;
+    }
+    let cnt = ctx.storage("pull counts", &vec![0; k * r])?;
+    let suc = ctx.storage("success counts", &vec![0; k * r])?;
+    // UCB1 reads A[m]; the others bind a placeholder the shader never reads.
+    let ta = ctx.storage("A[m] tables", &ta.data)?;
+    let tn = ctx.storage("per-n tables", &tn.data)?;
+    let arms = ctx.storage("arm thresholds", &arm_words)?;
+    let sg = ctx.storage("cell segments", &segs)?;
+    let extra = match lead.rule {
+        FixedRule::Etc { .. } => Some(ctx.storage("committed arms", &vec![u32::MAX; r])?),
+        FixedRule::EpsGreedy { .. } => Some(ctx.storage("ε thresholds", &te.data)?),
+        _ => None,
+    };
+    let params = ctx.uniform(4);
+    let layout = pipe.get_bind_group_layout(0);
+    let mut bufs = vec![&params, &cnt, &suc, &ta, &tn, &arms, &sg];
+    bufs.extend(extra.as_ref());
+    // The layout is the shader's own: a buffer it never reads (A[m] outside UCB1) is not in it.
+    let used = |b: u32| matches!(lead.rule, FixedRule::Ucb1 { .. }) || b != 3;
+    let entries = bufs.iter().enumerate().filter(|(i, _)| used(*i as u32)).map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() }).collect::<Vec<_>>();
+    let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("bandit"), layout: &layout, entries: &entries });
+    let groups = ctx.grid(r as u32, WG)?;
+    // Every step at which some part records (its checkpoints and its horizon).
+    let stops: BTreeSet<u64> = parts.iter().flat_map(|p| p.grid.iter().copied().chain([p.kern.horizon])).collect();
+    let end = parts.iter().map(|p| p.kern.horizon).max().unwrap_or(0);
+    let mut next_cp = vec![0usize; parts.len()];
+    let (mut n, mut s, mut v) = (vec![0u32; k], vec![0u32; k], [0.0; 3]);
+    let mut m = 0u64;
+    while m < end {
+        if ctl.cancelled() {
+            return Err(GpuError::Cancelled);
+        }
+        let next = stops.range(m + 1..).next().copied().unwrap_or(end);
+        let stop = (m + CHUNK).min(next);
+        ctx.dispatch(&pipe, &bind, &params, &[r as u32, m as u32, stop as u32, Role::Env.word()], groups);
+        let done: u64 = parts.iter().map(|p| p.out.len() as u64 * (stop.min(p.kern.horizon).saturating_sub(m))).sum();
+        (ctl.progress)(done);
+        m = stop;
+        if !stops.contains(&m) {
+            continue;
+        }
+        let back = ctx.read(&[&cnt, &suc], k * r)?;
+        let mut base = 0;
+        for (pi, p) in parts.iter_mut().enumerate() {
+            let (kern, ncp) = (p.kern, p.grid.len());
+            let at_cp = next_cp[pi] < ncp && p.grid[next_cp[pi]] == m;
+            let last = m == kern.horizon;
+            if at_cp || last {
+                for (i, tr) in p.out.iter_mut().enumerate() {
                     for j in 0..k {
-                        n[j] = back[0][j * r + i];
-                        s[j] = back[1][j * r + i];
+                        n[j] = back[0][j * r + base + i];
+                        s[j] = back[1][j * r + base + i];
                     }
                     let pulls: u64 = n.iter().map(|&x| x as u64).sum();
                     if pulls != m {
-                        return Err(GpuError::Invariant(format!("replication {} made {pulls} pulls by step {m} (Σ_k n_k must equal t)", first_rep + i as u64)));
+                        return Err(GpuError::Invariant(format!("replication {} made {pulls} pulls by step {m} (Σ_k n_k must equal t)", p.first_rep + i as u64)));
                     }
                     if at_cp {
-                        self.record(m, &n, &s, &mut v);
-                        self.put(tr, ncp, c, &v);
+                        kern.record(m, &n, &s, &mut v);
+                        kern.put(tr, ncp, next_cp[pi], &v);
                     }
-                    if m == self.horizon {
-                        self.record(m, &n, &s, &mut v);
+                    if last {
+                        kern.record(m, &n, &s, &mut v);
                         tr.finals.copy_from_slice(&v);
                     }
                 }
                 if at_cp {
-                    c += 1;
+                    next_cp[pi] += 1;
                 }
             }
+            base += p.out.len();
         }
-        Ok(())
     }
+    Ok(())
 }
 
 #[cfg(test)]
