@@ -110,13 +110,17 @@ fn one_batch_of_many_cells_equals_each_cells_scalar_reference() {
             steps.fetch_add(d, Ordering::Relaxed);
         };
         let ctl = GpuControl { cancel: None, progress: &progress };
-        let mut parts: Vec<GpuBatchPart> = kerns.iter().zip(spans.iter().zip(&grids)).zip(got.iter_mut()).map(|((kern, (&(r0, _), grid)), out)| GpuBatchPart { kern, first_rep: r0, grid, out }).collect();
-        run_batch_gpu(&mut parts, false, &ctl).unwrap();
-        let total: u64 = kerns.iter().zip(&spans).map(|(k, s)| k.horizon * s.1 as u64).sum();
-        assert_eq!(steps.load(Ordering::Relaxed), total, "progress counts every replication-step once");
-        for (c, (a, b)) in want.iter().zip(&got).enumerate() {
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                assert!(x.values == y.values && x.finals == y.finals, "rule {which}, cell {c}: replication {i} differs");
+        let int64 = regretlab::gpu::context().map(|c| c.int64).unwrap_or(false);
+        for wide in if int64 { vec![true, false] } else { vec![false] } {
+            steps.store(0, Ordering::Relaxed);
+            let mut parts: Vec<GpuBatchPart> = kerns.iter().zip(spans.iter().zip(&grids)).zip(got.iter_mut()).map(|((kern, (&(r0, _), grid)), out)| GpuBatchPart { kern, first_rep: r0, grid, out }).collect();
+            run_batch_gpu(&mut parts, wide, &ctl).unwrap();
+            let total: u64 = kerns.iter().zip(&spans).map(|(k, s)| k.horizon * s.1 as u64).sum();
+            assert_eq!(steps.load(Ordering::Relaxed), total, "progress counts every replication-step once");
+            for (c, (a, b)) in want.iter().zip(&got).enumerate() {
+                for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                    assert!(x.values == y.values && x.finals == y.finals, "rule {which}, cell {c}: replication {i} differs (u64 products: {wide})");
+                }
             }
         }
         let stop = AtomicBool::new(true);
@@ -132,6 +136,23 @@ fn one_batch_of_many_cells_equals_each_cells_scalar_reference() {
     let mut parts = vec![GpuBatchPart { kern: &x, first_rep: 0, grid: &grid, out: &mut o1 }, GpuBatchPart { kern: &y, first_rep: 0, grid: &grid, out: &mut o2 }];
     let e = run_batch_gpu(&mut parts, false, &GpuControl::none()).unwrap_err().to_string();
     assert!(e.contains("K = 3") && e.contains("K = 10"), "{e}");
+}
+
+/// A job larger than a GPU batch (65,536 replications) spans two batches, and a second job
+/// shares the second one: the engine still folds each job in replication order, so the files
+/// equal the rayon engine's byte for byte.
+#[test]
+fn jobs_split_across_gpu_batches_fold_in_order() {
+    if device().is_none() {
+        return;
+    }
+    let spec = b1_spec("gpu_split", 12, 70_000, 30, r#", { arms = "bernoulli", means = [0.2, 0.4, 0.1, 0.9, 0.5, 0.5, 0.3, 0.35, 0.6, 0.05], label = "second" }"#, r#"{ kind = "moss" }"#);
+    let (a, b) = (tmp("gpu-split-cpu"), tmp("gpu-split-gpu"));
+    run_text(&spec, a.clone(), EngineKind::Rayon, 2);
+    run_text(&spec, b.clone(), EngineKind::Gpu, 2);
+    for f in ["curves.csv", "final.csv"] {
+        assert!(std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(), "{f} differs between the GPU and CPU engines");
+    }
 }
 
 /// `--engine gpu` and the rayon engine write byte-identical curves.csv and final.csv; the

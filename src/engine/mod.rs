@@ -6,7 +6,10 @@
 //!
 //! Determinism: work is cut into blocks of replications, blocks are computed in parallel in
 //! waves, and every wave is folded in (job, replication) order. The float operations are then the
-//! same whatever the thread count, so output is byte-identical for 1, 2 or 64 threads.
+//! same whatever the thread count, so output is byte-identical for 1, 2 or 64 threads. On the GPU
+//! engine, jobs whose kernels share a batch key run first, packed into shared batches (many
+//! cells per launch); each job's replications are still folded in order, so the GPU's output is
+//! the CPU's bytes.
 
 pub mod grid;
 
@@ -81,7 +84,7 @@ pub struct GpuPart<'a> {
 /// What a GPU kernel consults between dispatches.
 pub struct GpuControl<'a> {
     pub cancel: Option<&'a AtomicBool>,
-    /// Called with the replication-steps just completed.
+    /// Called with the replication-steps of each dispatch as it is submitted.
     pub progress: &'a (dyn Fn(u64) + Sync),
 }
 
@@ -115,7 +118,8 @@ pub struct Job {
 pub enum EngineKind {
     Serial,
     Rayon,
-    /// Jobs with a GPU kernel run on the GPU in large blocks; the others on the rayon pool.
+    /// Jobs with a GPU kernel run on the GPU, in batches shared by jobs with the same batch key;
+    /// the others on the rayon pool.
     Gpu,
 }
 
@@ -175,7 +179,8 @@ pub enum EngineError {
     Gpu { cell: String, series: String, message: String },
 }
 
-/// Runs every job for `cfg.reps` replications. `cancel` is polled between waves; a cancelled run
+/// Runs every job for `cfg.reps` replications. `cancel` is polled between waves (and between GPU
+/// batches and dispatches); a cancelled run
 /// returns `EngineError::Cancelled`.
 pub fn run(jobs: &[Job], cfg: &EngineConfig, cancel: Option<&AtomicBool>) -> Result<Vec<JobResult>, EngineError> {
     let threads = cfg.worker_threads();
@@ -292,7 +297,12 @@ fn run_gpu_batches(
         // (job, first replication, count) pieces in job order, packed into batches
         let mut batches: Vec<Vec<(usize, u64, u64)>> = vec![Vec::new()];
         let mut filled = 0;
-        for j in (0..jobs.len()).filter(|&j| keys[j].as_deref() == Some(key)) {
+        // Shorter horizons first: a batch's dispatches stop at the union of its cells' checkpoints,
+        // so cells of one horizon together mean fewer readbacks. Fold order is per job, so the
+        // order of jobs changes no output bit.
+        let mut members: Vec<usize> = (0..jobs.len()).filter(|&j| keys[j].as_deref() == Some(key)).collect();
+        members.sort_by_key(|&j| jobs[j].sim.horizon());
+        for j in members {
             let mut r = 0;
             while r < reps {
                 if filled == GPU_BLOCK {
@@ -321,7 +331,11 @@ fn run_gpu_batches(
                 GpuStop::Cancelled => EngineError::Cancelled,
                 GpuStop::Failed(message) => {
                     let others = batch.iter().map(|p| p.0).filter(|&j| j != lead).collect::<std::collections::BTreeSet<_>>().len();
-                    let message = if others > 0 { format!("{message} (in a batch with {others} other jobs)") } else { message };
+                    let message = match others {
+                        0 => message,
+                        1 => format!("{message} (in a batch with 1 other job)"),
+                        n => format!("{message} (in a batch with {n} other jobs)"),
+                    };
                     EngineError::Gpu { cell: jobs[lead].cell.clone(), series: jobs[lead].series.clone(), message }
                 }
             })?;

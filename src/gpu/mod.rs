@@ -33,6 +33,8 @@ pub enum GpuError {
     NotBuilt,
     #[error("GPU run cancelled")]
     Cancelled,
+    #[error("not supported by the GPU kernel: {0}")]
+    Unsupported(String),
 }
 
 /// The shared device and what kernels need to know about it.

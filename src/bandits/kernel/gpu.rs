@@ -27,7 +27,7 @@
 //! finds by binary search on its index. A sweep of 120 cells × 200 replications therefore runs
 //! as one batch per (K, rule) instead of one per cell.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{ucb1_b, FixedKernel, FixedRule};
 use crate::engine::{GpuControl, Trace};
@@ -245,29 +245,33 @@ pub struct GpuBatchPart<'a> {
     pub out: &'a mut [Trace],
 }
 
-/// Tables of several cells in one buffer, equal tables stored once.
-#[derive(Default)]
-struct Pool {
-    data: Vec<u32>,
-    seen: HashMap<Vec<u32>, u32>,
-}
-
-impl Pool {
-    /// The table's offset in units of `width` words.
-    fn add(&mut self, table: Vec<u32>, width: usize) -> u32 {
-        if let Some(&o) = self.seen.get(&table) {
-            return o;
+/// One buffer of per-cell tables. A table's entries depend only on its key (the rule's
+/// parameters) and its index, so cells with the same key share one table, built by `build` for
+/// the cell with the longest horizon among them: the others read a prefix. Returns the words and
+/// each cell's offset in units of `width` words (0 for cells without a table).
+fn pooled<Key: Ord + Clone>(kerns: &[&FixedKernel], key: impl Fn(&FixedKernel) -> Option<Key>, build: impl Fn(&FixedKernel) -> Vec<u32>, width: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut longest: BTreeMap<Key, usize> = BTreeMap::new();
+    for (i, k) in kerns.iter().enumerate() {
+        if let Some(key) = key(k) {
+            let e = longest.entry(key).or_insert(i);
+            if kerns[*e].horizon < k.horizon {
+                *e = i;
+            }
         }
-        let o = (self.data.len() / width) as u32;
-        self.data.extend_from_slice(&table);
-        self.seen.insert(table, o);
-        o
     }
+    let (mut data, mut at) = (Vec::new(), BTreeMap::new());
+    for (key, &i) in &longest {
+        at.insert(key.clone(), (data.len() / width) as u32);
+        data.extend(build(kerns[i]));
+    }
+    let offsets = kerns.iter().map(|k| key(k).map_or(0, |key| at[&key])).collect();
+    (data, offsets)
 }
 
 /// Runs every part in the same dispatches (all parts must share [`FixedKernel::gpu_batch_key`]);
 /// each part gets the bits [`FixedKernel::run_scalar`] would give it. Dispatches end at every
-/// part's checkpoints; `ctl` is consulted between dispatches.
+/// part's checkpoints. `ctl` is consulted before each dispatch is submitted: progress counts
+/// submitted replication-steps, and a cancel stops submitting (work already queued finishes).
 pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuControl<'_>) -> Result<(), GpuError> {
     let ctx = gpu::context()?;
     if int64 && !ctx.int64 {
@@ -276,7 +280,8 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
     let Some(lead) = parts.first().map(|p| p.kern) else { return Ok(()) };
     let key = lead.gpu_batch_key();
     if let Some(p) = parts.iter().find(|p| !p.kern.gpu_supported() || p.kern.gpu_batch_key() != key) {
-        return Err(GpuError::Invariant(format!("a GPU batch of '{key}' was given a part of '{}'", p.kern.gpu_batch_key())));
+        let why = if p.kern.gpu_supported() { format!("a part of '{}'", p.kern.gpu_batch_key()) } else { "a part without a GPU kernel".into() };
+        return Err(GpuError::Unsupported(format!("a GPU batch of '{key}' was given {why}")));
     }
     let k = lead.k;
     let r: usize = parts.iter().map(|p| p.out.len()).sum();
@@ -288,53 +293,58 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
         return Err(GpuError::TooLarge { what: format!("pull counts of {r} replications × {k} arms"), bytes: state, limit: ctx.max_binding() });
     }
     if let Some(p) = parts.iter().find(|p| p.first_rep + p.out.len() as u64 > 1 << 32) {
-        return Err(GpuError::TooLarge { what: "replication index (the counter's 32-bit word)".into(), bytes: p.first_rep + p.out.len() as u64, limit: 1 << 32 });
+        return Err(GpuError::Unsupported(format!("replications up to {} (the counter's replication word holds 2^32)", p.first_rep + p.out.len() as u64)));
     }
     let pipe = ctx.pipeline(&lead.gpu_source(int64), "bandit")?;
-    let (mut ta, mut tn, mut te) = (Pool::default(), Pool::default(), Pool::default());
-    let (mut segs, mut arm_words) = (Vec::with_capacity(12 * parts.len()), Vec::with_capacity(2 * k * parts.len()));
-    let mut start = 0u32;
-    for p in parts.iter() {
-        let kern = p.kern;
-        let t = kern.horizon as usize;
-        let a_off = if matches!(kern.rule, FixedRule::Ucb1 { .. }) { ta.add(kern.a.clone(), 1) } else { 0 };
-        let mut tab_n = vec![0u32; 2 * (t + 1)];
+    let kerns: Vec<&FixedKernel> = parts.iter().map(|p| p.kern).collect();
+    let (ta, a_off) = pooled(&kerns, |kn| if let FixedRule::Ucb1 { alpha } = kn.rule { Some(alpha.to_bits()) } else { None }, |kn| kn.a.clone(), 1);
+    // B[n] and the reciprocal depend on n alone, except MOSS's C[n], which depends on T too.
+    let per_n = |kn: &FixedKernel| {
+        let t = kn.horizon as usize;
+        let mut tab = vec![0u32; 2 * (t + 1)];
         for n in 1..=t as u32 {
-            tab_n[2 * n as usize] = match kern.rule {
+            tab[2 * n as usize] = match kn.rule {
                 FixedRule::Ucb1 { .. } => ucb1_b(n),
-                FixedRule::Moss => kern.b[n as usize],
+                FixedRule::Moss => kn.b[n as usize],
                 _ => 0,
             };
-            tab_n[2 * n as usize + 1] = reciprocal(n);
+            tab[2 * n as usize + 1] = reciprocal(n);
         }
-        let n_off = tn.add(tab_n, 2);
-        let (e_off, prole) = match kern.rule {
-            FixedRule::EpsGreedy { epsilon, c, d, tag } => {
-                let mut eps = vec![0u32; 2 * (t + 1)];
-                for m in 0..=t {
-                    let th = super::eps_threshold(epsilon, c, d, k, m as u64);
-                    eps[2 * m] = th.min(u32::MAX as u64) as u32;
-                    eps[2 * m + 1] = (th >= 1 << 32) as u32;
-                }
-                (te.add(eps, 2), Role::Policy(tag).word())
-            }
-            _ => (0, 0),
+        tab
+    };
+    let (tn, n_off) = pooled(&kerns, |kn| Some(if kn.rule == FixedRule::Moss { kn.horizon } else { 0 }), per_n, 2);
+    let eps_key = |kn: &FixedKernel| if let FixedRule::EpsGreedy { epsilon, c, d, .. } = kn.rule { Some((epsilon.map(f64::to_bits), c.to_bits(), d.to_bits())) } else { None };
+    let eps = |kn: &FixedKernel| {
+        let FixedRule::EpsGreedy { epsilon, c, d, .. } = kn.rule else { return Vec::new() };
+        (0..=kn.horizon).flat_map(|m| {
+            let th = super::eps_threshold(epsilon, c, d, k, m);
+            [th.min(u32::MAX as u64) as u32, (th >= 1 << 32) as u32]
+        }).collect()
+    };
+    let (te, e_off) = pooled(&kerns, eps_key, eps, 2);
+    let (mut segs, mut arm_words) = (Vec::with_capacity(12 * parts.len()), Vec::with_capacity(2 * k * parts.len()));
+    let mut start = 0u32;
+    for (i, p) in parts.iter().enumerate() {
+        let kern = p.kern;
+        let prole = match kern.rule {
+            FixedRule::EpsGreedy { tag, .. } => Role::Policy(tag).word(),
+            _ => 0,
         };
         let arm_off = (arm_words.len() / 2) as u32;
         arm_words.extend(kern.thr.iter().zip(&kern.full).flat_map(|(&t, &f)| [t, f]));
-        segs.extend([kern.key[0], kern.key[1], p.first_rep as u32, start, kern.horizon as u32, kern.gpu_explore() as u32, prole, a_off, n_off, e_off, arm_off, 0]);
+        segs.extend([kern.key[0], kern.key[1], p.first_rep as u32, start, kern.horizon as u32, kern.gpu_explore() as u32, prole, a_off[i], n_off[i], e_off[i], arm_off, 0]);
         start += p.out.len() as u32;
     }
     let cnt = ctx.storage("pull counts", &vec![0; k * r])?;
     let suc = ctx.storage("success counts", &vec![0; k * r])?;
     // UCB1 reads A[m]; the others bind a placeholder the shader never reads.
-    let ta = ctx.storage("A[m] tables", &ta.data)?;
-    let tn = ctx.storage("per-n tables", &tn.data)?;
+    let ta = ctx.storage("A[m] tables", &ta)?;
+    let tn = ctx.storage("per-n tables", &tn)?;
     let arms = ctx.storage("arm thresholds", &arm_words)?;
     let sg = ctx.storage("cell segments", &segs)?;
     let extra = match lead.rule {
         FixedRule::Etc { .. } => Some(ctx.storage("committed arms", &vec![u32::MAX; r])?),
-        FixedRule::EpsGreedy { .. } => Some(ctx.storage("ε thresholds", &te.data)?),
+        FixedRule::EpsGreedy { .. } => Some(ctx.storage("ε thresholds", &te)?),
         _ => None,
     };
     let params = ctx.uniform(4);
