@@ -66,6 +66,40 @@ fn gpu_equals_the_scalar_reference_bit_for_bit() {
     same(&wide, 2000, 6, 300, 0);
 }
 
+/// Gaussian arms (the integer normal deviate, i64 Q12.20 sums, floored signed means) under
+/// UCB1, MOSS, ETC and ε-greedy, bit for bit against the scalar reference: B1's means with σ = 1,
+/// mixed σ and negative means with ties, and K = 64. Needs SHADER_INT64; a device without it is
+/// refused with a clear error (and the engine runs such jobs on the CPU).
+#[test]
+fn gpu_gaussian_arms_equal_the_scalar_reference_bit_for_bit() {
+    let Some(ctx) = device() else { return };
+    let cases: Vec<(Vec<(f64, f64)>, u64, usize, u64)> = vec![
+        (B1.iter().map(|&m| (m, 1.0)).collect(), 1000, 2048, 0),
+        (vec![(0.1, 1.0), (0.5, 0.5), (0.5, 2.0), (-1.0, 1.0), (0.5, 0.5)], 12_000, 256, 1 << 20),
+        ((0..64).map(|i| (((i * 37) % 64) as f64 / 32.0 - 1.0, 0.25 + (i % 5) as f64)).collect(), 1500, 200, 9),
+    ];
+    for (seed, (arms, t, reps, first_rep)) in cases.into_iter().enumerate() {
+        let arms: Vec<Arm> = arms.iter().map(|&(mean, sd)| Arm::Gaussian { mean, sd }).collect();
+        for rule in [FixedRule::Ucb1 { alpha: 2.0 }, FixedRule::Moss, FixedRule::Etc { m: 5 }, FixedRule::EpsGreedy { epsilon: None, c: 5.0, d: 0.1, tag: 3 }] {
+            let kern = FixedKernel::new(&arms, t, rule, cell_key(40 + seed as u64, 5));
+            assert!(kern.gpu_supported() && kern.gpu_needs_int64());
+            let grid = default_grid(t);
+            let mut b = vec![Trace::new(3, grid.len()); reps];
+            if !ctx.int64 {
+                let e = kern.run_block_gpu_with(false, first_rep, &grid, &mut b).unwrap_err().to_string();
+                assert!(e.contains("SHADER_INT64"), "{e}");
+                continue;
+            }
+            let mut a = vec![Trace::new(3, grid.len()); reps];
+            kern.run_scalar(first_rep, &grid, &mut a);
+            kern.run_block_gpu_with(true, first_rep, &grid, &mut b).unwrap();
+            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+                assert!(x.values == y.values && x.finals == y.finals, "{rule:?}: Gaussian replication {} differs (K = {}, T = {t})", first_rep + i as u64, arms.len());
+            }
+        }
+    }
+}
+
 /// One batch holding many cells of one (rule, K): different means, parameters (α, ε, m), keys,
 /// horizons (so parts finish at different steps and checkpoints differ) and replication ranges,
 /// each part bit-identical to its own scalar reference; progress adds up to the batch's
@@ -162,11 +196,14 @@ fn gpu_engine_writes_the_same_files_as_the_cpu() {
     if device().is_none() {
         return;
     }
-    let spec = b1_spec("gpu_engine", 11, 300, 3000, "", r#"{ kind = "ucb1", arithmetic = "fixed" }, { kind = "epsilon_greedy", epsilon = 0.05, arithmetic = "fixed" }, { kind = "moss" }"#);
+    // a Bernoulli and a Gaussian cell; the Gaussian one needs SHADER_INT64 on the device
+    let gauss = r#", { arms = "gaussian", means = [0.1, 0.5, 0.45, 0.0], sd = 1.0 }"#;
+    let spec = b1_spec("gpu_engine", 11, 300, 3000, gauss, r#"{ kind = "ucb1", arithmetic = "fixed" }, { kind = "epsilon_greedy", epsilon = 0.05, arithmetic = "fixed" }, { kind = "moss" }"#);
     let (a, b) = (tmp("gpu-engine-cpu"), tmp("gpu-engine-gpu"));
     run_text(&spec, a.clone(), EngineKind::Rayon, 2);
     let r = run_text(&spec, b.clone(), EngineKind::Gpu, 2);
-    assert!(r.notes.iter().any(|n| n.contains("1 of 3 jobs have no GPU kernel")), "{:?}", r.notes);
+    let on_cpu = if device().is_some_and(|c| c.int64) { "2 of 6 jobs" } else { "4 of 6 jobs" };
+    assert!(r.notes.iter().any(|n| n.contains(&format!("{on_cpu} have no GPU kernel"))), "{:?}", r.notes);
     for f in ["curves.csv", "final.csv"] {
         assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");
     }

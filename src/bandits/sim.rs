@@ -121,7 +121,9 @@ impl Simulation for BanditSim {
     }
     #[cfg(feature = "gpu")]
     fn gpu_batch(&self) -> Option<String> {
-        self.fixed.as_ref().filter(|k| k.gpu_supported()).map(|k| k.gpu_batch_key())
+        // A kernel that needs i64 runs on the CPU when the device has no SHADER_INT64.
+        let int64 = || crate::gpu::context().is_ok_and(|c| c.int64);
+        self.fixed.as_ref().filter(|k| k.gpu_supported() && (!k.gpu_needs_int64() || int64())).map(|k| k.gpu_batch_key())
     }
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)

@@ -49,7 +49,7 @@ const SIGN: u32 = 1 << 31;
 
 /// The quantile table: D[v] for v < 2^10, then the nodes v = i 2^(e−10), i ∈ [2^10, 2^11),
 /// e = 10 … 30, in order, then the node v = 2^31. Values are round(G(v) 2^24).
-fn table() -> &'static [i32] {
+pub(super) fn table() -> &'static [i32] {
     static T: OnceLock<Vec<i32>> = OnceLock::new();
     T.get_or_init(|| {
         let g = |v: u64| (-std_normal_quantile((v as f64 + 0.5) / 4_294_967_296.0) * (1u64 << ZQ) as f64).round() as i32;

@@ -1,5 +1,5 @@
 //! The fixed-point bandit kernel on the GPU: UCB1, MOSS, explore-then-commit and ε-greedy on
-//! Bernoulli arms in WGSL, through [`crate::gpu`]. It computes the integers of
+//! Bernoulli and Gaussian arms in WGSL, through [`crate::gpu`]. It computes the integers of
 //! [`FixedKernel::run_scalar`]:
 //! - the Env word of step m of replication r is Philox4x32-10 of (m >> 2, r, Env, 0) under the
 //!   cell's key, word m & 3; the reward is `word < THR[arm] | FULL[arm]` (per-arm data in a
@@ -13,7 +13,11 @@
 //! - mq = ⌊s 2^28 / n⌋ exactly: an estimate from a normalised reciprocal RN[n] =
 //!   ⌊(2^(32+e) − 1)/n⌋, e = ⌊log2 n⌋, which is at most one below, then corrected by comparing
 //!   (q + 1)·n with s·2^28 in 64 bits (two checks, so the result never depends on the estimate);
-//! - the argmax by strict `>` from arm 0, rounds 0..K round robin.
+//! - the argmax by strict `>` from arm 0, rounds 0..K round robin;
+//! - Gaussian arms (devices with SHADER_INT64 only): the deviate of [`super::gaussian`] from the
+//!   host's quantile table (fold, leading-bit exponent, i64 interpolation), the reward
+//!   μ + ⌊σ Z / 2^24⌋ and its sum in i64 Q12.20, and the mean ⌊S / n⌋ by i64 division with a
+//!   floor correction, its sign bit flipped: the same integers as the CPU's, so the same bits.
 //!
 //! Replications are invocations; state lives between dispatches in struct-of-arrays buffers
 //! (`cnt[k·R + i]`, `suc[k·R + i]`); each dispatch runs at most [`CHUNK`] steps (lavapipe stops
@@ -45,13 +49,16 @@ struct Params { reps: u32, m_begin: u32, m_end: u32, role: u32 }
 struct Seg { key0: u32, key1: u32, first_rep: u32, start: u32, horizon: u32, explore: u32, prole: u32, a_off: u32, n_off: u32, e_off: u32, arm_off: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> cnt: array<u32>;
-@group(0) @binding(2) var<storage, read_write> suc: array<u32>;
+@group(0) @binding(2) var<storage, read_write> suc: array<SCELL>;
 @group(0) @binding(3) var<storage, read> tab_a: array<u32>;
 @group(0) @binding(4) var<storage, read> tab_n: array<vec2<u32>>;
-// Per arm: (threshold, 1 if the arm always pays).
-@group(0) @binding(5) var<storage, read> arms: array<vec2<u32>>;
+// Per arm: Bernoulli (threshold, 1 if the arm always pays, 0, 0); Gaussian (μ, σ) in Q12.20 as
+// i64 words (lo, hi, lo, hi).
+@group(0) @binding(5) var<storage, read> arms: array<vec4<u32>>;
 @group(0) @binding(6) var<storage, read> segs: array<Seg>;
 BINDINGS
+
+ARMS
 
 // floor(s 2^28 / n) for 1 <= n < 2^25, s <= n.
 fn mean_q(s: u32, n: u32, rn: u32) -> u32 {
@@ -96,18 +103,18 @@ fn bandit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     let key = vec2<u32>(sg.key0, sg.key1);
     let m_end = min(P.m_end, sg.horizon);
     var n: array<u32, K>;
-    var s: array<u32, K>;
+    var s: array<STYPE, K>;
     var mq: array<u32, K>;
     var b: array<u32, K>;
     for (var k = 0u; k < K; k++) {
         n[k] = cnt[k * R + i];
-        s[k] = suc[k * R + i];
+        s[k] = sload(k * R + i);
         b[k] = 0u;
         mq[k] = 0u;
         if (n[k] > 0u) {
             let t = tab_n[sg.n_off + n[k]];
             b[k] = t.x;
-            mq[k] = mean_q(s[k], n[k], t.y);
+            mq[k] = mean(s[k], n[k], t.y);
         }
     }
     LOAD
@@ -122,19 +129,72 @@ fn bandit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
             CHOOSE
         }
         let nk = n[arm] + 1u;
-        let th = arms[sg.arm_off + arm];
-        let sk = s[arm] + (select(0u, 1u, u < th.x) | th.y);
+        let sk = s[arm] + reward(arms[sg.arm_off + arm], u);
         n[arm] = nk;
         s[arm] = sk;
         let t = tab_n[sg.n_off + nk];
         b[arm] = t.x;
-        mq[arm] = mean_q(sk, nk, t.y);
+        mq[arm] = mean(sk, nk, t.y);
     }
     for (var k = 0u; k < K; k++) {
         cnt[k * R + i] = n[k];
-        suc[k * R + i] = s[k];
+        sstore(k * R + i, s[k]);
     }
     STORE
+}
+";
+
+/// Bernoulli arms: success counts, `word < THR | FULL`, the exact Q4.28 mean.
+const BERNOULLI: &str = "
+fn sload(j: u32) -> u32 {
+    return suc[j];
+}
+fn sstore(j: u32, v: u32) {
+    suc[j] = v;
+}
+fn reward(th: vec4<u32>, u: u32) -> u32 {
+    return select(0u, 1u, u < th.x) | th.y;
+}
+fn mean(s: u32, n: u32, rn: u32) -> u32 {
+    return mean_q(s, n, rn);
+}
+";
+
+/// Gaussian arms (needs SHADER_INT64): the integer normal deviate of `gaussian` from the host's
+/// quantile table, i64 reward sums in Q12.20, and ⌊S / n⌋ with the sign bit flipped.
+const GAUSSIAN: &str = "
+@group(0) @binding(8) var<storage, read> ztab: array<i32>;
+fn sload(j: u32) -> i64 {
+    let v = suc[j];
+    return i64((u64(v.y) << 32u) | u64(v.x));
+}
+fn sstore(j: u32, s: i64) {
+    let v = u64(s);
+    suc[j] = vec2<u32>(u32(v & 0xfffffffflu), u32(v >> 32u));
+}
+fn normal_q24(w: u32) -> i32 {
+    let up = w >= 0x80000000u;
+    let v = select(w, ~w, up);
+    let e = max(firstLeadingBit(v | 1u), 10u);
+    let sh = e - 10u;
+    let idx = ((e - 10u) << 10u) + (v >> sh);
+    let a = ztab[idx];
+    let d = i64(ztab[idx + 1u] - a);
+    let g = a + i32((d * i64(v & ((1u << sh) - 1u))) >> sh);
+    return select(-g, g, up);
+}
+fn reward(th: vec4<u32>, u: u32) -> i64 {
+    let mu = i64((u64(th.y) << 32u) | u64(th.x));
+    let sd = i64((u64(th.w) << 32u) | u64(th.z));
+    return mu + ((sd * i64(normal_q24(u))) >> 24u);
+}
+fn mean(s: i64, n: u32, rn: u32) -> u32 {
+    let d = i64(n);
+    var q = s / d;
+    if (s - q * d < 0li) {
+        q = q - 1li;
+    }
+    return u32(i32(q)) ^ 0x80000000u;
 }
 ";
 
@@ -157,9 +217,16 @@ fn reciprocal(n: u32) -> u32 {
 
 impl FixedKernel {
     /// Whether [`Self::run_block_gpu`] can run this kernel: UCB1, MOSS, ETC or ε-greedy on
-    /// Bernoulli arms, K ≤ 64, T < 2^25 (the exact mean's range).
+    /// Bernoulli or Gaussian arms, K ≤ 64, T < 2^25 (the exact mean's range). Gaussian arms also
+    /// need a device with SHADER_INT64 ([`Self::gpu_needs_int64`]).
     pub fn gpu_supported(&self) -> bool {
-        matches!(self.rule, FixedRule::Ucb1 { .. } | FixedRule::Moss | FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. }) && self.gauss.is_none() && self.k <= 64 && self.horizon < 1 << 25
+        matches!(self.rule, FixedRule::Ucb1 { .. } | FixedRule::Moss | FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. }) && self.k <= 64 && self.horizon < 1 << 25
+    }
+
+    /// Whether the kernel needs i64 in shaders (Gaussian arms' sums and deviates): devices
+    /// without SHADER_INT64 run such jobs on the CPU.
+    pub fn gpu_needs_int64(&self) -> bool {
+        self.gauss.is_some()
     }
 
     /// Steps of round robin before the rule decides (capped at the horizon).
@@ -181,7 +248,7 @@ impl FixedKernel {
             FixedRule::UcbV { .. } => "ucb_v",
             FixedRule::KlUcb { .. } => "kl_ucb",
         };
-        format!("bandit fixed point {rule}, K = {}", self.k)
+        format!("bandit fixed point {rule}, K = {}, {} arms", self.k, if self.gauss.is_some() { "Gaussian" } else { "Bernoulli" })
     }
 
     /// The WGSL source of this kernel's (rule, K) for a device with (`int64`) or without u64.
@@ -215,7 +282,15 @@ impl FixedKernel {
             FixedRule::Ucb1 { .. } => format!("let a = tab_a[sg.a_off + m];\n            {argmax}"),
             _ => format!("{argmax}\n            {after}"),
         };
-        let body = BODY.replace("BINDINGS", bindings).replace("LOAD", load).replace("STORE", store).replace("CHOOSE", &choose);
+        let gauss = self.gauss.is_some();
+        let body = BODY
+            .replace("BINDINGS", bindings)
+            .replace("LOAD", load)
+            .replace("STORE", store)
+            .replace("CHOOSE", &choose)
+            .replace("SCELL", if gauss { "vec2<u32>" } else { "u32" })
+            .replace("STYPE", if gauss { "i64" } else { "u32" })
+            .replace("ARMS", if gauss { GAUSSIAN } else { BERNOULLI });
         format!(
             "const K: u32 = {k}u;\nconst WG: u32 = {WG}u;\n{}{}{body}",
             gpu::wgsl_mul_wide(int64),
@@ -283,6 +358,10 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
         let why = if p.kern.gpu_supported() { format!("a part of '{}'", p.kern.gpu_batch_key()) } else { "a part without a GPU kernel".into() };
         return Err(GpuError::Unsupported(format!("a GPU batch of '{key}' was given {why}")));
     }
+    if lead.gpu_needs_int64() && !int64 {
+        return Err(GpuError::Unsupported("Gaussian arms need i64 in shaders (SHADER_INT64)".into()));
+    }
+    let gauss = lead.gauss.is_some();
     let k = lead.k;
     let r: usize = parts.iter().map(|p| p.out.len()).sum();
     if r == 0 {
@@ -322,7 +401,7 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
         }).collect()
     };
     let (te, e_off) = pooled(&kerns, eps_key, eps, 2);
-    let (mut segs, mut arm_words) = (Vec::with_capacity(12 * parts.len()), Vec::with_capacity(2 * k * parts.len()));
+    let (mut segs, mut arm_words) = (Vec::with_capacity(12 * parts.len()), Vec::with_capacity(4 * k * parts.len()));
     let mut start = 0u32;
     for (i, p) in parts.iter().enumerate() {
         let kern = p.kern;
@@ -330,13 +409,19 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
             FixedRule::EpsGreedy { tag, .. } => Role::Policy(tag).word(),
             _ => 0,
         };
-        let arm_off = (arm_words.len() / 2) as u32;
-        arm_words.extend(kern.thr.iter().zip(&kern.full).flat_map(|(&t, &f)| [t, f]));
+        let arm_off = (arm_words.len() / 4) as u32;
+        match &kern.gauss {
+            Some(g) => arm_words.extend(g.mu.iter().zip(&g.sd).flat_map(|(&mu, &sd)| [mu as u32, (mu >> 32) as u32, sd as u32, (sd >> 32) as u32])),
+            None => arm_words.extend(kern.thr.iter().zip(&kern.full).flat_map(|(&t, &f)| [t, f, 0, 0])),
+        }
         segs.extend([kern.key[0], kern.key[1], p.first_rep as u32, start, kern.horizon as u32, kern.gpu_explore() as u32, prole, a_off[i], n_off[i], e_off[i], arm_off, 0]);
         start += p.out.len() as u32;
     }
     let cnt = ctx.storage("pull counts", &vec![0; k * r])?;
-    let suc = ctx.storage("success counts", &vec![0; k * r])?;
+    // Success counts (Bernoulli) or i64 reward sums as (lo, hi) words (Gaussian).
+    let sum_words = if gauss { 2 * k * r } else { k * r };
+    let suc = ctx.storage("success counts or reward sums", &vec![0; sum_words])?;
+    let ztab = if gauss { Some(ctx.storage("normal quantile table", bytemuck::cast_slice(super::gaussian::table()))?) } else { None };
     // UCB1 reads A[m]; the others bind a placeholder the shader never reads.
     let ta = ctx.storage("A[m] tables", &ta)?;
     let tn = ctx.storage("per-n tables", &tn)?;
@@ -349,11 +434,14 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
     };
     let params = ctx.uniform(4);
     let layout = pipe.get_bind_group_layout(0);
-    let mut bufs = vec![&params, &cnt, &suc, &ta, &tn, &arms, &sg];
-    bufs.extend(extra.as_ref());
     // The layout is the shader's own: a buffer it never reads (A[m] outside UCB1) is not in it.
-    let used = |b: u32| matches!(lead.rule, FixedRule::Ucb1 { .. }) || b != 3;
-    let entries = bufs.iter().enumerate().filter(|(i, _)| used(*i as u32)).map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() }).collect::<Vec<_>>();
+    let mut bufs = vec![(0, &params), (1, &cnt), (2, &suc), (4, &tn), (5, &arms), (6, &sg)];
+    if matches!(lead.rule, FixedRule::Ucb1 { .. }) {
+        bufs.push((3, &ta));
+    }
+    bufs.extend(extra.as_ref().map(|b| (7, b)));
+    bufs.extend(ztab.as_ref().map(|b| (8, b)));
+    let entries = bufs.iter().map(|&(i, b)| wgpu::BindGroupEntry { binding: i, resource: b.as_entire_binding() }).collect::<Vec<_>>();
     let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("bandit"), layout: &layout, entries: &entries });
     let groups = ctx.grid(r as u32, WG)?;
     // Every step at which some part records (its checkpoints and its horizon).
@@ -375,7 +463,8 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
         if !stops.contains(&m) {
             continue;
         }
-        let back = ctx.read(&[&cnt, &suc], k * r)?;
+        let counts = ctx.read(&[&cnt], k * r)?.remove(0);
+        let sums = ctx.read(&[&suc], sum_words)?.remove(0);
         let mut base = 0;
         for (pi, p) in parts.iter_mut().enumerate() {
             let (kern, ncp) = (p.kern, p.grid.len());
@@ -383,20 +472,30 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
             let last = m == kern.horizon;
             if at_cp || last {
                 for (i, tr) in p.out.iter_mut().enumerate() {
+                    let mut total = 0i64;
                     for j in 0..k {
-                        n[j] = back[0][j * r + base + i];
-                        s[j] = back[1][j * r + base + i];
+                        let at = j * r + base + i;
+                        n[j] = counts[at];
+                        if gauss {
+                            total += (sums[2 * at] as u64 | (sums[2 * at + 1] as u64) << 32) as i64;
+                        } else {
+                            s[j] = sums[at];
+                        }
                     }
                     let pulls: u64 = n.iter().map(|&x| x as u64).sum();
                     if pulls != m {
                         return Err(GpuError::Invariant(format!("replication {} made {pulls} pulls by step {m} (Σ_k n_k must equal t)", p.first_rep + i as u64)));
                     }
-                    if at_cp {
+                    if gauss {
+                        // Σ S_k as the reference's total (exact: |Σ| < 2^53)
+                        kern.record_total(m, &n, total as f64 / (1u64 << super::gaussian::GQ) as f64, &mut v);
+                    } else {
                         kern.record(m, &n, &s, &mut v);
+                    }
+                    if at_cp {
                         kern.put(tr, ncp, next_cp[pi], &v);
                     }
                     if last {
-                        kern.record(m, &n, &s, &mut v);
                         tr.finals.copy_from_slice(&v);
                     }
                 }
