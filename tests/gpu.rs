@@ -73,7 +73,9 @@ fn gpu_equals_the_scalar_reference_bit_for_bit() {
 #[test]
 fn gpu_gaussian_arms_equal_the_scalar_reference_bit_for_bit() {
     let Some(ctx) = device() else { return };
-    let cases: Vec<(Vec<(f64, f64)>, u64, usize, u64)> = vec![
+    // (arms as (mean, σ), horizon, replications, first replication)
+    type Case = (Vec<(f64, f64)>, u64, usize, u64);
+    let cases: Vec<Case> = vec![
         (B1.iter().map(|&m| (m, 1.0)).collect(), 1000, 2048, 0),
         (vec![(0.1, 1.0), (0.5, 0.5), (0.5, 2.0), (-1.0, 1.0), (0.5, 0.5)], 12_000, 256, 1 << 20),
         ((0..64).map(|i| (((i * 37) % 64) as f64 / 32.0 - 1.0, 0.25 + (i % 5) as f64)).collect(), 1500, 200, 9),
