@@ -66,6 +66,35 @@ fn gpu_equals_the_scalar_reference_bit_for_bit() {
     same(&wide, 2000, 6, 300, 0);
 }
 
+/// Fixed-point KL-UCB (the reference's binary search on the 2^-16 grid, i64 divergences from the
+/// host's tables), c = 0 and c = 3, bit for bit: B1; two equal arms; ties with a sure and a dead
+/// arm over a horizon across dispatch chunks; K = 64. Needs SHADER_INT64.
+#[test]
+fn gpu_kl_ucb_equals_the_scalar_reference_bit_for_bit() {
+    let Some(ctx) = device() else { return };
+    let wide: Vec<f64> = (0..64).map(|i| ((i * 37) % 64) as f64 / 64.0).collect();
+    let cases: Vec<(&[f64], u64, usize, u64)> = vec![(&B1, 1000, 512, 0), (&[0.5, 0.5], 3000, 128, 77), (&[0.3, 0.7, 0.7, 1.0, 0.0], 12_000, 32, 1 << 20), (&wide, 400, 64, 3)];
+    for (seed, &(means, t, reps, first_rep)) in cases.iter().enumerate() {
+        for c in [0.0, 3.0] {
+            let arms: Vec<Arm> = means.iter().map(|&p| Arm::Bernoulli { p }).collect();
+            let kern = FixedKernel::new(&arms, t, FixedRule::KlUcb { c }, cell_key(60 + seed as u64, 5));
+            assert!(kern.gpu_supported() && kern.gpu_needs_int64());
+            let grid = default_grid(t);
+            let mut b = vec![Trace::new(3, grid.len()); reps];
+            if !ctx.int64 {
+                assert!(kern.run_block_gpu_with(false, first_rep, &grid, &mut b).unwrap_err().to_string().contains("SHADER_INT64"));
+                continue;
+            }
+            let mut a = vec![Trace::new(3, grid.len()); reps];
+            kern.run_scalar(first_rep, &grid, &mut a);
+            kern.run_block_gpu_with(true, first_rep, &grid, &mut b).unwrap();
+            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+                assert!(x.values == y.values && x.finals == y.finals, "KL-UCB c = {c}: replication {} differs (K = {}, T = {t})", first_rep + i as u64, means.len());
+            }
+        }
+    }
+}
+
 /// Gaussian arms (the integer normal deviate, i64 Q12.20 sums, floored signed means) under
 /// UCB1, MOSS, ETC and ε-greedy, bit for bit against the scalar reference: B1's means with σ = 1,
 /// mixed σ and negative means with ties, and K = 64. Needs SHADER_INT64; a device without it is

@@ -1,5 +1,5 @@
-//! The fixed-point bandit kernel on the GPU: UCB1, MOSS, explore-then-commit and ε-greedy on
-//! Bernoulli and Gaussian arms in WGSL, through [`crate::gpu`]. It computes the integers of
+//! The fixed-point bandit kernel on the GPU: UCB1, MOSS, explore-then-commit, ε-greedy and
+//! KL-UCB on Bernoulli arms, and the first four on Gaussian arms, in WGSL, through [`crate::gpu`]. It computes the integers of
 //! [`FixedKernel::run_scalar`]:
 //! - the Env word of step m of replication r is Philox4x32-10 of (m >> 2, r, Env, 0) under the
 //!   cell's key, word m & 3; the reward is `word < THR[arm] | FULL[arm]` (per-arm data in a
@@ -198,6 +198,32 @@ fn mean(s: i64, n: u32, rn: u32) -> u32 {
 }
 ";
 
+/// KL-UCB's fixed-point index ([`super::kl_ucb`]): the binary search of the scalar reference on
+/// the 2^-16 grid, with the host's i64 tables LN (2^16 + 1 entries) then XL (T + 1), and the
+/// level table in `tab_a` as (lo, hi) word pairs. j0 = ⌊s 2^16 / n⌋ is the exact Q4.28 mean
+/// shifted down by 12 (a floor of a floor).
+const KL_UCB: &str = "@group(0) @binding(7) var<storage, read> kl_tab: array<vec2<u32>>;
+fn ld64(v: vec2<u32>) -> i64 {
+    return i64((u64(v.y) << 32u) | u64(v.x));
+}
+fn kl_g(cst: i64, n: u32, s: u32, j: u32) -> i64 {
+    return cst - i64(s) * ld64(kl_tab[j]) - i64(n - s) * ld64(kl_tab[65536u - j]);
+}
+fn kl_index(n: u32, s: u32, mq: u32, lev: i64) -> u32 {
+    if (s == n) {
+        return 65536u;
+    }
+    let cst = ld64(kl_tab[65537u + s]) + ld64(kl_tab[65537u + n - s]) - ld64(kl_tab[65537u + n]);
+    var lo = mq >> 12u;
+    for (var b = 16u; b > 0u; b--) {
+        let c = lo + (1u << (b - 1u));
+        if (c < 65536u && kl_g(cst, n, s, c) <= lev) {
+            lo = c;
+        }
+    }
+    return lo;
+}";
+
 /// The argmax of `INDEX(k)` by strict `>` from arm 0, into `arm`.
 const ARGMAX: &str = "arm = 0u;
             var best = INDEX0;
@@ -220,13 +246,18 @@ impl FixedKernel {
     /// Bernoulli or Gaussian arms, K ≤ 64, T < 2^25 (the exact mean's range). Gaussian arms also
     /// need a device with SHADER_INT64 ([`Self::gpu_needs_int64`]).
     pub fn gpu_supported(&self) -> bool {
-        matches!(self.rule, FixedRule::Ucb1 { .. } | FixedRule::Moss | FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. }) && self.k <= 64 && self.horizon < 1 << 25
+        let rule = match self.rule {
+            FixedRule::Ucb1 { .. } | FixedRule::Moss | FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => true,
+            FixedRule::KlUcb { .. } => self.gauss.is_none() && self.kl.is_some(),
+            FixedRule::UcbV { .. } => false,
+        };
+        rule && self.k <= 64 && self.horizon < 1 << 25
     }
 
-    /// Whether the kernel needs i64 in shaders (Gaussian arms' sums and deviates): devices
-    /// without SHADER_INT64 run such jobs on the CPU.
+    /// Whether the kernel needs i64 in shaders (Gaussian arms' sums and deviates, KL-UCB's
+    /// divergences): devices without SHADER_INT64 run such jobs on the CPU.
     pub fn gpu_needs_int64(&self) -> bool {
-        self.gauss.is_some()
+        self.gauss.is_some() || matches!(self.rule, FixedRule::KlUcb { .. })
     }
 
     /// Steps of round robin before the rule decides (capped at the horizon).
@@ -263,6 +294,7 @@ impl FixedKernel {
                 "commit[i] = committed;",
                 "",
             ),
+            FixedRule::KlUcb { .. } => ("kidx[K_]", KL_UCB, "", "", ""),
             FixedRule::EpsGreedy { .. } => (
                 "mq[K_]",
                 "@group(0) @binding(7) var<storage, read> tab_eps: array<vec2<u32>>;",
@@ -280,6 +312,14 @@ impl FixedKernel {
         let choose = match self.rule {
             FixedRule::Etc { .. } => format!("if (committed == 0xffffffffu) {{\n            {argmax}\n            committed = arm;\n            }}\n            arm = committed;"),
             FixedRule::Ucb1 { .. } => format!("let a = tab_a[sg.a_off + m];\n            {argmax}"),
+            FixedRule::KlUcb { .. } => format!(
+                "let lev = ld64(vec2<u32>(tab_a[2u * (sg.a_off + m)], tab_a[2u * (sg.a_off + m) + 1u]));
+            var kidx: array<u32, K>;
+            for (var k = 0u; k < K; k++) {{
+                kidx[k] = kl_index(n[k], s[k], mq[k], lev);
+            }}
+            {argmax}"
+            ),
             _ => format!("{argmax}\n            {after}"),
         };
         let gauss = self.gauss.is_some();
@@ -359,7 +399,7 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
         return Err(GpuError::Unsupported(format!("a GPU batch of '{key}' was given {why}")));
     }
     if lead.gpu_needs_int64() && !int64 {
-        return Err(GpuError::Unsupported("Gaussian arms need i64 in shaders (SHADER_INT64)".into()));
+        return Err(GpuError::Unsupported("Gaussian arms and KL-UCB need i64 in shaders (SHADER_INT64)".into()));
     }
     let gauss = lead.gauss.is_some();
     let k = lead.k;
@@ -376,7 +416,16 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
     }
     let pipe = ctx.pipeline(&lead.gpu_source(int64), "bandit")?;
     let kerns: Vec<&FixedKernel> = parts.iter().map(|p| p.kern).collect();
-    let (ta, a_off) = pooled(&kerns, |kn| if let FixedRule::Ucb1 { alpha } = kn.rule { Some(alpha.to_bits()) } else { None }, |kn| kn.a.clone(), 1);
+    // UCB1's A[m] (by α), or KL-UCB's levels as (lo, hi) word pairs (by c)
+    let (ta, a_off) = match lead.rule {
+        FixedRule::KlUcb { .. } => pooled(
+            &kerns,
+            |kn| if let FixedRule::KlUcb { c } = kn.rule { Some(c.to_bits()) } else { None },
+            |kn| kn.kl.as_ref().map_or(Vec::new(), |t| t.tables().2.iter().flat_map(|&x| [x as u32, (x >> 32) as u32]).collect()),
+            2,
+        ),
+        _ => pooled(&kerns, |kn| if let FixedRule::Ucb1 { alpha } = kn.rule { Some(alpha.to_bits()) } else { None }, |kn| kn.a.clone(), 1),
+    };
     // B[n] and the reciprocal depend on n alone, except MOSS's C[n], which depends on T too.
     let per_n = |kn: &FixedKernel| {
         let t = kn.horizon as usize;
@@ -430,13 +479,19 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
     let extra = match lead.rule {
         FixedRule::Etc { .. } => Some(ctx.storage("committed arms", &vec![u32::MAX; r])?),
         FixedRule::EpsGreedy { .. } => Some(ctx.storage("ε thresholds", &te)?),
+        FixedRule::KlUcb { .. } => {
+            // LN, then XL up to the longest horizon (both depend on their index alone)
+            let longest = kerns.iter().max_by_key(|kn| kn.horizon).and_then(|kn| kn.kl.as_ref());
+            let words: Vec<u32> = longest.map_or(Vec::new(), |t| t.tables().0.iter().chain(t.tables().1).flat_map(|&x| [x as u32, (x >> 32) as u32]).collect());
+            Some(ctx.storage("KL-UCB tables", &words)?)
+        }
         _ => None,
     };
     let params = ctx.uniform(4);
     let layout = pipe.get_bind_group_layout(0);
     // The layout is the shader's own: a buffer it never reads (A[m] outside UCB1) is not in it.
     let mut bufs = vec![(0, &params), (1, &cnt), (2, &suc), (4, &tn), (5, &arms), (6, &sg)];
-    if matches!(lead.rule, FixedRule::Ucb1 { .. }) {
+    if matches!(lead.rule, FixedRule::Ucb1 { .. } | FixedRule::KlUcb { .. }) {
         bufs.push((3, &ta));
     }
     bufs.extend(extra.as_ref().map(|b| (7, b)));

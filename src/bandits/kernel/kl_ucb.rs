@@ -73,6 +73,11 @@ impl KlTables {
         KlTables { ln, xl, lev }
     }
 
+    /// LN, XL and LEV, for the GPU kernel's upload.
+    pub(super) fn tables(&self) -> (&[i64], &[i64], &[i64]) {
+        (&self.ln, &self.xl, &self.lev)
+    }
+
     /// The level of step m (0-based).
     #[inline(always)]
     pub fn level(&self, m: u64) -> i64 {
