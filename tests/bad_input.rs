@@ -84,6 +84,10 @@ fn family_mismatches() {
     // Gaussian arms run on the fixed-point kernel for UCB1, MOSS, ETC and ε-greedy only, and in range
     has(&err(&g.replace("kind = \"ucb1\"", "kind = \"ucb_v\", arithmetic = \"fixed\"")), &["bandit.policies[0].arithmetic = fixed", "UCB-V and KL-UCB are defined here for Bernoulli arms"]);
     has(&err(&g.replace("means = [0.2, 0.5]", "means = [0.2, 2050.0]").replace("kind = \"ucb1\"", "kind = \"moss\", arithmetic = \"fixed\"")), &["bandit.policies[0].arithmetic = fixed", "Q12.20 index overflows", "below 2047"]);
+    // fixed-point Thompson draws must stay in Q12.20: 1 + 6.338 σ < 2047 on Bernoulli arms,
+    // max |μ| + 6.338 (σ_arm + σ) < 2047 on Gaussian ones
+    has(&err(&GOOD.replace("kind = \"ucb1\"", "kind = \"thompson_gaussian\", sigma = 400.0, arithmetic = \"fixed\"")), &["bandit.policies[0].arithmetic = fixed", "Q12.20 draw overflows", "below 2047"]);
+    has(&err(&g.replace("kind = \"ucb1\"", "kind = \"thompson_gaussian\", sigma = 330.0, arithmetic = \"fixed\"")), &["bandit.policies[0].arithmetic = fixed", "Q12.20 index overflows", "below 2047"]);
     let mixed = GOOD.replace("{ arms = \"bernoulli\", means = [0.2, 0.5] }", "{ arms = \"bernoulli\", means = [0.2, 0.5] }, { arms = \"uniform\", low = [0.0, 0.1], high = [0.5, 0.6] }");
     has(&err(&mixed.replace("kind = \"ucb1\"", "kind = \"ucb1\", arithmetic = \"fixed\"")), &["bandit.policies[0].arithmetic = fixed", "all-Bernoulli or all-Gaussian"]);
     has(&err(&g.replace("kind = \"ucb1\"", "kind = \"kl_ucb\"")), &["bandit.policies[0].kind", "[0, 1]"]);

@@ -95,6 +95,39 @@ fn gpu_kl_ucb_equals_the_scalar_reference_bit_for_bit() {
     }
 }
 
+/// Fixed-point Gaussian Thompson sampling (K draws per step from the policy's stream, the
+/// integer normal deviate, i64 Q12.20 arithmetic) on Bernoulli and Gaussian arms, σ = 1 and
+/// 0.25, bit for bit against its scalar reference; K = 5 (a partial Philox block) and K = 64.
+#[test]
+fn gpu_thompson_equals_the_scalar_reference_bit_for_bit() {
+    let Some(ctx) = device() else { return };
+    let wide: Vec<Arm> = (0..64).map(|i| Arm::Bernoulli { p: ((i * 37) % 64) as f64 / 64.0 }).collect();
+    let cases: Vec<(Vec<Arm>, u64, usize, u64)> = vec![
+        (B1.iter().map(|&p| Arm::Bernoulli { p }).collect(), 1000, 1024, 0),
+        (vec![Arm::Bernoulli { p: 0.3 }, Arm::Bernoulli { p: 0.7 }, Arm::Bernoulli { p: 0.7 }, Arm::Bernoulli { p: 1.0 }, Arm::Bernoulli { p: 0.0 }], 12_000, 64, 1 << 20),
+        (vec![Arm::Gaussian { mean: 0.1, sd: 1.0 }, Arm::Gaussian { mean: 0.5, sd: 0.5 }, Arm::Gaussian { mean: -1.0, sd: 2.0 }, Arm::Gaussian { mean: 0.5, sd: 0.5 }, Arm::Gaussian { mean: 0.45, sd: 1.0 }], 3000, 256, 5),
+        (wide, 300, 64, 0),
+    ];
+    for (seed, (arms, t, reps, first_rep)) in cases.into_iter().enumerate() {
+        for sigma in [1.0, 0.25] {
+            let kern = FixedKernel::new(&arms, t, FixedRule::Thompson { sigma, tag: 11 }, cell_key(80 + seed as u64, 5));
+            assert!(kern.gpu_supported() && kern.gpu_needs_int64());
+            let grid = default_grid(t);
+            let mut b = vec![Trace::new(3, grid.len()); reps];
+            if !ctx.int64 {
+                assert!(kern.run_block_gpu_with(false, first_rep, &grid, &mut b).unwrap_err().to_string().contains("SHADER_INT64"));
+                continue;
+            }
+            let mut a = vec![Trace::new(3, grid.len()); reps];
+            kern.run_scalar(first_rep, &grid, &mut a);
+            kern.run_block_gpu_with(true, first_rep, &grid, &mut b).unwrap();
+            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+                assert!(x.values == y.values && x.finals == y.finals, "Thompson σ = {sigma}: replication {} differs (case {seed}, T = {t})", first_rep + i as u64);
+            }
+        }
+    }
+}
+
 /// Gaussian arms (the integer normal deviate, i64 Q12.20 sums, floored signed means) under
 /// UCB1, MOSS, ETC and ε-greedy, bit for bit against the scalar reference: B1's means with σ = 1,
 /// mixed σ and negative means with ties, and K = 64. Needs SHADER_INT64; a device without it is

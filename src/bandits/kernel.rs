@@ -43,6 +43,7 @@ pub mod gpu;
 #[cfg(target_arch = "x86_64")]
 mod ifma;
 pub mod kl_ucb;
+pub mod thompson;
 
 use crate::engine::Trace;
 use crate::rng::{StreamId, Role};
@@ -79,6 +80,10 @@ pub enum FixedRule {
     /// KL-UCB with exploration level ln m + c ln ln m, on the fixed-point definition of
     /// [`kl_ucb`]: index on a 2^-16 grid, within one grid step below the real-valued bound.
     KlUcb { c: f64 },
+    /// Gaussian Thompson sampling with scale σ, on the fixed-point definition of [`thompson`]
+    /// (draws from the policy's stream `Role::Policy(tag)`; no forced pulls). Scalar reference
+    /// only on the CPU, and a GPU kernel.
+    Thompson { sigma: f64, tag: u32 },
 }
 
 /// round(ε_m 2^32) ∈ [0, 2^32] for ε-greedy at step m (pulls so far), on the host in f64.
@@ -313,6 +318,9 @@ pub fn fixed_support(arms: &[Arm], horizon: u64) -> Result<(), String> {
 /// [`fixed_support`]: on Gaussian arms, the rules that have a Gaussian fixed-point definition
 /// and the Q12.20 ranges of [`gaussian::gaussian_support`].
 pub fn fixed_rule_support(arms: &[Arm], horizon: u64, rule: FixedRule) -> Result<(), String> {
+    if let FixedRule::Thompson { sigma, .. } = rule {
+        return thompson::thompson_support(arms, horizon, sigma);
+    }
     if !matches!(arms.first(), Some(Arm::Gaussian { .. })) {
         return Ok(());
     }
@@ -320,7 +328,7 @@ pub fn fixed_rule_support(arms: &[Arm], horizon: u64, rule: FixedRule) -> Result
     let bonus = match rule {
         FixedRule::Ucb1 { alpha } => (alpha * lt).sqrt(),
         FixedRule::Moss => (horizon as f64 / arms.len() as f64).ln().max(0.0).sqrt(),
-        FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => 0.0,
+        FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } | FixedRule::Thompson { .. } => 0.0,
         FixedRule::UcbV { .. } | FixedRule::KlUcb { .. } => {
             return Err("on Gaussian arms the fixed-point kernel runs UCB1, MOSS, explore-then-commit and ε-greedy (UCB-V and KL-UCB are defined here for Bernoulli arms)".into());
         }
@@ -363,6 +371,8 @@ impl FixedKernel {
                 ((0..tn).map(|m| ((2.0 * zeta * ln(m)).sqrt() * s24).round() as u32).collect(), Vec::new())
             }
             FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } | FixedRule::KlUcb { .. } => (Vec::new(), Vec::new()),
+            // W[n] = ucb1_b(n + 1), n = 0 ..= T
+            FixedRule::Thompson { .. } => (Vec::new(), thompson::w_table(horizon)),
             FixedRule::Moss => {
                 let b = (0..tn)
                     .map(|n| {
@@ -404,7 +414,7 @@ impl FixedKernel {
             FixedRule::Ucb1 { .. } => ucb1_b(n),
             FixedRule::UcbV { .. } => ucbv_r(n),
             FixedRule::Moss => self.b[n as usize],
-            FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } | FixedRule::KlUcb { .. } => 0,
+            FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } | FixedRule::KlUcb { .. } | FixedRule::Thompson { .. } => 0,
         }
     }
 
@@ -425,6 +435,7 @@ impl FixedKernel {
             FixedRule::UcbV { .. } => mq.wrapping_add(mulhi(self.a2[m as usize], b)).wrapping_add(mulhi(self.a[m as usize], c2)),
             FixedRule::Moss => MossRule::index(mq, b, 0),
             FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => mq,
+            FixedRule::Thompson { .. } => unreachable!("Thompson draws are made by its own reference"),
         }
     }
 
@@ -486,6 +497,9 @@ impl FixedKernel {
 
     /// The scalar reference: one replication at a time, same integers as the lane kernel.
     pub fn run_scalar(&self, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
+        if matches!(self.rule, FixedRule::Thompson { .. }) {
+            return thompson::run_scalar(self, first_rep, grid, out);
+        }
         if self.gauss.is_some() {
             return gaussian::run_scalar(self, first_rep, grid, out);
         }
@@ -538,7 +552,8 @@ impl FixedKernel {
     /// Instances with more than 64 arms, or with an arm of mean exactly 1 (whose threshold 2^32
     /// does not fit the lanes' 32-bit compare), run on the scalar reference: same bits, slower.
     pub fn run_block_on(&self, isa: Isa, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
-        if self.full.iter().any(|&f| f != 0) {
+        // Thompson sampling has no lane kernel: its K draws per step are the cost.
+        if self.full.iter().any(|&f| f != 0) || matches!(self.rule, FixedRule::Thompson { .. }) {
             return self.run_scalar(first_rep, grid, out);
         }
         // The IFMA kernel covers UCB1 at short horizons; elsewhere its ISA means the AVX-512 lanes.
@@ -552,6 +567,7 @@ impl FixedKernel {
                     FixedRule::Etc { .. } => dispatch::<$kp, EtcRule>(lane_isa, self, first_rep, grid, out),
                     FixedRule::EpsGreedy { .. } => dispatch::<$kp, EpsRule>(lane_isa, self, first_rep, grid, out),
                     FixedRule::KlUcb { .. } => dispatch::<$kp, KlUcbRule>(lane_isa, self, first_rep, grid, out),
+                    FixedRule::Thompson { .. } => self.run_scalar(first_rep, grid, out),
                 }; } )*
             };
         }
@@ -564,7 +580,7 @@ impl FixedKernel {
                         FixedRule::Etc { .. } => dispatch::<$kp, Gauss<EtcRule>>(lane_isa, self, first_rep, grid, out),
                         FixedRule::EpsGreedy { .. } => dispatch::<$kp, Gauss<EpsRule>>(lane_isa, self, first_rep, grid, out),
                         // no Gaussian definition (refused by `fixed_rule_support`)
-                        FixedRule::UcbV { .. } | FixedRule::KlUcb { .. } => self.run_scalar(first_rep, grid, out),
+                        FixedRule::UcbV { .. } | FixedRule::KlUcb { .. } | FixedRule::Thompson { .. } => self.run_scalar(first_rep, grid, out),
                     }; } )*
                 };
             }
@@ -1073,6 +1089,7 @@ mod tests {
             FixedRule::Etc { .. } => lanes::<64, 4, EtcRule>(&kern, 5, &grid, &mut c),
             FixedRule::EpsGreedy { .. } => lanes::<64, 4, EpsRule>(&kern, 5, &grid, &mut c),
             FixedRule::KlUcb { .. } => lanes::<64, 4, KlUcbRule>(&kern, 5, &grid, &mut c),
+            FixedRule::Thompson { .. } => return,
         }
         for (x, y) in a.iter().zip(&c) {
             assert_eq!(x.values, y.values);

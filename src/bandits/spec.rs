@@ -135,6 +135,9 @@ pub enum PolicySpec {
     ThompsonGaussian {
         label: Option<String>,
         sigma: Option<f64>,
+        /// "fixed" runs the fixed-point draws of `kernel::thompson` (and the GPU kernel).
+        #[serde(default)]
+        arithmetic: Arithmetic,
     },
     EpsilonGreedy {
         label: Option<String>,
@@ -395,10 +398,11 @@ impl PolicySpec {
             PolicySpec::ThompsonBeta { label } => {
                 out.push((label.clone().unwrap_or("TS-Beta".into()), PolicyConfig::ThompsonBeta, Arithmetic::Float));
             }
-            PolicySpec::ThompsonGaussian { label, sigma } => {
+            PolicySpec::ThompsonGaussian { label, sigma, arithmetic } => {
                 let s = sigma.unwrap_or(1.0);
                 check_pos(format!("{p}.sigma"), s)?;
-                out.push((label.clone().unwrap_or("TS-Gaussian".into()), PolicyConfig::ThompsonGaussian { sigma: s }, Arithmetic::Float));
+                let base = if *arithmetic == Arithmetic::Fixed { "TS-Gaussian-fixed" } else { "TS-Gaussian" };
+                out.push((label.clone().unwrap_or(base.into()), PolicyConfig::ThompsonGaussian { sigma: s }, *arithmetic));
             }
             PolicySpec::EpsilonGreedy { label, epsilon, c, d, arithmetic } => match (epsilon, c, d) {
                 (Some(_), None, None) => {
@@ -534,6 +538,7 @@ impl PolicyVariant {
             (Arithmetic::Fixed, PolicyConfig::ExploreThenCommit { m }) => Some(FixedRule::Etc { m: *m }),
             (Arithmetic::Fixed, PolicyConfig::KlUcb { c, gaussian_variance: None }) => Some(FixedRule::KlUcb { c: *c }),
             (Arithmetic::Fixed, PolicyConfig::EpsilonGreedy { epsilon, c, d }) => Some(FixedRule::EpsGreedy { epsilon: *epsilon, c: *c, d: *d, tag: self.tag }),
+            (Arithmetic::Fixed, PolicyConfig::ThompsonGaussian { sigma }) => Some(FixedRule::Thompson { sigma: *sigma, tag: self.tag }),
             _ => None,
         }
     }

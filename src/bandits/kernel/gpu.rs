@@ -46,6 +46,7 @@ const WG: u32 = 64;
 const BODY: &str = "
 struct Params { reps: u32, m_begin: u32, m_end: u32, role: u32 }
 // One cell's replications: invocations start.. until the next segment's start.
+// pad: Thompson's round(σ 2^20).
 struct Seg { key0: u32, key1: u32, first_rep: u32, start: u32, horizon: u32, explore: u32, prole: u32, a_off: u32, n_off: u32, e_off: u32, arm_off: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> cnt: array<u32>;
@@ -160,18 +161,10 @@ fn mean(s: u32, n: u32, rn: u32) -> u32 {
 }
 ";
 
-/// Gaussian arms (needs SHADER_INT64): the integer normal deviate of `gaussian` from the host's
-/// quantile table, i64 reward sums in Q12.20, and ⌊S / n⌋ with the sign bit flipped.
-const GAUSSIAN: &str = "
+/// The integer normal deviate of [`super::gaussian`] from the host's quantile table (needs
+/// SHADER_INT64): Gaussian arms' rewards and Thompson sampling's draws.
+const NORMAL: &str = "
 @group(0) @binding(8) var<storage, read> ztab: array<i32>;
-fn sload(j: u32) -> i64 {
-    let v = suc[j];
-    return i64((u64(v.y) << 32u) | u64(v.x));
-}
-fn sstore(j: u32, s: i64) {
-    let v = u64(s);
-    suc[j] = vec2<u32>(u32(v & 0xfffffffflu), u32(v >> 32u));
-}
 fn normal_q24(w: u32) -> i32 {
     let up = w >= 0x80000000u;
     let v = select(w, ~w, up);
@@ -183,20 +176,64 @@ fn normal_q24(w: u32) -> i32 {
     let g = a + i32((d * i64(v & ((1u << sh) - 1u))) >> sh);
     return select(-g, g, up);
 }
+";
+
+/// Gaussian arms (needs SHADER_INT64): i64 reward sums in Q12.20 stored as (lo, hi) words, the
+/// reward μ + ⌊σ Z / 2^24⌋, and ⌊S / n⌋ with the sign bit flipped.
+const GAUSSIAN: &str = "
+fn sload(j: u32) -> i64 {
+    let v = suc[j];
+    return i64((u64(v.y) << 32u) | u64(v.x));
+}
+fn sstore(j: u32, s: i64) {
+    let v = u64(s);
+    suc[j] = vec2<u32>(u32(v & 0xfffffffflu), u32(v >> 32u));
+}
 fn reward(th: vec4<u32>, u: u32) -> i64 {
     let mu = i64((u64(th.y) << 32u) | u64(th.x));
     let sd = i64((u64(th.w) << 32u) | u64(th.z));
     return mu + ((sd * i64(normal_q24(u))) >> 24u);
 }
-fn mean(s: i64, n: u32, rn: u32) -> u32 {
+fn floor_div(s: i64, n: u32) -> i64 {
     let d = i64(n);
     var q = s / d;
     if (s - q * d < 0li) {
         q = q - 1li;
     }
-    return u32(i32(q)) ^ 0x80000000u;
+    return q;
+}
+fn mean(s: i64, n: u32, rn: u32) -> u32 {
+    return u32(i32(floor_div(s, n))) ^ 0x80000000u;
+}
+fn ts_mean(s: i64, n: u32) -> i64 {
+    return floor_div(s, n + 1u);
 }
 ";
+
+/// Thompson sampling's draw ([`super::thompson`]): the Q12.20 mean over n + 1 plus
+/// ⌊⌊Σ Z / 2^24⌋ W[n] / 2^32⌋, signed, its sign bit flipped. Bernoulli arms' mean.
+const TS_BERNOULLI: &str = "
+fn ts_mean(s: u32, n: u32) -> i64 {
+    return i64((u64(s) << 20u) / u64(n + 1u));
+}
+";
+
+/// The argmax of the K draws of step m: words of blocks m·⌈K/4⌉ + ⌊k/4⌋ of the policy's stream.
+const TS_CHOOSE: &str = "var bv = 0u;
+            var pw = vec4<u32>(0u);
+            let sig = i64(u64(sg.pad));
+            for (var k = 0u; k < K; k++) {
+                if ((k & 3u) == 0u) {
+                    pw = philox(vec4<u32>(m * NB + (k >> 2u), rep, sg.prole, 0u), key);
+                }
+                let z = normal_q24(pw[k & 3u]);
+                let noise = (((sig * i64(z)) >> 24u) * i64(u64(tab_n[sg.n_off + n[k]].x))) >> 32u;
+                let x = u32(i32(ts_mean(s[k], n[k]) + noise)) ^ 0x80000000u;
+                if (k == 0u || x > bv) {
+                    bv = x;
+                    arm = k;
+                }
+            }";
 
 /// KL-UCB's fixed-point index ([`super::kl_ucb`]): the binary search of the scalar reference on
 /// the 2^-16 grid, with the host's i64 tables LN (2^16 + 1 entries) then XL (T + 1), and the
@@ -249,6 +286,7 @@ impl FixedKernel {
         let rule = match self.rule {
             FixedRule::Ucb1 { .. } | FixedRule::Moss | FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => true,
             FixedRule::KlUcb { .. } => self.gauss.is_none() && self.kl.is_some(),
+            FixedRule::Thompson { .. } => true,
             FixedRule::UcbV { .. } => false,
         };
         rule && self.k <= 64 && self.horizon < 1 << 25
@@ -257,13 +295,14 @@ impl FixedKernel {
     /// Whether the kernel needs i64 in shaders (Gaussian arms' sums and deviates, KL-UCB's
     /// divergences): devices without SHADER_INT64 run such jobs on the CPU.
     pub fn gpu_needs_int64(&self) -> bool {
-        self.gauss.is_some() || matches!(self.rule, FixedRule::KlUcb { .. })
+        self.gauss.is_some() || matches!(self.rule, FixedRule::KlUcb { .. } | FixedRule::Thompson { .. })
     }
 
     /// Steps of round robin before the rule decides (capped at the horizon).
     fn gpu_explore(&self) -> u64 {
         match self.rule {
             FixedRule::Etc { m } => m.saturating_mul(self.k as u64).min(self.horizon),
+            FixedRule::Thompson { .. } => 0,
             _ => self.k as u64,
         }
     }
@@ -278,6 +317,7 @@ impl FixedKernel {
             FixedRule::EpsGreedy { .. } => "eps_greedy",
             FixedRule::UcbV { .. } => "ucb_v",
             FixedRule::KlUcb { .. } => "kl_ucb",
+            FixedRule::Thompson { .. } => "thompson",
         };
         format!("bandit fixed point {rule}, K = {}, {} arms", self.k, if self.gauss.is_some() { "Gaussian" } else { "Bernoulli" })
     }
@@ -295,6 +335,7 @@ impl FixedKernel {
                 "",
             ),
             FixedRule::KlUcb { .. } => ("kidx[K_]", KL_UCB, "", "", ""),
+            FixedRule::Thompson { .. } => ("", "", "", "", ""),
             FixedRule::EpsGreedy { .. } => (
                 "mq[K_]",
                 "@group(0) @binding(7) var<storage, read> tab_eps: array<vec2<u32>>;",
@@ -312,6 +353,7 @@ impl FixedKernel {
         let choose = match self.rule {
             FixedRule::Etc { .. } => format!("if (committed == 0xffffffffu) {{\n            {argmax}\n            committed = arm;\n            }}\n            arm = committed;"),
             FixedRule::Ucb1 { .. } => format!("let a = tab_a[sg.a_off + m];\n            {argmax}"),
+            FixedRule::Thompson { .. } => TS_CHOOSE.to_string(),
             FixedRule::KlUcb { .. } => format!(
                 "let lev = ld64(vec2<u32>(tab_a[2u * (sg.a_off + m)], tab_a[2u * (sg.a_off + m) + 1u]));
             var kidx: array<u32, K>;
@@ -323,6 +365,14 @@ impl FixedKernel {
             _ => format!("{argmax}\n            {after}"),
         };
         let gauss = self.gauss.is_some();
+        let ts = matches!(self.rule, FixedRule::Thompson { .. });
+        let mut arms = String::from(if gauss { GAUSSIAN } else { BERNOULLI });
+        if gauss || ts {
+            arms.push_str(NORMAL);
+        }
+        if ts && !gauss {
+            arms.push_str(TS_BERNOULLI);
+        }
         let body = BODY
             .replace("BINDINGS", bindings)
             .replace("LOAD", load)
@@ -330,12 +380,13 @@ impl FixedKernel {
             .replace("CHOOSE", &choose)
             .replace("SCELL", if gauss { "vec2<u32>" } else { "u32" })
             .replace("STYPE", if gauss { "i64" } else { "u32" })
-            .replace("ARMS", if gauss { GAUSSIAN } else { BERNOULLI });
+            .replace("ARMS", &arms);
         format!(
-            "const K: u32 = {k}u;\nconst WG: u32 = {WG}u;\n{}{}{body}",
+            "const K: u32 = {k}u;\nconst NB: u32 = {nb}u;\nconst WG: u32 = {WG}u;\n{}{}{body}",
             gpu::wgsl_mul_wide(int64),
             gpu::WGSL_PHILOX,
-            k = self.k
+            k = self.k,
+            nb = self.k.div_ceil(4)
         )
     }
 
@@ -399,7 +450,7 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
         return Err(GpuError::Unsupported(format!("a GPU batch of '{key}' was given {why}")));
     }
     if lead.gpu_needs_int64() && !int64 {
-        return Err(GpuError::Unsupported("Gaussian arms and KL-UCB need i64 in shaders (SHADER_INT64)".into()));
+        return Err(GpuError::Unsupported("Gaussian arms, KL-UCB and Thompson sampling need i64 in shaders (SHADER_INT64)".into()));
     }
     let gauss = lead.gauss.is_some();
     let k = lead.k;
@@ -430,13 +481,17 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
     let per_n = |kn: &FixedKernel| {
         let t = kn.horizon as usize;
         let mut tab = vec![0u32; 2 * (t + 1)];
-        for n in 1..=t as u32 {
+        for n in 0..=t as u32 {
             tab[2 * n as usize] = match kn.rule {
-                FixedRule::Ucb1 { .. } => ucb1_b(n),
-                FixedRule::Moss => kn.b[n as usize],
+                FixedRule::Ucb1 { .. } if n > 0 => ucb1_b(n),
+                FixedRule::Moss if n > 0 => kn.b[n as usize],
+                // W[n] = ucb1_b(n + 1), from n = 0 (Thompson has no forced pulls)
+                FixedRule::Thompson { .. } => kn.b[n as usize],
                 _ => 0,
             };
-            tab[2 * n as usize + 1] = reciprocal(n);
+            if n > 0 {
+                tab[2 * n as usize + 1] = reciprocal(n);
+            }
         }
         tab
     };
@@ -455,7 +510,7 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
     for (i, p) in parts.iter().enumerate() {
         let kern = p.kern;
         let prole = match kern.rule {
-            FixedRule::EpsGreedy { tag, .. } => Role::Policy(tag).word(),
+            FixedRule::EpsGreedy { tag, .. } | FixedRule::Thompson { tag, .. } => Role::Policy(tag).word(),
             _ => 0,
         };
         let arm_off = (arm_words.len() / 4) as u32;
@@ -463,14 +518,16 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
             Some(g) => arm_words.extend(g.mu.iter().zip(&g.sd).flat_map(|(&mu, &sd)| [mu as u32, (mu >> 32) as u32, sd as u32, (sd >> 32) as u32])),
             None => arm_words.extend(kern.thr.iter().zip(&kern.full).flat_map(|(&t, &f)| [t, f, 0, 0])),
         }
-        segs.extend([kern.key[0], kern.key[1], p.first_rep as u32, start, kern.horizon as u32, kern.gpu_explore() as u32, prole, a_off[i], n_off[i], e_off[i], arm_off, 0]);
+        // the last word: Thompson's round(σ 2^20) (below 2^31: validated by `thompson_support`)
+        let sig = if let FixedRule::Thompson { sigma, .. } = kern.rule { super::thompson::sigma_q20(sigma) as u32 } else { 0 };
+        segs.extend([kern.key[0], kern.key[1], p.first_rep as u32, start, kern.horizon as u32, kern.gpu_explore() as u32, prole, a_off[i], n_off[i], e_off[i], arm_off, sig]);
         start += p.out.len() as u32;
     }
     let cnt = ctx.storage("pull counts", &vec![0; k * r])?;
     // Success counts (Bernoulli) or i64 reward sums as (lo, hi) words (Gaussian).
     let sum_words = if gauss { 2 * k * r } else { k * r };
     let suc = ctx.storage("success counts or reward sums", &vec![0; sum_words])?;
-    let ztab = if gauss { Some(ctx.storage("normal quantile table", bytemuck::cast_slice(super::gaussian::table()))?) } else { None };
+    let ztab = if gauss || matches!(lead.rule, FixedRule::Thompson { .. }) { Some(ctx.storage("normal quantile table", bytemuck::cast_slice(super::gaussian::table()))?) } else { None };
     // UCB1 reads A[m]; the others bind a placeholder the shader never reads.
     let ta = ctx.storage("A[m] tables", &ta)?;
     let tn = ctx.storage("per-n tables", &tn)?;
