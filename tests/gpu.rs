@@ -95,6 +95,82 @@ fn gpu_kl_ucb_equals_the_scalar_reference_bit_for_bit() {
     }
 }
 
+/// The GPU's integer emulation of UCB-V's f32 SD[n, s] equals the CPU's IEEE f32 value on every
+/// n < 2^11 and s ≤ n, at the edges of f32's integer range (n near 2^24 and 2^25) and on
+/// 200,000 random pairs up to 2^25.
+#[test]
+fn gpu_ucbv_sd_emulation_equals_the_cpus_f32() {
+    use regretlab::bandits::kernel::{gpu::WGSL_UCBV_SD, ucbv_sd};
+    let Some(ctx) = device() else { return };
+    if !ctx.int64 {
+        return;
+    }
+    let mut pairs: Vec<(u32, u32)> = (1..2048u32).flat_map(|n| (0..=n).map(move |s| (n, s))).collect();
+    for n in [(1 << 24) - 1, 1 << 24, (1 << 24) + 1, (1 << 24) + 3, (1 << 25) - 1] {
+        pairs.extend([0, 1, 2, n / 3, n / 2, n / 2 + 1, n - 1, n].map(|s| (n, s)));
+    }
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for _ in 0..200_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let n = 1 + (x % ((1 << 25) - 1)) as u32;
+        pairs.push((n, ((x >> 32) % (n as u64 + 1)) as u32));
+    }
+    let src = format!(
+        "{WGSL_UCBV_SD}
+@group(0) @binding(0) var<storage, read> inp: array<vec2<u32>>;
+@group(0) @binding(1) var<storage, read_write> outp: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let i = (wid.y * nwg.x + wid.x) * 64u + lid;
+    if (i < arrayLength(&outp)) {{
+        outp[i] = ucbv_sd(inp[i].x, inp[i].y);
+    }}
+}}"
+    );
+    let pipe = ctx.pipeline(&src, "main").unwrap();
+    let words: Vec<u32> = pairs.iter().flat_map(|&(n, s)| [n, s]).collect();
+    let inp = ctx.storage("pairs", &words).unwrap();
+    let outp = ctx.storage("sd", &vec![0; pairs.len()]).unwrap();
+    let layout = pipe.get_bind_group_layout(0);
+    let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &layout,
+        entries: &[wgpu::BindGroupEntry { binding: 0, resource: inp.as_entire_binding() }, wgpu::BindGroupEntry { binding: 1, resource: outp.as_entire_binding() }],
+    });
+    ctx.dispatch(&pipe, &bind, &ctx.uniform(4), &[0; 4], ctx.grid(pairs.len() as u32, 64).unwrap());
+    let got = ctx.read(&[&outp], pairs.len()).unwrap().remove(0);
+    let bad: Vec<_> = pairs.iter().zip(&got).filter(|((n, s), g)| ucbv_sd(*n, *s) != **g).take(5).map(|((n, s), g)| (*n, *s, ucbv_sd(*n, *s), *g)).collect();
+    assert!(bad.is_empty(), "(n, s, cpu, gpu): {bad:?}");
+}
+
+/// Fixed-point UCB-V (Q8.24 mean, R[n] from the host, SD[n, s] by the integer f32 emulation) bit
+/// for bit: B1; ties with p = 0 and 1 over 12,000 steps; K = 64.
+#[test]
+fn gpu_ucbv_equals_the_scalar_reference_bit_for_bit() {
+    let Some(ctx) = device() else { return };
+    let wide: Vec<f64> = (0..64).map(|i| ((i * 37) % 64) as f64 / 64.0).collect();
+    let cases: Vec<(&[f64], u64, usize, u64)> = vec![(&B1, 2000, 1024, 0), (&[0.3, 0.7, 0.7, 1.0, 0.0], 12_000, 64, 1 << 20), (&wide, 500, 64, 3)];
+    for (seed, &(means, t, reps, first_rep)) in cases.iter().enumerate() {
+        let arms: Vec<Arm> = means.iter().map(|&p| Arm::Bernoulli { p }).collect();
+        let kern = FixedKernel::new(&arms, t, FixedRule::UcbV { zeta: 1.2, c: 1.0, b: 1.0 }, cell_key(90 + seed as u64, 5));
+        assert!(kern.gpu_supported() && kern.gpu_needs_int64());
+        let grid = default_grid(t);
+        let mut b = vec![Trace::new(3, grid.len()); reps];
+        if !ctx.int64 {
+            assert!(kern.run_block_gpu_with(false, first_rep, &grid, &mut b).unwrap_err().to_string().contains("SHADER_INT64"));
+            continue;
+        }
+        let mut a = vec![Trace::new(3, grid.len()); reps];
+        kern.run_scalar(first_rep, &grid, &mut a);
+        kern.run_block_gpu_with(true, first_rep, &grid, &mut b).unwrap();
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!(x.values == y.values && x.finals == y.finals, "UCB-V: replication {} differs (K = {}, T = {t})", first_rep + i as u64, means.len());
+        }
+    }
+}
+
 /// Fixed-point Gaussian Thompson sampling (K draws per step from the policy's stream, the
 /// integer normal deviate, i64 Q12.20 arithmetic) on Bernoulli and Gaussian arms, σ = 1 and
 /// 0.25, bit for bit against its scalar reference; K = 5 (a partial Philox block) and K = 64.

@@ -1,5 +1,6 @@
-//! The fixed-point bandit kernel on the GPU: UCB1, MOSS, explore-then-commit, ε-greedy and
-//! KL-UCB on Bernoulli arms, and the first four on Gaussian arms, in WGSL, through [`crate::gpu`]. It computes the integers of
+//! The fixed-point bandit kernel on the GPU: UCB1, UCB-V, MOSS, explore-then-commit, ε-greedy,
+//! KL-UCB and Gaussian Thompson sampling on Bernoulli arms, and UCB1, MOSS, ETC, ε-greedy and
+//! Thompson sampling on Gaussian arms, in WGSL, through [`crate::gpu`]. It computes the integers of
 //! [`FixedKernel::run_scalar`]:
 //! - the Env word of step m of replication r is Philox4x32-10 of (m >> 2, r, Env, 0) under the
 //!   cell's key, word m & 3; the reward is `word < THR[arm] | FULL[arm]` (per-arm data in a
@@ -136,6 +137,7 @@ fn bandit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
         let t = tab_n[sg.n_off + nk];
         b[arm] = t.x;
         mq[arm] = mean(sk, nk, t.y);
+        UPDATE
     }
     for (var k = 0u; k < K; k++) {
         cnt[k * R + i] = n[k];
@@ -261,6 +263,86 @@ fn kl_index(n: u32, s: u32, mq: u32, lev: i64) -> u32 {
     return lo;
 }";
 
+/// UCB-V's SD[n, s] = [`super::ucbv_sd`], an IEEE f32 expression, reproduced exactly in integers
+/// (needs SHADER_INT64): a device's own f32 sqrt and division need not be correctly rounded
+/// (WGSL allows 2.5 ulp), so each f32 operation is emulated with round-to-nearest-even on
+/// positive normal values, a value being (m, e) = m 2^e with m in [2^23, 2^24):
+/// u64 → f32, sqrt (integer square root with its remainder as sticky bit), product (48-bit
+/// mantissa product) and quotient (mantissa long division with its remainder), then the clamp
+/// to 4294967040 and truncation. `tests/gpu.rs` compares it with the CPU's f32 on every
+/// n < 2^12 and s ≤ n and on random pairs up to 2^25.
+pub const WGSL_UCBV_SD: &str = "
+struct F32 { m: u32, e: i32 }
+// Rounds v 2^e (v > 0, any width, with `sticky` set when nonzero bits were dropped below v) to
+// 24 significant bits, to nearest, ties to even.
+fn f_round(v: u64, e: i32, sticky: bool) -> F32 {
+    let b = 64u - countLeadingZeros(u32(v >> 32u)) - select(0u, countLeadingZeros(u32(v)), (v >> 32u) == 0lu);
+    if (b <= 24u) {
+        return F32(u32(v) << (24u - b), e - i32(24u - b));
+    }
+    let sh = b - 24u;
+    var m = v >> sh;
+    let low = v & ((1lu << sh) - 1lu);
+    let half = 1lu << (sh - 1u);
+    if (low > half || (low == half && (sticky || (m & 1lu) == 1lu))) {
+        m = m + 1lu;
+    }
+    if (m == (1lu << 24u)) {
+        return F32(1u << 23u, e + i32(sh) + 1);
+    }
+    return F32(u32(m), e + i32(sh));
+}
+// floor(sqrt(x)) for x < 2^52: an f32 estimate, then exact integer corrections.
+fn isqrt(x: u64) -> u64 {
+    var q = u64(sqrt(f32(u32(x >> 20u)) * 1048576.0));
+    while (q * q > x) {
+        q = q - 1lu;
+    }
+    while ((q + 1lu) * (q + 1lu) <= x) {
+        q = q + 1lu;
+    }
+    return q;
+}
+fn f_sqrt(a: F32) -> F32 {
+    // an even exponent, then 26 more bits: sqrt(m 2^26 2^(e - 26)) = sqrt(M) 2^((e - 26) / 2)
+    let odd = (a.e & 1) != 0;
+    let m = select(u64(a.m), u64(a.m) << 1u, odd);
+    let e = select(a.e, a.e - 1, odd);
+    let big = m << 26u;
+    let q = isqrt(big);
+    return f_round(q, (e - 26) / 2, q * q != big);
+}
+fn f_mul(a: F32, b: F32) -> F32 {
+    return f_round(u64(a.m) * u64(b.m), a.e + b.e, false);
+}
+fn f_div(a: F32, b: F32) -> F32 {
+    let num = u64(a.m) << 26u;
+    let q = num / u64(b.m);
+    return f_round(q, a.e - 26 - b.e, q * u64(b.m) != num);
+}
+fn ucbv_sd(n: u32, s: u32) -> u32 {
+    let x = u64(s) * u64(n - s);
+    if (x == 0lu) {
+        return 0u;
+    }
+    let v = f_sqrt(f_round(x, 0, false));
+    let nf = f_round(u64(n), 0, false);
+    let q = f_div(F32(v.m, v.e + 32), f_mul(nf, f_sqrt(nf)));
+    // truncation of min(q, 4294967040): q is an f32, so below 2^32 it is at most that bound
+    if (q.e >= 0) {
+        if (q.e >= 9) {
+            return 4294967040u;
+        }
+        let w = u64(q.m) << u32(q.e);
+        return select(u32(w), 4294967040u, w >= 4294967296lu);
+    }
+    if (q.e <= -24) {
+        return 0u;
+    }
+    return q.m >> u32(-q.e);
+}
+";
+
 /// The argmax of `INDEX(k)` by strict `>` from arm 0, into `arm`.
 const ARGMAX: &str = "arm = 0u;
             var best = INDEX0;
@@ -287,7 +369,7 @@ impl FixedKernel {
             FixedRule::Ucb1 { .. } | FixedRule::Moss | FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => true,
             FixedRule::KlUcb { .. } => self.gauss.is_none() && self.kl.is_some(),
             FixedRule::Thompson { .. } => true,
-            FixedRule::UcbV { .. } => false,
+            FixedRule::UcbV { .. } => self.gauss.is_none(),
         };
         rule && self.k <= 64 && self.horizon < 1 << 25
     }
@@ -295,7 +377,7 @@ impl FixedKernel {
     /// Whether the kernel needs i64 in shaders (Gaussian arms' sums and deviates, KL-UCB's
     /// divergences): devices without SHADER_INT64 run such jobs on the CPU.
     pub fn gpu_needs_int64(&self) -> bool {
-        self.gauss.is_some() || matches!(self.rule, FixedRule::KlUcb { .. } | FixedRule::Thompson { .. })
+        self.gauss.is_some() || matches!(self.rule, FixedRule::KlUcb { .. } | FixedRule::Thompson { .. } | FixedRule::UcbV { .. })
     }
 
     /// Steps of round robin before the rule decides (capped at the horizon).
@@ -335,6 +417,16 @@ impl FixedKernel {
                 "",
             ),
             FixedRule::KlUcb { .. } => ("kidx[K_]", KL_UCB, "", "", ""),
+            FixedRule::UcbV { .. } => (
+                "(mq[K_] >> 4u) + mul_wide(a2, b[K_]).x + mul_wide(a1, sd[K_]).x",
+                WGSL_UCBV_SD,
+                "var sd: array<u32, K>;
+    for (var k = 0u; k < K; k++) {
+        sd[k] = select(0u, ucbv_sd(n[k], s[k]), n[k] > 0u);
+    }",
+                "",
+                "",
+            ),
             FixedRule::Thompson { .. } => ("", "", "", "", ""),
             FixedRule::EpsGreedy { .. } => (
                 "mq[K_]",
@@ -354,6 +446,7 @@ impl FixedKernel {
             FixedRule::Etc { .. } => format!("if (committed == 0xffffffffu) {{\n            {argmax}\n            committed = arm;\n            }}\n            arm = committed;"),
             FixedRule::Ucb1 { .. } => format!("let a = tab_a[sg.a_off + m];\n            {argmax}"),
             FixedRule::Thompson { .. } => TS_CHOOSE.to_string(),
+            FixedRule::UcbV { .. } => format!("let a1 = tab_a[2u * (sg.a_off + m)];\n            let a2 = tab_a[2u * (sg.a_off + m) + 1u];\n            {argmax}"),
             FixedRule::KlUcb { .. } => format!(
                 "let lev = ld64(vec2<u32>(tab_a[2u * (sg.a_off + m)], tab_a[2u * (sg.a_off + m) + 1u]));
             var kidx: array<u32, K>;
@@ -378,6 +471,7 @@ impl FixedKernel {
             .replace("LOAD", load)
             .replace("STORE", store)
             .replace("CHOOSE", &choose)
+            .replace("UPDATE", if matches!(self.rule, FixedRule::UcbV { .. }) { "sd[arm] = ucbv_sd(nk, sk);" } else { "" })
             .replace("SCELL", if gauss { "vec2<u32>" } else { "u32" })
             .replace("STYPE", if gauss { "i64" } else { "u32" })
             .replace("ARMS", &arms);
@@ -450,7 +544,7 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
         return Err(GpuError::Unsupported(format!("a GPU batch of '{key}' was given {why}")));
     }
     if lead.gpu_needs_int64() && !int64 {
-        return Err(GpuError::Unsupported("Gaussian arms, KL-UCB and Thompson sampling need i64 in shaders (SHADER_INT64)".into()));
+        return Err(GpuError::Unsupported("Gaussian arms, UCB-V, KL-UCB and Thompson sampling need i64 in shaders (SHADER_INT64)".into()));
     }
     let gauss = lead.gauss.is_some();
     let k = lead.k;
@@ -471,11 +565,18 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
     let (ta, a_off) = match lead.rule {
         FixedRule::KlUcb { .. } => pooled(
             &kerns,
-            |kn| if let FixedRule::KlUcb { c } = kn.rule { Some(c.to_bits()) } else { None },
+            |kn| if let FixedRule::KlUcb { c } = kn.rule { Some([c.to_bits(), 0, 0]) } else { None },
             |kn| kn.kl.as_ref().map_or(Vec::new(), |t| t.tables().2.iter().flat_map(|&x| [x as u32, (x >> 32) as u32]).collect()),
             2,
         ),
-        _ => pooled(&kerns, |kn| if let FixedRule::Ucb1 { alpha } = kn.rule { Some(alpha.to_bits()) } else { None }, |kn| kn.a.clone(), 1),
+        // UCB-V's (A1[m], A2[m]) pairs, by (ζ, c, b)
+        FixedRule::UcbV { .. } => pooled(
+            &kerns,
+            |kn| if let FixedRule::UcbV { zeta, c, b } = kn.rule { Some([zeta.to_bits(), c.to_bits(), b.to_bits()]) } else { None },
+            |kn| kn.a.iter().zip(&kn.a2).flat_map(|(&x, &y)| [x, y]).collect(),
+            2,
+        ),
+        _ => pooled(&kerns, |kn| if let FixedRule::Ucb1 { alpha } = kn.rule { Some([alpha.to_bits(), 0, 0]) } else { None }, |kn| kn.a.clone(), 1),
     };
     // B[n] and the reciprocal depend on n alone, except MOSS's C[n], which depends on T too.
     let per_n = |kn: &FixedKernel| {
@@ -485,6 +586,7 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
             tab[2 * n as usize] = match kn.rule {
                 FixedRule::Ucb1 { .. } if n > 0 => ucb1_b(n),
                 FixedRule::Moss if n > 0 => kn.b[n as usize],
+                FixedRule::UcbV { .. } if n > 0 => super::ucbv_r(n),
                 // W[n] = ucb1_b(n + 1), from n = 0 (Thompson has no forced pulls)
                 FixedRule::Thompson { .. } => kn.b[n as usize],
                 _ => 0,
@@ -548,7 +650,7 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
     let layout = pipe.get_bind_group_layout(0);
     // The layout is the shader's own: a buffer it never reads (A[m] outside UCB1) is not in it.
     let mut bufs = vec![(0, &params), (1, &cnt), (2, &suc), (4, &tn), (5, &arms), (6, &sg)];
-    if matches!(lead.rule, FixedRule::Ucb1 { .. } | FixedRule::KlUcb { .. }) {
+    if matches!(lead.rule, FixedRule::Ucb1 { .. } | FixedRule::KlUcb { .. } | FixedRule::UcbV { .. }) {
         bufs.push((3, &ta));
     }
     bufs.extend(extra.as_ref().map(|b| (7, b)));
