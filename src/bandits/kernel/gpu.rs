@@ -439,7 +439,6 @@ impl FixedKernel {
                 arm = mul_wide(w.y, K).x;
             }",
             ),
-            _ => ("", "", "", "", ""),
         };
         let argmax = ARGMAX.replace("INDEX0", &index.replace("K_", "0")).replace("INDEXK", &index.replace("K_", "k"));
         let choose = match self.rule {
