@@ -533,6 +533,46 @@ fn pooled<Key: Ord + Clone>(kerns: &[&FixedKernel], key: impl Fn(&FixedKernel) -
 /// submitted replication-steps, and a cancel stops submitting (work already queued finishes).
 pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuControl<'_>) -> Result<(), GpuError> {
     let ctx = gpu::context()?;
+    let Some(lead) = parts.first().map(|p| p.kern) else { return Ok(()) };
+    // Replications per launch from the adapter's limits: the per-replication state buffers (K
+    // counts, K sums of one or two words) within the storage binding size, the invocations
+    // within the 2-D grid. Larger batches run as several launches of whole sub-ranges, which
+    // changes no bit (each replication depends only on its index).
+    let words = lead.k as u64 * if lead.gauss.is_some() { 2 } else { 1 };
+    let by_grid = ctx.limits.max_compute_workgroups_per_dimension as u64 * ctx.limits.max_compute_workgroups_per_dimension as u64 * WG as u64;
+    let cap = (ctx.max_binding() / (4 * words)).min(by_grid).min(u32::MAX as u64).max(1) as usize;
+    run_capped(parts, int64, ctl, cap)
+}
+
+/// [`run_batch_gpu`] with at most `cap` replications per launch.
+fn run_capped(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuControl<'_>, cap: usize) -> Result<(), GpuError> {
+    let total: usize = parts.iter().map(|p| p.out.len()).sum();
+    if total <= cap {
+        return launch(parts, int64, ctl);
+    }
+    let mut batch: Vec<GpuBatchPart> = Vec::new();
+    let mut filled = 0;
+    for p in parts.iter_mut() {
+        let mut rest: &mut [Trace] = std::mem::take(&mut p.out);
+        let mut first = p.first_rep;
+        while !rest.is_empty() {
+            let take = rest.len().min(cap - filled);
+            let (head, tail) = rest.split_at_mut(take);
+            batch.push(GpuBatchPart { kern: p.kern, first_rep: first, grid: p.grid, out: head });
+            (rest, first, filled) = (tail, first + take as u64, filled + take);
+            if filled == cap {
+                launch(&mut batch, int64, ctl)?;
+                batch.clear();
+                filled = 0;
+            }
+        }
+    }
+    launch(&mut batch, int64, ctl)
+}
+
+/// One launch sequence (dispatches and readbacks) of parts whose state fits the device.
+fn launch(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuControl<'_>) -> Result<(), GpuError> {
+    let ctx = gpu::context()?;
     if int64 && !ctx.int64 {
         return Err(GpuError::Device { adapter: ctx.adapter.clone(), message: "u64 products requested, but the device has no SHADER_INT64".into() });
     }
@@ -725,6 +765,35 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_over_the_cap_split_into_launches_with_the_same_bits() {
+        let Ok(ctx) = gpu::context() else {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true and no GPU adapter");
+            return;
+        };
+        let arms: Vec<crate::bandits::arms::Arm> = [0.2, 0.5, 0.45].iter().map(|&p| crate::bandits::arms::Arm::Bernoulli { p }).collect();
+        let kerns: Vec<FixedKernel> = (0..3).map(|c| FixedKernel::new(&arms, 300 + 100 * c, FixedRule::Moss, crate::rng::cell_key(5, c))).collect();
+        let grids: Vec<Vec<u64>> = kerns.iter().map(|k| crate::engine::default_grid(k.horizon)).collect();
+        let sizes = [50usize, 7, 31];
+        let mut want: Vec<Vec<Trace>> = Vec::new();
+        for ((k, g), &n) in kerns.iter().zip(&grids).zip(&sizes) {
+            let mut a = vec![Trace::new(3, g.len()); n];
+            k.run_scalar(9, g, &mut a);
+            want.push(a);
+        }
+        // caps that cut inside parts, at part boundaries, and one replication per launch
+        for cap in [1, 7, 20, 57, 1000] {
+            let mut got: Vec<Vec<Trace>> = grids.iter().zip(&sizes).map(|(g, &n)| vec![Trace::new(3, g.len()); n]).collect();
+            let mut parts: Vec<GpuBatchPart> = kerns.iter().zip(&grids).zip(got.iter_mut()).map(|((kern, grid), out)| GpuBatchPart { kern, first_rep: 9, grid, out }).collect();
+            run_capped(&mut parts, ctx.int64, &GpuControl::none(), cap).unwrap();
+            for (a, b) in want.iter().zip(&got) {
+                for (x, y) in a.iter().zip(b) {
+                    assert!(x.values == y.values && x.finals == y.finals, "cap {cap}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn reciprocal_estimate_is_at_most_one_below() {
