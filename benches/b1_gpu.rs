@@ -1,10 +1,11 @@
-//! B1 (UCB1, K = 10, T = 10,000) on the GPU engine's kernel beside the CPU's fastest exact lane
-//! kernel, in pulls per second (criterion's elements = pulls). On a machine without a GPU the
+//! B1 (UCB1, K = 10, T = 10,000) on the GPU engine's kernel (both shader layouts) beside the
+//! CPU's fastest exact lane kernel, in pulls per second (criterion's elements = pulls). On a machine without a GPU the
 //! adapter is lavapipe, Mesa's Vulkan on the same CPU cores: that row measures the path, not a
 //! GPU. `cargo bench --bench b1_gpu` (WGPU_BACKEND=vulkan picks lavapipe over GL).
 
 use criterion::{Criterion, Throughput};
 use regretlab::bandits::arms::Arm;
+use regretlab::bandits::kernel::gpu::GpuLayout;
 use regretlab::bandits::kernel::{FixedKernel, FixedRule, KernelChoice};
 use regretlab::engine::Trace;
 use regretlab::rng::cell_key;
@@ -31,13 +32,15 @@ fn benches(c: &mut Criterion) {
         match regretlab::gpu::context() {
             Ok(ctx) => {
                 let name = ctx.adapter.clone();
-                g.bench_function(format!("gpu/R={reps}"), |b| {
-                    b.iter(|| {
-                        let mut out = vec![Trace::new(3, 1); reps];
-                        kern.run_block_gpu(0, &grid, &mut out).expect("GPU run");
-                        out
-                    })
-                });
+                for (label, layout) in [("arrays", GpuLayout::Arrays), ("unrolled", GpuLayout::Unrolled)] {
+                    g.bench_function(format!("gpu_{label}/R={reps}"), |b| {
+                        b.iter(|| {
+                            let mut out = vec![Trace::new(3, 1); reps];
+                            kern.run_block_gpu_layout(ctx.int64, layout, 0, &grid, &mut out).expect("GPU run");
+                            out
+                        })
+                    });
+                }
                 eprintln!("GPU adapter: {name}");
             }
             Err(e) => eprintln!("no GPU adapter, GPU rows skipped: {e}"),

@@ -9,6 +9,7 @@ mod common;
 use common::*;
 
 use regretlab::bandits::arms::Arm;
+use regretlab::bandits::kernel::gpu::GpuLayout;
 use regretlab::bandits::kernel::{FixedKernel, FixedRule};
 use regretlab::engine::{default_grid, EngineKind, Trace};
 use regretlab::rng::cell_key;
@@ -38,13 +39,18 @@ fn same_rule(means: &[f64], t: u64, rule: FixedRule, seed: u64, reps: usize, fir
     let grid = default_grid(t);
     let mut a = vec![Trace::new(3, grid.len()); reps];
     kern.run_scalar(first_rep, &grid, &mut a);
-    // u64 products where the device has them, and the portable 16-bit limbs everywhere.
-    let int64 = regretlab::gpu::context().map(|c| c.int64).unwrap_or(false);
-    for wide in [int64, false] {
-        let mut b = vec![Trace::new(3, grid.len()); reps];
-        kern.run_block_gpu_with(wide, first_rep, &grid, &mut b).unwrap();
-        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-            assert!(x.values == y.values && x.finals == y.finals, "{rule:?}: replication {} differs (K = {}, T = {t}, seed {seed}, u64 products: {wide})", first_rep + i as u64, means.len());
+    // u64 products where the device has them, and the portable 16-bit limbs everywhere; both
+    // shader layouts (the unrolled one where its workgroup counters fit the adapter)
+    let ctx = regretlab::gpu::context().unwrap();
+    let fits = 2 * means.len() as u64 * 64 * 4 <= ctx.limits.max_compute_workgroup_storage_size as u64;
+    let layouts = if kern.gpu_unrolled() && fits { vec![GpuLayout::Arrays, GpuLayout::Unrolled] } else { vec![GpuLayout::Arrays] };
+    for wide in [ctx.int64, false] {
+        for &layout in &layouts {
+            let mut b = vec![Trace::new(3, grid.len()); reps];
+            kern.run_block_gpu_layout(wide, layout, first_rep, &grid, &mut b).unwrap();
+            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+                assert!(x.values == y.values && x.finals == y.finals, "{rule:?}: replication {} differs (K = {}, T = {t}, seed {seed}, u64 products: {wide}, {layout:?})", first_rep + i as u64, means.len());
+            }
         }
     }
 }
@@ -56,7 +62,7 @@ fn same_rule(means: &[f64], t: u64, rule: FixedRule, seed: u64, reps: usize, fir
 #[test]
 fn gpu_equals_the_scalar_reference_bit_for_bit() {
     let Some(ctx) = device() else { return };
-    eprintln!("GPU adapter: {} (u64 products: {})", ctx.adapter, ctx.int64);
+    eprintln!("GPU adapter: {} (u64 products: {}, workgroup memory {} bytes)", ctx.adapter, ctx.int64, ctx.limits.max_compute_workgroup_storage_size);
     for seed in [1, 2, 3] {
         same(&B1, 1000, seed, 4096, 0);
     }
@@ -236,6 +242,24 @@ fn gpu_gaussian_arms_equal_the_scalar_reference_bit_for_bit() {
             for (i, (x, y)) in a.iter().zip(&b).enumerate() {
                 assert!(x.values == y.values && x.finals == y.finals, "{rule:?}: Gaussian replication {} differs (K = {}, T = {t})", first_rep + i as u64, arms.len());
             }
+        }
+    }
+}
+
+/// The aggregate readback (per-arm sums of the final counts, summed on the device) equals the
+/// scalar reference's sums, for both layouts and four rules, with a replication count that is
+/// not a multiple of the 64 each device thread sums.
+#[test]
+fn gpu_totals_equal_the_scalar_references_sums() {
+    use regretlab::bandits::kernel::gpu::GpuTotals;
+    let Some(ctx) = device() else { return };
+    let arms: Vec<Arm> = B1.iter().map(|&p| Arm::Bernoulli { p }).collect();
+    for rule in [FixedRule::Ucb1 { alpha: 2.0 }, FixedRule::Moss, FixedRule::Etc { m: 20 }, FixedRule::EpsGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0, tag: 9 }] {
+        let kern = FixedKernel::new(&arms, 2000, rule, cell_key(31, 2));
+        let (pulls, successes) = kern.totals_scalar(7, 1000);
+        for layout in [GpuLayout::Arrays, GpuLayout::Unrolled] {
+            let got = kern.run_totals_gpu(ctx.int64, layout, 7, 1000).unwrap();
+            assert_eq!(got, GpuTotals { pulls: pulls.clone(), successes: successes.clone() }, "{rule:?}, {layout:?}");
         }
     }
 }

@@ -503,6 +503,25 @@ impl FixedKernel {
         if self.gauss.is_some() {
             return gaussian::run_scalar(self, first_rep, grid, out);
         }
+        self.scalar_bernoulli(first_rep, grid, out, |_, _| {});
+    }
+
+    /// Σ over replications of every arm's pull and success counts at the horizon, by the scalar
+    /// reference (Bernoulli arms, index rules): what the GPU's aggregate readback must equal.
+    pub fn totals_scalar(&self, first_rep: u64, reps: usize) -> (Vec<u64>, Vec<u64>) {
+        let (mut pulls, mut succ) = (vec![0u64; self.k], vec![0u64; self.k]);
+        let mut out = vec![Trace::new(3, 0); reps];
+        self.scalar_bernoulli(first_rep, &[], &mut out, |n, s| {
+            for j in 0..n.len() {
+                pulls[j] += n[j] as u64;
+                succ[j] += s[j] as u64;
+            }
+        });
+        (pulls, succ)
+    }
+
+    /// The Bernoulli reference's loop; `at_end` sees each replication's final counts.
+    fn scalar_bernoulli(&self, first_rep: u64, grid: &[u64], out: &mut [Trace], mut at_end: impl FnMut(&[u32], &[u32])) {
         let k = self.k;
         for (i, tr) in out.iter_mut().enumerate() {
             let env = StreamId::new(self.key, (first_rep + i as u64) as u32, Role::Env);
@@ -535,6 +554,7 @@ impl FixedKernel {
             // Final values at the horizon, whatever the grid (the other paths do the same).
             self.record(self.horizon, &n, &s, &mut v);
             tr.finals.copy_from_slice(&v);
+            at_end(&n, &s);
         }
     }
 

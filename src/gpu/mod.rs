@@ -45,6 +45,8 @@ pub struct Context {
     pub adapter: String,
     /// u64 arithmetic in shaders.
     pub int64: bool,
+    /// A CPU adapter (lavapipe, llvmpipe): kernels may prefer another layout there.
+    pub cpu: bool,
     pub limits: wgpu::Limits,
     /// Compiled pipelines by (source, entry): a sweep's blocks and cells share them.
     pipelines: Mutex<HashMap<(String, String), wgpu::ComputePipeline>>,
@@ -104,7 +106,8 @@ fn open() -> Result<Context, GpuError> {
     }))
     .map_err(|e| GpuError::Device { adapter: name.clone(), message: e.to_string() })?;
     let limits = device.limits();
-    Ok(Context { device, queue, adapter: name, int64, limits, pipelines: Mutex::new(HashMap::new()) })
+    let cpu = info.device_type == wgpu::DeviceType::Cpu;
+    Ok(Context { device, queue, adapter: name, int64, cpu, limits, pipelines: Mutex::new(HashMap::new()) })
 }
 
 /// The process's GPU context, opened on first use and shared (tests and jobs alike).
