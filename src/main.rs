@@ -105,6 +105,18 @@ enum Command {
     },
     /// List the built-in experiments.
     List,
+    /// The GPU check for a device machine (B1: K = 10 Bernoulli arms, UCB1, T = 10,000):
+    /// every one of --check replications bit-identical on the GPU and the CPU, then B1 pulls/s
+    /// at --gpu-reps with aggregate readback (both shader layouts), and the CPU lanes on all
+    /// cores, with their ratio. Builds nothing; `benches/gpu_device.sh` runs it on the device.
+    GpuBench {
+        #[arg(long, default_value_t = 65_536)]
+        check: usize,
+        #[arg(long, default_value_t = 1 << 20)]
+        gpu_reps: usize,
+        #[arg(long, default_value_t = 65_536)]
+        cpu_reps: usize,
+    },
     /// Redraw a run's figures from its CSVs.
     Plot { dir: PathBuf },
     /// Obtain a data set that may not be redistributed: `movielens` downloads the recbole 1.2.1
@@ -148,6 +160,61 @@ fn run(spec: &str, a: &RunArgs) -> anyhow::Result<()> {
         println!("figure:  {}", f.display());
     }
     Ok(())
+}
+
+#[cfg(feature = "gpu")]
+fn gpu_bench(check: usize, gpu_reps: usize, cpu_reps: usize) -> anyhow::Result<()> {
+    use rayon::prelude::*;
+    use regretlab::bandits::arms::Arm;
+    use regretlab::bandits::kernel::gpu::GpuLayout;
+    use regretlab::bandits::kernel::{FixedKernel, FixedRule, KernelChoice};
+    use regretlab::engine::Trace;
+    use std::time::Instant;
+    const T: u64 = 10_000;
+    let ctx = regretlab::gpu::context().context("gpu-bench needs a GPU adapter")?;
+    println!("adapter: {} (SHADER_INT64: {}, workgroup memory {} B, storage binding {} B)", ctx.adapter, ctx.int64, ctx.limits.max_compute_workgroup_storage_size, ctx.max_binding());
+    let arms: Vec<Arm> = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.85].iter().map(|&p| Arm::Bernoulli { p }).collect();
+    let kern = FixedKernel::new(&arms, T, FixedRule::Ucb1 { alpha: 2.0 }, regretlab::rng::cell_key(1, 1));
+    let threads = rayon::current_num_threads();
+    let cpu = |reps: usize, grid: &[u64]| {
+        let mut out = vec![Trace::new(3, grid.len()); reps];
+        out.par_chunks_mut(64).enumerate().for_each(|(c, o)| kern.run_block(KernelChoice::Auto, (c * 64) as u64, grid, o));
+        out
+    };
+    // 1. identity, replication by replication, on the default checkpoint grid
+    let grid = regretlab::engine::default_grid(T);
+    let want = cpu(check, &grid);
+    for layout in [GpuLayout::Arrays, GpuLayout::Unrolled] {
+        let mut got = vec![Trace::new(3, grid.len()); check];
+        kern.run_block_gpu_layout(ctx.int64, layout, 0, &grid, &mut got)?;
+        let same = want.iter().zip(&got).filter(|(a, b)| a.values == b.values && a.finals == b.finals).count();
+        println!("identity ({layout:?}): {same} of {check} replications bit-identical to the CPU");
+        anyhow::ensure!(same == check, "the GPU differs from the CPU");
+    }
+    // 2. B1 pulls/s end to end with aggregate readback (a warm-up compiles the pipelines)
+    let pulls = (gpu_reps as u64 * T) as f64;
+    let mut best = 0.0f64;
+    for layout in [GpuLayout::Arrays, GpuLayout::Unrolled] {
+        kern.run_totals_gpu(ctx.int64, layout, 0, 4096)?;
+        let t0 = Instant::now();
+        let tot = kern.run_totals_gpu(ctx.int64, layout, 0, gpu_reps)?;
+        let secs = t0.elapsed().as_secs_f64();
+        best = best.max(pulls / secs);
+        let regret: f64 = tot.pulls.iter().zip([0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0, 0.05]).map(|(&n, d)| n as f64 * d).sum::<f64>() / gpu_reps as f64;
+        println!("gpu ({layout:?}, aggregate readback): R = {gpu_reps}, {secs:.3} s, {:.3e} pulls/s end to end, mean pseudo-regret {regret:.3}", pulls / secs);
+    }
+    // 3. the CPU lanes on every core, one checkpoint
+    let t0 = Instant::now();
+    cpu(cpu_reps, &[T]);
+    let cpu_rate = (cpu_reps as u64 * T) as f64 / t0.elapsed().as_secs_f64();
+    println!("cpu lanes ({}, {threads} threads): R = {cpu_reps}, {cpu_rate:.3e} pulls/s", FixedKernel::isa());
+    println!("ratio gpu / cpu: {:.1}", best / cpu_rate);
+    Ok(())
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu_bench(_check: usize, _gpu_reps: usize, _cpu_reps: usize) -> anyhow::Result<()> {
+    anyhow::bail!("this build has no GPU engine (built without the `gpu` feature)")
 }
 
 fn run_shard(spec: &str, shard: Option<&str>, shards: Option<usize>, a: &RunArgs) -> anyhow::Result<()> {
@@ -236,6 +303,7 @@ fn main() -> ExitCode {
             }
             Ok(())
         }
+        Some(Command::GpuBench { check, gpu_reps, cpu_reps }) => gpu_bench(*check, *gpu_reps, *cpu_reps),
         Some(Command::Data { name: _, dir }) => {
             let dir = dir.clone().unwrap_or_else(regretlab::settings::cascading::movielens::default_dir);
             regretlab::settings::cascading::movielens::fetch(&dir)
