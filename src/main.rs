@@ -201,7 +201,11 @@ fn gpu_bench(check: usize, gpu_reps: usize, cpu_reps: usize) -> anyhow::Result<(
         let secs = t0.elapsed().as_secs_f64();
         best = best.max(pulls / secs);
         let regret: f64 = tot.pulls.iter().zip([0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0, 0.05]).map(|(&n, d)| n as f64 * d).sum::<f64>() / gpu_reps as f64;
-        println!("gpu ({layout:?}, aggregate readback): R = {gpu_reps}, {secs:.3} s, {:.3e} pulls/s end to end, mean pseudo-regret {regret:.3}", pulls / secs);
+        println!(
+            "gpu ({layout:?}, aggregate readback): R = {gpu_reps}, {secs:.3} s, {:.3e} pulls/s end to end, {:.3e} pulls/s until the device was idle, mean pseudo-regret {regret:.3}",
+            pulls / secs,
+            pulls / tot.compute_seconds
+        );
     }
     // 3. the CPU lanes on every core, one checkpoint
     let t0 = Instant::now();

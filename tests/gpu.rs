@@ -251,7 +251,6 @@ fn gpu_gaussian_arms_equal_the_scalar_reference_bit_for_bit() {
 /// not a multiple of the 64 each device thread sums.
 #[test]
 fn gpu_totals_equal_the_scalar_references_sums() {
-    use regretlab::bandits::kernel::gpu::GpuTotals;
     let Some(ctx) = device() else { return };
     let arms: Vec<Arm> = B1.iter().map(|&p| Arm::Bernoulli { p }).collect();
     for rule in [FixedRule::Ucb1 { alpha: 2.0 }, FixedRule::Moss, FixedRule::Etc { m: 20 }, FixedRule::EpsGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0, tag: 9 }] {
@@ -259,7 +258,8 @@ fn gpu_totals_equal_the_scalar_references_sums() {
         let (pulls, successes) = kern.totals_scalar(7, 1000);
         for layout in [GpuLayout::Arrays, GpuLayout::Unrolled] {
             let got = kern.run_totals_gpu(ctx.int64, layout, 7, 1000).unwrap();
-            assert_eq!(got, GpuTotals { pulls: pulls.clone(), successes: successes.clone() }, "{rule:?}, {layout:?}");
+            assert_eq!((&got.pulls, &got.successes), (&pulls, &successes), "{rule:?}, {layout:?}");
+            assert!(got.compute_seconds > 0.0);
         }
     }
 }

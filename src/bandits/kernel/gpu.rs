@@ -742,11 +742,13 @@ fn sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }
 
 /// What the aggregate readback returns: per arm, Σ over replications of the pull and success
-/// counts at the horizon (exact integers).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// counts at the horizon (exact integers), and the seconds from the first dispatch until the
+/// device was idle (the simulation without set-up and readback; wall clock, not GPU timestamps).
+#[derive(Clone, Debug)]
 pub struct GpuTotals {
     pub pulls: Vec<u64>,
     pub successes: Vec<u64>,
+    pub compute_seconds: f64,
 }
 
 impl FixedKernel {
@@ -761,7 +763,7 @@ impl FixedKernel {
         let ctx = gpu::context()?;
         let words = self.k as u64;
         let cap = (ctx.max_binding() / (4 * words)).min(u32::MAX as u64).max(1) as usize;
-        let mut tot = vec![0u64; 2 * self.k];
+        let mut tot = Sums { sums: vec![0u64; 2 * self.k], compute_seconds: 0.0 };
         // Traces without values (no allocation): this path records nothing per replication.
         let mut out = vec![Trace::default(); reps.min(cap)];
         let mut done = 0;
@@ -771,12 +773,12 @@ impl FixedKernel {
             launch_with(&mut parts, int64, layout, &GpuControl::none(), Some(&mut tot))?;
             done += n;
         }
-        let pulls = tot[..self.k].to_vec();
+        let pulls = tot.sums[..self.k].to_vec();
         let all: u64 = pulls.iter().sum();
         if all != reps as u64 * self.horizon {
             return Err(GpuError::Invariant(format!("{reps} replications made {all} pulls in all (Σ must be R·T = {})", reps as u64 * self.horizon)));
         }
-        Ok(GpuTotals { pulls, successes: tot[self.k..].to_vec() })
+        Ok(GpuTotals { pulls, successes: tot.sums[self.k..].to_vec(), compute_seconds: tot.compute_seconds })
     }
 }
 
@@ -864,10 +866,17 @@ fn launch(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, ctl: &
     launch_with(parts, int64, layout, ctl, None)
 }
 
-/// [`launch`]; with `totals` (2K words: Σ pulls per arm, then Σ successes; Bernoulli arms, no
-/// checkpoints), the horizon's state is summed over replications on the device and only those
-/// sums are read back, instead of every replication's counts.
-fn launch_with(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, ctl: &GpuControl<'_>, mut totals: Option<&mut [u64]>) -> Result<(), GpuError> {
+/// The aggregate readback's accumulator: 2K sums (pulls per arm, then successes) and the
+/// seconds from the first dispatch until the device was idle.
+struct Sums {
+    sums: Vec<u64>,
+    compute_seconds: f64,
+}
+
+/// [`launch`]; with `totals` (Bernoulli arms, no checkpoints), the horizon's state is summed over
+/// replications on the device and only those sums are read back, instead of every
+/// replication's counts.
+fn launch_with(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, ctl: &GpuControl<'_>, mut totals: Option<&mut Sums>) -> Result<(), GpuError> {
     let ctx = gpu::context()?;
     if int64 && !ctx.int64 {
         return Err(GpuError::Device { adapter: ctx.adapter.clone(), message: "u64 products requested, but the device has no SHADER_INT64".into() });
@@ -1009,6 +1018,7 @@ fn launch_with(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, c
     let mut next_cp = vec![0usize; parts.len()];
     let (mut n, mut s, mut v) = (vec![0u32; k], vec![0u32; k], [0.0; 3]);
     let mut m = 0u64;
+    let t_start = std::time::Instant::now();
     while m < end {
         if ctl.cancelled() {
             return Err(GpuError::Cancelled);
@@ -1024,7 +1034,10 @@ fn launch_with(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, c
         }
         if let Some(tot) = totals.as_deref_mut() {
             if m == end {
-                sum_over_replications(ctx, &cnt, &suc, k, r, tot)?;
+                // the simulation's own time: until the device is idle, before the sums
+                ctx.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Readback(e.to_string()))?;
+                tot.compute_seconds += t_start.elapsed().as_secs_f64();
+                sum_over_replications(ctx, &cnt, &suc, k, r, &mut tot.sums)?;
             }
             continue;
         }
