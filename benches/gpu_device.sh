@@ -11,7 +11,8 @@
 #   apt-get $o update; (cd .gl && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 #   cp ../shared/gpu/jax_ucb.py bin/   (optional: the JAX row)
 # then run `bash benches/gpu_device.sh` on the device, carrying bin/ and .gl/. The log goes to
-# $OUT/gpu_device.log ($OUT if set, else ./out/). Sizes: CHECK, R, CPU_REPS.
+# $OUT/gpu_device.log ($OUT if set, else ./out/). Sizes: CHECK, R, CPU_REPS. The timeouts
+# (330 s + 150 s) keep the whole run inside one 600 s device command.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 OUT="${OUT:-$PWD/out}"
@@ -38,10 +39,10 @@ main() {
   echo "cpus: $(nproc)"
   chmod +x "$BIN"
   echo "## regretlab gpu-bench --check $CHECK --gpu-reps $R --cpu-reps $CPU_REPS"
-  timeout 420 "$BIN" gpu-bench --check "$CHECK" --gpu-reps "$R" --cpu-reps "$CPU_REPS" || echo "!! gpu-bench exit code $?"
+  timeout 330 "$BIN" gpu-bench --check "$CHECK" --gpu-reps "$R" --cpu-reps "$CPU_REPS" || echo "!! gpu-bench exit code $?"
   if [ -f bin/jax_ucb.py ]; then
     echo "## JAX on the same card, B1, R = $R, fixed-point index"
-    timeout 240 python3 bin/jax_ucb.py --reps "$R" --steps 10000 --mode fixed || echo "!! jax exit code $?"
+    timeout 150 python3 bin/jax_ucb.py --reps "$R" --steps 10000 --mode fixed || echo "!! jax exit code $?"
   fi
 }
 

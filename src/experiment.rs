@@ -79,7 +79,7 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
     let wall = t0.elapsed().as_secs_f64();
     let mut backend = exp.backend(kernel);
     if kind == EngineKind::Gpu {
-        backend.push_str("; gpu: WGSL fixed point (integers only: u32, and i64 for Gaussian arms), bit-identical to the CPU kernel");
+        backend.push_str("; gpu: WGSL fixed point (integers only: u32, and i64 where a rule needs it), bit-identical to the CPU kernel");
     }
     let mut report = write_run(&exp, &out, &dir, &engine, threads, backend, wall)?;
     report.notes = notes;

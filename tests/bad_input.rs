@@ -86,8 +86,9 @@ fn family_mismatches() {
     has(&err(&g.replace("means = [0.2, 0.5]", "means = [0.2, 2050.0]").replace("kind = \"ucb1\"", "kind = \"moss\", arithmetic = \"fixed\"")), &["bandit.policies[0].arithmetic = fixed", "Q12.20 index overflows", "below 2047"]);
     // fixed-point Thompson draws must stay in Q12.20: 1 + 6.338 σ < 2047 on Bernoulli arms,
     // max |μ| + 6.338 (σ_arm + σ) < 2047 on Gaussian ones
-    has(&err(&GOOD.replace("kind = \"ucb1\"", "kind = \"thompson_gaussian\", sigma = 400.0, arithmetic = \"fixed\"")), &["bandit.policies[0].arithmetic = fixed", "Q12.20 draw overflows", "below 2047"]);
-    has(&err(&g.replace("kind = \"ucb1\"", "kind = \"thompson_gaussian\", sigma = 330.0, arithmetic = \"fixed\"")), &["bandit.policies[0].arithmetic = fixed", "Q12.20 index overflows", "below 2047"]);
+    has(&err(&GOOD.replace("kind = \"ucb1\"", "kind = \"thompson_gaussian\", sigma = 400.0, arithmetic = \"fixed\"")), &["bandit.policies[0].sigma = 400", "[0.0009765625, 322.815)"]);
+    has(&err(&g.replace("kind = \"ucb1\"", "kind = \"thompson_gaussian\", sigma = 330.0, arithmetic = \"fixed\"")), &["bandit.policies[0].sigma = 330", "6.338 σ + max(|μ| + 6.338 σ_arm) < 2047"]);
+    has(&err(&GOOD.replace("kind = \"ucb1\"", "kind = \"thompson_gaussian\", sigma = 1e-7, arithmetic = \"fixed\"")), &["bandit.policies[0].sigma = 0.0000001", "σ 2^20 ≥ 1024"]);
     let mixed = GOOD.replace("{ arms = \"bernoulli\", means = [0.2, 0.5] }", "{ arms = \"bernoulli\", means = [0.2, 0.5] }, { arms = \"uniform\", low = [0.0, 0.1], high = [0.5, 0.6] }");
     has(&err(&mixed.replace("kind = \"ucb1\"", "kind = \"ucb1\", arithmetic = \"fixed\"")), &["bandit.policies[0].arithmetic = fixed", "all-Bernoulli or all-Gaussian"]);
     has(&err(&g.replace("kind = \"ucb1\"", "kind = \"kl_ucb\"")), &["bandit.policies[0].kind", "[0, 1]"]);

@@ -109,6 +109,7 @@ fn gpu_ucbv_sd_emulation_equals_the_cpus_f32() {
     use regretlab::bandits::kernel::{gpu::WGSL_UCBV_SD, ucbv_sd};
     let Some(ctx) = device() else { return };
     if !ctx.int64 {
+        eprintln!("skipping the SD emulation test: the adapter has no SHADER_INT64 (UCB-V then runs on the CPU)");
         return;
     }
     let mut pairs: Vec<(u32, u32)> = (1..2048u32).flat_map(|n| (0..=n).map(move |s| (n, s))).collect();
@@ -191,7 +192,9 @@ fn gpu_thompson_equals_the_scalar_reference_bit_for_bit() {
         (wide, 300, 64, 0),
     ];
     for (seed, (arms, t, reps, first_rep)) in cases.into_iter().enumerate() {
-        for sigma in [1.0, 0.25] {
+        // and σ near the top of its range: θ near ±2047, the largest noise × W products
+        let top = if matches!(arms[0], Arm::Gaussian { .. }) { 320.0 } else { 322.0 };
+        for sigma in [1.0, 0.25, top] {
             let kern = FixedKernel::new(&arms, t, FixedRule::Thompson { sigma, tag: 11 }, cell_key(80 + seed as u64, 5));
             assert!(kern.gpu_supported() && kern.gpu_needs_int64());
             let grid = default_grid(t);
@@ -326,6 +329,47 @@ fn one_batch_of_many_cells_equals_each_cells_scalar_reference() {
         let mut parts: Vec<GpuBatchPart> = kerns.iter().zip(spans.iter().zip(&grids)).zip(got.iter_mut()).map(|((kern, (&(r0, _), grid)), out)| GpuBatchPart { kern, first_rep: r0, grid, out }).collect();
         assert!(matches!(run_batch_gpu(&mut parts, false, &ctl), Err(regretlab::gpu::GpuError::Cancelled)));
     }
+    // the rules that need i64: per-cell c (KL-UCB levels), (ζ, c, b) (UCB-V tables), σ and
+    // stream (Thompson), Gaussian arms' i64 words, all in one batch per rule with other horizons
+    if regretlab::gpu::context().is_ok_and(|c| c.int64) {
+        let i64_rules = |c: usize| -> [FixedRule; 4] {
+            [
+                FixedRule::KlUcb { c: [0.0, 3.0, 1.0][c % 3] },
+                FixedRule::UcbV { zeta: 1.0 + 0.1 * c as f64, c: 1.0, b: 1.0 },
+                FixedRule::Thompson { sigma: 0.5 + c as f64, tag: 40 + c as u32 },
+                FixedRule::Moss,
+            ]
+        };
+        for which in 0..4 {
+            let mut kerns = Vec::new();
+            for c in 0..4usize {
+                let arms: Vec<Arm> = (0..5)
+                    .map(|a| {
+                        let p = ((a * 7 + c * 3) % 10) as f64 / 10.0;
+                        if which == 3 { Arm::Gaussian { mean: p - 0.5, sd: 0.5 + c as f64 } } else { Arm::Bernoulli { p } }
+                    })
+                    .collect();
+                kerns.push(FixedKernel::new(&arms, [300, 1200, 5000, 700][c], i64_rules(c)[which], cell_key(50 + c as u64, 3)));
+            }
+            let grids: Vec<Vec<u64>> = kerns.iter().map(|k| default_grid(k.horizon)).collect();
+            let spans = [(0u64, 40usize), (3, 25), (1 << 20, 9), (11, 33)];
+            let mut want = Vec::new();
+            let mut got: Vec<Vec<Trace>> = Vec::new();
+            for ((kern, &(r0, n)), grid) in kerns.iter().zip(&spans).zip(&grids) {
+                let mut a = vec![Trace::new(3, grid.len()); n];
+                kern.run_scalar(r0, grid, &mut a);
+                want.push(a);
+                got.push(vec![Trace::new(3, grid.len()); n]);
+            }
+            let mut parts: Vec<GpuBatchPart> = kerns.iter().zip(spans.iter().zip(&grids)).zip(got.iter_mut()).map(|((kern, (&(r0, _), grid)), out)| GpuBatchPart { kern, first_rep: r0, grid, out }).collect();
+            run_batch_gpu(&mut parts, true, &GpuControl::none()).unwrap();
+            for (c, (a, b)) in want.iter().zip(&got).enumerate() {
+                for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                    assert!(x.values == y.values && x.finals == y.finals, "{:?}, cell {c}: replication {i} differs in a shared batch", kerns[c].rule);
+                }
+            }
+        }
+    }
     // a part of another (rule, K) is refused, not run with the wrong shader
     let arms: Vec<Arm> = B1.iter().map(|&p| Arm::Bernoulli { p }).collect();
     let (x, y) = (FixedKernel::new(&arms, 100, FixedRule::Moss, cell_key(1, 1)), FixedKernel::new(&arms[..3], 100, FixedRule::Moss, cell_key(1, 1)));
@@ -362,15 +406,16 @@ fn gpu_engine_writes_the_same_files_as_the_cpu() {
     }
     // a Bernoulli and a Gaussian cell; the Gaussian one needs SHADER_INT64 on the device
     let gauss = r#", { arms = "gaussian", means = [0.1, 0.5, 0.45, 0.0], sd = 1.0 }"#;
-    let spec = b1_spec("gpu_engine", 11, 300, 3000, gauss, r#"{ kind = "ucb1", arithmetic = "fixed" }, { kind = "epsilon_greedy", epsilon = 0.05, arithmetic = "fixed" }, { kind = "moss" }"#);
+    let spec = b1_spec("gpu_engine", 11, 300, 3000, gauss, r#"{ kind = "ucb1", arithmetic = "fixed" }, { kind = "epsilon_greedy", epsilon = 0.05, arithmetic = "fixed" }, { kind = "moss" }, { kind = "thompson_gaussian", arithmetic = "fixed" }"#);
     let (a, b) = (tmp("gpu-engine-cpu"), tmp("gpu-engine-gpu"));
     run_text(&spec, a.clone(), EngineKind::Rayon, 2);
     let r = run_text(&spec, b.clone(), EngineKind::Gpu, 2);
-    let on_cpu = if device().is_some_and(|c| c.int64) { "2 of 6 jobs" } else { "4 of 6 jobs" };
+    let on_cpu = if device().is_some_and(|c| c.int64) { "2 of 8 jobs" } else { "6 of 8 jobs" };
     assert!(r.notes.iter().any(|n| n.contains(&format!("{on_cpu} have no GPU kernel"))), "{:?}", r.notes);
     for f in ["curves.csv", "final.csv"] {
         assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");
     }
+    assert!(std::fs::read_to_string(a.join("final.csv")).unwrap().contains("TS-Gaussian-fixed"));
     let manifest = std::fs::read_to_string(b.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"engine\": \"gpu (") && manifest.contains("gpu: WGSL fixed point"), "{manifest}");
 }

@@ -509,6 +509,7 @@ impl FixedKernel {
     /// Σ over replications of every arm's pull and success counts at the horizon, by the scalar
     /// reference (Bernoulli arms, index rules): what the GPU's aggregate readback must equal.
     pub fn totals_scalar(&self, first_rep: u64, reps: usize) -> (Vec<u64>, Vec<u64>) {
+        assert!(self.gauss.is_none() && !matches!(self.rule, FixedRule::Thompson { .. }), "totals_scalar sums Bernoulli counts of index rules");
         let (mut pulls, mut succ) = (vec![0u64; self.k], vec![0u64; self.k]);
         let mut out = vec![Trace::new(3, 0); reps];
         self.scalar_bernoulli(first_rep, &[], &mut out, |n, s| {

@@ -487,6 +487,18 @@ impl BanditSpec {
                             if let Err(why) = fixed_support(&inst.arms, t) {
                                 return Err(invalid(format!("bandit.policies[{i}].arithmetic"), "fixed", format!("{why} (bandit.instances[{j}] '{}', horizon {t})", inst.label), "\"float\", or Bernoulli or Gaussian arms and horizon < 2^25"));
                             }
+                            if let PolicyConfig::ThompsonGaussian { sigma } = v.config {
+                                // the draw μ̂ + σZ/√(n+1) must stay in Q12.20 (|θ| < 2047), and σ 2^20 keep 10 bits
+                                let top = inst.arms.iter().map(|a| match *a {
+                                    Arm::Gaussian { mean, sd } => mean.abs() + crate::bandits::kernel::gaussian::Z_MAX * sd,
+                                    _ => 1.0,
+                                }).fold(0.0, f64::max);
+                                let hi = (2047.0 - top) / crate::bandits::kernel::gaussian::Z_MAX;
+                                let lo = 1.0 / 1024.0;
+                                if !(sigma >= lo && sigma < hi) {
+                                    return Err(invalid(format!("bandit.policies[{i}].sigma"), sigma, format!("the fixed-point draws need 6.338 σ + max(|μ| + 6.338 σ_arm) < 2047 on bandit.instances[{j}] '{}' and σ 2^20 ≥ 1024", inst.label), format!("[{lo}, {hi:.3}) with arithmetic = \"fixed\"")));
+                                }
+                            }
                             if let Some(rule) = v.fixed_rule()
                                 && let Err(why) = fixed_rule_support(&inst.arms, t, rule)
                             {

@@ -8,7 +8,7 @@
 //! - UCB1's index is `mq + mulhi(A[m], B[n])` (wrapping u32 add), with A by step and B by pull
 //!   count uploaded from the host's own tables (B[n] is [`ucb1_b`], an f32 expression the GPU
 //!   does not recompute); MOSS's is `mq + C[n]` (the host's table); ETC's and ε-greedy's `mq`;
-//! - round robin while m < the rule's exploration length (K; m·K for ETC), then ETC's committed
+//! - round robin while m < the rule's exploration length (K; m·K for ETC; 0 for Thompson), then ETC's committed
 //!   arm (kept in a buffer across dispatches), else the argmax, which ε-greedy replaces by
 //!   ⌊w₁K/2^32⌋ when word w₀ of block m of its policy stream is below the host's threshold;
 //! - mq = ⌊s 2^28 / n⌋ exactly: an estimate from a normalised reciprocal RN[n] =
@@ -270,7 +270,7 @@ fn kl_index(n: u32, s: u32, mq: u32, lev: i64) -> u32 {
 /// u64 → f32, sqrt (integer square root with its remainder as sticky bit), product (48-bit
 /// mantissa product) and quotient (mantissa long division with its remainder), then the clamp
 /// to 4294967040 and truncation. `tests/gpu.rs` compares it with the CPU's f32 on every
-/// n < 2^12 and s ≤ n and on random pairs up to 2^25.
+/// n < 2^11 and s ≤ n, near 2^24 and 2^25, and on random pairs up to 2^25.
 pub const WGSL_UCBV_SD: &str = "
 struct F32 { m: u32, e: i32 }
 // Rounds v 2^e (v > 0, any width, with `sticky` set when nonzero bits were dropped below v) to
@@ -451,9 +451,10 @@ fn reciprocal(n: u32) -> u32 {
 }
 
 impl FixedKernel {
-    /// Whether [`Self::run_block_gpu`] can run this kernel: UCB1, MOSS, ETC or ε-greedy on
-    /// Bernoulli or Gaussian arms, K ≤ 64, T < 2^25 (the exact mean's range). Gaussian arms also
-    /// need a device with SHADER_INT64 ([`Self::gpu_needs_int64`]).
+    /// Whether [`Self::run_block_gpu`] can run this kernel: UCB1, MOSS, ETC, ε-greedy and
+    /// Thompson sampling on Bernoulli or Gaussian arms, UCB-V and KL-UCB on Bernoulli arms;
+    /// K ≤ 64, T < 2^25 (the exact mean's range). Some also need SHADER_INT64
+    /// ([`Self::gpu_needs_int64`]).
     pub fn gpu_supported(&self) -> bool {
         let rule = match self.rule {
             FixedRule::Ucb1 { .. } | FixedRule::Moss | FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => true,
@@ -465,7 +466,8 @@ impl FixedKernel {
     }
 
     /// Whether the kernel needs i64 in shaders (Gaussian arms' sums and deviates, KL-UCB's
-    /// divergences): devices without SHADER_INT64 run such jobs on the CPU.
+    /// divergences, UCB-V's f32 emulation, Thompson's draws): devices without SHADER_INT64 run
+    /// such jobs on the CPU.
     pub fn gpu_needs_int64(&self) -> bool {
         self.gauss.is_some() || matches!(self.rule, FixedRule::KlUcb { .. } | FixedRule::Thompson { .. } | FixedRule::UcbV { .. })
     }
@@ -760,9 +762,7 @@ impl FixedKernel {
         if self.gauss.is_some() {
             return Err(GpuError::Unsupported("aggregate readback sums Bernoulli counts; Gaussian arms read every replication".into()));
         }
-        let ctx = gpu::context()?;
-        let words = self.k as u64;
-        let cap = (ctx.max_binding() / (4 * words)).min(u32::MAX as u64).max(1) as usize;
+        let cap = launch_cap(gpu::context()?, self);
         let mut tot = Sums { sums: vec![0u64; 2 * self.k], compute_seconds: 0.0 };
         // Traces without values (no allocation): this path records nothing per replication.
         let mut out = vec![Trace::default(); reps.min(cap)];
@@ -829,10 +829,16 @@ pub fn run_batch_gpu_layout(parts: &mut [GpuBatchPart<'_>], int64: bool, layout:
     // counts, K sums of one or two words) within the storage binding size, the invocations
     // within the 2-D grid. Larger batches run as several launches of whole sub-ranges, which
     // changes no bit (each replication depends only on its index).
-    let words = lead.k as u64 * if lead.gauss.is_some() { 2 } else { 1 };
+    run_capped(parts, int64, layout, ctl, launch_cap(ctx, lead))
+}
+
+/// Replications one launch of `kern`'s batch can hold: its state buffers (K counts and K sums of
+/// one or two words per replication) within the storage binding, its invocations within the
+/// 2-D grid and u32.
+fn launch_cap(ctx: &gpu::Context, kern: &FixedKernel) -> usize {
+    let words = kern.k as u64 * if kern.gauss.is_some() { 2 } else { 1 };
     let by_grid = ctx.limits.max_compute_workgroups_per_dimension as u64 * ctx.limits.max_compute_workgroups_per_dimension as u64 * WG as u64;
-    let cap = (ctx.max_binding() / (4 * words)).min(by_grid).min(u32::MAX as u64).max(1) as usize;
-    run_capped(parts, int64, layout, ctl, cap)
+    (ctx.max_binding() / (4 * words)).min(by_grid).min(u32::MAX as u64).max(1) as usize
 }
 
 /// [`run_batch_gpu`] with at most `cap` replications per launch.
