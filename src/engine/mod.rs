@@ -9,7 +9,8 @@
 //! same whatever the thread count, so output is byte-identical for 1, 2 or 64 threads. On the GPU
 //! engine, jobs whose kernels share a batch key run first, packed into shared batches (many
 //! cells per launch); each job's replications are still folded in order, so the GPU's output is
-//! the CPU's bytes.
+//! the CPU's bytes. The GPU batches run on their own thread while the pool computes the CPU's
+//! jobs.
 
 pub mod grid;
 
@@ -216,47 +217,85 @@ fn run_in_pool(jobs: &[Job], cfg: &EngineConfig, threads: usize, cancel: Option<
     let work: u64 = jobs.iter().fold(0u64, |w, j| w.saturating_add(j.sim.horizon().saturating_mul(cfg.reps)));
     let bar = progress_bar(cfg.progress && work > 200_000_000, work);
     let gpu_keys: Vec<Option<String>> = jobs.iter().map(|j| if cfg.kind == EngineKind::Gpu { j.sim.gpu_batch() } else { None }).collect();
-    if gpu_keys.iter().any(Option::is_some) {
-        run_gpu_batches(jobs, &grids, &gpu_keys, cfg.reps, cancel, &bar, &mut results)?;
+    // The GPU's jobs and the CPU's are disjoint: each side folds into its own results, so the
+    // GPU batches run on their own thread while the pool computes the CPU's jobs.
+    let (mut on_gpu, mut on_cpu): (Vec<Option<&mut JobResult>>, Vec<Option<&mut JobResult>>) =
+        results.iter_mut().zip(&gpu_keys).map(|(r, k)| if k.is_some() { (Some(r), None) } else { (None, Some(r)) }).unzip();
+    let gpu_failed = AtomicBool::new(false);
+    let (gpu, cpu) = std::thread::scope(|scope| {
+        let gpu = gpu_keys.iter().any(Option::is_some).then(|| {
+            let (grids, keys, bar, failed) = (&grids, &gpu_keys, &bar, &gpu_failed);
+            scope.spawn(move || {
+                let r = run_gpu_batches(jobs, grids, keys, cfg.reps, cancel, bar, &mut on_gpu);
+                if r.is_err() {
+                    failed.store(true, Ordering::Relaxed);
+                }
+                r
+            })
+        });
+        let cpu = run_cpu_jobs(jobs, &grids, &gpu_keys, cfg.reps, threads, cancel, &gpu_failed, &bar, &mut on_cpu);
+        (gpu.map(|h| h.join()), cpu)
+    });
+    match gpu {
+        Some(Ok(r)) => r?,
+        Some(Err(_)) => return Err(EngineError::Gpu { cell: String::new(), series: String::new(), message: "the GPU thread panicked".into() }),
+        None => {}
     }
+    if let Err(e) = cpu {
+        bar.abandon();
+        return Err(e);
+    }
+    bar.finish_and_clear();
+    Ok(results)
+}
 
-    // The CPU's work: (job, first replication, count), in fold order.
+/// Computes the jobs without a GPU batch key on the pool, in waves of blocks, each wave folded in
+/// (job, replication) order. Stops when `cancel` is raised or the GPU side failed.
+#[allow(clippy::too_many_arguments)]
+fn run_cpu_jobs(
+    jobs: &[Job],
+    grids: &[Vec<u64>],
+    keys: &[Option<String>],
+    reps: u64,
+    threads: usize,
+    cancel: Option<&AtomicBool>,
+    gpu_failed: &AtomicBool,
+    bar: &indicatif::ProgressBar,
+    results: &mut [Option<&mut JobResult>],
+) -> Result<(), EngineError> {
+    // (job, first replication, count), in fold order.
     let mut items = Vec::new();
-    for (j, _) in jobs.iter().enumerate().filter(|(j, _)| gpu_keys[*j].is_none()) {
+    for (j, _) in jobs.iter().enumerate().filter(|(j, _)| keys[*j].is_none()) {
         let mut r = 0;
-        while r < cfg.reps {
-            let n = BLOCK.min(cfg.reps - r);
+        while r < reps {
+            let n = BLOCK.min(reps - r);
             items.push((j, r, n));
             r += n;
         }
     }
-
     let wave = (threads * 4).max(1);
     for chunk in items.chunks(wave) {
-        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-            bar.abandon();
+        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) || gpu_failed.load(Ordering::Relaxed) {
             return Err(EngineError::Cancelled);
         }
-        let compute = |&(j, r0, n): &(usize, u64, u64)| -> Result<(Vec<Trace>, f64), EngineError> {
+        let metrics: Vec<usize> = chunk.iter().map(|&(j, _, _)| results[j].as_ref().map_or(0, |r| r.metrics.len())).collect();
+        let compute = |(&(j, r0, n), &m): (&(usize, u64, u64), &usize)| -> (Vec<Trace>, f64) {
             let t0 = Instant::now();
-            let (m, c) = (results[j].metrics.len(), grids[j].len());
-            let mut traces = vec![Trace::new(m, c); n as usize];
+            let mut traces = vec![Trace::new(m, grids[j].len()); n as usize];
             jobs[j].sim.run_block(r0, &grids[j], &mut traces);
-            Ok((traces, t0.elapsed().as_secs_f64()))
+            (traces, t0.elapsed().as_secs_f64())
         };
-        let done: Vec<Result<(Vec<Trace>, f64), EngineError>> = if threads == 1 {
-            chunk.iter().map(compute).collect()
+        let done: Vec<(Vec<Trace>, f64)> = if threads == 1 {
+            chunk.iter().zip(&metrics).map(compute).collect()
         } else {
-            chunk.par_iter().map(compute).collect()
+            chunk.par_iter().zip(&metrics).map(compute).collect()
         };
-        for (&(j, _, n), item) in chunk.iter().zip(done) {
-            let (traces, secs) = item?;
-            fold(&mut results[j], &traces, secs);
+        for (&(j, _, n), (traces, secs)) in chunk.iter().zip(done) {
+            fold(results[j].as_deref_mut().expect("a CPU job's result"), &traces, secs);
             bar.inc(n * jobs[j].sim.horizon());
         }
     }
-    bar.finish_and_clear();
-    Ok(results)
+    Ok(())
 }
 
 fn fold(res: &mut JobResult, traces: &[Trace], secs: f64) {
@@ -283,7 +322,7 @@ fn run_gpu_batches(
     reps: u64,
     cancel: Option<&AtomicBool>,
     bar: &indicatif::ProgressBar,
-    results: &mut [JobResult],
+    results: &mut [Option<&mut JobResult>],
 ) -> Result<(), EngineError> {
     let mut order: Vec<&str> = Vec::new();
     for k in keys.iter().flatten() {
@@ -320,7 +359,7 @@ fn run_gpu_batches(
                 return Err(EngineError::Cancelled);
             }
             let t0 = Instant::now();
-            let mut traces: Vec<Vec<Trace>> = batch.iter().map(|&(j, _, n)| vec![Trace::new(results[j].metrics.len(), grids[j].len()); n as usize]).collect();
+            let mut traces: Vec<Vec<Trace>> = batch.iter().map(|&(j, _, n)| vec![Trace::new(results[j].as_ref().map_or(0, |r| r.metrics.len()), grids[j].len()); n as usize]).collect();
             let mut parts: Vec<GpuPart> = batch
                 .iter()
                 .zip(traces.iter_mut())
@@ -342,7 +381,7 @@ fn run_gpu_batches(
             let secs = t0.elapsed().as_secs_f64();
             let total: f64 = batch.iter().map(|&(j, _, n)| (n * jobs[j].sim.horizon()) as f64).sum::<f64>().max(1.0);
             for (&(j, _, n), tr) in batch.iter().zip(&traces) {
-                fold(&mut results[j], tr, secs * (n * jobs[j].sim.horizon()) as f64 / total);
+                fold(results[j].as_deref_mut().expect("a GPU job's result"), tr, secs * (n * jobs[j].sim.horizon()) as f64 / total);
             }
         }
     }
