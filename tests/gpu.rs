@@ -72,31 +72,40 @@ fn gpu_equals_the_scalar_reference_bit_for_bit() {
     same(&wide, 2000, 6, 300, 0);
 }
 
+/// `kern` on the GPU (u64 products) against its scalar reference, replication by replication;
+/// without SHADER_INT64 the kernel must refuse with an error naming it.
+fn same_i64(kern: &FixedKernel, first_rep: u64, reps: usize, what: &str) {
+    let ctx = regretlab::gpu::context().unwrap();
+    assert!(kern.gpu_supported() && kern.gpu_needs_int64(), "{what}");
+    let grid = default_grid(kern.horizon);
+    let mut b = vec![Trace::new(3, grid.len()); reps];
+    if !ctx.int64 {
+        assert!(kern.run_block_gpu_with(false, first_rep, &grid, &mut b).unwrap_err().to_string().contains("SHADER_INT64"));
+        return;
+    }
+    let mut a = vec![Trace::new(3, grid.len()); reps];
+    kern.run_scalar(first_rep, &grid, &mut a);
+    kern.run_block_gpu_with(true, first_rep, &grid, &mut b).unwrap();
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert!(x.values == y.values && x.finals == y.finals, "{what}: replication {} differs (K = {}, T = {})", first_rep + i as u64, kern.k, kern.horizon);
+    }
+}
+
 /// Fixed-point KL-UCB (the reference's binary search on the 2^-16 grid, i64 divergences from the
 /// host's tables), c = 0 and c = 3, bit for bit: B1; two equal arms; ties with a sure and a dead
 /// arm over a horizon across dispatch chunks; K = 64. Needs SHADER_INT64.
 #[test]
 fn gpu_kl_ucb_equals_the_scalar_reference_bit_for_bit() {
-    let Some(ctx) = device() else { return };
+    if device().is_none() {
+        return;
+    }
     let wide: Vec<f64> = (0..64).map(|i| ((i * 37) % 64) as f64 / 64.0).collect();
     let cases: Vec<(&[f64], u64, usize, u64)> = vec![(&B1, 1000, 512, 0), (&[0.5, 0.5], 3000, 128, 77), (&[0.3, 0.7, 0.7, 1.0, 0.0], 12_000, 32, 1 << 20), (&wide, 400, 64, 3)];
     for (seed, &(means, t, reps, first_rep)) in cases.iter().enumerate() {
         for c in [0.0, 3.0] {
             let arms: Vec<Arm> = means.iter().map(|&p| Arm::Bernoulli { p }).collect();
             let kern = FixedKernel::new(&arms, t, FixedRule::KlUcb { c }, cell_key(60 + seed as u64, 5));
-            assert!(kern.gpu_supported() && kern.gpu_needs_int64());
-            let grid = default_grid(t);
-            let mut b = vec![Trace::new(3, grid.len()); reps];
-            if !ctx.int64 {
-                assert!(kern.run_block_gpu_with(false, first_rep, &grid, &mut b).unwrap_err().to_string().contains("SHADER_INT64"));
-                continue;
-            }
-            let mut a = vec![Trace::new(3, grid.len()); reps];
-            kern.run_scalar(first_rep, &grid, &mut a);
-            kern.run_block_gpu_with(true, first_rep, &grid, &mut b).unwrap();
-            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-                assert!(x.values == y.values && x.finals == y.finals, "KL-UCB c = {c}: replication {} differs (K = {}, T = {t})", first_rep + i as u64, means.len());
-            }
+            same_i64(&kern, first_rep, reps, &format!("KL-UCB c = {c}"));
         }
     }
 }
@@ -156,25 +165,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 /// for bit: B1; ties with p = 0 and 1 over 12,000 steps; K = 64.
 #[test]
 fn gpu_ucbv_equals_the_scalar_reference_bit_for_bit() {
-    let Some(ctx) = device() else { return };
+    if device().is_none() {
+        return;
+    }
     let wide: Vec<f64> = (0..64).map(|i| ((i * 37) % 64) as f64 / 64.0).collect();
     let cases: Vec<(&[f64], u64, usize, u64)> = vec![(&B1, 2000, 1024, 0), (&[0.3, 0.7, 0.7, 1.0, 0.0], 12_000, 64, 1 << 20), (&wide, 500, 64, 3)];
     for (seed, &(means, t, reps, first_rep)) in cases.iter().enumerate() {
         let arms: Vec<Arm> = means.iter().map(|&p| Arm::Bernoulli { p }).collect();
         let kern = FixedKernel::new(&arms, t, FixedRule::UcbV { zeta: 1.2, c: 1.0, b: 1.0 }, cell_key(90 + seed as u64, 5));
-        assert!(kern.gpu_supported() && kern.gpu_needs_int64());
-        let grid = default_grid(t);
-        let mut b = vec![Trace::new(3, grid.len()); reps];
-        if !ctx.int64 {
-            assert!(kern.run_block_gpu_with(false, first_rep, &grid, &mut b).unwrap_err().to_string().contains("SHADER_INT64"));
-            continue;
-        }
-        let mut a = vec![Trace::new(3, grid.len()); reps];
-        kern.run_scalar(first_rep, &grid, &mut a);
-        kern.run_block_gpu_with(true, first_rep, &grid, &mut b).unwrap();
-        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-            assert!(x.values == y.values && x.finals == y.finals, "UCB-V: replication {} differs (K = {}, T = {t})", first_rep + i as u64, means.len());
-        }
+        same_i64(&kern, first_rep, reps, "UCB-V");
     }
 }
 
@@ -183,7 +182,9 @@ fn gpu_ucbv_equals_the_scalar_reference_bit_for_bit() {
 /// 0.25, bit for bit against its scalar reference; K = 5 (a partial Philox block) and K = 64.
 #[test]
 fn gpu_thompson_equals_the_scalar_reference_bit_for_bit() {
-    let Some(ctx) = device() else { return };
+    if device().is_none() {
+        return;
+    }
     let wide: Vec<Arm> = (0..64).map(|i| Arm::Bernoulli { p: ((i * 37) % 64) as f64 / 64.0 }).collect();
     let cases: Vec<(Vec<Arm>, u64, usize, u64)> = vec![
         (B1.iter().map(|&p| Arm::Bernoulli { p }).collect(), 1000, 1024, 0),
@@ -196,19 +197,7 @@ fn gpu_thompson_equals_the_scalar_reference_bit_for_bit() {
         let top = if matches!(arms[0], Arm::Gaussian { .. }) { 320.0 } else { 322.0 };
         for sigma in [1.0, 0.25, top] {
             let kern = FixedKernel::new(&arms, t, FixedRule::Thompson { sigma, tag: 11 }, cell_key(80 + seed as u64, 5));
-            assert!(kern.gpu_supported() && kern.gpu_needs_int64());
-            let grid = default_grid(t);
-            let mut b = vec![Trace::new(3, grid.len()); reps];
-            if !ctx.int64 {
-                assert!(kern.run_block_gpu_with(false, first_rep, &grid, &mut b).unwrap_err().to_string().contains("SHADER_INT64"));
-                continue;
-            }
-            let mut a = vec![Trace::new(3, grid.len()); reps];
-            kern.run_scalar(first_rep, &grid, &mut a);
-            kern.run_block_gpu_with(true, first_rep, &grid, &mut b).unwrap();
-            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-                assert!(x.values == y.values && x.finals == y.finals, "Thompson σ = {sigma}: replication {} differs (case {seed}, T = {t})", first_rep + i as u64);
-            }
+            same_i64(&kern, first_rep, reps, &format!("Thompson σ = {sigma}, case {seed}"));
         }
     }
 }
@@ -219,7 +208,9 @@ fn gpu_thompson_equals_the_scalar_reference_bit_for_bit() {
 /// refused with a clear error (and the engine runs such jobs on the CPU).
 #[test]
 fn gpu_gaussian_arms_equal_the_scalar_reference_bit_for_bit() {
-    let Some(ctx) = device() else { return };
+    if device().is_none() {
+        return;
+    }
     // (arms as (mean, σ), horizon, replications, first replication)
     type Case = (Vec<(f64, f64)>, u64, usize, u64);
     let cases: Vec<Case> = vec![
@@ -231,20 +222,7 @@ fn gpu_gaussian_arms_equal_the_scalar_reference_bit_for_bit() {
         let arms: Vec<Arm> = arms.iter().map(|&(mean, sd)| Arm::Gaussian { mean, sd }).collect();
         for rule in [FixedRule::Ucb1 { alpha: 2.0 }, FixedRule::Moss, FixedRule::Etc { m: 5 }, FixedRule::EpsGreedy { epsilon: None, c: 5.0, d: 0.1, tag: 3 }] {
             let kern = FixedKernel::new(&arms, t, rule, cell_key(40 + seed as u64, 5));
-            assert!(kern.gpu_supported() && kern.gpu_needs_int64());
-            let grid = default_grid(t);
-            let mut b = vec![Trace::new(3, grid.len()); reps];
-            if !ctx.int64 {
-                let e = kern.run_block_gpu_with(false, first_rep, &grid, &mut b).unwrap_err().to_string();
-                assert!(e.contains("SHADER_INT64"), "{e}");
-                continue;
-            }
-            let mut a = vec![Trace::new(3, grid.len()); reps];
-            kern.run_scalar(first_rep, &grid, &mut a);
-            kern.run_block_gpu_with(true, first_rep, &grid, &mut b).unwrap();
-            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-                assert!(x.values == y.values && x.finals == y.finals, "{rule:?}: Gaussian replication {} differs (K = {}, T = {t})", first_rep + i as u64, arms.len());
-            }
+            same_i64(&kern, first_rep, reps, &format!("{rule:?} on Gaussian arms"));
         }
     }
 }

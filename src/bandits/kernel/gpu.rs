@@ -44,7 +44,10 @@ pub const CHUNK: u64 = 10_000;
 /// Invocations per workgroup.
 const WG: u32 = 64;
 
-const BODY: &str = "
+/// What both shader layouts share: parameters, the segment record of a cell, the bindings, the
+/// exact Q4.28 mean, the segment search and the entry point's first lines. `ARMS` takes the arm family's functions (or the
+/// unrolled layout's workgroup counters), `SCELL` the sums' storage type.
+const PRELUDE: &str = "
 struct Params { reps: u32, m_begin: u32, m_end: u32, role: u32 }
 // One cell's replications: invocations start.. until the next segment's start.
 // pad: Thompson's round(σ 2^20).
@@ -93,6 +96,8 @@ fn seg_of(i: u32) -> u32 {
     return lo;
 }
 
+// The entry point opens here (the invocation's cell and replication); each layout's body
+// continues it.
 @compute @workgroup_size(WG)
 fn bandit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let i = (wid.y * nwg.x + wid.x) * WG + lid;
@@ -104,6 +109,25 @@ fn bandit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     let rep = sg.first_rep + (i - sg.start);
     let key = vec2<u32>(sg.key0, sg.key1);
     let m_end = min(P.m_end, sg.horizon);
+";
+
+/// The step loop's head in both layouts: the rule's set-up (`LOAD`), the Env word of step m
+/// (one Philox block per four steps), round robin until the rule's exploration ends, then the
+/// rule's choice (`CHOOSE`).
+const STEP_HEAD: &str = "    LOAD
+    var blk = vec4<u32>(0u);
+    for (var m = P.m_begin; m < m_end; m++) {
+        if ((m & 3u) == 0u || m == P.m_begin) {
+            blk = philox(vec4<u32>(m >> 2u, rep, P.role, 0u), key);
+        }
+        let u = blk[m & 3u];
+        var arm = m % K;
+        if (m >= sg.explore) {
+            CHOOSE
+        }";
+
+/// The per-thread-array layout: every rule; the pulled arm indexes private arrays.
+const BODY: &str = "
     var n: array<u32, K>;
     var s: array<STYPE, K>;
     var mq: array<u32, K>;
@@ -119,17 +143,7 @@ fn bandit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
             mq[k] = mean(s[k], n[k], t.y);
         }
     }
-    LOAD
-    var blk = vec4<u32>(0u);
-    for (var m = P.m_begin; m < m_end; m++) {
-        if ((m & 3u) == 0u || m == P.m_begin) {
-            blk = philox(vec4<u32>(m >> 2u, rep, P.role, 0u), key);
-        }
-        let u = blk[m & 3u];
-        var arm = m % K;
-        if (m >= sg.explore) {
-            CHOOSE
-        }
+STEP_HEAD
         let nk = n[arm] + 1u;
         let sk = s[arm] + reward(arms[sg.arm_off + arm], u);
         n[arm] = nk;
@@ -347,74 +361,10 @@ fn ucbv_sd(n: u32, s: u32) -> u32 {
 /// arms): each arm's index parts are named scalars that the pulled arm updates by `select`, and
 /// the pull and success counts live in workgroup memory laid out [K][WG], touched once per pull.
 /// No per-thread array is indexed by the chosen arm, which GPU compilers would place in slow
-/// local memory. The same bindings, segments and integers as [`BODY`].
+/// local memory. The same prelude (bindings, segments, the exact mean) and integers as [`BODY`].
 const BODY_UNROLLED: &str = "
-struct Params { reps: u32, m_begin: u32, m_end: u32, role: u32 }
-// pad: Thompson's round(σ 2^20).
-struct Seg { key0: u32, key1: u32, first_rep: u32, start: u32, horizon: u32, explore: u32, prole: u32, a_off: u32, n_off: u32, e_off: u32, arm_off: u32, pad: u32 }
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read_write> cnt: array<u32>;
-@group(0) @binding(2) var<storage, read_write> suc: array<u32>;
-@group(0) @binding(3) var<storage, read> tab_a: array<u32>;
-@group(0) @binding(4) var<storage, read> tab_n: array<vec2<u32>>;
-@group(0) @binding(5) var<storage, read> arms: array<vec4<u32>>;
-@group(0) @binding(6) var<storage, read> segs: array<Seg>;
-BINDINGS
-var<workgroup> wn: array<u32, K * WG>;
-var<workgroup> ws: array<u32, K * WG>;
-
-fn mean_q(s: u32, n: u32, rn: u32) -> u32 {
-    let sh = 4u + firstLeadingBit(n);
-    let p = mul_wide(s, rn);
-    var q = (p.x << (32u - sh)) | (p.y >> sh);
-    let hi = s >> 4u;
-    let lo = s << 28u;
-    for (var i = 0u; i < 2u; i++) {
-        let l = mul_wide(q + 1u, n);
-        if (l.x < hi || (l.x == hi && l.y <= lo)) {
-            q = q + 1u;
-        }
-    }
-    return q;
-}
-
-fn seg_of(i: u32) -> u32 {
-    var lo = 0u;
-    var hi = arrayLength(&segs);
-    while (hi - lo > 1u) {
-        let mid = (lo + hi) / 2u;
-        if (segs[mid].start <= i) {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo;
-}
-
-@compute @workgroup_size(WG)
-fn bandit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let i = (wid.y * nwg.x + wid.x) * WG + lid;
-    if (i >= P.reps) {
-        return;
-    }
-    let R = P.reps;
-    let sg = segs[seg_of(i)];
-    let rep = sg.first_rep + (i - sg.start);
-    let key = vec2<u32>(sg.key0, sg.key1);
-    let m_end = min(P.m_end, sg.horizon);
 DECLARE
-    LOAD
-    var blk = vec4<u32>(0u);
-    for (var m = P.m_begin; m < m_end; m++) {
-        if ((m & 3u) == 0u || m == P.m_begin) {
-            blk = philox(vec4<u32>(m >> 2u, rep, P.role, 0u), key);
-        }
-        let u = blk[m & 3u];
-        var arm = m % K;
-        if (m >= sg.explore) {
-            CHOOSE
-        }
+STEP_HEAD
         let slot = arm * WG + lid;
         let th = arms[sg.arm_off + arm];
         let nk = wn[slot] + 1u;
@@ -557,7 +507,8 @@ impl FixedKernel {
         if ts && !gauss {
             arms.push_str(TS_BERNOULLI);
         }
-        let body = BODY
+        let body = format!("{PRELUDE}{BODY}")
+            .replace("STEP_HEAD", STEP_HEAD)
             .replace("BINDINGS", bindings)
             .replace("LOAD", load)
             .replace("STORE", store)
@@ -660,7 +611,12 @@ impl FixedKernel {
 "));
             }
         }
-        let body = BODY_UNROLLED.replace("BINDINGS", bindings).replace("DECLARE", &declare).replace("LOAD", load).replace("STORE", store).replace("CHOOSE", &choose).replace("SELECTS", &selects);
+        let body = format!("{PRELUDE}{BODY_UNROLLED}")
+            .replace("STEP_HEAD", STEP_HEAD)
+            .replace("BINDINGS", bindings)
+            .replace("SCELL", "u32")
+            .replace("ARMS", "var<workgroup> wn: array<u32, K * WG>;\nvar<workgroup> ws: array<u32, K * WG>;")
+            .replace("DECLARE", &declare).replace("LOAD", load).replace("STORE", store).replace("CHOOSE", &choose).replace("SELECTS", &selects);
         Some(format!("const K: u32 = {k}u;\nconst WG: u32 = {WG}u;\n{}{}{body}", gpu::wgsl_mul_wide(int64), gpu::WGSL_PHILOX))
     }
 
