@@ -7,10 +7,9 @@
 //! Determinism: work is cut into blocks of replications, blocks are computed in parallel in
 //! waves, and every wave is folded in (job, replication) order. The float operations are then the
 //! same whatever the thread count, so output is byte-identical for 1, 2 or 64 threads. On the GPU
-//! engine, jobs whose kernels share a batch key run first, packed into shared batches (many
-//! cells per launch); each job's replications are still folded in order, so the GPU's output is
-//! the CPU's bytes. The GPU batches run on their own thread while the pool computes the CPU's
-//! jobs.
+//! engine, jobs whose kernels share a batch key are packed into shared batches (many cells per
+//! launch) that run on their own thread while the pool computes the CPU's jobs; each job's
+//! replications are still folded in order, so the GPU's output is the CPU's bytes.
 
 pub mod grid;
 
