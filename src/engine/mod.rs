@@ -236,9 +236,13 @@ fn run_in_pool(jobs: &[Job], cfg: &EngineConfig, threads: usize, cancel: Option<
         (gpu.map(|h| h.join()), cpu)
     });
     match gpu {
-        Some(Ok(r)) => r?,
-        Some(Err(_)) => return Err(EngineError::Gpu { cell: String::new(), series: String::new(), message: "the GPU thread panicked".into() }),
-        None => {}
+        Some(Ok(Err(e))) => {
+            bar.abandon();
+            return Err(e);
+        }
+        // a panic on the GPU thread is the engine's panic, as it would be on the caller's thread
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        Some(Ok(Ok(()))) | None => {}
     }
     if let Err(e) = cpu {
         bar.abandon();
