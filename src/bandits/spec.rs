@@ -489,10 +489,7 @@ impl BanditSpec {
                             }
                             if let PolicyConfig::ThompsonGaussian { sigma } = v.config {
                                 // the draw μ̂ + σZ/√(n+1) must stay in Q12.20 (|θ| < 2047), and σ 2^20 keep 10 bits
-                                let top = inst.arms.iter().map(|a| match *a {
-                                    Arm::Gaussian { mean, sd } => mean.abs() + crate::bandits::kernel::gaussian::Z_MAX * sd,
-                                    _ => 1.0,
-                                }).fold(0.0, f64::max);
+                                let top = crate::bandits::kernel::gaussian::max_abs_reward(&inst.arms);
                                 let hi = (2047.0 - top) / crate::bandits::kernel::gaussian::Z_MAX;
                                 let lo = 1.0 / 1024.0;
                                 if !(sigma >= lo && sigma < hi) {

@@ -45,7 +45,7 @@ const MB: u32 = 10;
 /// An upper bound on the largest |Z| the deviate takes, −Φ⁻¹(2^-33) = 6.33796 (checked
 /// against the table in the tests).
 pub const Z_MAX: f64 = 6.338;
-const SIGN: u32 = 1 << 31;
+pub(super) const SIGN: u32 = 1 << 31;
 
 /// The quantile table: D[v] for v < 2^10, then the nodes v = i 2^(e−10), i ∈ [2^10, 2^11),
 /// e = 10 … 30, in order, then the node v = 2^31. Values are round(G(v) 2^24).
@@ -114,16 +114,21 @@ impl GaussArms {
     }
 }
 
+/// The largest |reward| the fixed-point arms can pay: max |μ| + 6.338 σ over Gaussian arms, 1
+/// for Bernoulli ones.
+pub fn max_abs_reward(arms: &[Arm]) -> f64 {
+    arms.iter()
+        .map(|a| match *a {
+            Arm::Gaussian { mean, sd } => mean.abs() + Z_MAX * sd,
+            _ => 1.0,
+        })
+        .fold(0.0, f64::max)
+}
+
 /// Why Gaussian arms cannot run on the fixed-point kernel at this horizon with this largest
 /// index bonus: every index must stay below 2048 in Q12.20 and every sum below 2^53.
 pub fn gaussian_support(arms: &[Arm], horizon: u64, bonus: f64) -> Result<(), String> {
-    let top = arms
-        .iter()
-        .map(|a| match *a {
-            Arm::Gaussian { mean, sd } => mean.abs() + Z_MAX * sd,
-            _ => 0.0,
-        })
-        .fold(0.0, f64::max);
+    let top = max_abs_reward(arms);
     if top + bonus >= 2047.0 {
         return Err(format!("the Q12.20 index overflows: max |μ| + {Z_MAX} σ + largest bonus = {:.1} must stay below 2047", top + bonus));
     }
@@ -185,7 +190,12 @@ pub(super) fn run_scalar(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: 
 
 /// Σ S_k as a real number (exact: |Σ| < 2^53).
 fn total(s: &[i64]) -> f64 {
-    s.iter().sum::<i64>() as f64 / (1u64 << GQ) as f64
+    real(s.iter().sum::<i64>())
+}
+
+/// A Q12.20 sum as a real number (exact below 2^53).
+pub(super) fn real(sum: i64) -> f64 {
+    sum as f64 / (1u64 << GQ) as f64
 }
 
 /// Z per lane (the same integers as [`normal_q24`]).

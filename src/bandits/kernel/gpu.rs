@@ -870,7 +870,8 @@ fn launch_with(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, c
     let src = match layout {
         GpuLayout::Arrays => lead.gpu_source(int64),
         // On a CPU adapter the per-thread arrays are faster (measured on lavapipe: 8.7e7 against
-        // 6.6e7 pulls/s for B1); on GPUs the unrolled layout is the probe's 5–6× (H200).
+        // 6.6e7 pulls/s for B1); on an H200 the probe's unrolled kernel was 6.6× its arrays kernel
+        // (1.25e11 against 1.9e10 pulls/s, ../shared/gpu/README.md; ours is not measured there).
         GpuLayout::Auto if !(fits && lead.gpu_unrolled() && !ctx.cpu) => lead.gpu_source(int64),
         _ if !fits => return Err(GpuError::TooLarge { what: format!("workgroup counters of {k} arms"), bytes: wg_bytes, limit: ctx.limits.max_compute_workgroup_storage_size as u64 }),
         _ => lead.gpu_source_unrolled(int64).ok_or_else(|| GpuError::Unsupported(format!("no unrolled layout for '{key}'")))?,
@@ -1028,7 +1029,7 @@ fn launch_with(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, c
                     }
                     if gauss {
                         // Σ S_k as the reference's total (exact: |Σ| < 2^53)
-                        kern.record_total(m, &n, total as f64 / (1u64 << super::gaussian::GQ) as f64, &mut v);
+                        kern.record_total(m, &n, super::gaussian::real(total), &mut v);
                     } else {
                         kern.record(m, &n, &s, &mut v);
                     }

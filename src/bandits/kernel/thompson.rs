@@ -19,15 +19,10 @@
 //! (the f64 path draws its normals by rand_distr's ziggurat), so runs agree in distribution, not
 //! replication by replication.
 
-use super::gaussian::{normal_q24, GQ};
+use super::gaussian::{normal_q24, GQ, SIGN, Z_MAX};
 use super::{ucb1_b, FixedKernel, FixedRule, Trace};
 use crate::bandits::arms::Arm;
 use crate::rng::{Role, StreamId};
-
-const SIGN: u32 = 1 << 31;
-
-/// The largest |Z| the deviate takes (see [`super::gaussian::Z_MAX`]).
-const Z_MAX: f64 = super::gaussian::Z_MAX;
 
 /// Why these arms and σ cannot run the fixed-point Thompson rule: every θ must stay below 2048
 /// in Q12.20 (and Gaussian sums below 2^53, [`super::gaussian::gaussian_support`]).
@@ -112,7 +107,7 @@ pub(super) fn run_scalar(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: 
 
 fn record(kern: &FixedKernel, t: u64, n: &[u32], s: &[u32], sum: &[i64], v: &mut [f64; 3]) {
     match kern.gauss {
-        Some(_) => kern.record_total(t, n, sum.iter().sum::<i64>() as f64 / (1u64 << GQ) as f64, v),
+        Some(_) => kern.record_total(t, n, super::gaussian::real(sum.iter().sum()), v),
         None => kern.record(t, n, s, v),
     }
 }
