@@ -20,24 +20,33 @@ fn main() {
     let out = Path::new(&env::var("OUT_DIR").unwrap()).join("experiments.rs");
     fs::write(out, format!("&[{}]", body.join(", "))).unwrap();
 
-    // The commit changes when HEAD moves to another branch or the branch's ref moves; the
-    // source tree is "dirty" when tracked sources differ from it (results/ does not count).
-    let mut watch = vec![".git/HEAD".to_string(), ".git/index".to_string(), ".git/packed-refs".to_string(), "src".to_string()];
+    // The commit changes when HEAD moves to another branch or the branch's ref moves. Nothing
+    // under .git that `git status` rewrites (the index) is watched, and the dirty check below
+    // never writes it (`--no-optional-locks`): otherwise a `git status` would make the next
+    // build recompile the crate. "Dirty" is re-read whenever a watched source changes.
+    let mut watch = vec![".git/HEAD".to_string(), ".git/packed-refs".to_string()];
     if let Ok(head) = fs::read_to_string(".git/HEAD")
         && let Some(r) = head.trim().strip_prefix("ref: ")
     {
         watch.push(format!(".git/{r}"));
     }
+    watch.extend(SOURCES.iter().map(|s| s.to_string()));
     for f in watch.iter().filter(|f| Path::new(f.as_str()).exists()) {
         println!("cargo:rerun-if-changed={f}");
     }
-    let git = |args: &[&str]| Command::new("git").args(args).output().ok().filter(|o| o.status.success());
+    let git = |args: &[&str]| Command::new("git").arg("--no-optional-locks").args(args).output().ok().filter(|o| o.status.success());
     let mut commit = git(&["rev-parse", "HEAD"]).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let mut status = vec!["status", "--porcelain", "--untracked-files=no", "--"];
+    status.extend(SOURCES);
     if !commit.is_empty()
-        && let Some(o) = git(&["status", "--porcelain", "--untracked-files=no", "--", "src", "Cargo.toml", "Cargo.lock", "build.rs", "experiments"])
+        && let Some(o) = git(&status)
         && !o.stdout.is_empty()
     {
         commit.push_str("-dirty");
     }
     println!("cargo:rustc-env=REGRETLAB_GIT_COMMIT={commit}");
 }
+
+/// What decides the binary's numbers: a difference here from the commit marks it dirty
+/// (results/ and the docs do not count).
+const SOURCES: [&str; 5] = ["src", "Cargo.toml", "Cargo.lock", "build.rs", "experiments"];

@@ -75,6 +75,8 @@ fn table_and_figure() {
         x_label: "number of items N".into(),
         x_scale: 1.0,
         footer: format!("regretlab {} · cargo bench --bench cascading_episode · one thread, {EPISODES} episodes per point", env!("CARGO_PKG_VERSION")),
+        panels: None,
+        y_range: None,
     };
     regretlab::plot::write_figure(dir, "time_per_episode", &fig).unwrap();
 }

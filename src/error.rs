@@ -19,8 +19,10 @@ pub enum Error {
     #[error("unknown experiment '{0}': not a file, and not a name in experiments/ (see `regretlab list`)")]
     UnknownExperiment(String),
 
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    /// The OS error is part of the message, not a `source`: reporters that print the chain
+    /// would show it twice.
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
 
     #[error("{path}: {message}")]
     BadResults { path: PathBuf, message: String },
@@ -48,5 +50,5 @@ pub fn invalid(field: impl Into<String>, value: impl std::fmt::Display, reason: 
 
 pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.into();
-    move |source| Error::Io { path, source }
+    move |error| Error::Io { path, error }
 }

@@ -11,8 +11,10 @@ use crate::bandits::kernel::KernelChoice;
 use crate::engine::{self, EngineConfig, EngineKind};
 use crate::error::{io, Error, Result};
 use crate::plot::{self, Figure};
-use crate::results::{self, JobTiming, Manifest, Timings};
+use crate::resources;
 use crate::results::cells::{array_syntax, store_dir, CellState, CellStore};
+use crate::results::run_dir::{self, Staging};
+use crate::results::{self, JobTiming, Manifest, Timings};
 use crate::spec::{self, Experiment, Overrides, SpecFile};
 
 /// Experiment specs compiled into the binary (from `experiments/*.toml`), so that named
@@ -56,21 +58,48 @@ pub struct RunReport {
     pub table: String,
     pub figures: Vec<PathBuf>,
     pub wall_seconds: f64,
-    /// What the user should know about how it ran (e.g. jobs the GPU engine left to the CPU).
+    /// What the user should know about how it ran (e.g. jobs the GPU engine left to the CPU,
+    /// values a log axis could not show).
     pub notes: Vec<String>,
+    /// Figures that could not be drawn, with why; the CSVs and the other figures were written.
+    pub figure_errors: Vec<String>,
 }
 
-/// Validates, runs and writes. Nothing is written unless the spec is valid and the run
-/// completed; each file is replaced atomically.
+/// Where a run goes without `--out`.
+pub fn default_out(name: &str) -> PathBuf {
+    PathBuf::from("results").join(name)
+}
+
+fn parse_kernel(opts: &RunOptions) -> Result<KernelChoice> {
+    KernelChoice::parse(&opts.kernel).map_err(|allowed| Error::InvalidOption { option: "--kernel".into(), value: opts.kernel.clone(), allowed })
+}
+
+/// The nearest existing folder at or above `p` (for the free-space check).
+fn existing_ancestor(p: &Path) -> PathBuf {
+    let mut q = p.to_path_buf();
+    while !q.exists() && q.pop() {}
+    q
+}
+
+/// Validates, runs and writes. Before simulating, the output folder is checked (replaceable,
+/// writable, every file name fits) and the memory and disk the run needs are compared with what
+/// the machine has; nothing is written unless the run completes, and the run folder is replaced
+/// in one atomic step. A figure that fails leaves the CSVs and other figures in place and is
+/// reported in [`RunReport::figure_errors`].
 pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&AtomicBool>) -> Result<RunReport> {
     if opts.threads > MAX_THREADS {
         return Err(Error::InvalidOption { option: "--threads".into(), value: opts.threads.to_string(), allowed: format!("0 (all cores) ..= {MAX_THREADS}") });
     }
-    let kernel = KernelChoice::parse(&opts.kernel).map_err(|allowed| Error::InvalidOption { option: "--kernel".into(), value: opts.kernel.clone(), allowed })?;
+    let kernel = parse_kernel(opts)?;
     let exp = spec.validate(ov)?;
-    let dir = opts.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
-    check_writable_run_dir(&dir)?;
+    let dir = run_dir::resolve(&opts.out.clone().unwrap_or_else(|| default_out(&exp.name)))?;
     let jobs = exp.jobs(kernel);
+    let files = planned_files(&exp.cells, &exp.plot, &jobs.iter().map(|j| j.series.clone()).collect::<Vec<_>>());
+    run_dir::check_replaceable(&dir, &files)?;
+    let csv = results::final_csv_bytes(jobs.iter().map(|j| (j.cell.len(), j.series.len(), j.sim.metrics().len())), exp.reps);
+    let need = resources::estimate(&jobs, exp.reps, csv);
+    resources::check(need, resources::memory_available(), resources::disk_available(&existing_ancestor(&dir)), exp.reps, jobs.len(), &dir)?;
+    let staging = run_dir::begin(&dir, &files)?;
     let (kind, engine, notes) = if opts.engine == EngineKind::Gpu { gpu_plan(&jobs) } else { (opts.engine, format!("{:?}", opts.engine).to_lowercase(), Vec::new()) };
     let cfg = EngineConfig { kind, threads: opts.threads, reps: exp.reps, progress: opts.progress };
     let threads = cfg.worker_threads();
@@ -81,9 +110,41 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
     if kind == EngineKind::Gpu {
         backend.push_str("; gpu: WGSL fixed point (integers only: u32, and i64 where a rule needs it), bit-identical to the CPU kernel");
     }
-    let mut report = write_run(&exp, &out, &dir, &engine, threads, backend, wall)?;
-    report.notes = notes;
+    let mut report = write_run(&exp, &out, staging, &engine, threads, backend, wall)?;
+    report.notes.splice(0..0, notes);
     Ok(report)
+}
+
+/// Every file a run folder of these cells and series will hold: what [`run_dir::begin`] probes
+/// before the simulation and what a rerun may replace.
+pub fn planned_files(cells: &[spec::CellInfo], plot: &spec::PlotSpec, series: &[String]) -> Vec<String> {
+    let mut files: Vec<String> = run_dir::RUN_FILES.iter().filter(|f| **f != "heatmap.csv" || plot.heatmap.is_some()).map(|f| f.to_string()).collect();
+    let mut stems = Vec::new();
+    if plot.cells {
+        for c in cells {
+            stems.extend(plot.metrics.iter().map(|m| figure_stem(&c.label, m)));
+        }
+    }
+    if plot.heatmap.is_some() {
+        let mut seen: Vec<&String> = Vec::new();
+        for s in series.iter().filter(|s| !seen.contains(s)).collect::<Vec<_>>() {
+            seen.push(s);
+            stems.push(heatmap_stem(s));
+        }
+    }
+    for st in stems {
+        files.push(format!("{st}.svg"));
+        files.push(format!("{st}.png"));
+    }
+    files
+}
+
+fn figure_stem(cell_label: &str, metric: &str) -> String {
+    plot::slug(&format!("{cell_label}_{metric}"))
+}
+
+fn heatmap_stem(series: &str) -> String {
+    plot::slug(&format!("heatmap_{series}"))
 }
 
 /// What `--engine gpu` can do here: the engine kind to run, its name for the manifest, and
@@ -110,12 +171,13 @@ fn gpu_plan(_jobs: &[engine::Job]) -> (EngineKind, String, Vec<String>) {
     (EngineKind::Rayon, "rayon (gpu requested, not built)".into(), vec!["gpu engine: this build has no GPU engine (built without the `gpu` feature); every job runs on the CPU".into()])
 }
 
-/// Writes a run folder from the engine's results (a single process's, or a merge's).
-fn write_run(exp: &Experiment, out: &[engine::JobResult], dir: &Path, engine: &str, threads: usize, backend: String, wall: f64) -> Result<RunReport> {
-    let dir = dir.to_path_buf();
+/// Writes a run folder from the engine's results (a single process's, or a merge's) into
+/// `staging`, then puts it in place.
+fn write_run(exp: &Experiment, out: &[engine::JobResult], staging: Staging, engine: &str, threads: usize, backend: String, wall: f64) -> Result<RunReport> {
+    let dir = staging.dir.clone();
     let rows = results::curve_rows(out, exp.confidence);
     let timings: Vec<JobTiming> = out.iter().map(|r| JobTiming { cell: r.cell.clone(), policy: r.series.clone(), seconds: r.seconds }).collect();
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         experiment: exp.name.clone(),
         title: exp.title.clone(),
         claim: exp.claim.clone(),
@@ -132,13 +194,14 @@ fn write_run(exp: &Experiment, out: &[engine::JobResult], dir: &Path, engine: &s
         cells: exp.cells.clone(),
         plot: exp.plot.clone(),
         timings: Timings { wall_seconds: wall, jobs: timings.clone() },
+        files: Vec::new(),
     };
     let (summary_csv, table) = results::summary(out, &exp.cells, exp.confidence)?;
     let overlays = exp.overlays();
     let header = format!(
         "# {}\n\n{}seed {}, {} replications, {:.0}% t-intervals (Wilson score intervals for proportions); regretlab {}{}, {} engine, {} thread(s), {}\n\n",
-        exp.title,
-        exp.claim.as_ref().map(|c| format!("Claim: {c}\n\n")).unwrap_or_default(),
+        crate::text::escape_controls(&exp.title),
+        exp.claim.as_ref().map(|c| format!("Claim: {}\n\n", crate::text::escape_controls(c))).unwrap_or_default(),
         exp.seed,
         exp.reps,
         exp.confidence * 100.0,
@@ -150,76 +213,51 @@ fn write_run(exp: &Experiment, out: &[engine::JobResult], dir: &Path, engine: &s
     );
     let table = format!("{header}{table}");
 
-    // Everything goes into a fresh staging folder first, which then replaces the run folder in
-    // one rename: a reader (or a crash) never sees a mix of old and new files.
-    let staging = sibling(&dir, "staging");
-    let _ = fs::remove_dir_all(&staging);
-    fs::create_dir_all(&staging).map_err(io(&staging))?;
     // Plain writes: the staging folder as a whole is what becomes visible atomically.
-    let write = |name: &str, bytes: &[u8]| fs::write(staging.join(name), bytes).map_err(io(staging.join(name)));
-    let staged = (|| -> Result<Vec<PathBuf>> {
-        write("curves.csv", &results::curves_csv(&rows)?)?;
-        write("final.csv", &results::final_csv(out)?)?;
-        write("overlays.csv", &results::overlays_csv(&overlays)?)?;
-        write("summary.csv", &summary_csv)?;
-        write("paired.csv", &results::paired(out, &exp.cells, exp.confidence)?)?;
-        write("table.md", table.as_bytes())?;
-        if let Some(h) = &exp.plot.heatmap {
-            write("heatmap.csv", &results::heatmap_csv(&results::heatmap_rows(h, &exp.cells, &rows, &overlays))?)?;
-        }
-        write("manifest.json", &results::manifest_json(&manifest)?)?;
-        draw_figures(&staging, &manifest, &rows, &overlays)
-    })();
-    let staged = match staged {
-        Ok(f) => f,
-        Err(e) => {
-            let _ = fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-    };
-    swap_into_place(&staging, &dir)?;
-    let figures = staged.iter().filter_map(|p| p.file_name().map(|n| dir.join(n))).collect();
-    Ok(RunReport { dir, table, figures, wall_seconds: wall, notes: Vec::new() })
-}
-
-/// A hidden sibling of `dir` for staging or for the previous run during a swap.
-fn sibling(dir: &Path, what: &str) -> PathBuf {
-    let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "run".into());
-    dir.with_file_name(format!(".{name}.{what}-{}", std::process::id()))
-}
-
-/// A run may replace an existing folder only if that folder is a previous run (has a
-/// manifest) or is empty: `--out` pointing at a folder of other files is refused.
-fn check_writable_run_dir(dir: &Path) -> Result<()> {
-    if !dir.exists() {
-        return Ok(());
-    }
-    let empty = fs::read_dir(dir).map_err(io(dir))?.next().is_none();
-    if empty || dir.join("manifest.json").is_file() {
+    let mut written: Vec<String> = Vec::new();
+    let mut write = |name: &str, bytes: &[u8]| -> Result<()> {
+        fs::write(staging.file(name), bytes).map_err(staging.io(name))?;
+        written.push(name.to_string());
         Ok(())
-    } else {
-        Err(Error::BadResults { path: dir.to_path_buf(), message: "exists and is not a regretlab run folder (no manifest.json); refusing to replace it".into() })
+    };
+    write("curves.csv", &results::curves_csv(&rows)?)?;
+    write("overlays.csv", &results::overlays_csv(&overlays)?)?;
+    write("summary.csv", &summary_csv)?;
+    write("paired.csv", &results::paired(out, &exp.cells, exp.confidence)?)?;
+    write("table.md", table.as_bytes())?;
+    if let Some(h) = &exp.plot.heatmap {
+        write("heatmap.csv", &results::heatmap_csv(&results::heatmap_rows(h, &exp.cells, &rows, &overlays))?)?;
     }
+    let f = fs::File::create(staging.file("final.csv")).map_err(staging.io("final.csv"))?;
+    results::write_final_csv(out, std::io::BufWriter::with_capacity(1 << 20, f)).map_err(|e| Error::BadResults { path: dir.join("final.csv"), message: e.to_string() })?;
+    written.push("final.csv".into());
+    let figures = draw_figures(&staging.file(""), &manifest, &rows, &overlays);
+    written.extend(figures.files.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string())));
+    written.push("manifest.json".into());
+    manifest.files = written;
+    fs::write(staging.file("manifest.json"), results::manifest_json(&manifest)?).map_err(staging.io("manifest.json"))?;
+    staging.commit()?;
+    let files = figures.files.iter().filter_map(|p| p.file_name().map(|n| dir.join(n))).collect();
+    Ok(RunReport { dir, table, figures: files, wall_seconds: wall, notes: figures.notes, figure_errors: figures.failed })
 }
 
-fn swap_into_place(staging: &Path, dir: &Path) -> Result<()> {
-    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent).map_err(io(parent))?;
-    }
-    if dir.exists() {
-        let old = sibling(dir, "old");
-        let _ = fs::remove_dir_all(&old);
-        fs::rename(dir, &old).map_err(io(dir))?;
-        fs::rename(staging, dir).map_err(io(dir))?;
-        fs::remove_dir_all(&old).map_err(io(&old))?;
-    } else {
-        fs::rename(staging, dir).map_err(io(dir))?;
-    }
-    Ok(())
+/// What drawing a run's figures gave: the files, what had to be left out, and the figures that
+/// failed (each failure is reported; it never throws away the rest of the run).
+struct Figures {
+    files: Vec<PathBuf>,
+    notes: Vec<String>,
+    failed: Vec<String>,
 }
 
-fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: &[results::Overlay]) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
+fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: &[results::Overlay]) -> Figures {
+    let mut out = Figures { files: Vec::new(), notes: Vec::new(), failed: Vec::new() };
+    let mut keep = |stem: &str, drawn: Result<plot::Drawn>| match drawn {
+        Ok(d) => {
+            out.files.extend(d.files);
+            out.notes.extend(d.notes.into_iter().map(|n| format!("figure {stem}: {n}")));
+        }
+        Err(e) => out.failed.push(format!("{stem}: {e}")),
+    };
     for cell in m.cells.iter().filter(|_| m.plot.cells) {
         for metric in &m.plot.metrics {
             let curves: Vec<&results::CurveRow> = rows.iter().filter(|r| r.cell == cell.id && &r.metric == metric).collect();
@@ -237,9 +275,21 @@ fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: 
                 m.experiment,
                 m.backend
             );
-            let fig = Figure { title: format!("{} — {}", m.title, cell.label), metric, curves, overlays: ov, log_x: m.plot.log_x, log_y: m.plot.log_y, x_label: m.plot.x_label.clone().unwrap_or_else(|| "t".into()), x_scale: m.plot.x_scale.unwrap_or(1.0), footer };
-            let stem = plot::slug(&format!("{}_{}", cell.label, metric));
-            files.extend(plot::write_figure(dir, &stem, &fig)?);
+            let fig = Figure {
+                title: format!("{} — {}", m.title, cell.label),
+                metric,
+                curves,
+                overlays: ov,
+                log_x: m.plot.log_x,
+                log_y: m.plot.log_y,
+                x_label: m.plot.x_label.clone().unwrap_or_else(|| "t".into()),
+                x_scale: m.plot.x_scale.unwrap_or(1.0),
+                footer,
+                panels: m.plot.panels.clone(),
+                y_range: m.plot.y_range.map(|[a, b]| (a, b)),
+            };
+            let stem = figure_stem(&cell.label, metric);
+            keep(&stem, plot::write_figure(dir, &stem, &fig));
         }
     }
     if let Some(h) = &m.plot.heatmap {
@@ -278,18 +328,28 @@ fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: 
                 value_label,
                 footer: format!("regretlab {} · seed {} · {} replications · {}", m.regretlab_version, m.seed, m.reps, m.experiment),
             };
-            files.extend(plot::write_heatmap(dir, &plot::slug(&format!("heatmap_{s}")), &map)?);
+            let stem = heatmap_stem(s);
+            keep(&stem, plot::write_heatmap(dir, &stem, &map));
         }
     }
-    Ok(files)
+    out
 }
 
-/// Redraws a run's figures from its CSVs and manifest, without simulating.
-pub fn redraw(dir: &Path) -> Result<Vec<PathBuf>> {
+
+/// Redraws a run's figures from its CSVs and manifest, without simulating. Fails (and draws
+/// nothing) when `curves.csv` has no rows, and names every figure that could not be drawn.
+pub fn redraw(dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
     let m = results::read_manifest(dir)?;
     let rows = results::read_curves(&dir.join("curves.csv"))?;
+    if rows.is_empty() {
+        return Err(Error::BadResults { path: dir.join("curves.csv"), message: "holds no rows: nothing to draw (the folder's figures were left as they were)".into() });
+    }
     let overlays = if m.plot.overlays { results::read_overlays(&dir.join("overlays.csv"))? } else { Vec::new() };
-    draw_figures(dir, &m, &rows, &overlays)
+    let f = draw_figures(dir, &m, &rows, &overlays);
+    if !f.failed.is_empty() {
+        return Err(Error::Plot { path: dir.to_path_buf(), message: format!("{} figure(s) could not be drawn: {}", f.failed.len(), f.failed.join("; ")) });
+    }
+    Ok((f.files, f.notes))
 }
 
 /// Checks a spec without running it (for `regretlab list` and tests).
@@ -349,25 +409,104 @@ fn fingerprint(exp: &Experiment) -> u64 {
 }
 
 fn open_store(exp: &Experiment, out: &Option<PathBuf>) -> CellStore {
-    let dir = out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
+    let dir = out.clone().unwrap_or_else(|| default_out(&exp.name));
     CellStore::new(store_dir(&dir), fingerprint(exp))
+}
+
+/// The experiment a store was made for (its `spec.toml`), or None for a store not begun.
+fn store_experiment(store: &Path) -> Result<Option<Experiment>> {
+    let spec_path = store.join("spec.toml");
+    if !spec_path.exists() {
+        return Ok(None);
+    }
+    let text = fs::read_to_string(&spec_path).map_err(io(&spec_path))?;
+    let spec = spec::parse(&text, &spec_path.display().to_string())?;
+    spec.validate(&Overrides::default()).map(Some)
+}
+
+/// The fields (dotted paths) in which two resolved specs differ, with both values; at most
+/// eight, presentation fields left out.
+fn spec_differences(store: &Experiment, this: &Experiment) -> Vec<String> {
+    fn walk(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+        use serde_json::Value::{Array, Object};
+        match (a, b) {
+            (Object(x), Object(y)) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let null = serde_json::Value::Null;
+                    walk(&p, x.get(k).unwrap_or(&null), y.get(k).unwrap_or(&null), out);
+                }
+            }
+            (Array(x), Array(y)) if x.len() == y.len() => {
+                for (i, (u, v)) in x.iter().zip(y).enumerate() {
+                    walk(&format!("{path}[{i}]"), u, v, out);
+                }
+            }
+            _ if a != b => out.push(format!("{path}: the store has {a}, this run {b}")),
+            _ => {}
+        }
+    }
+    let strip = |e: &Experiment| {
+        let mut v = serde_json::to_value(&e.resolved).unwrap_or_default();
+        if let Some(m) = v.as_object_mut() {
+            for k in ["name", "title", "claim", "plot", "quick"] {
+                m.remove(k);
+            }
+        }
+        v
+    };
+    let mut out = Vec::new();
+    walk("", &strip(store), &strip(this), &mut out);
+    out.truncate(8);
+    out
+}
+
+/// Refuses to add cells to a store made with other settings: its other shards' cells would no
+/// longer merge with these.
+fn check_same_store(store_dir: &Path, store: &Experiment, this: &Experiment) -> Result<()> {
+    if fingerprint(store) == fingerprint(this) {
+        return Ok(());
+    }
+    Err(Error::BadResults {
+        path: store_dir.to_path_buf(),
+        message: format!(
+            "this cell store was made with other settings ({}); its cells would not merge with this run's. Run with the store's settings (its spec.toml), choose another --out, or delete the store to start over",
+            spec_differences(store, this).join("; ")
+        ),
+    })
 }
 
 /// Runs the cells of one shard into the cell store (`<out>.cells/`, default
 /// `results/<name>.cells/`), one cell at a time, skipping cells whose valid file exists and
 /// recomputing invalid ones. Seeds depend on (master seed, cell content) only, so any shard
 /// layout computes the same numbers. The resolved spec is saved beside the cells (`spec.toml`)
-/// for `merge`.
+/// for `merge` and `missing`; a store made with other settings (another `--reps`, say) is
+/// refused, naming what differs.
 pub fn run_shard(spec: SpecFile, ov: &Overrides, opts: &RunOptions, shard: Shard, cancel: Option<&AtomicBool>) -> Result<ShardReport> {
-    let kernel = KernelChoice::parse(&opts.kernel).map_err(|allowed| Error::InvalidOption { option: "--kernel".into(), value: opts.kernel.clone(), allowed })?;
+    let kernel = parse_kernel(opts)?;
     let exp = spec.validate(ov)?;
     let store = open_store(&exp, &opts.out);
-    fs::create_dir_all(&store.dir).map_err(io(&store.dir))?;
-    // TOML, not JSON: it keeps ±inf (ε = ∞) and NaN-free floats exactly
-    let spec_toml = toml::to_string(&exp.resolved).map_err(|e| Error::BadResults { path: store.dir.clone(), message: e.to_string() })?;
-    results::atomic_write(&store.dir.join("spec.toml"), spec_toml.as_bytes())?;
+    match store_experiment(&store.dir)? {
+        Some(old) => check_same_store(&store.dir, &old, &exp)?,
+        None => {
+            fs::create_dir_all(&store.dir).map_err(io(&store.dir))?;
+            // TOML, not JSON: it keeps ±inf (ε = ∞) and NaN-free floats exactly
+            let spec_toml = toml::to_string(&exp.resolved).map_err(|e| Error::BadResults { path: store.dir.clone(), message: e.to_string() })?;
+            results::atomic_write(&store.dir.join("spec.toml"), spec_toml.as_bytes())?;
+        }
+    }
     let cfg = EngineConfig { kind: opts.engine, threads: opts.threads, reps: exp.reps, progress: opts.progress };
     let mut jobs = exp.jobs(kernel);
+    // memory for the largest cell at a time, disk for this shard's cell files (their finals
+    // take about as much room as final.csv's)
+    let owned: Vec<&engine::Job> = jobs.iter().filter(|j| exp.cells.iter().position(|c| c.id == j.cell).is_some_and(|i| shard.owns(i))).collect();
+    let csv = results::final_csv_bytes(owned.iter().map(|j| (j.cell.len(), j.series.len(), j.sim.metrics().len())), exp.reps);
+    let biggest = exp.cells.iter().map(|c| jobs.iter().filter(|j| j.cell == c.id).map(|j| j.sim.metrics().len() as u64).sum::<u64>()).max().unwrap_or(0);
+    let need = resources::Need { memory: biggest * exp.reps * 16 + (64 << 20), disk: csv };
+    resources::check(need, resources::memory_available(), resources::disk_available(&store.dir), exp.reps, owned.len(), &store.dir)?;
     let mut rep = ShardReport { store: store.dir.clone(), computed: Vec::new(), skipped: Vec::new(), recomputed: Vec::new(), cancelled: false };
     for (ci, cell) in exp.cells.iter().enumerate() {
         if !shard.owns(ci) {
@@ -401,11 +540,26 @@ pub fn run_shard(spec: SpecFile, ov: &Overrides, opts: &RunOptions, shard: Shard
     Ok(rep)
 }
 
-/// The shards (of `count`) that still own a cell without a valid file, in canonical order.
+/// The shards (of `count`) that still own a cell without a valid file, in canonical order. A
+/// begun store is read with its own spec (`spec.toml`), so `--quick`/`--reps` need not be
+/// repeated; overrides given anyway must match it.
 pub fn missing(spec: SpecFile, ov: &Overrides, out: &Option<PathBuf>, count: usize) -> Result<(Vec<usize>, String)> {
+    if !(1..=100_000).contains(&count) {
+        return Err(Error::InvalidOption { option: "--shards".into(), value: count.to_string(), allowed: "1 ..= 100000".into() });
+    }
     let exp = spec.validate(ov)?;
-    let store = open_store(&exp, out);
-    let mut shards: Vec<usize> = exp.cells.iter().enumerate().filter(|(_, c)| !matches!(store.read(&c.id), CellState::Valid(_))).map(|(i, _)| i % count.max(1)).collect();
+    let dir = store_dir(&out.clone().unwrap_or_else(|| default_out(&exp.name)));
+    let exp = match store_experiment(&dir)? {
+        Some(stored) => {
+            if ov.reps.is_some() || ov.seed.is_some() || ov.quick {
+                check_same_store(&dir, &stored, &exp)?;
+            }
+            stored
+        }
+        None => exp,
+    };
+    let store = CellStore::new(dir, fingerprint(&exp));
+    let mut shards: Vec<usize> = exp.cells.iter().enumerate().filter(|(_, c)| !matches!(store.read(&c.id), CellState::Valid(_))).map(|(i, _)| i % count).collect();
     shards.sort_unstable();
     shards.dedup();
     let s = array_syntax(&shards);
@@ -416,10 +570,11 @@ pub fn missing(spec: SpecFile, ov: &Overrides, out: &Option<PathBuf>, count: usi
 /// written (the store folder minus `.cells`, or `out`). Fails, naming them, when cells are
 /// missing or invalid.
 pub fn merge(store_path: &Path, out: Option<PathBuf>) -> Result<RunReport> {
-    let spec_path = store_path.join("spec.toml");
-    let text = fs::read_to_string(&spec_path).map_err(io(&spec_path))?;
-    let spec = spec::parse(&text, &spec_path.display().to_string())?;
-    let exp = spec.validate(&Overrides::default())?;
+    let not_store = || Error::BadResults { path: store_path.to_path_buf(), message: "is not a cell store (no spec.toml): give the folder `run --shard` wrote, <out>.cells".into() };
+    if !store_path.join("spec.toml").is_file() {
+        return Err(not_store());
+    }
+    let exp = store_experiment(store_path)?.ok_or_else(not_store)?;
     let store = CellStore::new(store_path.to_path_buf(), fingerprint(&exp));
     let mut all = Vec::new();
     let mut gaps = Vec::new();
@@ -434,10 +589,13 @@ pub fn merge(store_path: &Path, out: Option<PathBuf>) -> Result<RunReport> {
         return Err(Error::BadResults { path: store_path.to_path_buf(), message: format!("{} of {} cells cannot be merged: {}", gaps.len(), exp.cells.len(), gaps.join("; ")) });
     }
     let name = store_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    let dir = out.unwrap_or_else(|| store_path.with_file_name(name.strip_suffix(".cells").unwrap_or(&exp.name)));
-    check_writable_run_dir(&dir)?;
+    let dir = run_dir::resolve(&out.unwrap_or_else(|| store_path.with_file_name(name.strip_suffix(".cells").unwrap_or(&exp.name))))?;
+    let series: Vec<String> = all.iter().map(|j| j.series.clone()).collect();
+    let files = planned_files(&exp.cells, &exp.plot, &series);
+    run_dir::check_replaceable(&dir, &files)?;
+    let staging = run_dir::begin(&dir, &files)?;
     let wall = all.iter().map(|j| j.seconds).sum();
-    write_run(&exp, &all, &dir, "merged cell store", 0, format!("merged from {}", store_path.display()), wall)
+    write_run(&exp, &all, staging, "merged cell store", 0, format!("merged from {}", store_path.display()), wall)
 }
 
 /// Resources of the generated Slurm scripts.
@@ -460,16 +618,26 @@ pub struct SlurmOptions {
 /// even after a successful requeue) and writes the run folder. Returns the folder.
 pub fn slurm_scripts(spec_arg: &str, spec: SpecFile, ov: &Overrides, out: &Option<PathBuf>, shards: usize, so: &SlurmOptions) -> Result<PathBuf> {
     let exp = spec.validate(ov)?;
-    let run_dir = out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
-    let abs = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf()) };
-    let run_dir = abs(&run_dir);
+    if !(1..=exp.cells.len()).contains(&shards) {
+        return Err(Error::InvalidOption { option: "--shards".into(), value: shards.to_string(), allowed: format!("1 ..= {} (the sweep has {} cells; more shards would run nothing)", exp.cells.len(), exp.cells.len()) });
+    }
+    let run_dir = run_dir::resolve(&out.clone().unwrap_or_else(|| default_out(&exp.name)))?;
     let store = store_dir(&run_dir);
     let dir = store.join("slurm");
     fs::create_dir_all(dir.join("logs")).map_err(io(&dir))?;
     let bin = std::env::var("REGRETLAB_BIN").map(PathBuf::from).or_else(|_| std::env::current_exe()).map_err(io(&dir))?;
     // a spec file by absolute path; a built-in experiment by name (compiled into the binary)
-    let spec_ref = if Path::new(spec_arg).is_file() { abs(Path::new(spec_arg)).display().to_string() } else { spec_arg.to_string() };
+    let spec_ref = if Path::new(spec_arg).is_file() { run_dir::resolve(Path::new(spec_arg))?.display().to_string() } else { spec_arg.to_string() };
+    // Every path and flag in single quotes, so that spaces, `$(…)` and backquotes in them are
+    // only characters; #SBATCH lines take double quotes (sbatch's own parser, no shell), and a
+    // path with a double quote or newline cannot be said there at all.
     let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let dq = |s: &str| -> Result<String> {
+        if s.contains(['"', '\n', '\r']) {
+            return Err(Error::InvalidOption { option: "--out".into(), value: s.to_string(), allowed: "a path without double quotes or line breaks (Slurm's #SBATCH lines cannot hold them)".into() });
+        }
+        Ok(format!("\"{s}\""))
+    };
     let flags = so.run_flags.iter().map(|f| q(f)).collect::<Vec<_>>().join(" ");
     let mut head = format!("#SBATCH --ntasks=1\n#SBATCH --cpus-per-task={}\n#SBATCH --time={}\n", so.cpus.max(1), so.time);
     if let Some(p) = &so.partition {
@@ -478,14 +646,16 @@ pub fn slurm_scripts(spec_arg: &str, spec: SpecFile, ov: &Overrides, out: &Optio
     if let Some(m) = &so.mem {
         head.push_str(&format!("#SBATCH --mem={m}\n"));
     }
+    let dir_s = dir.display().to_string();
+    let array_path = q(&format!("{dir_s}/array.sbatch"));
     let array = format!(
         "#!/bin/bash\n\
          # One array task = one shard of '{name}' ({cells} cells in {shards} shards, cells j with j mod {shards} = task id).\n\
          # Finished cells are skipped, so a requeued or resubmitted task redoes nothing; resubmit only\n\
          # the shards that still miss cells with:\n\
-         #   sbatch --array=\"$({bin} missing {spec} --shards {shards} --out {out} {flags})\" {dir}/array.sbatch\n\
+         #   sbatch --array=\"$({bin} missing {spec} --shards {shards} --out {out} {flags})\" {array_path}\n\
          #SBATCH --job-name=regretlab-{name}\n\
-         {head}#SBATCH --output={dir}/logs/%x_%A_%a.log\n\
+         {head}#SBATCH --output={log}\n\
          #SBATCH --open-mode=append\n\
          #SBATCH --requeue\n\
          set -euo pipefail\n\
@@ -497,38 +667,37 @@ pub fn slurm_scripts(spec_arg: &str, spec: SpecFile, ov: &Overrides, out: &Optio
         bin = q(&bin.display().to_string()),
         spec = q(&spec_ref),
         out = q(&run_dir.display().to_string()),
-        dir = dir.display(),
+        log = dq(&format!("{dir_s}/logs/%x_%A_%a.log"))?,
         cpus = so.cpus.max(1),
     );
     let merge = format!(
         "#!/bin/bash\n\
-         # Joins the cell store into {out} once every shard is done (chained with afterany: it checks\n\
-         # completeness itself and fails, naming the shards to resubmit, when cells are missing).\n\
+         # Joins the cell store into the run folder once every shard is done (chained with afterany: it\n\
+         # checks completeness itself and fails, naming the shards to resubmit, when cells are missing).\n\
          #SBATCH --job-name=regretlab-{name}-merge\n\
-         {head}#SBATCH --output={dir}/logs/%x_%j.log\n\
+         {head}#SBATCH --output={log}\n\
          set -euo pipefail\n\
          left=$({bin} missing {spec} --shards {shards} --out {outq} {flags})\n\
-         if [ -n \"$left\" ]; then echo \"shards still missing cells: $left (resubmit: sbatch --array=$left {dir}/array.sbatch)\" >&2; exit 1; fi\n\
+         if [ -n \"$left\" ]; then echo \"shards still missing cells: $left; resubmit them with: sbatch --array=$left\" {array_path} >&2; exit 1; fi\n\
          exec {bin} merge {store} --out {outq}\n",
         name = exp.name,
-        out = run_dir.display(),
         outq = q(&run_dir.display().to_string()),
         bin = q(&bin.display().to_string()),
         spec = q(&spec_ref),
         store = q(&store.display().to_string()),
-        dir = dir.display(),
+        log = dq(&format!("{dir_s}/logs/%x_%j.log"))?,
     );
     let submit = format!(
         "#!/bin/bash\n\
          # Submits the array ({shards} tasks) and the merge job that waits for it.\n\
          set -euo pipefail\n\
-         array=$(sbatch --parsable --array=0-{last}{pct} {dir}/array.sbatch)\n\
+         array=$(sbatch --parsable --array=0-{last}{pct} {array_path})\n\
          array=${{array%%;*}}\n\
-         merge=$(sbatch --parsable --dependency=afterany:$array {dir}/merge.sbatch)\n\
+         merge=$(sbatch --parsable --dependency=afterany:$array {merge_path})\n\
          echo \"array job $array ({shards} tasks), merge job ${{merge%%;*}}\"\n",
         last = shards - 1,
         pct = so.max_parallel.map(|k| format!("%{k}")).unwrap_or_default(),
-        dir = dir.display(),
+        merge_path = q(&format!("{dir_s}/merge.sbatch")),
     );
     results::atomic_write(&dir.join("array.sbatch"), array.as_bytes())?;
     results::atomic_write(&dir.join("merge.sbatch"), merge.as_bytes())?;

@@ -6,8 +6,11 @@
 //! - [`spec`]: experiment specs (TOML) and their validation into checked configs and cells;
 //! - [`engine`]: the Monte Carlo runner (replications in parallel, checkpoints, ordered fold);
 //! - [`stats`]: Welford accumulators, t- and Wilson intervals, quantiles;
-//! - [`results`]: the run folder (manifest, CSVs, summary table), atomic writes;
+//! - [`results`]: the run folder (manifest, CSVs, summary table), atomic writes, the staged
+//!   and atomically swapped folder ([`results::run_dir`]);
+//! - [`resources`]: the memory and disk a run needs, checked before it starts;
 //! - [`plot`]: figures with CI bands and theory overlays;
+//! - [`text`]: labels escaped for terminals and Markdown tables;
 //! - [`experiment`]: runs a spec end to end (what the CLI calls);
 //! - `gpu` (feature `gpu`): the wgpu device, buffers and dispatch that GPU kernels run on;
 //! - [`bandits`]: classical stochastic bandits, the first setting, with its batched kernel;
@@ -28,10 +31,12 @@ pub mod gpu;
 pub mod mdp;
 pub mod oco;
 pub mod plot;
+pub mod resources;
 pub mod results;
 pub mod rng;
 pub mod settings;
 pub mod spec;
 pub mod stats;
+pub mod text;
 
 pub use error::{Error, Result};

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use regretlab::engine::EngineKind;
 use regretlab::experiment::{self, RunOptions, BUILTIN, DEFAULT_EXPERIMENT};
 use regretlab::spec::Overrides;
+use regretlab::text::escape_controls;
 
 #[derive(Parser)]
 #[command(name = "regretlab", version, about = "Reproducible Monte Carlo for bandit and RL-theory experiments")]
@@ -22,7 +23,7 @@ struct Cli {
 #[derive(clap::Args, Clone, Debug)]
 struct RunArgs {
     /// Replications per cell (overrides the spec).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, allow_negative_numbers = true)]
     reps: Option<i64>,
     /// Master seed (overrides the spec).
     #[arg(long, global = true)]
@@ -34,7 +35,8 @@ struct RunArgs {
     /// does not depend on it.
     #[arg(long, global = true, value_enum, default_value_t = Engine::Rayon)]
     engine: Engine,
-    /// Output folder (default results/<experiment>).
+    /// Output folder (default results/<experiment>; runs/b1_quick for the default command, so
+    /// that it never rewrites the committed results).
     #[arg(long, global = true)]
     out: Option<PathBuf>,
     /// Use the spec's reduced [quick] sizes.
@@ -150,7 +152,7 @@ fn run(spec: &str, a: &RunArgs) -> anyhow::Result<()> {
     let opts = run_options(a, true);
     let rep = experiment::run(file, &ov, &opts, None).with_context(|| format!("running experiment '{spec}'"))?;
     for n in &rep.notes {
-        eprintln!("note: {n}");
+        eprintln!("note: {}", escape_controls(n));
     }
     println!("{}", rep.table);
     println!("wall time {:.2} s", rep.wall_seconds);
@@ -159,7 +161,18 @@ fn run(spec: &str, a: &RunArgs) -> anyhow::Result<()> {
     for f in &rep.figures {
         println!("figure:  {}", f.display());
     }
-    Ok(())
+    figure_errors(&rep)
+}
+
+/// A run whose figures failed still wrote its CSVs: say so, and fail.
+fn figure_errors(rep: &experiment::RunReport) -> anyhow::Result<()> {
+    if rep.figure_errors.is_empty() {
+        return Ok(());
+    }
+    for e in &rep.figure_errors {
+        eprintln!("figure failed: {}", escape_controls(e));
+    }
+    anyhow::bail!("{} figure(s) could not be drawn; the CSVs, the table and the other figures are in {}", rep.figure_errors.len(), rep.dir.display())
 }
 
 #[cfg(feature = "gpu")]
@@ -285,15 +298,20 @@ fn slurm(spec: &str, shards: usize, partition: &Option<String>, time: &str, mem:
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match &cli.command {
-        None => run(DEFAULT_EXPERIMENT, &cli.run),
+        None => {
+            let mut a = cli.run.clone();
+            a.out.get_or_insert_with(|| PathBuf::from("runs").join(DEFAULT_EXPERIMENT));
+            run(DEFAULT_EXPERIMENT, &a)
+        }
         Some(Command::Run { spec, shard: None, shards: None }) => run(spec, &cli.run),
         Some(Command::Run { spec, shard, shards }) => run_shard(spec, shard.as_deref(), *shards, &cli.run),
-        Some(Command::Merge { store }) => experiment::merge(store, cli.run.out.clone()).with_context(|| format!("merging {}", store.display())).map(|rep| {
+        Some(Command::Merge { store }) => experiment::merge(store, cli.run.out.clone()).with_context(|| format!("merging {}", store.display())).and_then(|rep| {
             println!("{}", rep.table);
             println!("table:   {}", rep.dir.join("table.md").display());
             for f in &rep.figures {
                 println!("figure:  {}", f.display());
             }
+            figure_errors(&rep)
         }),
         Some(Command::Slurm { spec, shards, partition, time, mem, cpus, max_parallel, submit }) => slurm(spec, *shards, partition, time, mem, *cpus, *max_parallel, *submit, &cli.run),
         Some(Command::Missing { spec, shards }) => experiment::load(spec)
@@ -314,7 +332,10 @@ fn main() -> ExitCode {
                 .and_then(|()| regretlab::settings::cascading::movielens::load(&dir).map(|d| println!("MovieLens-100K: {} ratings, {} movies in {}", d.ratings.len(), d.genres.len(), dir.display())))
                 .with_context(|| format!("fetching MovieLens-100K into {}", dir.display()))
         }
-        Some(Command::Plot { dir }) => experiment::redraw(dir).with_context(|| format!("redrawing {}", dir.display())).map(|files| {
+        Some(Command::Plot { dir }) => experiment::redraw(dir).with_context(|| format!("redrawing {}", dir.display())).map(|(files, notes)| {
+            for n in notes {
+                eprintln!("note: {}", escape_controls(&n));
+            }
             for f in files {
                 println!("figure:  {}", f.display());
             }
@@ -323,7 +344,7 @@ fn main() -> ExitCode {
     match res {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", escape_controls(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

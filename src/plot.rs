@@ -38,6 +38,12 @@ pub struct Figure<'a> {
     pub x_scale: f64,
     /// Provenance printed under the plot (version, seed, replications): figures travel alone.
     pub footer: String,
+    /// Small multiples: one panel per value of this parameter, read from series labels of the
+    /// form `… name=value …` (series without it are drawn in every panel).
+    pub panels: Option<String>,
+    /// A y range the spec asks for (on a log axis, in the data's units); otherwise the axes fit
+    /// the data, and theory overlays are clipped to them.
+    pub y_range: Option<(f64, f64)>,
 }
 
 const COLORS: [RGBColor; 14] = [
@@ -57,12 +63,15 @@ const COLORS: [RGBColor; 14] = [
     RGBColor(128, 0, 64),
 ];
 
+/// A value's position on an axis: log10 on a log axis; None where it cannot be drawn
+/// (non-finite, or not positive on a log axis).
 fn axis(v: f64, log: bool) -> Option<f64> {
-    if log {
-        if v > 0.0 { Some(v.log10()) } else { None }
+    let a = if log {
+        if v > 0.0 { v.log10() } else { return None }
     } else {
-        Some(v)
-    }
+        v
+    };
+    a.is_finite().then_some(a)
 }
 
 fn tick(v: f64, log: bool) -> String {
@@ -85,86 +94,317 @@ fn tick(v: f64, log: bool) -> String {
     }
 }
 
-/// Upper left for curves that rise (regret), upper right for curves that fall (error
-/// probabilities, gaps): the corner the data leaves empty.
-fn legend_corner(fig: &Figure) -> SeriesLabelPosition {
-    let (mut first, mut last) = (0.0, 0.0);
-    let (t0, t1) = fig.curves.iter().fold((u64::MAX, 0), |(a, b), r| (a.min(r.t), b.max(r.t)));
-    for r in &fig.curves {
-        if r.t == t0 {
-            first += r.mean;
-        }
-        if r.t == t1 {
-            last += r.mean;
-        }
-    }
-    if last < first { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::UpperLeft }
+/// The value of `name=…` in a series label (up to the next space, comma or bracket).
+pub fn label_parameter<'s>(label: &'s str, name: &str) -> Option<&'s str> {
+    let key = format!("{name}=");
+    let start = label.find(&key)? + key.len();
+    let rest = &label[start..];
+    let end = rest.find([' ', ',', ')', ']', ';']).unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
 }
 
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, fig: &Figure) -> std::result::Result<(), String>
+/// What one panel draws.
+struct Panel<'a> {
+    caption: Option<String>,
+    curves: Vec<&'a CurveRow>,
+    overlays: Vec<&'a Overlay>,
+}
+
+/// The figure's panels: one, or one per value of `fig.panels` in first-seen order.
+fn panels<'a>(fig: &Figure<'a>) -> Vec<Panel<'a>> {
+    let one = || vec![Panel { caption: None, curves: fig.curves.clone(), overlays: fig.overlays.clone() }];
+    let Some(name) = &fig.panels else { return one() };
+    let mut values: Vec<&str> = Vec::new();
+    for r in &fig.curves {
+        if let Some(v) = label_parameter(&r.policy, name)
+            && !values.contains(&v)
+        {
+            values.push(v);
+        }
+    }
+    if values.len() < 2 {
+        return one();
+    }
+    values
+        .iter()
+        .map(|v| Panel {
+            caption: Some(format!("{name}={v}")),
+            curves: fig.curves.iter().copied().filter(|r| label_parameter(&r.policy, name).is_none_or(|x| x == *v)).collect(),
+            overlays: fig.overlays.iter().copied().filter(|o| label_parameter(&o.label, name).is_none_or(|x| x == *v)).collect(),
+        })
+        .collect()
+}
+
+/// A panel's axis ranges (in axis units: log10 on log axes), always finite and of positive
+/// width, and what had to be left out to get them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Frame {
+    pub x: (f64, f64),
+    pub y: (f64, f64),
+}
+
+/// Fits the axes to the data: the curves' means and bands (on a log y axis no lower than one
+/// decade under the smallest positive mean, so a band reaching 0 does not stretch the axis),
+/// 5% headroom above; overlays only where there are no curves. Values that cannot be drawn are
+/// counted in `notes`; a degenerate range is widened. Never gives plotters an empty, infinite
+/// or zero-width range (its tick search loops forever on those).
+fn frame(curves: &[&CurveRow], overlays: &[&Overlay], fig: &Figure, notes: &mut Vec<String>) -> Frame {
+    let (lx, ly) = (fig.log_x, fig.log_y);
+    let mut xs = Vec::new();
+    let mut ys = Vec::new();
+    let mut means = Vec::new();
+    let (mut nonpositive, mut nonfinite) = (0usize, 0usize);
+    for r in curves {
+        let Some(x) = axis(r.t as f64 / fig.x_scale, lx) else { continue };
+        match axis(r.mean, ly) {
+            Some(m) => {
+                xs.push(x);
+                means.push(m);
+            }
+            None if !r.mean.is_finite() => nonfinite += 1,
+            None => nonpositive += 1,
+        }
+        ys.extend([r.ci_lo, r.ci_hi].iter().filter_map(|&v| axis(v, ly)));
+    }
+    if nonfinite > 0 {
+        notes.push(format!("{nonfinite} non-finite mean(s) of {} left out", fig.metric));
+    }
+    if nonpositive > 0 {
+        notes.push(format!("{nonpositive} mean(s) of {} ≤ 0 left out on the log axis", fig.metric));
+    }
+    if ly && let Some(lowest) = means.iter().copied().reduce(f64::min) {
+        ys.retain(|&y| y >= lowest - 1.0);
+    }
+    ys.extend(means.iter().copied());
+    if xs.is_empty() || ys.is_empty() {
+        for o in overlays {
+            for &(t, v) in &o.points {
+                if let (Some(x), Some(y)) = (axis(t as f64 / fig.x_scale, lx), axis(v, ly)) {
+                    xs.push(x);
+                    ys.push(y);
+                }
+            }
+        }
+    }
+    if xs.is_empty() || ys.is_empty() {
+        notes.push(format!("nothing of {} can be drawn{}", fig.metric, if ly { " on a log axis" } else { "" }));
+    }
+    let span = |v: &[f64]| v.iter().fold(None, |acc: Option<(f64, f64)>, &a| Some(acc.map_or((a, a), |(lo, hi)| (lo.min(a), hi.max(a)))));
+    let widen = |(a, b): (f64, f64)| if b - a > 1e-12 * a.abs().max(b.abs()).max(1e-300) { (a, b) } else { (a - 1.0, b + 1.0) };
+    let x = widen(span(&xs).unwrap_or((0.0, 1.0)));
+    let mut y = span(&ys).map(|(a, b)| (a, b + 0.05 * (b - a))).unwrap_or((0.0, 1.0));
+    if let Some((a, b)) = fig.y_range {
+        y = (axis(a, ly).unwrap_or(y.0), axis(b, ly).unwrap_or(y.1));
+    }
+    Frame { x, y: widen(y) }
+}
+
+/// Splits a polyline (None where a point cannot be drawn) into the pieces inside the frame,
+/// cutting each segment at the frame's edges (Liang–Barsky).
+fn clip(points: &[Option<(f64, f64)>], f: &Frame) -> Vec<Vec<(f64, f64)>> {
+    let inside = |(x, y): (f64, f64)| x >= f.x.0 && x <= f.x.1 && y >= f.y.0 && y <= f.y.1;
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut cur: Vec<(f64, f64)> = Vec::new();
+    let flush = |cur: &mut Vec<(f64, f64)>, out: &mut Vec<Vec<(f64, f64)>>| {
+        if !cur.is_empty() {
+            out.push(std::mem::take(cur));
+        }
+    };
+    if let [Some(p)] = points
+        && inside(*p)
+    {
+        return vec![vec![*p]];
+    }
+    for w in points.windows(2) {
+        let (Some(a), Some(b)) = (w[0], w[1]) else {
+            flush(&mut cur, &mut out);
+            continue;
+        };
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let (mut t0, mut t1) = (0.0f64, 1.0f64);
+        let mut visible = true;
+        for (p, q) in [(-dx, a.0 - f.x.0), (dx, f.x.1 - a.0), (-dy, a.1 - f.y.0), (dy, f.y.1 - a.1)] {
+            if p == 0.0 {
+                if q < 0.0 {
+                    visible = false;
+                }
+            } else {
+                let r = q / p;
+                if p < 0.0 {
+                    t0 = t0.max(r);
+                } else {
+                    t1 = t1.min(r);
+                }
+            }
+        }
+        if !visible || t0 > t1 {
+            flush(&mut cur, &mut out);
+            continue;
+        }
+        let (pa, pb) = ((a.0 + t0 * dx, a.1 + t0 * dy), (a.0 + t1 * dx, a.1 + t1 * dy));
+        if cur.last() != Some(&pa) {
+            flush(&mut cur, &mut out);
+            cur.push(pa);
+        }
+        cur.push(pb);
+        if t1 < 1.0 {
+            flush(&mut cur, &mut out);
+        }
+    }
+    flush(&mut cur, &mut out);
+    out
+}
+
+/// One legend line: a series (solid) or a theory overlay (dashed).
+struct Entry {
+    label: String,
+    color: RGBColor,
+    dashed: bool,
+}
+
+const LEGEND_FONT: u32 = 13;
+const LEGEND_ROW: i32 = 18;
+
+/// The legend's size in pixels (DejaVu Sans at 13 px: about 7.3 px a character).
+fn legend_size(entries: &[Entry]) -> (i32, i32) {
+    let chars = entries.iter().map(|e| e.label.chars().count()).max().unwrap_or(0) as f64;
+    ((34.0 + 7.3 * chars) as i32, LEGEND_ROW * entries.len() as i32 + 10)
+}
+
+fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, at: (i32, i32), entries: &[Entry]) -> std::result::Result<(), String>
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let (w, h) = legend_size(entries);
+    let (x, y) = at;
+    area.draw(&Rectangle::new([(x, y), (x + w, y + h)], WHITE.mix(0.85).filled())).map_err(|e| e.to_string())?;
+    area.draw(&Rectangle::new([(x, y), (x + w, y + h)], BLACK.stroke_width(1))).map_err(|e| e.to_string())?;
+    for (i, e) in entries.iter().enumerate() {
+        let yy = y + 5 + LEGEND_ROW * i as i32 + LEGEND_ROW / 2;
+        if e.dashed {
+            for k in 0..3 {
+                area.draw(&PathElement::new(vec![(x + 6 + 7 * k, yy), (x + 10 + 7 * k, yy)], e.color.stroke_width(2))).map_err(|e| e.to_string())?;
+            }
+        } else {
+            area.draw(&PathElement::new(vec![(x + 6, yy), (x + 26, yy)], e.color.stroke_width(2))).map_err(|e| e.to_string())?;
+        }
+        let style = ("sans-serif", LEGEND_FONT).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(plotters::style::text_anchor::HPos::Left, plotters::style::text_anchor::VPos::Center));
+        area.draw(&Text::new(e.label.clone(), (x + 32, yy), style)).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Where the legend goes: the first corner of the plotting area (pixels) whose box covers no
+/// drawn point, preferring the corner the curves leave empty; None: outside, on the right.
+fn legend_corner(plot: ((i32, i32), (i32, i32)), size: (i32, i32), drawn: &[(i32, i32)], rising: bool) -> Option<(i32, i32)> {
+    let ((l, r), (t, b)) = (plot.0, plot.1);
+    let (w, h) = size;
+    if w + 16 > r - l || h + 16 > b - t {
+        return None;
+    }
+    let left = (l + 8, t + 8);
+    let right = (r - 8 - w, t + 8);
+    let low_left = (l + 8, b - 8 - h);
+    let low_right = (r - 8 - w, b - 8 - h);
+    let order = if rising { [left, right, low_right, low_left] } else { [right, left, low_left, low_right] };
+    order.into_iter().find(|&(x, y)| !drawn.iter().any(|&(px, py)| px >= x - 4 && px <= x + w + 4 && py >= y - 4 && py <= y + h + 4))
+}
+
+/// Draws one panel into `area` and returns what had to be left out.
+fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, panel: &Panel) -> std::result::Result<Vec<String>, String>
+where
+    DB::ErrorType: 'static,
+{
+    let mut notes = Vec::new();
+    let (lx, ly) = (fig.log_x, fig.log_y);
+    let f = frame(&panel.curves, &panel.overlays, fig, &mut notes);
     let mut policies: Vec<&str> = Vec::new();
-    for r in &fig.curves {
+    for r in &panel.curves {
         if !policies.contains(&r.policy.as_str()) {
             policies.push(&r.policy);
         }
     }
-    let pts = |f: &dyn Fn(&CurveRow) -> f64, p: &str| -> Vec<(f64, f64)> {
-        fig.curves.iter().filter(|r| r.policy == p).filter_map(|r| Some((axis(r.t as f64 / fig.x_scale, fig.log_x)?, axis(f(r), fig.log_y)?))).collect()
-    };
-    let mut xs: Vec<f64> = Vec::new();
-    let mut ys: Vec<f64> = Vec::new();
-    for p in &policies {
-        for (x, y) in pts(&|r| r.ci_lo, p).into_iter().chain(pts(&|r| r.ci_hi, p)) {
-            xs.push(x);
-            ys.push(y);
-        }
-    }
-    for o in &fig.overlays {
-        for &(t, v) in &o.points {
-            if let (Some(x), Some(y)) = (axis(t as f64 / fig.x_scale, fig.log_x), axis(v, fig.log_y)) {
-                xs.push(x);
-                ys.push(y);
+    let x_of = |t: u64| axis(t as f64 / fig.x_scale, lx);
+    let rows = |p: &str| panel.curves.iter().filter(|r| r.policy == p).copied().collect::<Vec<&CurveRow>>();
+    let clamp_y = |y: f64| y.clamp(f.y.0, f.y.1);
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut lines: Vec<(Vec<Vec<(f64, f64)>>, RGBColor, bool)> = Vec::new();
+    let mut bands: Vec<(Vec<(f64, f64)>, RGBColor)> = Vec::new();
+    let mut rising = 0.0;
+    for (i, p) in policies.iter().enumerate() {
+        let c = COLORS[i % COLORS.len()];
+        let rs = rows(p);
+        // The band, kept inside the frame: a lower end that cannot be drawn (0 on a log axis)
+        // sits on the frame's floor rather than breaking the polygon.
+        let mut up = Vec::new();
+        let mut down = Vec::new();
+        for r in &rs {
+            let (Some(x), Some(hi)) = (x_of(r.t), axis(r.ci_hi, ly)) else { continue };
+            if x < f.x.0 || x > f.x.1 {
+                continue;
             }
+            up.push((x, clamp_y(hi)));
+            down.push((x, clamp_y(axis(r.ci_lo, ly).unwrap_or(f.y.0))));
+        }
+        down.reverse();
+        up.extend(down);
+        if up.len() > 2 {
+            bands.push((up, c));
+        }
+        let pts: Vec<Option<(f64, f64)>> = rs.iter().map(|r| Some((x_of(r.t)?, axis(r.mean, ly)?))).collect();
+        if let (Some(Some(a)), Some(Some(b))) = (pts.first(), pts.last()) {
+            rising += b.1 - a.1;
+        }
+        lines.push((clip(&pts, &f), c, false));
+        entries.push(Entry { label: p.to_string(), color: c, dashed: false });
+    }
+    for o in &panel.overlays {
+        let c = if o.kind == "lower" { RGBColor(0, 0, 0) } else { RGBColor(110, 110, 110) };
+        let pts: Vec<Option<(f64, f64)>> = o.points.iter().map(|&(t, v)| Some((x_of(t)?, axis(v, ly)?))).collect();
+        lines.push((clip(&pts, &f), c, true));
+        entries.push(Entry { label: format!("{} [theory]", o.label), color: c, dashed: true });
+    }
+    let build = |a: &DrawingArea<DB, Shift>| {
+        let mut b = ChartBuilder::on(a);
+        b.margin(12).x_label_area_size(42).y_label_area_size(64);
+        if let Some(c) = &panel.caption {
+            b.caption(c, ("sans-serif", 17));
+        }
+        b.build_cartesian_2d(f.x.0..f.x.1, f.y.0..f.y.1).map_err(|e| e.to_string())
+    };
+    // Where the legend fits without covering a drawn point; else outside, right of the plot.
+    let trial = build(area)?;
+    // every drawn line, sampled every few pixels (a line can cross the legend between points)
+    let mut drawn: Vec<(i32, i32)> = Vec::new();
+    let polylines = lines.iter().flat_map(|(segs, _, _)| segs.iter().map(|s| s.as_slice())).chain(bands.iter().map(|(b, _)| b.as_slice()));
+    for pl in polylines {
+        let px: Vec<(i32, i32)> = pl.iter().map(|p| trial.backend_coord(p)).collect();
+        drawn.extend(px.first());
+        for w in px.windows(2) {
+            let steps = ((w[1].0 - w[0].0).abs().max((w[1].1 - w[0].1).abs()) / 4).max(1);
+            drawn.extend((1..=steps).map(|k| (w[0].0 + (w[1].0 - w[0].0) * k / steps, w[0].1 + (w[1].1 - w[0].1) * k / steps)));
         }
     }
-    // Keep the curves readable: an overlay far above the data (loose upper bounds) is cut at
-    // 3x the data's range rather than flattening the curves.
-    let data_max = fig.curves.iter().filter_map(|r| axis(r.ci_hi, fig.log_y)).fold(f64::NEG_INFINITY, f64::max);
-    let lo = |v: &[f64]| v.iter().cloned().fold(f64::INFINITY, f64::min);
-    let hi = |v: &[f64]| v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let (x0, x1) = (lo(&xs), hi(&xs));
-    let (mut y0, mut y1) = (lo(&ys), hi(&ys));
-    if data_max.is_finite() {
-        y1 = y1.min(y0 + 3.0 * (data_max - y0).max(1e-9));
-    }
-    // ... and an overlay far below the data (a rate drawn with constant 1) is cut half the
-    // data's range below it: its slope stays visible.
-    let data_min = fig.curves.iter().filter_map(|r| axis(r.ci_lo, fig.log_y).or(axis(r.mean, fig.log_y))).fold(f64::INFINITY, f64::min);
-    if data_min.is_finite() && data_max.is_finite() {
-        y0 = y0.max(data_min - 0.5 * (data_max - data_min).max(1e-9));
-    }
-    let (x0, x1) = if x0 < x1 { (x0, x1) } else { (x0 - 1.0, x0 + 1.0) };
-    let (y0, y1) = if y0 < y1 { (y0, y1 + 0.05 * (y1 - y0)) } else { (y0 - 1.0, y0 + 1.0) };
-
-    let mut chart = ChartBuilder::on(&root)
-        .caption(&fig.title, ("sans-serif", 22))
-        .margin(12)
-        .margin_bottom(26)
-        .x_label_area_size(42)
-        .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(|e| e.to_string())?;
-    let (lx, ly) = (fig.log_x, fig.log_y);
-    // On a log axis, ticks at whole decades only.
+    let size = legend_size(&entries);
+    let base = area.get_base_pixel();
+    let (px, py) = trial.plotting_area().get_pixel_range();
+    let spot = legend_corner(((px.start, px.end), (py.start, py.end)), size, &drawn, rising >= 0.0);
+    drop(trial);
+    let (plot_area, legend_at) = match spot {
+        Some((x, y)) => (area.clone(), (area.clone(), (x - base.0, y - base.1))),
+        None => {
+            let (w, _) = area.dim_in_pixel();
+            let keep = (w as i32 - size.0 - 16).max(w as i32 / 2);
+            let (l, r) = area.split_horizontally(keep);
+            (l, (r, (4, py.start - base.1)))
+        }
+    };
+    let mut chart = build(&plot_area)?;
     let decades = |a: f64, b: f64| ((b.floor() - a.ceil()) as usize + 1).clamp(2, 12);
     chart
         .configure_mesh()
-        .x_labels(if lx { decades(x0, x1) } else { 10 })
-        .y_labels(if ly { decades(y0, y1) } else { 10 })
+        .x_labels(if lx { decades(f.x.0, f.x.1) } else { 10 })
+        .y_labels(if ly { decades(f.y.0, f.y.1) } else { 10 })
         .x_desc(if lx { format!("{} (log scale)", fig.x_label) } else { fig.x_label.clone() })
         .y_desc(if ly { format!("{} (log scale)", fig.metric) } else { fig.metric.to_string() })
         .x_label_formatter(&|v| tick(*v, lx))
@@ -173,55 +413,95 @@ where
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(|e| e.to_string())?;
-
-    for (i, p) in policies.iter().enumerate() {
-        let c = COLORS[i % COLORS.len()];
-        let up = pts(&|r| r.ci_hi, p);
-        let mut band: Vec<(f64, f64)> = up.clone();
-        band.extend(pts(&|r| r.ci_lo, p).into_iter().rev());
+    for (band, c) in bands {
         chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled()))).map_err(|e| e.to_string())?;
-        chart
-            .draw_series(LineSeries::new(pts(&|r| r.mean, p), c.stroke_width(2)))
-            .map_err(|e| e.to_string())?
-            .label(p.to_string())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
     }
-    for o in &fig.overlays {
-        let c = if o.kind == "lower" { RGBColor(0, 0, 0) } else { RGBColor(110, 110, 110) };
-        let p: Vec<(f64, f64)> = o.points.iter().filter_map(|&(t, v)| Some((axis(t as f64 / fig.x_scale, lx)?, axis(v, ly)?))).filter(|&(_, y)| y <= y1 && y >= y0).collect();
-        chart
-            .draw_series(DashedLineSeries::new(p, 6, 4, c.stroke_width(2)))
-            .map_err(|e| e.to_string())?
-            .label(format!("{} [theory]", o.label))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(1)));
+    for (segs, c, dashed) in lines {
+        for seg in segs {
+            if dashed {
+                chart.draw_series(DashedLineSeries::new(seg, 6, 4, c.stroke_width(2))).map_err(|e| e.to_string())?;
+            } else {
+                chart.draw_series(LineSeries::new(seg, c.stroke_width(2))).map_err(|e| e.to_string())?;
+            }
+        }
     }
-    chart
-        .configure_series_labels()
-        .position(legend_corner(fig))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 13))
-        .draw()
-        .map_err(|e| e.to_string())?;
-    let (_, h) = root.dim_in_pixel();
-    let grey = RGBColor(120, 120, 120);
-    root.draw(&Text::new(fig.footer.clone(), (12, h as i32 - 18), ("sans-serif", 12).into_font().color(&grey)))
-        .map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+    draw_legend(&legend_at.0, legend_at.1, &entries)?;
+    Ok(notes)
 }
 
-/// Something drawn to both an SVG and a PNG: a curve figure or a heatmap.
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, fig: &Figure) -> std::result::Result<Vec<String>, String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let body = root.titled(&fig.title, ("sans-serif", 22)).map_err(|e| e.to_string())?;
+    let (w, h) = body.dim_in_pixel();
+    let footer = footer_lines(&fig.footer, w);
+    let (body, _) = body.split_vertically(h.saturating_sub(8 + 16 * footer.len() as u32));
+    let ps = panels(fig);
+    let cols = (ps.len() as f64).sqrt().ceil() as usize;
+    let rows = ps.len().div_ceil(cols);
+    let areas = body.split_evenly((rows, cols));
+    let mut notes = Vec::new();
+    for (panel, area) in ps.iter().zip(&areas) {
+        for n in draw_panel(area, fig, panel)? {
+            let n = match &panel.caption {
+                Some(c) => format!("{c}: {n}"),
+                None => n,
+            };
+            if !notes.contains(&n) {
+                notes.push(n);
+            }
+        }
+    }
+    let (_, h) = root.dim_in_pixel();
+    let grey = RGBColor(120, 120, 120);
+    for (i, line) in footer.iter().enumerate() {
+        let y = h as i32 - 18 - 16 * (footer.len() - 1 - i) as i32;
+        root.draw(&Text::new(line.clone(), (12, y), ("sans-serif", 12).into_font().color(&grey))).map_err(|e| e.to_string())?;
+    }
+    root.present().map_err(|e| e.to_string())?;
+    Ok(notes)
+}
+
+/// The footer in lines that fit `width` pixels (DejaVu Sans at 12 px: about 6.8 px a
+/// character), broken after its " · " separators.
+fn footer_lines(footer: &str, width: u32) -> Vec<String> {
+    let fits = ((width.saturating_sub(24)) as f64 / 6.8) as usize;
+    let mut lines: Vec<String> = vec![String::new()];
+    for (i, part) in footer.split(" · ").enumerate() {
+        let last = lines.last_mut().expect("one line at least");
+        if i == 0 {
+            last.push_str(part);
+        } else if last.chars().count() + 3 + part.chars().count() <= fits {
+            last.push_str(" · ");
+            last.push_str(part);
+        } else {
+            lines.push(part.to_string());
+        }
+    }
+    lines
+}
+
+/// Something drawn to both an SVG and a PNG: a curve figure or a heatmap. Drawing returns what
+/// had to be left out (values a log axis cannot show, say).
 trait Drawing {
     /// Pixel size.
-    const SIZE: (u32, u32);
-    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> std::result::Result<(), String>
+    fn size(&self) -> (u32, u32);
+    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> std::result::Result<Vec<String>, String>
     where
         DB::ErrorType: 'static;
 }
 
 impl Drawing for Figure<'_> {
-    const SIZE: (u32, u32) = (900, 600);
-    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> std::result::Result<(), String>
+    fn size(&self) -> (u32, u32) {
+        match panels(self).len() {
+            1 => (900, 600),
+            2 => (1400, 600),
+            _ => (1400, 1000),
+        }
+    }
+    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> std::result::Result<Vec<String>, String>
     where
         DB::ErrorType: 'static,
     {
@@ -230,32 +510,53 @@ impl Drawing for Figure<'_> {
 }
 
 impl Drawing for Heatmap {
-    const SIZE: (u32, u32) = (900, 680);
-    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> std::result::Result<(), String>
+    fn size(&self) -> (u32, u32) {
+        (900, 680)
+    }
+    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> std::result::Result<Vec<String>, String>
     where
         DB::ErrorType: 'static,
     {
-        draw_heatmap(root, self)
+        draw_heatmap(root, self).map(|()| Vec::new())
     }
 }
 
+/// Files written and what had to be left out of them.
+pub struct Drawn {
+    pub files: Vec<PathBuf>,
+    pub notes: Vec<String>,
+}
+
 /// Writes `<stem>.svg` and `<stem>.png` atomically: drawn to temporary names, then renamed.
-fn write_both<D: Drawing>(dir: &Path, stem: &str, d: &D) -> Result<Vec<PathBuf>> {
+fn write_both<D: Drawing>(dir: &Path, stem: &str, d: &D) -> Result<Drawn> {
     register_font();
     let svg = dir.join(format!("{stem}.svg"));
     let png = dir.join(format!("{stem}.png"));
     let tmp_svg = dir.join(format!(".{stem}.svg.tmp-{}", std::process::id()));
     let tmp_png = dir.join(format!(".{stem}.tmp-{}.png", std::process::id()));
     let err = |p: &Path, m: String| Error::Plot { path: p.to_path_buf(), message: m };
-    d.draw_on(SVGBackend::new(&tmp_svg, D::SIZE).into_drawing_area()).map_err(|m| err(&svg, m))?;
-    d.draw_on(BitMapBackend::new(&tmp_png, D::SIZE).into_drawing_area()).map_err(|m| err(&png, m))?;
-    std::fs::rename(&tmp_svg, &svg).map_err(crate::error::io(&svg))?;
-    std::fs::rename(&tmp_png, &png).map_err(crate::error::io(&png))?;
-    Ok(vec![svg, png])
+    let cleanup = || {
+        let _ = std::fs::remove_file(&tmp_svg);
+        let _ = std::fs::remove_file(&tmp_png);
+    };
+    let drawn = (|| {
+        let notes = d.draw_on(SVGBackend::new(&tmp_svg, d.size()).into_drawing_area()).map_err(|m| err(&svg, m))?;
+        d.draw_on(BitMapBackend::new(&tmp_png, d.size()).into_drawing_area()).map_err(|m| err(&png, m))?;
+        std::fs::rename(&tmp_svg, &svg).map_err(crate::error::io(&svg))?;
+        std::fs::rename(&tmp_png, &png).map_err(crate::error::io(&png))?;
+        Ok(notes)
+    })();
+    match drawn {
+        Ok(notes) => Ok(Drawn { files: vec![svg, png], notes }),
+        Err(e) => {
+            cleanup();
+            Err(e)
+        }
+    }
 }
 
 /// Writes a curve figure as `<stem>.svg` and `<stem>.png`.
-pub fn write_figure(dir: &Path, stem: &str, fig: &Figure) -> Result<Vec<PathBuf>> {
+pub fn write_figure(dir: &Path, stem: &str, fig: &Figure) -> Result<Drawn> {
     write_both(dir, stem, fig)
 }
 
@@ -306,6 +607,11 @@ where
 {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let (nx, ny) = (h.xs.len(), h.ys.len());
+    if nx == 0 || ny == 0 {
+        // an empty range would send plotters' tick search into an endless loop
+        root.draw(&Text::new(format!("{}: no cell to draw", h.title), (20, 40), ("sans-serif", 18).into_font())).map_err(|e| e.to_string())?;
+        return root.present().map_err(|e| e.to_string());
+    }
     let finite: Vec<f64> = h.values.iter().flatten().flatten().copied().filter(|v| v.is_finite()).collect();
     // Colours on a log scale when every value is positive (ratios, regrets), else linear.
     let log = !finite.is_empty() && finite.iter().all(|&v| v > 0.0);
@@ -361,15 +667,78 @@ where
 }
 
 /// Writes a heatmap as `<stem>.svg` and `<stem>.png`.
-pub fn write_heatmap(dir: &Path, stem: &str, h: &Heatmap) -> Result<Vec<PathBuf>> {
+pub fn write_heatmap(dir: &Path, stem: &str, h: &Heatmap) -> Result<Drawn> {
     write_both(dir, stem, h)
 }
 
-/// A file-name-safe form of a label.
+/// Longest slug in bytes: a figure's temporary name adds about 20 bytes, and file names stop
+/// at 255.
+const SLUG_MAX: usize = 120;
+
+/// A file-name-safe form of a label: letters (any script) and digits lowercased, '-' and '_'
+/// kept, runs of anything else one '_'. A slug that would be too long is cut and ends in a
+/// hash of the whole label, so distinct labels keep distinct slugs.
 pub fn slug(s: &str) -> String {
-    let mut out: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '_' }).collect();
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_alphanumeric() || c == '-' || c == '_' {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
     while out.contains("__") {
         out = out.replace("__", "_");
     }
-    out.trim_matches('_').to_string()
+    let out = out.trim_matches('_').to_string();
+    if out.len() <= SLUG_MAX {
+        return out;
+    }
+    let mut cut = SLUG_MAX - 17;
+    while !out.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_{:016x}", &out[..cut], crate::rng::content_hash(s.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_keep_letters_of_any_script_and_stay_short() {
+        assert_eq!(slug("B1 K=10, s=0.8"), "b1_k_10_s_0_8");
+        assert_eq!(slug("UCB1 (fixed)"), "ucb1_fixed");
+        assert_eq!(slug("二臂 实例"), "二臂_实例");
+        assert_ne!(slug("二臂"), slug("三臂"));
+        assert_eq!(slug("Ärger"), "ärger");
+        let long = "x".repeat(240);
+        let (a, b) = (slug(&format!("{long}1")), slug(&format!("{long}2")));
+        assert!(a.len() <= SLUG_MAX && b.len() <= SLUG_MAX && a != b, "{a} {b}");
+        let long_cjk = "实".repeat(100);
+        assert!(slug(&long_cjk).len() <= SLUG_MAX);
+    }
+
+    #[test]
+    fn label_parameters() {
+        assert_eq!(label_parameter("DP-BAI ε=0.01", "ε"), Some("0.01"));
+        assert_eq!(label_parameter("UCB1(alpha=2)", "alpha"), Some("2"));
+        assert_eq!(label_parameter("OD-LinBAI", "ε"), None);
+        assert_eq!(label_parameter("uniform ε=∞", "ε"), Some("∞"));
+    }
+
+    #[test]
+    fn clipping_cuts_segments_at_the_frame() {
+        let f = Frame { x: (0.0, 10.0), y: (0.0, 1.0) };
+        // a segment from inside to far above is cut where it leaves (y = 1 at x = 1)
+        let segs = clip(&[Some((0.0, 0.0)), Some((10.0, 10.0))], &f);
+        assert_eq!(segs, vec![vec![(0.0, 0.0), (1.0, 1.0)]]);
+        // a missing point breaks the line; a point alone outside draws nothing
+        let segs = clip(&[Some((0.0, 0.5)), Some((1.0, 0.5)), None, Some((2.0, 0.5)), Some((3.0, 0.5))], &f);
+        assert_eq!(segs.len(), 2);
+        assert!(clip(&[Some((0.0, 5.0))], &f).is_empty());
+        // re-entering after leaving gives two pieces
+        let segs = clip(&[Some((0.0, 0.5)), Some((1.0, 2.0)), Some((2.0, 0.5))], &f);
+        assert_eq!(segs.len(), 2);
+    }
 }

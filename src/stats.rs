@@ -32,17 +32,23 @@ impl Welford {
         Welford { n, mean, m2 }
     }
 
-    /// Sample standard deviation (n − 1 denominator); 0 for fewer than two values.
+    /// Sample standard deviation (n − 1 denominator); undefined (NaN) for fewer than two
+    /// values: one replication says nothing about spread, and 0 would claim certainty.
     pub fn sd(&self) -> f64 {
-        if self.n < 2 { 0.0 } else { (self.m2 / (self.n - 1) as f64).sqrt() }
+        if self.n < 2 { f64::NAN } else { (self.m2 / (self.n - 1) as f64).sqrt() }
     }
 
+    /// Standard error of the mean; NaN for fewer than two values.
     pub fn std_err(&self) -> f64 {
-        if self.n == 0 { 0.0 } else { self.sd() / (self.n as f64).sqrt() }
+        self.sd() / (self.n as f64).sqrt()
     }
 
-    /// Two-sided Student-t interval for the mean at `level` (e.g. 0.95).
+    /// Two-sided Student-t interval for the mean at `level` (e.g. 0.95); (NaN, NaN) for fewer
+    /// than two values, where no interval exists.
     pub fn t_interval(&self, level: f64) -> (f64, f64) {
+        if self.n < 2 {
+            return (f64::NAN, f64::NAN);
+        }
         let h = t_quantile(level, self.n) * self.std_err();
         (self.mean - h, self.mean + h)
     }
@@ -80,6 +86,14 @@ pub fn quantile(xs: &[f64], q: f64) -> f64 {
     }
     let mut v = xs.to_vec();
     v.sort_by(f64::total_cmp);
+    quantile_sorted(&v, q)
+}
+
+/// [`quantile`] of values already sorted by `f64::total_cmp`.
+pub fn quantile_sorted(v: &[f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
     let h = (v.len() - 1) as f64 * q.clamp(0.0, 1.0);
     let lo = h.floor() as usize;
     let hi = h.ceil() as usize;
@@ -98,6 +112,19 @@ mod tests {
         assert_eq!(w.mean, 5.0);
         // sum of squared deviations 32, n - 1 = 7
         assert!((w.sd() - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn one_value_has_no_spread_and_no_interval() {
+        let mut w = Welford::default();
+        w.push(3.5);
+        assert!(w.sd().is_nan() && w.std_err().is_nan());
+        let (lo, hi) = w.t_interval(0.95);
+        assert!(lo.is_nan() && hi.is_nan(), "({lo}, {hi})");
+        w.push(4.5);
+        let (lo, hi) = w.t_interval(0.95);
+        // two values 3.5, 4.5: sd = sqrt(0.5), se = 0.5, t_{0.975, 1} = 12.7062
+        assert!((hi - lo - 2.0 * 12.7062 * 0.5).abs() < 1e-3, "({lo}, {hi})");
     }
 
     #[test]

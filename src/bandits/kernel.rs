@@ -647,13 +647,18 @@ impl KernelChoice {
     /// Parses `auto`, `scalar`, `portable`, `avx2` or `avx512`; a lane kernel this CPU cannot run
     /// is an error that lists the ones it can.
     pub fn parse(s: &str) -> Result<KernelChoice, String> {
-        let avail = Isa::available();
+        Self::parse_on(s, &Isa::available())
+    }
+
+    /// [`Self::parse`] on a CPU with the lane kernels `avail`.
+    pub fn parse_on(s: &str, avail: &[Isa]) -> Result<KernelChoice, String> {
         let names: Vec<&str> = ["auto", "scalar"].into_iter().chain(avail.iter().map(|i| i.name())).collect();
         match s {
             "auto" => Ok(KernelChoice::Auto),
             "scalar" => Ok(KernelChoice::Scalar),
             _ => match avail.iter().find(|i| i.name() == s) {
                 Some(&isa) => Ok(KernelChoice::Lanes(isa)),
+                None if Isa::ALL.iter().any(|i| i.name() == s) => Err(format!("{} (this CPU lacks {s})", names.join(", "))),
                 None => Err(names.join(", ")),
             },
         }
@@ -684,6 +689,9 @@ pub enum Isa {
 }
 
 impl Isa {
+    /// Every lane kernel of the build, on any CPU.
+    pub const ALL: [Isa; 4] = [Isa::Avx512Ifma, Isa::Avx512, Isa::Avx2, Isa::Portable];
+
     pub fn name(self) -> &'static str {
         match self {
             Isa::Avx512Ifma => "avx512ifma",

@@ -2,7 +2,8 @@
 //! buffers, chunked dispatch over a 2-D workgroup grid, and readback. Kernels live with their
 //! setting (e.g. `bandits::kernel::gpu`); this module knows no model.
 //!
-//! Adapter choice: `WGPU_BACKEND` (e.g. `vulkan`, `gl`) limits the backends, `WGPU_ADAPTER_NAME`
+//! Adapter choice: Vulkan, Metal and DX12 only, unless `WGPU_BACKEND` (e.g. `vulkan`, `gl`) names
+//! the backends explicitly; `WGPU_ADAPTER_NAME`
 //! keeps adapters whose name contains it (case-insensitive); among the rest a discrete GPU beats
 //! an integrated one, which beats a CPU adapter (lavapipe/llvmpipe), and Vulkan/Metal beat DX12,
 //! which beats GL. The device takes the adapter's own limits, and `SHADER_INT64` when offered
@@ -52,6 +53,9 @@ pub struct Context {
     pipelines: Mutex<HashMap<(String, String), wgpu::ComputePipeline>>,
 }
 
+/// The backends asked for when `WGPU_BACKEND` is unset.
+pub const COMPUTE_BACKENDS: wgpu::Backends = wgpu::Backends::VULKAN.union(wgpu::Backends::METAL).union(wgpu::Backends::DX12);
+
 static CONTEXT: OnceLock<Result<Context, GpuError>> = OnceLock::new();
 
 fn backend_rank(b: wgpu::Backend) -> u32 {
@@ -74,7 +78,10 @@ fn type_rank(t: wgpu::DeviceType) -> u32 {
 }
 
 fn open() -> Result<Context, GpuError> {
-    let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
+    // Only backends that run compute reliably, unless WGPU_BACKEND names another: wgpu's GL
+    // backend (Mesa's EGL on a machine without Vulkan) deadlocks on its adapter context and
+    // aborts the process in a destructor, which no caller could catch.
+    let backends = wgpu::Backends::from_env().unwrap_or(COMPUTE_BACKENDS);
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
     desc.backends = backends;
     let instance = wgpu::Instance::new(desc);

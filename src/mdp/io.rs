@@ -27,9 +27,28 @@ fn file_err(path: &Path, message: impl Into<String>) -> MdpError {
     MdpError::File { path: path.display().to_string(), message: message.into() }
 }
 
+/// Largest model file read (a dense 65,536-state model does not fit anyway; a device such as
+/// /dev/zero would be read forever).
+pub const MAX_MODEL_FILE: u64 = 1 << 30;
+
+/// A model file's bytes: a regular file of at most [`MAX_MODEL_FILE`] bytes.
+fn read_capped(path: &Path) -> Result<Vec<u8>, MdpError> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| file_err(path, e.to_string()))?;
+    if !meta.is_file() {
+        return Err(file_err(path, "not a regular file (a model file is read whole)"));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).and_then(|f| f.take(MAX_MODEL_FILE + 1).read_to_end(&mut bytes)).map_err(|e| file_err(path, e.to_string()))?;
+    if bytes.len() as u64 > MAX_MODEL_FILE {
+        return Err(file_err(path, format!("larger than {MAX_MODEL_FILE} bytes, the most a model file may have")));
+    }
+    Ok(bytes)
+}
+
 /// Reads a JSON model; shape and probability errors name the file and the entry.
 pub fn read_json(path: &Path) -> Result<TabularMdp, MdpError> {
-    let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e.to_string()))?;
+    let text = String::from_utf8(read_capped(path)?).map_err(|e| file_err(path, e.to_string()))?;
     let m: ModelFile = serde_json::from_str(&text).map_err(|e| file_err(path, e.to_string()))?;
     let in_file = |e: MdpError| file_err(path, e.to_string());
     let (s, a) = (m.states, m.actions);
@@ -64,7 +83,7 @@ pub fn read_json(path: &Path) -> Result<TabularMdp, MdpError> {
 
 /// A float64 array from a `.npy` file: (shape, values in C order).
 pub fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>), MdpError> {
-    let bytes = std::fs::read(path).map_err(|e| file_err(path, e.to_string()))?;
+    let bytes = read_capped(path)?;
     parse_npy(&bytes).map_err(|m| file_err(path, m))
 }
 
@@ -167,6 +186,11 @@ mod tests {
         assert_eq!(m.dense_transitions()[[0, 1, 1]], 0.8);
         assert_eq!(m.reward(1, 0), 0.3);
         std::fs::write(tmp("bad.npy"), b"hello").unwrap();
+        // a device is refused at once, not read forever
+        let e = read_npy(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        let e = read_json(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
         assert!(read_npy(&tmp("bad.npy")).unwrap_err().to_string().contains("bad.npy: not a .npy file"));
         std::fs::write(tmp("r3.npy"), npy_bytes(&[3, 2], &[0.0; 6])).unwrap();
         let e = read_npy_model(&tmp("p.npy"), &tmp("r3.npy")).unwrap_err().to_string();

@@ -64,6 +64,29 @@ impl InstanceSpec {
         }
     }
 
+    /// Makes a relative model-file path relative to `base` (the spec's folder), so that a spec
+    /// reads the same files from any working directory.
+    pub fn resolve_paths(&mut self, base: &Path) {
+        let fix = |p: &mut String| {
+            if Path::new(p.as_str()).is_relative() {
+                *p = base.join(p.as_str()).display().to_string();
+            }
+        };
+        // the label stays the path as written
+        match self {
+            InstanceSpec::Json { path, label } => {
+                label.get_or_insert_with(|| path.clone());
+                fix(path);
+            }
+            InstanceSpec::Npy { p, r, label } => {
+                label.get_or_insert_with(|| p.clone());
+                fix(p);
+                fix(r);
+            }
+            _ => {}
+        }
+    }
+
     /// The number of states a generated instance declares (None for files), so that sizes can be
     /// checked before anything is allocated.
     pub fn declared_states(&self) -> Option<i64> {

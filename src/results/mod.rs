@@ -5,6 +5,7 @@
 //! holds only numbers that the engine's ordered fold produced; timings live in the manifest.
 
 pub mod cells;
+pub mod run_dir;
 
 use std::fs;
 use std::io::Write;
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::JobResult;
 use crate::error::{io, Error, Result};
 use crate::spec::CellInfo;
-use crate::stats::{quantile, Welford};
+use crate::stats::{quantile_sorted, Welford};
 
 /// A theory curve to draw on a figure (a bound's rate with its constant).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,6 +63,10 @@ pub struct Manifest {
     pub cells: Vec<CellInfo>,
     pub plot: crate::spec::PlotSpec,
     pub timings: Timings,
+    /// Every file the run wrote into its folder: what a rerun may replace (anything else in
+    /// the folder is the user's, and stops the rerun).
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -138,20 +143,35 @@ pub fn curves_csv(rows: &[CurveRow]) -> Result<Vec<u8>> {
     )
 }
 
-/// `final.csv`: one row per (cell, policy, replication), one column per metric.
-pub fn final_csv(results: &[JobResult]) -> Result<Vec<u8>> {
+/// `final.csv`: one row per (cell, policy, replication), one column per metric. Streamed to
+/// `w` (a run of 10^8 replications writes gigabytes that never sit in memory).
+pub fn write_final_csv(results: &[JobResult], w: impl Write) -> std::result::Result<(), csv::Error> {
     let metrics: Vec<String> = results.first().map(|r| r.metrics.clone()).unwrap_or_default();
+    let mut out = csv::Writer::from_writer(w);
     let mut header = vec!["cell", "policy", "rep"];
     header.extend(metrics.iter().map(String::as_str));
-    let rows = results.iter().flat_map(|r| {
+    out.write_record(&header)?;
+    let mut row: Vec<String> = Vec::new();
+    for r in results {
         let reps = r.finals.first().map(Vec::len).unwrap_or(0);
-        (0..reps).map(move |i| {
-            let mut row = vec![r.cell.clone(), r.series.clone(), i.to_string()];
+        for i in 0..reps {
+            row.clear();
+            row.extend([r.cell.clone(), r.series.clone(), i.to_string()]);
             row.extend(r.finals.iter().map(|f| fmt(f[i])));
-            row
-        })
-    });
-    csv_bytes(&header, rows)
+            out.write_record(&row)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Bytes of `final.csv` for these results, estimated before the run (from the widest numbers a
+/// value prints as): what the disk check compares with the free space.
+pub fn final_csv_bytes(jobs: impl Iterator<Item = (usize, usize, usize)>, reps: u64) -> u64 {
+    // cell id (16 hex), series label, rep index, one value per metric (at most 24 characters:
+    // "-1.2345678901234567e-300"), separators and newline
+    let rep_digits = reps.max(1).to_string().len() as u64;
+    jobs.map(|(cell, series, metrics)| reps * (cell as u64 + series as u64 + rep_digits + 25 * metrics as u64 + 3)).sum::<u64>() + 64
 }
 
 pub fn overlays_csv(ov: &[Overlay]) -> Result<Vec<u8>> {
@@ -233,20 +253,23 @@ pub fn summary(results: &[JobResult], cells: &[CellInfo], level: f64) -> Result<
     md.push_str(&"---:|".repeat(metrics.len() + 1));
     md.push('\n');
     for r in results {
-        md.push_str(&format!("| {} | {} |", label(&r.cell), r.series));
+        md.push_str(&format!("| {} | {} |", crate::text::table_cell(&label(&r.cell)), crate::text::table_cell(&r.series)));
         for (m, metric) in r.metrics.iter().enumerate() {
             let mut w = Welford::default();
             r.finals[m].iter().for_each(|&x| w.push(x));
             let prop = r.proportion.get(m) == Some(&true);
             let (lo, hi) = interval(&w, prop, level);
-            let q = |p: f64| fmt(quantile(&r.finals[m], p));
+            // one sorted copy for the three quantiles (finals can be 10^8 values)
+            let mut sorted = r.finals[m].clone();
+            sorted.sort_by(f64::total_cmp);
+            let q = |p: f64| fmt(quantile_sorted(&sorted, p));
             rows.push(vec![r.cell.clone(), label(&r.cell), r.series.clone(), metric.clone(), w.n.to_string(), fmt(w.mean), fmt(w.sd()), fmt(lo), fmt(hi), q(0.05), q(0.5), q(0.95)]);
             if prop {
                 md.push_str(&format!(" {} [{}, {}] |", table_num(w.mean), table_num(lo), table_num(hi)));
             } else if w.n > 1 {
                 md.push_str(&format!(" {} ± {} |", table_num(w.mean), table_num((hi - lo) / 2.0)));
             } else {
-                md.push_str(&format!(" {} |", table_num(w.mean)));
+                md.push_str(&format!(" {} (one replication: no interval) |", table_num(w.mean)));
             }
         }
         md.push_str(&format!(" {:.3} |\n", r.seconds));

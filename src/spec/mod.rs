@@ -33,6 +33,7 @@ pub struct SpecFile {
     pub seed: u64,
     pub reps: i64,
     /// One horizon, or a list (a sweep: one cell per value).
+    #[serde(deserialize_with = "integers")]
     pub horizon: OneOrMany<i64>,
     /// Level of the t-intervals (default 0.95).
     pub confidence: Option<f64>,
@@ -57,14 +58,24 @@ pub struct SpecFile {
 #[serde(deny_unknown_fields)]
 pub struct QuickSpec {
     pub reps: Option<i64>,
+    #[serde(default, deserialize_with = "some_integers")]
     pub horizon: Option<OneOrMany<i64>>,
+}
+
+/// An integer or a list of integers, with a message that says so (TOML's `1e4` is a float).
+fn integers<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<OneOrMany<i64>, D::Error> {
+    OneOrMany::<i64>::deserialize(d).map_err(|_| serde::de::Error::custom("expected an integer or a list of integers (TOML reads 1e4 as a float: write 10000 or 10_000)"))
+}
+
+fn some_integers<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<OneOrMany<i64>>, D::Error> {
+    integers(d).map(Some)
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PlotSpec {
-    /// Metrics to draw, one figure per (cell, metric); empty: the setting's first metric.
-    #[serde(default)]
+    /// Metrics to draw, one figure per (cell, metric); left out: the setting's first metric.
+    #[serde(default, deserialize_with = "non_empty_metrics")]
     pub metrics: Vec<String>,
     #[serde(default)]
     pub log_x: bool,
@@ -87,6 +98,21 @@ pub struct PlotSpec {
     /// A heatmap of each series' final mean over two numeric parameters of the cells.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heatmap: Option<HeatmapSpec>,
+    /// Small multiples: one panel per value of this parameter of the series labels (`ε` splits
+    /// "DP-BAI ε=0.01", "DP-BAI ε=0.1", …); series without it appear in every panel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panels: Option<String>,
+    /// The y axis's range; by default it fits the data, and theory overlays are clipped to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y_range: Option<[f64; 2]>,
+}
+
+fn non_empty_metrics<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
+    let v = Vec::<String>::deserialize(d)?;
+    if v.is_empty() {
+        return Err(serde::de::Error::custom("plot.metrics = [] draws nothing: list at least one metric, or leave the field out for the setting's first"));
+    }
+    Ok(v)
 }
 
 /// `[plot.heatmap]`: the final mean of `metric` for every cell, placed by two numbers read from
@@ -112,7 +138,7 @@ fn yes() -> bool {
 
 impl Default for PlotSpec {
     fn default() -> Self {
-        PlotSpec { metrics: Vec::new(), log_x: false, log_y: false, overlays: true, x_label: None, x_scale: None, cells: true, heatmap: None }
+        PlotSpec { metrics: Vec::new(), log_x: false, log_y: false, overlays: true, x_label: None, x_scale: None, cells: true, heatmap: None, panels: None, y_range: None }
     }
 }
 
@@ -271,10 +297,21 @@ pub fn parse(text: &str, origin: &str) -> Result<SpecFile> {
     toml::from_str(text).map_err(|e| Error::Malformed { path: origin.to_string(), message: e.to_string().trim_end().to_string() })
 }
 
-/// Reads a spec file from disk.
+/// Largest spec file read.
+const MAX_SPEC_FILE: u64 = 16 << 20;
+
+/// Reads a spec file from disk. Model files it names by relative paths are found relative to
+/// the spec's own folder, whatever the working directory.
 pub fn read(path: &Path) -> Result<SpecFile> {
-    let text = std::fs::read_to_string(path).map_err(io(path))?;
-    parse(&text, &path.display().to_string())
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path).and_then(|f| f.take(MAX_SPEC_FILE).read_to_string(&mut text)).map_err(io(path))?;
+    let mut spec = parse(&text, &path.display().to_string())?;
+    let base = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p }).unwrap_or(Path::new("."));
+    for i in spec.tabular_rl.iter_mut().flat_map(|t| t.instances.iter_mut()).chain(spec.mdpo.iter_mut().flat_map(|m| m.instances.iter_mut())) {
+        i.resolve_paths(base);
+    }
+    Ok(spec)
 }
 
 impl SpecFile {
@@ -361,6 +398,16 @@ impl SpecFile {
             && !(x.is_finite() && x > 0.0)
         {
             return Err(invalid("plot.x_scale", x, "checkpoints are drawn at t / x_scale", "(0, ∞), finite"));
+        }
+        if let Some(p) = &self.plot.panels
+            && (p.is_empty() || p.contains(['=', ' ']))
+        {
+            return Err(invalid("plot.panels", format!("{p:?}"), "the parameter whose values split the figure (series labels hold it as name=value)", "a parameter name such as \"ε\", without '=' or spaces"));
+        }
+        if let Some([lo, hi]) = self.plot.y_range
+            && !(lo.is_finite() && hi.is_finite() && lo < hi && (!self.plot.log_y || lo > 0.0))
+        {
+            return Err(invalid("plot.y_range", format!("[{lo}, {hi}]"), "the y axis's range", if self.plot.log_y { "[lo, hi] with 0 < lo < hi (log_y)" } else { "[lo, hi] with lo < hi, finite" }));
         }
         if self.plot.x_label.is_none() {
             self.plot.x_label = Some(setting.x_label().to_string());

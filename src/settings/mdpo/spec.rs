@@ -273,6 +273,11 @@ impl MdpoSpec {
                         EstimatorName::Replay => {
                             let b = count(f("batch"), batch.unwrap_or(256), 1, 10_000_000, "transitions added per iteration")?;
                             let c = count(f("capacity"), capacity.unwrap_or(100_000), 1, 100_000_000, "replay buffer capacity")?;
+                            if c < b {
+                                // a buffer smaller than one iteration's batch would drop part of
+                                // every batch before it is used
+                                return Err(invalid(f("capacity"), c, format!("smaller than batch = {b}: each iteration adds a batch to the buffer"), format!("{b} ..= 100000000")));
+                            }
                             Estimator::Replay { batch: b, capacity: c }
                         }
                     };

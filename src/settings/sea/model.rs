@@ -132,6 +132,10 @@ impl SeaInstance {
         if !seq.centre.is_finite() {
             return Err(bad("centre", seq.centre, "the fixed part of the centres", "a finite number"));
         }
+        if seq.amplitude > 0.0 && seq.period == 0 {
+            // period 0 would hold the switching part still: a constant offset, not a switch
+            return Err(bad("period", 0, "rounds between flips of the switching part", ">= 1 when amplitude > 0 (amplitude = 0 for no switching)"));
+        }
         if seq.drift > 0.0 && seq.drift_period == 0 {
             return Err(bad("drift_period", 0, "rounds per turn of the drift", ">= 1 when drift > 0"));
         }

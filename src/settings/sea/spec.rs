@@ -86,7 +86,8 @@ pub struct SeaInstanceSpec {
     /// Fixed part of the centres (along e₁).
     #[serde(default)]
     pub centre: f64,
-    /// Switching part (along e₂): amplitude and rounds between flips (0: never; 1: alternating).
+    /// Switching part (along e₂): amplitude and rounds between flips (1: alternating; at least
+    /// 1 when the amplitude is positive).
     #[serde(default)]
     pub amplitude: f64,
     #[serde(default)]
