@@ -99,8 +99,9 @@ pub fn label_parameter<'s>(label: &'s str, name: &str) -> Option<&'s str> {
     let key = format!("{name}=");
     let start = label.find(&key)? + key.len();
     let rest = &label[start..];
-    let end = rest.find([' ', ',', ')', ']', ';']).unwrap_or(rest.len());
-    (end > 0).then(|| &rest[..end])
+    let end = rest.find(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '-' | '+' | '∞'))).unwrap_or(rest.len());
+    let v = rest[..end].trim_end_matches('.');
+    (!v.is_empty()).then_some(v)
 }
 
 /// What one panel draws.
@@ -156,11 +157,9 @@ fn frame(curves: &[&CurveRow], overlays: &[&Overlay], fig: &Figure, notes: &mut 
     let (mut nonpositive, mut nonfinite) = (0usize, 0usize);
     for r in curves {
         let Some(x) = axis(r.t as f64 / fig.x_scale, lx) else { continue };
+        xs.push(x);
         match axis(r.mean, ly) {
-            Some(m) => {
-                xs.push(x);
-                means.push(m);
-            }
+            Some(m) => means.push(m),
             None if !r.mean.is_finite() => nonfinite += 1,
             None => nonpositive += 1,
         }
@@ -176,6 +175,10 @@ fn frame(curves: &[&CurveRow], overlays: &[&Overlay], fig: &Figure, notes: &mut 
         ys.retain(|&y| y >= lowest - 1.0);
     }
     ys.extend(means.iter().copied());
+    if means.is_empty() {
+        xs.clear();
+        ys.clear();
+    }
     if xs.is_empty() || ys.is_empty() {
         for o in overlays {
             for &(t, v) in &o.points {
@@ -265,31 +268,43 @@ struct Entry {
 const LEGEND_FONT: u32 = 13;
 const LEGEND_ROW: i32 = 18;
 
-/// The legend's size in pixels (DejaVu Sans at 13 px: about 7.3 px a character).
-fn legend_size(entries: &[Entry]) -> (i32, i32) {
+/// The legend's size in pixels in `cols` columns (DejaVu Sans at 13 px: about 7.3 px a
+/// character).
+fn legend_size(entries: &[Entry], cols: usize) -> (i32, i32) {
     let chars = entries.iter().map(|e| e.label.chars().count()).max().unwrap_or(0) as f64;
-    ((34.0 + 7.3 * chars) as i32, LEGEND_ROW * entries.len() as i32 + 10)
+    let rows = entries.len().div_ceil(cols.max(1)) as i32;
+    (legend_column(entries) * cols as i32, LEGEND_ROW * rows + 10).max(((34.0 + 7.3 * chars) as i32, 0))
 }
 
-fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, at: (i32, i32), entries: &[Entry]) -> std::result::Result<(), String>
+fn legend_column(entries: &[Entry]) -> i32 {
+    let chars = entries.iter().map(|e| e.label.chars().count()).max().unwrap_or(0) as f64;
+    (34.0 + 7.3 * chars) as i32
+}
+
+fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, at: (i32, i32), entries: &[Entry], cols: usize) -> std::result::Result<(), String>
 where
     DB::ErrorType: 'static,
 {
-    let (w, h) = legend_size(entries);
+    let (w, h) = legend_size(entries, cols);
+    let col = legend_column(entries);
+    let rows = entries.len().div_ceil(cols.max(1));
     let (x, y) = at;
     area.draw(&Rectangle::new([(x, y), (x + w, y + h)], WHITE.mix(0.85).filled())).map_err(|e| e.to_string())?;
     area.draw(&Rectangle::new([(x, y), (x + w, y + h)], BLACK.stroke_width(1))).map_err(|e| e.to_string())?;
     for (i, e) in entries.iter().enumerate() {
-        let yy = y + 5 + LEGEND_ROW * i as i32 + LEGEND_ROW / 2;
+        // column-major: a column lists consecutive entries
+        let (c, r) = (i / rows, i % rows);
+        let xx = x + col * c as i32;
+        let yy = y + 5 + LEGEND_ROW * r as i32 + LEGEND_ROW / 2;
         if e.dashed {
             for k in 0..3 {
-                area.draw(&PathElement::new(vec![(x + 6 + 7 * k, yy), (x + 10 + 7 * k, yy)], e.color.stroke_width(2))).map_err(|e| e.to_string())?;
+                area.draw(&PathElement::new(vec![(xx + 6 + 7 * k, yy), (xx + 10 + 7 * k, yy)], e.color.stroke_width(2))).map_err(|e| e.to_string())?;
             }
         } else {
-            area.draw(&PathElement::new(vec![(x + 6, yy), (x + 26, yy)], e.color.stroke_width(2))).map_err(|e| e.to_string())?;
+            area.draw(&PathElement::new(vec![(xx + 6, yy), (xx + 26, yy)], e.color.stroke_width(2))).map_err(|e| e.to_string())?;
         }
         let style = ("sans-serif", LEGEND_FONT).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(plotters::style::text_anchor::HPos::Left, plotters::style::text_anchor::VPos::Center));
-        area.draw(&Text::new(e.label.clone(), (x + 32, yy), style)).map_err(|e| e.to_string())?;
+        area.draw(&Text::new(e.label.clone(), (xx + 32, yy), style)).map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -302,22 +317,24 @@ fn legend_corner(plot: ((i32, i32), (i32, i32)), size: (i32, i32), drawn: &[(i32
     if w + 16 > r - l || h + 16 > b - t {
         return None;
     }
-    let left = (l + 8, t + 8);
-    let right = (r - 8 - w, t + 8);
-    let low_left = (l + 8, b - 8 - h);
-    let low_right = (r - 8 - w, b - 8 - h);
-    let order = if rising { [left, right, low_right, low_left] } else { [right, left, low_left, low_right] };
+    // the preferred corner, the other top corner, then along the top edge, then the bottom edge
+    let at = |f: f64, top: bool| (l + 8 + (f * (r - l - 16 - w) as f64) as i32, if top { t + 8 } else { b - 8 - h });
+    let mut order = if rising { vec![at(0.0, true), at(1.0, true)] } else { vec![at(1.0, true), at(0.0, true)] };
+    for top in [true, false] {
+        order.extend([0.25, 0.5, 0.75].map(|f| at(f, top)));
+        if !top {
+            order.extend(if rising { [at(1.0, false), at(0.0, false)] } else { [at(0.0, false), at(1.0, false)] });
+        }
+    }
     order.into_iter().find(|&(x, y)| !drawn.iter().any(|&(px, py)| px >= x - 4 && px <= x + w + 4 && py >= y - 4 && py <= y + h + 4))
 }
 
 /// Draws one panel into `area` and returns what had to be left out.
-fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, panel: &Panel) -> std::result::Result<Vec<String>, String>
+fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, panel: &Panel, f: Frame) -> std::result::Result<(), String>
 where
     DB::ErrorType: 'static,
 {
-    let mut notes = Vec::new();
     let (lx, ly) = (fig.log_x, fig.log_y);
-    let f = frame(&panel.curves, &panel.overlays, fig, &mut notes);
     let mut policies: Vec<&str> = Vec::new();
     for r in &panel.curves {
         if !policies.contains(&r.policy.as_str()) {
@@ -330,30 +347,46 @@ where
     let mut entries: Vec<Entry> = Vec::new();
     let mut lines: Vec<(Vec<Vec<(f64, f64)>>, RGBColor, bool)> = Vec::new();
     let mut bands: Vec<(Vec<(f64, f64)>, RGBColor)> = Vec::new();
+    let mut dots: Vec<((f64, f64), RGBColor)> = Vec::new();
     let mut rising = 0.0;
     for (i, p) in policies.iter().enumerate() {
         let c = COLORS[i % COLORS.len()];
         let rs = rows(p);
-        // The band, kept inside the frame: a lower end that cannot be drawn (0 on a log axis)
-        // sits on the frame's floor rather than breaking the polygon.
-        let mut up = Vec::new();
-        let mut down = Vec::new();
-        for r in &rs {
-            let (Some(x), Some(hi)) = (x_of(r.t), axis(r.ci_hi, ly)) else { continue };
-            if x < f.x.0 || x > f.x.1 {
-                continue;
+        // The band, kept inside the frame, drawn over each run of checkpoints whose mean is
+        // drawn: past a mean of 0 on a log axis a band alone would fill the panel's floor. A
+        // lower end that cannot be drawn (0 on a log axis) sits on the frame's floor.
+        let mut run: Vec<((f64, f64), (f64, f64))> = Vec::new();
+        let mut close = |run: &mut Vec<((f64, f64), (f64, f64))>| {
+            if run.len() > 1 {
+                let mut poly: Vec<(f64, f64)> = run.iter().map(|p| p.0).collect();
+                poly.extend(run.iter().rev().map(|p| p.1));
+                bands.push((poly, c));
             }
-            up.push((x, clamp_y(hi)));
-            down.push((x, clamp_y(axis(r.ci_lo, ly).unwrap_or(f.y.0))));
+            run.clear();
+        };
+        for r in &rs {
+            match (x_of(r.t), axis(r.ci_hi, ly), axis(r.mean, ly)) {
+                (Some(x), Some(hi), Some(_)) if x >= f.x.0 && x <= f.x.1 => run.push(((x, clamp_y(hi)), (x, clamp_y(axis(r.ci_lo, ly).unwrap_or(f.y.0))))),
+                _ => close(&mut run),
+            }
         }
-        down.reverse();
-        up.extend(down);
-        if up.len() > 2 {
-            bands.push((up, c));
-        }
+        close(&mut run);
         let pts: Vec<Option<(f64, f64)>> = rs.iter().map(|r| Some((x_of(r.t)?, axis(r.mean, ly)?))).collect();
         if let (Some(Some(a)), Some(Some(b))) = (pts.first(), pts.last()) {
             rising += b.1 - a.1;
+        }
+        // a mean between two that cannot be drawn is a dot
+        for (i, p) in pts.iter().enumerate() {
+            if let Some(p) = p
+                && (i == 0 || pts[i - 1].is_none())
+                && pts.get(i + 1).is_none_or(Option::is_none)
+                && p.0 >= f.x.0
+                && p.0 <= f.x.1
+                && p.1 >= f.y.0
+                && p.1 <= f.y.1
+            {
+                dots.push((*p, c));
+            }
         }
         lines.push((clip(&pts, &f), c, false));
         entries.push(Entry { label: p.to_string(), color: c, dashed: false });
@@ -385,18 +418,20 @@ where
             drawn.extend((1..=steps).map(|k| (w[0].0 + (w[1].0 - w[0].0) * k / steps, w[0].1 + (w[1].1 - w[0].1) * k / steps)));
         }
     }
-    let size = legend_size(&entries);
+    let size = legend_size(&entries, 1);
     let base = area.get_base_pixel();
     let (px, py) = trial.plotting_area().get_pixel_range();
     let spot = legend_corner(((px.start, px.end), (py.start, py.end)), size, &drawn, rising >= 0.0);
     drop(trial);
-    let (plot_area, legend_at) = match spot {
-        Some((x, y)) => (area.clone(), (area.clone(), (x - base.0, y - base.1))),
+    // inside where it covers nothing; else below the plot, in as many columns as fit
+    let (plot_area, legend_area, legend_at, cols) = match spot {
+        Some((x, y)) => (area.clone(), area.clone(), (x - base.0, y - base.1), 1),
         None => {
-            let (w, _) = area.dim_in_pixel();
-            let keep = (w as i32 - size.0 - 16).max(w as i32 / 2);
-            let (l, r) = area.split_horizontally(keep);
-            (l, (r, (4, py.start - base.1)))
+            let (w, h) = area.dim_in_pixel();
+            let cols = ((w as i32 - 24) / legend_column(&entries).max(1)).clamp(1, entries.len().max(1) as i32) as usize;
+            let (_, lh) = legend_size(&entries, cols);
+            let (top, bottom) = area.split_vertically((h as i32 - lh - 8).max(h as i32 / 2));
+            (top, bottom, (12, 0), cols)
         }
     };
     let mut chart = build(&plot_area)?;
@@ -416,6 +451,9 @@ where
     for (band, c) in bands {
         chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled()))).map_err(|e| e.to_string())?;
     }
+    for (p, c) in dots {
+        chart.draw_series(std::iter::once(Circle::new(p, 3, c.filled()))).map_err(|e| e.to_string())?;
+    }
     for (segs, c, dashed) in lines {
         for seg in segs {
             if dashed {
@@ -425,8 +463,8 @@ where
             }
         }
     }
-    draw_legend(&legend_at.0, legend_at.1, &entries)?;
-    Ok(notes)
+    draw_legend(&legend_area, legend_at, &entries, cols)?;
+    Ok(())
 }
 
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, fig: &Figure) -> std::result::Result<Vec<String>, String>
@@ -442,17 +480,11 @@ where
     let cols = (ps.len() as f64).sqrt().ceil() as usize;
     let rows = ps.len().div_ceil(cols);
     let areas = body.split_evenly((rows, cols));
+    // small multiples share their axes, so that panels compare at a glance
     let mut notes = Vec::new();
+    let f = frame(&fig.curves, &fig.overlays, fig, &mut notes);
     for (panel, area) in ps.iter().zip(&areas) {
-        for n in draw_panel(area, fig, panel)? {
-            let n = match &panel.caption {
-                Some(c) => format!("{c}: {n}"),
-                None => n,
-            };
-            if !notes.contains(&n) {
-                notes.push(n);
-            }
-        }
+        draw_panel(area, fig, panel, f)?;
     }
     let (_, h) = root.dim_in_pixel();
     let grey = RGBColor(120, 120, 120);
@@ -725,6 +757,8 @@ mod tests {
         assert_eq!(label_parameter("UCB1(alpha=2)", "alpha"), Some("2"));
         assert_eq!(label_parameter("OD-LinBAI", "ε"), None);
         assert_eq!(label_parameter("uniform ε=∞", "ε"), Some("∞"));
+        assert_eq!(label_parameter("exp(−T/H), ε=0.03: lower bound", "ε"), Some("0.03"));
+        assert_eq!(label_parameter("a ε=1e-3.", "ε"), Some("1e-3"));
     }
 
     #[test]
