@@ -389,13 +389,13 @@ where
             }
         }
         lines.push((clip(&pts, &f), c, false));
-        entries.push(Entry { label: p.to_string(), color: c, dashed: false });
+        entries.push(Entry { label: crate::text::escape_controls(p), color: c, dashed: false });
     }
     for o in &panel.overlays {
         let c = if o.kind == "lower" { RGBColor(0, 0, 0) } else { RGBColor(110, 110, 110) };
         let pts: Vec<Option<(f64, f64)>> = o.points.iter().map(|&(t, v)| Some((x_of(t)?, axis(v, ly)?))).collect();
         lines.push((clip(&pts, &f), c, true));
-        entries.push(Entry { label: format!("{} [theory]", o.label), color: c, dashed: true });
+        entries.push(Entry { label: format!("{} [theory]", crate::text::escape_controls(&o.label)), color: c, dashed: true });
     }
     let build = |a: &DrawingArea<DB, Shift>| {
         let mut b = ChartBuilder::on(a);
@@ -472,7 +472,7 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let body = root.titled(&fig.title, ("sans-serif", 22)).map_err(|e| e.to_string())?;
+    let body = root.titled(&crate::text::escape_controls(&fig.title), ("sans-serif", 22)).map_err(|e| e.to_string())?;
     let (w, h) = body.dim_in_pixel();
     let footer = footer_lines(&fig.footer, w);
     let (body, _) = body.split_vertically(h.saturating_sub(8 + 16 * footer.len() as u32));
@@ -651,7 +651,7 @@ where
     let lo = finite.iter().map(|&v| key(v)).fold(f64::INFINITY, f64::min);
     let hi = finite.iter().map(|&v| key(v)).fold(f64::NEG_INFINITY, f64::max);
     let mut chart = ChartBuilder::on(&root)
-        .caption(&h.title, ("sans-serif", 20))
+        .caption(crate::text::escape_controls(&h.title), ("sans-serif", 20))
         .margin(12)
         .margin_bottom(26)
         .x_label_area_size(42)

@@ -37,9 +37,12 @@ fn quick_run_writes_table_csvs_and_figures_and_plot_redraws_them() {
     assert!(out.join("b1_pseudo_regret.svg").is_file());
     // no temporary files are left behind
     assert!(std::fs::read_dir(&out).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("tmp")));
-    // a rerun replaces the folder as a whole: files of the previous run that the new one does not
-    // write (a stale figure) are gone, and no staging folder is left beside it
+    // a rerun replaces the folder as a whole: files of the previous run (those its manifest
+    // lists) that the new one does not write (a stale figure) are gone, and no staging folder
+    // is left beside it
     std::fs::write(out.join("stale_figure.png"), b"old").unwrap();
+    let m = std::fs::read_to_string(out.join("manifest.json")).unwrap().replace("\"files\": [", "\"files\": [\n    \"stale_figure.png\",");
+    std::fs::write(out.join("manifest.json"), m).unwrap();
     let o = bin().args(["run", "b1_quick", "--quick", "--reps", "5", "--out", out.to_str().unwrap()]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!out.join("stale_figure.png").exists());

@@ -95,6 +95,7 @@ pub fn check_replaceable(dir: &Path, will_write: &[String]) -> Result<()> {
 
 /// A run folder being written: files go to [`Staging::file`], [`Staging::commit`] puts the
 /// folder in place; dropped uncommitted, it removes itself.
+#[derive(Debug)]
 pub struct Staging {
     pub dir: PathBuf,
     path: PathBuf,
