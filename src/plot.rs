@@ -329,8 +329,9 @@ fn legend_corner(plot: ((i32, i32), (i32, i32)), size: (i32, i32), drawn: &[(i32
     order.into_iter().find(|&(x, y)| !drawn.iter().any(|&(px, py)| px >= x - 4 && px <= x + w + 4 && py >= y - 4 && py <= y + h + 4))
 }
 
-/// Draws one panel into `area` and returns what had to be left out.
-fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, panel: &Panel, f: Frame) -> std::result::Result<(), String>
+/// Draws one panel into `area`; with `dry`, only decides where the legend goes and returns the
+/// height it needs below the plot (0: it fits inside), drawing nothing.
+fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, panel: &Panel, f: Frame, dry: bool) -> std::result::Result<i32, String>
 where
     DB::ErrorType: 'static,
 {
@@ -423,12 +424,16 @@ where
     let (px, py) = trial.plotting_area().get_pixel_range();
     let spot = legend_corner(((px.start, px.end), (py.start, py.end)), size, &drawn, rising >= 0.0);
     drop(trial);
+    let below_cols = || ((area.dim_in_pixel().0 as i32 - 24) / legend_column(&entries).max(1)).clamp(1, entries.len().max(1) as i32) as usize;
+    if dry {
+        return Ok(if spot.is_some() { 0 } else { legend_size(&entries, below_cols()).1 + 8 });
+    }
     // inside where it covers nothing; else below the plot, in as many columns as fit
     let (plot_area, legend_area, legend_at, cols) = match spot {
         Some((x, y)) => (area.clone(), area.clone(), (x - base.0, y - base.1), 1),
         None => {
-            let (w, h) = area.dim_in_pixel();
-            let cols = ((w as i32 - 24) / legend_column(&entries).max(1)).clamp(1, entries.len().max(1) as i32) as usize;
+            let (_, h) = area.dim_in_pixel();
+            let cols = below_cols();
             let (_, lh) = legend_size(&entries, cols);
             let (top, bottom) = area.split_vertically((h as i32 - lh - 8).max(h as i32 / 2));
             (top, bottom, (12, 0), cols)
@@ -464,7 +469,7 @@ where
         }
     }
     draw_legend(&legend_area, legend_at, &entries, cols)?;
-    Ok(())
+    Ok(0)
 }
 
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, fig: &Figure) -> std::result::Result<Vec<String>, String>
@@ -472,10 +477,7 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let body = root.titled(&crate::text::escape_controls(&fig.title), ("sans-serif", 22)).map_err(|e| e.to_string())?;
-    let (w, h) = body.dim_in_pixel();
-    let footer = footer_lines(&fig.footer, w);
-    let (body, _) = body.split_vertically(h.saturating_sub(8 + 16 * footer.len() as u32));
+    let (body, footer) = body_of(&root, fig)?;
     let ps = panels(fig);
     let cols = (ps.len() as f64).sqrt().ceil() as usize;
     let rows = ps.len().div_ceil(cols);
@@ -484,7 +486,7 @@ where
     let mut notes = Vec::new();
     let f = frame(&fig.curves, &fig.overlays, fig, &mut notes);
     for (panel, area) in ps.iter().zip(&areas) {
-        draw_panel(area, fig, panel, f)?;
+        draw_panel(area, fig, panel, f, false)?;
     }
     let (_, h) = root.dim_in_pixel();
     let grey = RGBColor(120, 120, 120);
@@ -496,10 +498,49 @@ where
     Ok(notes)
 }
 
-/// The footer in lines that fit `width` pixels (DejaVu Sans at 12 px: about 6.8 px a
+/// The figure's area between its title and its footer, and the footer's lines.
+fn body_of<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure) -> std::result::Result<(DrawingArea<DB, Shift>, Vec<String>), String>
+where
+    DB::ErrorType: 'static,
+{
+    let title = crate::text::escape_controls(&fig.title);
+    let (w, _) = root.dim_in_pixel();
+    let body = root.titled(&title, ("sans-serif", title_size(&title, w, 22))).map_err(|e| e.to_string())?;
+    let (w, h) = body.dim_in_pixel();
+    let footer = footer_lines(&fig.footer, w);
+    let (body, _) = body.split_vertically(h.saturating_sub(8 + 16 * footer.len() as u32));
+    Ok((body, footer))
+}
+
+/// A one-panel figure's height: 600 pixels, plus the legend's when it has to go below the
+/// plot and would take more than a quarter of it (laid out once on an in-memory bitmap).
+fn figure_height(fig: &Figure) -> u32 {
+    const W: u32 = 900;
+    const H: u32 = 600;
+    let mut buf = vec![0u8; (W * H * 3) as usize];
+    let extra = (|| -> std::result::Result<i32, String> {
+        let root = BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area();
+        let (body, _) = body_of(&root, fig)?;
+        let mut notes = Vec::new();
+        let f = frame(&fig.curves, &fig.overlays, fig, &mut notes);
+        let panel = Panel { caption: None, curves: fig.curves.clone(), overlays: fig.overlays.clone() };
+        draw_panel(&body, fig, &panel, f, true)
+    })()
+    .unwrap_or(0);
+    if extra as u32 > H / 4 { H + extra as u32 } else { H }
+}
+
+/// The largest font size up to `max` at which `title` fits `width` pixels (DejaVu Sans: about
+/// 0.6 em a character), 12 at least.
+fn title_size(title: &str, width: u32, max: u32) -> u32 {
+    let chars = title.chars().count().max(1) as f64;
+    ((width.saturating_sub(24)) as f64 / (0.6 * chars)).floor().clamp(12.0, max as f64) as u32
+}
+
+/// The footer in lines that fit `width` pixels (DejaVu Sans at 12 px: about 6.2 px a
 /// character), broken after its " · " separators.
 fn footer_lines(footer: &str, width: u32) -> Vec<String> {
-    let fits = ((width.saturating_sub(24)) as f64 / 6.8) as usize;
+    let fits = ((width.saturating_sub(24)) as f64 / 6.2) as usize;
     let mut lines: Vec<String> = vec![String::new()];
     for (i, part) in footer.split(" · ").enumerate() {
         let last = lines.last_mut().expect("one line at least");
@@ -528,7 +569,7 @@ trait Drawing {
 impl Drawing for Figure<'_> {
     fn size(&self) -> (u32, u32) {
         match panels(self).len() {
-            1 => (900, 600),
+            1 => (900, figure_height(self)),
             2 => (1400, 600),
             _ => (1400, 1000),
         }
@@ -651,7 +692,7 @@ where
     let lo = finite.iter().map(|&v| key(v)).fold(f64::INFINITY, f64::min);
     let hi = finite.iter().map(|&v| key(v)).fold(f64::NEG_INFINITY, f64::max);
     let mut chart = ChartBuilder::on(&root)
-        .caption(crate::text::escape_controls(&h.title), ("sans-serif", 20))
+        .caption(crate::text::escape_controls(&h.title), ("sans-serif", title_size(&h.title, root.dim_in_pixel().0, 20)))
         .margin(12)
         .margin_bottom(26)
         .x_label_area_size(42)
