@@ -24,7 +24,9 @@ fn main() {
     // under .git that `git status` rewrites (the index) is watched, and the dirty check below
     // never writes it (`--no-optional-locks`): otherwise a `git status` would make the next
     // build recompile the crate. "Dirty" is re-read whenever a watched source changes.
-    let mut watch = vec![".git/HEAD".to_string(), ".git/packed-refs".to_string()];
+    // .git/logs/HEAD gets a line at every commit and checkout, also when the branch's ref is
+    // packed (and so has no file of its own to watch); `git status` never writes it.
+    let mut watch = vec![".git/HEAD".to_string(), ".git/packed-refs".to_string(), ".git/logs/HEAD".to_string()];
     if let Ok(head) = fs::read_to_string(".git/HEAD")
         && let Some(r) = head.trim().strip_prefix("ref: ")
     {

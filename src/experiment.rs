@@ -236,9 +236,14 @@ fn write_run(exp: &Experiment, out: &[engine::JobResult], staging: Staging, engi
     written.push("manifest.json".into());
     manifest.files = written;
     fs::write(staging.file("manifest.json"), results::manifest_json(&manifest)?).map_err(staging.io("manifest.json"))?;
-    staging.commit()?;
+    let staged = staging.file("").display().to_string();
+    let mut notes = figures.notes;
+    notes.extend(staging.commit()?);
     let files = figures.files.iter().filter_map(|p| p.file_name().map(|n| dir.join(n))).collect();
-    Ok(RunReport { dir, table, figures: files, wall_seconds: wall, notes: figures.notes, figure_errors: figures.failed })
+    // failures name the run folder, where the run now is, not the staging folder it was drawn in
+    let staged = staged.trim_end_matches('/');
+    let failed = figures.failed.iter().map(|m| m.replace(staged, &dir.display().to_string())).collect();
+    Ok(RunReport { dir, table, figures: files, wall_seconds: wall, notes, figure_errors: failed })
 }
 
 /// What drawing a run's figures gave: the files, what had to be left out, and the figures that
@@ -489,14 +494,9 @@ pub fn run_shard(spec: SpecFile, ov: &Overrides, opts: &RunOptions, shard: Shard
     let kernel = parse_kernel(opts)?;
     let exp = spec.validate(ov)?;
     let store = open_store(&exp, &opts.out);
-    match store_experiment(&store.dir)? {
-        Some(old) => check_same_store(&store.dir, &old, &exp)?,
-        None => {
-            fs::create_dir_all(&store.dir).map_err(io(&store.dir))?;
-            // TOML, not JSON: it keeps ±inf (ε = ∞) and NaN-free floats exactly
-            let spec_toml = toml::to_string(&exp.resolved).map_err(|e| Error::BadResults { path: store.dir.clone(), message: e.to_string() })?;
-            results::atomic_write(&store.dir.join("spec.toml"), spec_toml.as_bytes())?;
-        }
+    let begun = store_experiment(&store.dir)?;
+    if let Some(old) = &begun {
+        check_same_store(&store.dir, old, &exp)?;
     }
     let cfg = EngineConfig { kind: opts.engine, threads: opts.threads, reps: exp.reps, progress: opts.progress };
     let mut jobs = exp.jobs(kernel);
@@ -506,7 +506,15 @@ pub fn run_shard(spec: SpecFile, ov: &Overrides, opts: &RunOptions, shard: Shard
     let csv = results::final_csv_bytes(owned.iter().map(|j| (j.cell.len(), j.series.len(), j.sim.metrics().len())), exp.reps);
     let biggest = exp.cells.iter().map(|c| jobs.iter().filter(|j| j.cell == c.id).map(|j| j.sim.metrics().len() as u64).sum::<u64>()).max().unwrap_or(0);
     let need = resources::Need { memory: biggest * exp.reps * 16 + (64 << 20), disk: csv };
-    resources::check(need, resources::memory_available(), resources::disk_available(&store.dir), exp.reps, owned.len(), &store.dir)?;
+    resources::check(need, resources::memory_available(), resources::disk_available(&existing_ancestor(&store.dir)), exp.reps, owned.len(), &store.dir)?;
+    // the store's spec is written only once the run is known to fit: a refused run leaves no
+    // store that a corrected rerun would then be refused by
+    if begun.is_none() {
+        fs::create_dir_all(&store.dir).map_err(io(&store.dir))?;
+        // TOML, not JSON: it keeps ±inf (ε = ∞) and NaN-free floats exactly
+        let spec_toml = toml::to_string(&exp.resolved).map_err(|e| Error::BadResults { path: store.dir.clone(), message: e.to_string() })?;
+        results::atomic_write(&store.dir.join("spec.toml"), spec_toml.as_bytes())?;
+    }
     let mut rep = ShardReport { store: store.dir.clone(), computed: Vec::new(), skipped: Vec::new(), recomputed: Vec::new(), cancelled: false };
     for (ci, cell) in exp.cells.iter().enumerate() {
         if !shard.owns(ci) {

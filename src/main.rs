@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use regretlab::engine::EngineKind;
 use regretlab::experiment::{self, RunOptions, BUILTIN, DEFAULT_EXPERIMENT};
 use regretlab::spec::Overrides;
-use regretlab::text::escape_controls;
+use regretlab::text::{escape_controls, escape_controls_but_newlines};
 
 #[derive(Parser)]
 #[command(name = "regretlab", version, about = "Reproducible Monte Carlo for bandit and RL-theory experiments")]
@@ -344,7 +344,7 @@ fn main() -> ExitCode {
     match res {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", escape_controls(&format!("{e:#}")));
+            eprintln!("error: {}", escape_controls_but_newlines(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

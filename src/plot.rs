@@ -199,7 +199,15 @@ fn frame(curves: &[&CurveRow], overlays: &[&Overlay], fig: &Figure, notes: &mut 
     if let Some((a, b)) = fig.y_range {
         y = (axis(a, ly).unwrap_or(y.0), axis(b, ly).unwrap_or(y.1));
     }
-    Frame { x, y: widen(y) }
+    let f = Frame { x, y: widen(y) };
+    // values near f64::MAX can overflow the headroom or the widening into ±inf
+    let finite = |(a, b): (f64, f64)| a.is_finite() && b.is_finite() && (b - a).is_finite() && b > a;
+    if finite(f.x) && finite(f.y) {
+        f
+    } else {
+        notes.push(format!("the values of {} are too large to draw", fig.metric));
+        Frame { x: if finite(f.x) { f.x } else { (0.0, 1.0) }, y: if finite(f.y) { f.y } else { (0.0, 1.0) } }
+    }
 }
 
 /// Splits a polyline (None where a point cannot be drawn) into the pieces inside the frame,
@@ -329,12 +337,35 @@ fn legend_corner(plot: ((i32, i32), (i32, i32)), size: (i32, i32), drawn: &[(i32
     order.into_iter().find(|&(x, y)| !drawn.iter().any(|&(px, py)| px >= x - 4 && px <= x + w + 4 && py >= y - 4 && py <= y + h + 4))
 }
 
-/// Draws one panel into `area`; with `dry`, only decides where the legend goes and returns the
-/// height it needs below the plot (0: it fits inside), drawing nothing.
-fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, panel: &Panel, f: Frame, dry: bool) -> std::result::Result<i32, String>
+/// How [`draw_panel`] runs.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Only decide where the legend goes; return the height it needs below the plot (0: it
+    /// fits inside). Draws nothing.
+    Dry,
+    /// Draw, with `reserve` pixels at the bottom of the area kept for a legend that does not
+    /// fit inside (the figure grew by them).
+    Draw { reserve: i32 },
+}
+
+/// Draws one panel into `area`. Series keep their colour across panels: `order` is the
+/// figure's series order.
+fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, panel: &Panel, f: Frame, order: &[&str], mode: Mode) -> std::result::Result<i32, String>
 where
     DB::ErrorType: 'static,
 {
+    let reserve = match mode {
+        Mode::Dry => 0,
+        Mode::Draw { reserve } => reserve,
+    };
+    let (area, strip) = if reserve > 0 {
+        let (_, h) = area.dim_in_pixel();
+        let (top, bottom) = area.split_vertically(h as i32 - reserve);
+        (top, Some(bottom))
+    } else {
+        (area.clone(), None)
+    };
+    let area = &area;
     let (lx, ly) = (fig.log_x, fig.log_y);
     let mut policies: Vec<&str> = Vec::new();
     for r in &panel.curves {
@@ -351,7 +382,7 @@ where
     let mut dots: Vec<((f64, f64), RGBColor)> = Vec::new();
     let mut rising = 0.0;
     for (i, p) in policies.iter().enumerate() {
-        let c = COLORS[i % COLORS.len()];
+        let c = COLORS[order.iter().position(|o| o == p).unwrap_or(i) % COLORS.len()];
         let rs = rows(p);
         // The band, kept inside the frame, drawn over each run of checkpoints whose mean is
         // drawn: past a mean of 0 on a log axis a band alone would fill the panel's floor. A
@@ -425,13 +456,15 @@ where
     let spot = legend_corner(((px.start, px.end), (py.start, py.end)), size, &drawn, rising >= 0.0);
     drop(trial);
     let below_cols = || ((area.dim_in_pixel().0 as i32 - 24) / legend_column(&entries).max(1)).clamp(1, entries.len().max(1) as i32) as usize;
-    if dry {
+    if matches!(mode, Mode::Dry) {
         return Ok(if spot.is_some() { 0 } else { legend_size(&entries, below_cols()).1 + 8 });
     }
-    // inside where it covers nothing; else below the plot, in as many columns as fit
-    let (plot_area, legend_area, legend_at, cols) = match spot {
-        Some((x, y)) => (area.clone(), area.clone(), (x - base.0, y - base.1), 1),
-        None => {
+    // inside where it covers nothing; else below the plot, in as many columns as fit (in the
+    // strip kept for it)
+    let (plot_area, legend_area, legend_at, cols) = match (spot, strip) {
+        (Some((x, y)), _) => (area.clone(), area.clone(), (x - base.0, y - base.1), 1),
+        (None, Some(strip)) => (area.clone(), strip, (12, 0), below_cols()),
+        (None, None) => {
             let (_, h) = area.dim_in_pixel();
             let cols = below_cols();
             let (_, lh) = legend_size(&entries, cols);
@@ -479,14 +512,24 @@ where
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let (body, footer) = body_of(&root, fig)?;
     let ps = panels(fig);
-    let cols = (ps.len() as f64).sqrt().ceil() as usize;
-    let rows = ps.len().div_ceil(cols);
-    let areas = body.split_evenly((rows, cols));
+    let (rows, cols) = grid(ps.len());
     // small multiples share their axes, so that panels compare at a glance
     let mut notes = Vec::new();
     let f = frame(&fig.curves, &fig.overlays, fig, &mut notes);
-    for (panel, area) in ps.iter().zip(&areas) {
-        draw_panel(area, fig, panel, f, false)?;
+    let order = series_order(fig);
+    // each row is as tall as in the base layout plus the legend strip it needs
+    let reserves = row_reserves(fig);
+    let (_, body_h) = body.dim_in_pixel();
+    let base_row = (body_h as i32 - reserves.iter().sum::<i32>()) / rows as i32;
+    let mut rest = body;
+    for (r, &res) in reserves.iter().enumerate() {
+        let (row, below) = if r + 1 < rows { rest.split_vertically(base_row + res) } else { (rest.clone(), rest.clone()) };
+        for (c, area) in row.split_evenly((1, cols)).iter().enumerate() {
+            if let Some(panel) = ps.get(r * cols + c) {
+                draw_panel(area, fig, panel, f, &order, Mode::Draw { reserve: res })?;
+            }
+        }
+        rest = below;
     }
     let (_, h) = root.dim_in_pixel();
     let grey = RGBColor(120, 120, 120);
@@ -512,22 +555,54 @@ where
     Ok((body, footer))
 }
 
-/// A one-panel figure's height: 600 pixels, plus the legend's when it has to go below the
-/// plot and would take more than a quarter of it (laid out once on an in-memory bitmap).
-fn figure_height(fig: &Figure) -> u32 {
-    const W: u32 = 900;
-    const H: u32 = 600;
-    let mut buf = vec![0u8; (W * H * 3) as usize];
-    let extra = (|| -> std::result::Result<i32, String> {
-        let root = BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area();
+/// Rows × columns of a figure of `n` panels.
+fn grid(n: usize) -> (usize, usize) {
+    let cols = (n.max(1) as f64).sqrt().ceil() as usize;
+    (n.max(1).div_ceil(cols), cols)
+}
+
+/// A figure's size before its legends: 900 × 600 for one panel, wider and taller for more.
+fn base_size(panels: usize) -> (u32, u32) {
+    match panels {
+        0 | 1 => (900, 600),
+        2 => (1400, 600),
+        _ => (1400, 1000),
+    }
+}
+
+/// The figure's series in first-seen order (colours follow it in every panel).
+fn series_order<'a>(fig: &'a Figure) -> Vec<&'a str> {
+    let mut order: Vec<&str> = Vec::new();
+    for r in &fig.curves {
+        if !order.contains(&r.policy.as_str()) {
+            order.push(&r.policy);
+        }
+    }
+    order
+}
+
+/// Per row of panels, the height added below it for legends that cannot go inside any panel
+/// of the row without covering a line: laid out once at the base size on an in-memory bitmap.
+fn row_reserves(fig: &Figure) -> Vec<i32> {
+    let ps = panels(fig);
+    let (rows, cols) = grid(ps.len());
+    let (w, h) = base_size(ps.len());
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    let mut out = vec![0; rows];
+    let _ = (|| -> std::result::Result<(), String> {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         let (body, _) = body_of(&root, fig)?;
         let mut notes = Vec::new();
         let f = frame(&fig.curves, &fig.overlays, fig, &mut notes);
-        let panel = Panel { caption: None, curves: fig.curves.clone(), overlays: fig.overlays.clone() };
-        draw_panel(&body, fig, &panel, f, true)
-    })()
-    .unwrap_or(0);
-    if extra as u32 > H / 4 { H + extra as u32 } else { H }
+        let order = series_order(fig);
+        for (i, area) in body.split_evenly((rows, cols)).iter().enumerate() {
+            if let Some(p) = ps.get(i) {
+                out[i / cols] = out[i / cols].max(draw_panel(area, fig, p, f, &order, Mode::Dry)?);
+            }
+        }
+        Ok(())
+    })();
+    out
 }
 
 /// The largest font size up to `max` at which `title` fits `width` pixels (DejaVu Sans: about
@@ -568,11 +643,8 @@ trait Drawing {
 
 impl Drawing for Figure<'_> {
     fn size(&self) -> (u32, u32) {
-        match panels(self).len() {
-            1 => (900, figure_height(self)),
-            2 => (1400, 600),
-            _ => (1400, 1000),
-        }
+        let (w, h) = base_size(panels(self).len());
+        (w, h + row_reserves(self).iter().sum::<i32>() as u32)
     }
     fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> std::result::Result<Vec<String>, String>
     where

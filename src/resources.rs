@@ -50,7 +50,8 @@ pub fn disk_available(path: &Path) -> Option<u64> {
         let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
         // SAFETY: a NUL-terminated path and a statvfs the call fills.
         let r = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
-        (r == 0).then(|| st.f_bavail as u64 * st.f_frsize as u64)
+        // file systems that report "unlimited" would overflow the product
+        (r == 0).then(|| (st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
     }
     #[cfg(not(unix))]
     {

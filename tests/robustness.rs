@@ -208,7 +208,7 @@ fn reruns_keep_foreign_files_and_clean_dead_leftovers() {
     std::fs::remove_file(out.join("NOTES.md")).unwrap();
     // a killed run's staging and old folders (no process has pid 4194309 > pid_max)
     for what in ["staging", "old"] {
-        std::fs::create_dir_all(d.join(format!(".run.{what}-4194309"))).unwrap();
+        std::fs::create_dir_all(regretlab::results::run_dir::leftover(&out, what, 4_194_309)).unwrap();
     }
     ok(&cli(&["run", &spec, "--out", out.to_str().unwrap()], None, &[], 120));
     let left: Vec<String> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).filter(|n| n.starts_with(".run.")).collect();
@@ -352,7 +352,8 @@ fn model_files_are_found_from_the_specs_folder() {
     let models = d.join("specs");
     std::fs::create_dir_all(&models).unwrap();
     std::fs::write(models.join("two.json"), r#"{"states": 2, "actions": 1, "transitions": [[[0.5, 0.5]], [[0.0, 1.0]]], "rewards": [[0.1], [0.2]]}"#).unwrap();
-    let spec = write_spec(&models, "m.toml", "name = \"m\"\nseed = 1\nreps = 1\nhorizon = 5\n[mdpo]\ngamma = 0.9\ninstances = [{ kind = \"json\", path = \"two.json\" }]\nalgorithms = [{ kind = \"md\", step = \"constant\", t = 1.0 }]\n");
+    // tabular RL: random episodes, so the numbers depend on the cell's seed
+    let spec = write_spec(&models, "m.toml", "name = \"m\"\nseed = 1\nreps = 3\nhorizon = 20\n[tabular_rl]\nepisode_length = 5\ninstances = [{ kind = \"json\", path = \"two.json\" }]\nalgorithms = [{ kind = \"ucbvi\", bonus = \"hoeffding\" }]\n");
     // run from another folder: the relative path is the spec's
     let elsewhere = d.join("elsewhere");
     std::fs::create_dir_all(&elsewhere).unwrap();
@@ -360,4 +361,9 @@ fn model_files_are_found_from_the_specs_folder() {
     ok(&cli(&["run", &spec, "--out", out.to_str().unwrap()], Some(&elsewhere), &[], 120));
     let table = std::fs::read_to_string(out.join("table.md")).unwrap();
     assert!(table.contains("| two.json |"), "{table}");
+    // the same spec by a relative path from its own folder: the same cells, the same bytes (a
+    // model file is identified by its content, not by the path it was reached by)
+    let again = d.join("again");
+    ok(&cli(&["run", "m.toml", "--out", again.to_str().unwrap()], Some(&models), &[], 120));
+    assert_eq!(std::fs::read(out.join("curves.csv")).unwrap(), std::fs::read(again.join("curves.csv")).unwrap());
 }

@@ -32,7 +32,7 @@ fn file_err(path: &Path, message: impl Into<String>) -> MdpError {
 pub const MAX_MODEL_FILE: u64 = 1 << 30;
 
 /// A model file's bytes: a regular file of at most [`MAX_MODEL_FILE`] bytes.
-fn read_capped(path: &Path) -> Result<Vec<u8>, MdpError> {
+pub(crate) fn read_capped(path: &Path) -> Result<Vec<u8>, MdpError> {
     use std::io::Read;
     let meta = std::fs::metadata(path).map_err(|e| file_err(path, e.to_string()))?;
     if !meta.is_file() {

@@ -130,8 +130,13 @@ impl InstanceSpec {
                 InstanceSpec::Npy { p, r, .. } => vec![p, r],
                 _ => vec![],
             };
+            // a model file is identified by its bytes, not by where it lies: the same spec run
+            // from another folder (or by an absolute path) keeps its cells and seeds
+            for k in ["path", "p", "r"] {
+                o.remove(k);
+            }
             for (i, path) in files.iter().enumerate() {
-                let h = std::fs::read(path).map(|b| format!("{:016x}", content_hash(&b))).unwrap_or_default();
+                let h = io::read_capped(Path::new(path.as_str())).map(|b| format!("{:016x}", content_hash(&b))).unwrap_or_default();
                 o.insert(format!("file_hash_{i}"), h.into());
             }
         }

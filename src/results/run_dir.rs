@@ -41,9 +41,31 @@ pub fn resolve(dir: &Path) -> Result<PathBuf> {
     Ok(out)
 }
 
-fn sibling(dir: &Path, what: &str, pid: u32) -> PathBuf {
+/// This machine's name, in leftover folders' names: on a shared file system a process id means
+/// nothing on another host.
+fn host() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer outlives the call, which writes at most its length.
+    #[cfg(unix)]
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    #[cfg(not(unix))]
+    let ok = false;
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(0);
+    let name: String = if ok { String::from_utf8_lossy(&buf[..end]).chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect() } else { String::new() };
+    if name.is_empty() { "host".into() } else { name }
+}
+
+/// The hidden sibling of `dir` where process `pid` of this host stages a run (`staging`) or
+/// moves the previous one aside (`old`).
+pub fn leftover(dir: &Path, what: &str, pid: u32) -> PathBuf {
     let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    dir.with_file_name(format!(".{name}.{what}-{pid}"))
+    dir.with_file_name(format!(".{name}.{what}-{}-{pid}", host()))
+}
+
+/// A visible sibling (`NAME.unsaved-PID`, `NAME.previous-PID`) for what must not be lost.
+fn visible(dir: &Path, what: &str) -> PathBuf {
+    let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    dir.with_file_name(format!("{name}.{what}-{}", std::process::id()))
 }
 
 /// Refuses to replace `dir` unless it is absent, empty, or a previous run folder holding only
@@ -66,17 +88,7 @@ pub fn check_replaceable(dir: &Path, will_write: &[String]) -> Result<()> {
     if !manifest.is_file() {
         return Err(Error::BadResults { path: dir.to_path_buf(), message: "exists and is not a regretlab run folder (no manifest.json); refusing to replace it".into() });
     }
-    let listed: Option<Vec<String>> = fs::read_to_string(&manifest).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()).and_then(|v| v.get("files").and_then(|f| serde_json::from_value(f.clone()).ok()));
-    let ours = |n: &str| {
-        will_write.iter().any(|w| w == n)
-            || RUN_FILES.contains(&n)
-            || match &listed {
-                Some(files) => files.iter().any(|f| f == n),
-                // manifests before the file list: the figures a run draws
-                None => n.ends_with(".svg") || n.ends_with(".png"),
-            }
-    };
-    let mut foreign: Vec<String> = names.into_iter().filter(|n| !ours(n)).collect();
+    let mut foreign = foreign_files(dir, names, will_write);
     if foreign.is_empty() {
         return Ok(());
     }
@@ -91,6 +103,23 @@ pub fn check_replaceable(dir: &Path, will_write: &[String]) -> Result<()> {
             if foreign.len() > 5 { ", …" } else { "" }
         ),
     })
+}
+
+/// The entries of run folder `dir` (named `names`) that no run wrote: not in its manifest's
+/// file list (for older manifests: not a run file or figure) and not in `will_write`.
+fn foreign_files(dir: &Path, names: Vec<String>, will_write: &[String]) -> Vec<String> {
+    let manifest = dir.join("manifest.json");
+    let listed: Option<Vec<String>> = fs::read_to_string(&manifest).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()).and_then(|v| v.get("files").and_then(|f| serde_json::from_value(f.clone()).ok()));
+    let ours = |n: &str| {
+        will_write.iter().any(|w| w == n)
+            || RUN_FILES.contains(&n)
+            || match &listed {
+                Some(files) => files.iter().any(|f| f == n),
+                // manifests before the file list: the figures a run draws
+                None => n.ends_with(".svg") || n.ends_with(".png"),
+            }
+    };
+    names.into_iter().filter(|n| !ours(n)).collect()
 }
 
 /// A run folder being written: files go to [`Staging::file`], [`Staging::commit`] puts the
@@ -109,7 +138,7 @@ pub fn begin(dir: &Path, will_write: &[String]) -> Result<Staging> {
     let parent = dir.parent().unwrap_or(Path::new("/"));
     fs::create_dir_all(parent).map_err(|e| Error::Io { path: parent.to_path_buf(), error: e })?;
     remove_dead_leftovers(dir);
-    let path = sibling(dir, "staging", std::process::id());
+    let path = leftover(dir, "staging", std::process::id());
     let _ = fs::remove_dir_all(&path);
     let name = dir.file_name().map(|n| n.to_string_lossy().len()).unwrap_or(0);
     fs::create_dir(&path).map_err(|e| {
@@ -136,11 +165,36 @@ impl Staging {
         move |error| Error::Io { path, error }
     }
 
-    /// Puts the staged folder at `dir`, replacing the previous run in one step.
-    pub fn commit(mut self) -> Result<()> {
-        swap(&self.path, &self.dir, exchange, |a, b| fs::rename(a, b))?;
+    /// Puts the staged folder at `dir`, replacing the previous run in one step, and returns
+    /// what the user should know. Nothing finished is lost on the way:
+    /// - if the swap fails, the new run is kept beside `dir` as `NAME.unsaved-PID` and the
+    ///   error names it;
+    /// - if files that no run wrote appeared in the previous run folder while this run was
+    ///   computing, the previous folder is kept as `NAME.previous-PID` instead of deleted.
+    pub fn commit(mut self) -> Result<Vec<String>> {
         self.committed = true;
-        Ok(())
+        let previous = match swap(&self.path, &self.dir, exchange, |a, b| fs::rename(a, b)) {
+            Ok(p) => p,
+            Err(e) => {
+                let keep = visible(&self.dir, "unsaved");
+                let kept = if fs::rename(&self.path, &keep).is_ok() { keep } else { self.path.clone() };
+                return Err(Error::BadResults { path: self.dir.clone(), message: format!("{e}; the finished run is kept in {}", kept.display()) });
+            }
+        };
+        let mut notes = Vec::new();
+        if let Some(old) = previous {
+            let names: Vec<String> = fs::read_dir(&old).map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect()).unwrap_or_default();
+            let foreign = foreign_files(&old, names, &[]);
+            if foreign.is_empty() {
+                // a failure leaves a leftover the next run removes, never a missing run folder
+                let _ = fs::remove_dir_all(&old);
+            } else {
+                let keep = visible(&self.dir, "previous");
+                let kept = if fs::rename(&old, &keep).is_ok() { keep } else { old };
+                notes.push(format!("the previous run folder held files that regretlab did not write ({}); it is kept in {}", foreign.join(", "), kept.display()));
+            }
+        }
+        Ok(notes)
     }
 }
 
@@ -152,34 +206,34 @@ impl Drop for Staging {
     }
 }
 
-/// Swaps `staging` into `dir`. With an existing `dir`, `exchange` swaps the two atomically
-/// (the staging path then holds the old run, which is removed); where it is unsupported, `dir`
-/// moves aside, `staging` takes its place, and a failure of that second `rename` moves `dir`
-/// back. The functions are parameters so that tests can make any step fail.
-pub fn swap(staging: &Path, dir: &Path, exchange: impl Fn(&Path, &Path) -> io::Result<()>, rename: impl Fn(&Path, &Path) -> io::Result<()>) -> Result<()> {
+/// Swaps `staging` into `dir` and returns where the previous run now lies (None when there was
+/// none): with an existing `dir`, `exchange` swaps the two atomically (the staging path then
+/// holds the previous run); where it is unsupported, `dir` moves aside, `staging` takes its
+/// place, and a failure of that second `rename` moves `dir` back. The functions are parameters
+/// so that tests can make any step fail.
+pub fn swap(staging: &Path, dir: &Path, exchange: impl Fn(&Path, &Path) -> io::Result<()>, rename: impl Fn(&Path, &Path) -> io::Result<()>) -> Result<Option<PathBuf>> {
     let err = |e: io::Error| Error::BadResults { path: dir.to_path_buf(), message: format!("cannot be replaced: {e}") };
     if fs::symlink_metadata(dir).is_err() {
-        return rename(staging, dir).map_err(err);
+        return rename(staging, dir).map(|()| None).map_err(err);
     }
     match exchange(staging, dir) {
-        Ok(()) => {
-            // the staging path now holds the previous run; a failure to remove it leaves a
-            // leftover the next run cleans up, never a missing run folder
-            let _ = fs::remove_dir_all(staging);
-            Ok(())
-        }
+        Ok(()) => Ok(Some(staging.to_path_buf())),
         Err(e) if matches!(e.raw_os_error(), Some(22 | 38 | 95)) || e.kind() == io::ErrorKind::Unsupported => {
-            let old = sibling(dir, "old", std::process::id());
+            let old = leftover(dir, "old", std::process::id());
             let _ = fs::remove_dir_all(&old);
             rename(dir, &old).map_err(err)?;
             if let Err(e) = rename(staging, dir) {
                 return match rename(&old, dir) {
                     Ok(()) => Err(err(e)),
-                    Err(back) => Err(Error::BadResults { path: dir.to_path_buf(), message: format!("cannot be replaced: {e}; and moving the previous run back failed ({back}): it is at {}", old.display()) }),
+                    Err(back) => {
+                        // the previous run must not look like a dead process's leftover
+                        let keep = visible(dir, "previous");
+                        let at = if fs::rename(&old, &keep).is_ok() { keep } else { old };
+                        Err(Error::BadResults { path: dir.to_path_buf(), message: format!("cannot be replaced: {e}; and moving the previous run back failed ({back}): it is at {}", at.display()) })
+                    }
                 };
             }
-            let _ = fs::remove_dir_all(&old);
-            Ok(())
+            Ok(Some(old))
         }
         Err(e) => Err(err(e)),
     }
@@ -222,10 +276,16 @@ pub fn remove_dead_leftovers(dir: &Path) {
     let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else { return };
     let name = name.to_string_lossy();
     let Ok(rd) = fs::read_dir(parent) else { return };
+    let here = host();
     for e in rd.flatten() {
         let f = e.file_name().to_string_lossy().to_string();
         for what in ["staging", "old"] {
-            let Some(pid) = f.strip_prefix(&format!(".{name}.{what}-")).and_then(|p| p.parse::<u32>().ok()) else { continue };
+            // only this host's, only real process ids (kill(0) or kill(-1) would signal groups)
+            let Some(pid) = f.strip_prefix(&format!(".{name}.{what}-{here}-")).and_then(|p| p.parse::<u32>().ok()).filter(|&p| (1..=i32::MAX as u32).contains(&p)) else { continue };
+            // an old folder is the previous run until the run folder is back in place
+            if what == "old" && !dir.exists() {
+                continue;
+            }
             if pid != std::process::id() && !alive(pid) {
                 let _ = fs::remove_dir_all(e.path());
             }
@@ -267,14 +327,48 @@ mod tests {
         let e = swap(&staged, &dir, unsupported, failing).unwrap_err().to_string();
         assert!(e.contains("injected"), "{e}");
         assert_eq!(fs::read_to_string(dir.join("curves.csv")).unwrap(), "old");
-        // the fallback succeeding
-        swap(&staged, &dir, unsupported, |a: &Path, b: &Path| fs::rename(a, b)).unwrap();
+        // the fallback succeeding: the previous run is handed back, not deleted
+        let old = swap(&staged, &dir, unsupported, |a: &Path, b: &Path| fs::rename(a, b)).unwrap().unwrap();
         assert_eq!(fs::read_to_string(dir.join("curves.csv")).unwrap(), "new");
+        assert_eq!(fs::read_to_string(old.join("curves.csv")).unwrap(), "old");
         assert!(!staged.exists());
-        // the atomic exchange (Linux): the new run in place, nothing left beside it
-        run_folder(&staged, "newer");
-        swap(&staged, &dir, exchange, |a: &Path, b: &Path| fs::rename(a, b)).unwrap();
-        assert_eq!(fs::read_to_string(dir.join("curves.csv")).unwrap(), "newer");
+        fs::remove_dir_all(&old).unwrap();
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn renameat2_exchanges_two_folders() {
+        let root = tmp("exchange");
+        let (a, b) = (root.join("a"), root.join("b"));
+        run_folder(&a, "A");
+        run_folder(&b, "B");
+        exchange(&a, &b).unwrap();
+        assert_eq!(fs::read_to_string(a.join("curves.csv")).unwrap(), "B");
+        assert_eq!(fs::read_to_string(b.join("curves.csv")).unwrap(), "A");
+        assert!(exchange(&a, &root.join("missing")).is_err());
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn commit_replaces_the_run_and_keeps_what_a_user_added_meanwhile() {
+        let root = tmp("commit");
+        let dir = root.join("run");
+        run_folder(&dir, "old");
+        fs::write(dir.join("manifest.json"), r#"{"files": ["curves.csv", "manifest.json"]}"#).unwrap();
+        let st = begin(&dir, &["curves.csv".into()]).unwrap();
+        run_folder(&st.file(""), "new");
+        // written by the user while the run computed, after the check before it
+        fs::write(dir.join("NOTES.md"), "mine").unwrap();
+        let notes = st.commit().unwrap();
+        assert_eq!(fs::read_to_string(dir.join("curves.csv")).unwrap(), "new");
+        assert!(notes.len() == 1 && notes[0].contains("NOTES.md"), "{notes:?}");
+        let kept = visible(&dir, "previous");
+        assert_eq!(fs::read_to_string(kept.join("NOTES.md")).unwrap(), "mine");
+        // a plain rerun leaves nothing beside the run folder
+        fs::remove_dir_all(&kept).unwrap();
+        let st = begin(&dir, &["curves.csv".into()]).unwrap();
+        run_folder(&st.file(""), "newer");
+        assert!(st.commit().unwrap().is_empty());
         let names: Vec<String> = fs::read_dir(&root).unwrap().flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect();
         assert_eq!(names, ["run"]);
         fs::remove_dir_all(&root).unwrap();
@@ -287,15 +381,21 @@ mod tests {
         // a pid that no process has (above the kernel's pid_max of 2^22)
         let dead = 4_194_309u32;
         for what in ["staging", "old"] {
-            fs::create_dir_all(sibling(&dir, what, dead)).unwrap();
+            fs::create_dir_all(leftover(&dir, what, dead)).unwrap();
         }
-        let live = sibling(&dir, "staging", 1); // init runs as long as the machine does
+        let live = leftover(&dir, "staging", 1); // init runs as long as the machine does
         fs::create_dir_all(&live).unwrap();
         let other = root.join(".other.staging-4194309");
         fs::create_dir_all(&other).unwrap();
+        let elsewhere = root.join(".run.staging-another-host-4194309");
+        fs::create_dir_all(&elsewhere).unwrap();
+        // while the run folder is missing, an old folder may be the only copy of the last run
         remove_dead_leftovers(&dir);
-        assert!(!sibling(&dir, "staging", dead).exists() && !sibling(&dir, "old", dead).exists());
-        assert!(live.exists() && other.exists());
+        assert!(!leftover(&dir, "staging", dead).exists() && leftover(&dir, "old", dead).exists());
+        fs::create_dir_all(&dir).unwrap();
+        remove_dead_leftovers(&dir);
+        assert!(!leftover(&dir, "old", dead).exists());
+        assert!(live.exists() && other.exists() && elsewhere.exists());
         fs::remove_dir_all(&root).unwrap();
     }
 

@@ -305,11 +305,15 @@ const MAX_SPEC_FILE: u64 = 16 << 20;
 pub fn read(path: &Path) -> Result<SpecFile> {
     use std::io::Read;
     let mut text = String::new();
-    std::fs::File::open(path).and_then(|f| f.take(MAX_SPEC_FILE).read_to_string(&mut text)).map_err(io(path))?;
+    std::fs::File::open(path).and_then(|f| f.take(MAX_SPEC_FILE + 1).read_to_string(&mut text)).map_err(io(path))?;
+    if text.len() as u64 > MAX_SPEC_FILE {
+        return Err(Error::Malformed { path: path.display().to_string(), message: format!("larger than {MAX_SPEC_FILE} bytes, the most a spec may have") });
+    }
     let mut spec = parse(&text, &path.display().to_string())?;
-    let base = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p }).unwrap_or(Path::new("."));
+    // absolute, so that a store's spec.toml names the same files from any working directory
+    let base = std::fs::canonicalize(path).ok().and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or_else(|| std::path::PathBuf::from("."));
     for i in spec.tabular_rl.iter_mut().flat_map(|t| t.instances.iter_mut()).chain(spec.mdpo.iter_mut().flat_map(|m| m.instances.iter_mut())) {
-        i.resolve_paths(base);
+        i.resolve_paths(&base);
     }
     Ok(spec)
 }
