@@ -326,13 +326,14 @@ fn legend_corner(plot: ((i32, i32), (i32, i32)), size: (i32, i32), drawn: &[(i32
         return None;
     }
     // the preferred corner, the other top corner, then along the top edge, then the bottom edge
-    let at = |f: f64, top: bool| (l + 8 + (f * (r - l - 16 - w) as f64) as i32, if top { t + 8 } else { b - 8 - h });
-    let mut order = if rising { vec![at(0.0, true), at(1.0, true)] } else { vec![at(1.0, true), at(0.0, true)] };
-    for top in [true, false] {
-        order.extend([0.25, 0.5, 0.75].map(|f| at(f, top)));
-        if !top {
-            order.extend(if rising { [at(1.0, false), at(0.0, false)] } else { [at(0.0, false), at(1.0, false)] });
-        }
+    // (horizontal, vertical) fractions of the free room: top edge, bottom edge, then between
+    let at = |fx: f64, fy: f64| (l + 8 + (fx * (r - l - 16 - w) as f64) as i32, t + 8 + (fy * (b - t - 16 - h) as f64) as i32);
+    let (near, far) = if rising { (0.0, 1.0) } else { (1.0, 0.0) };
+    let mut order = vec![at(near, 0.0), at(far, 0.0)];
+    order.extend([0.25, 0.5, 0.75].map(|f| at(f, 0.0)));
+    order.extend([far, near, 0.25, 0.5, 0.75].map(|f| at(f, 1.0)));
+    for fy in [0.5, 0.25, 0.75] {
+        order.extend([far, near, 0.5, 0.25, 0.75].map(|f| at(f, fy)));
     }
     order.into_iter().find(|&(x, y)| !drawn.iter().any(|&(px, py)| px >= x - 4 && px <= x + w + 4 && py >= y - 4 && py <= y + h + 4))
 }
@@ -606,10 +607,10 @@ fn row_reserves(fig: &Figure) -> Vec<i32> {
 }
 
 /// The largest font size up to `max` at which `title` fits `width` pixels (DejaVu Sans: about
-/// 0.6 em a character), 12 at least.
+/// 0.5 em a character on average), 12 at least.
 fn title_size(title: &str, width: u32, max: u32) -> u32 {
     let chars = title.chars().count().max(1) as f64;
-    ((width.saturating_sub(24)) as f64 / (0.6 * chars)).floor().clamp(12.0, max as f64) as u32
+    ((width.saturating_sub(24)) as f64 / (0.5 * chars)).floor().clamp(12.0, max as f64) as u32
 }
 
 /// The footer in lines that fit `width` pixels (DejaVu Sans at 12 px: about 6.2 px a
