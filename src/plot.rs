@@ -104,6 +104,11 @@ pub fn label_parameter<'s>(label: &'s str, name: &str) -> Option<&'s str> {
     (!v.is_empty()).then_some(v)
 }
 
+/// A point in axis units (log10 on log axes).
+type Point = (f64, f64);
+/// A line drawn without a break.
+type Polyline = Vec<Point>;
+
 /// What one panel draws.
 struct Panel<'a> {
     caption: Option<String>,
@@ -378,7 +383,8 @@ where
     let rows = |p: &str| panel.curves.iter().filter(|r| r.policy == p).copied().collect::<Vec<&CurveRow>>();
     let clamp_y = |y: f64| y.clamp(f.y.0, f.y.1);
     let mut entries: Vec<Entry> = Vec::new();
-    let mut lines: Vec<(Vec<Vec<(f64, f64)>>, RGBColor, bool)> = Vec::new();
+    // (clipped pieces, colour, dashed)
+    let mut lines: Vec<(Vec<Polyline>, RGBColor, bool)> = Vec::new();
     let mut bands: Vec<(Vec<(f64, f64)>, RGBColor)> = Vec::new();
     let mut dots: Vec<((f64, f64), RGBColor)> = Vec::new();
     let mut rising = 0.0;
@@ -388,8 +394,9 @@ where
         // The band, kept inside the frame, drawn over each run of checkpoints whose mean is
         // drawn: past a mean of 0 on a log axis a band alone would fill the panel's floor. A
         // lower end that cannot be drawn (0 on a log axis) sits on the frame's floor.
-        let mut run: Vec<((f64, f64), (f64, f64))> = Vec::new();
-        let mut close = |run: &mut Vec<((f64, f64), (f64, f64))>| {
+        // (upper, lower) ends of the band at each checkpoint of the current run
+        let mut run: Vec<(Point, Point)> = Vec::new();
+        let mut close = |run: &mut Vec<(Point, Point)>| {
             if run.len() > 1 {
                 let mut poly: Vec<(f64, f64)> = run.iter().map(|p| p.0).collect();
                 poly.extend(run.iter().rev().map(|p| p.1));

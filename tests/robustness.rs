@@ -66,7 +66,7 @@ instances = [{ label = "tied", arms = "bernoulli", means = [0.5, 0.5] }]
 policies = [{ kind = "ucb1" }]
 "#;
 
-/// 1. `--engine gpu` with the adapter choice forced to one that does not exist: every job runs
+/// Item 1: `--engine gpu` with the adapter choice forced to one that does not exist: every job runs
 /// on the CPU, the run says so once, and its numbers are the rayon engine's.
 #[cfg(feature = "gpu")]
 #[test]
@@ -84,7 +84,7 @@ fn gpu_engine_without_an_adapter_falls_back_to_the_cpu_with_a_note() {
     assert!(m.contains("gpu requested, none available"), "{m}");
 }
 
-/// 3. Plots that used to send plotters' tick search into an endless loop: a series that is 0
+/// Item 3: Plots that used to send plotters' tick search into an endless loop: a series that is 0
 /// everywhere on a log axis (tied arms), an MDP with one action (every gap 0), and curves with
 /// ±inf and NaN redrawn by `regretlab plot`.
 #[test]
@@ -133,7 +133,7 @@ algorithms = [{ kind = "md", step = "constant", t = 1.0 }]
     ok(&cli(&["plot", out.to_str().unwrap()], None, &[], 60));
 }
 
-/// 4. The output location is checked before the simulation: a long run into a folder that
+/// Item 4: The output location is checked before the simulation: a long run into a folder that
 /// cannot be created fails at once; a 240-character label is written; `--out .` inside a run
 /// folder replaces it; a figure that fails leaves the CSVs and the other figures.
 #[test]
@@ -193,7 +193,7 @@ fn set_mode(p: &Path, mode: u32) {
     }
 }
 
-/// 5. A rerun never deletes a file the run did not write, and the leftovers of a killed run
+/// Item 5: A rerun never deletes a file the run did not write, and the leftovers of a killed run
 /// beside the folder are removed by the next run there.
 #[test]
 fn reruns_keep_foreign_files_and_clean_dead_leftovers() {
@@ -215,7 +215,7 @@ fn reruns_keep_foreign_files_and_clean_dead_leftovers() {
     assert!(left.is_empty(), "{left:?}");
 }
 
-/// 6. A cell store refuses a shard run with other settings, naming what differs; `missing`
+/// Item 6: A cell store refuses a shard run with other settings, naming what differs; `missing`
 /// reads the store's own spec; shard counts out of range are refused.
 #[test]
 fn cell_stores_are_not_spoiled_by_other_flags() {
@@ -243,7 +243,7 @@ fn cell_stores_are_not_spoiled_by_other_flags() {
     assert!(e.contains("is not a cell store"), "{e}");
 }
 
-/// 7. A run that would not fit in memory is refused at once with the numbers and the field.
+/// Item 7: A run that would not fit in memory is refused at once with the numbers and the field.
 #[test]
 fn runs_too_large_for_the_machine_are_refused_before_they_start() {
     let d = tmp("huge");
@@ -255,7 +255,7 @@ fn runs_too_large_for_the_machine_are_refused_before_they_start() {
     assert!(!d.join("huge").exists());
 }
 
-/// 8. Smaller defects: one replication, Slurm quoting, nonsense refused, labels, messages,
+/// Item 8: Smaller defects: one replication, Slurm quoting, nonsense refused, labels, messages,
 /// model paths.
 #[test]
 fn one_replication_has_no_interval() {
