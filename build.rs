@@ -36,8 +36,11 @@ fn main() {
     for f in watch.iter().filter(|f| Path::new(f.as_str()).exists()) {
         println!("cargo:rerun-if-changed={f}");
     }
-    let git = |args: &[&str]| Command::new("git").arg("--no-optional-locks").args(args).output().ok().filter(|o| o.status.success());
-    let mut commit = git(&["rev-parse", "HEAD"]).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let git = |args: &[&str]| {
+        Command::new("git").arg("--no-optional-locks").args(args).output().ok().filter(|o| o.status.success())
+    };
+    let mut commit =
+        git(&["rev-parse", "HEAD"]).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
     let mut status = vec!["status", "--porcelain", "--untracked-files=no", "--"];
     status.extend(SOURCES);
     if !commit.is_empty()

@@ -3,11 +3,11 @@
 //! same for KL-UCB and the other fixed-point policies.
 //! Throughput is reported in pulls (elements) per second.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use regretlab::bandits::arms::Arm;
 use regretlab::bandits::kernel::{FixedKernel, FixedRule, KernelChoice};
 use regretlab::bandits::sim::{BanditSim, PolicyConfig};
-use regretlab::engine::{default_grid, Trace};
+use regretlab::engine::{Trace, default_grid};
 use regretlab::rng::cell_key;
 
 const B1: [f64; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.85];
@@ -19,12 +19,20 @@ fn b1(c: &mut Criterion) {
     let grid = default_grid(T);
     let mut g = c.benchmark_group("b1");
     g.sample_size(10);
-    for (name, rule) in [("ucb1", FixedRule::Ucb1 { alpha: 2.0 }), ("moss", FixedRule::Moss), ("etc", FixedRule::Etc { m: 100 }), ("eps_greedy", FixedRule::EpsGreedy { epsilon: Some(0.05), c: 0.0, d: 0.0, tag: 1 }), ("kl_ucb", FixedRule::KlUcb { c: 0.0 })] {
+    for (name, rule) in [
+        ("ucb1", FixedRule::Ucb1 { alpha: 2.0 }),
+        ("moss", FixedRule::Moss),
+        ("etc", FixedRule::Etc { m: 100 }),
+        ("eps_greedy", FixedRule::EpsGreedy { epsilon: Some(0.05), c: 0.0, d: 0.0, tag: 1 }),
+        ("kl_ucb", FixedRule::KlUcb { c: 0.0 }),
+    ] {
         let kern = FixedKernel::new(&arms, T, rule, key);
         let reps = 256;
         let mut out = vec![Trace::new(3, grid.len()); reps];
         g.throughput(Throughput::Elements(reps as u64 * T));
-        g.bench_function(format!("{name}_batched_{}", FixedKernel::isa()), |b| b.iter(|| kern.run_block(KernelChoice::Auto, 0, &grid, &mut out)));
+        g.bench_function(format!("{name}_batched_{}", FixedKernel::isa()), |b| {
+            b.iter(|| kern.run_block(KernelChoice::Auto, 0, &grid, &mut out))
+        });
         let mut out = vec![Trace::new(3, grid.len()); 32];
         g.throughput(Throughput::Elements(32 * T));
         g.bench_function(format!("{name}_fixed_scalar"), |b| b.iter(|| kern.run_scalar(0, &grid, &mut out)));
@@ -37,11 +45,16 @@ fn b1(c: &mut Criterion) {
     g.bench_function("kl_ucb_f64_scalar", |b| b.iter(|| sim.run_f64(0, &grid, &mut out)));
     // B1's means on Gaussian arms (σ = 1): the integer normal deviate and signed Q12.20 means
     let gauss: Vec<Arm> = B1.iter().map(|&mean| Arm::Gaussian { mean, sd: 1.0 }).collect();
-    for (name, rule, policy) in [("ucb1", FixedRule::Ucb1 { alpha: 2.0 }, PolicyConfig::Ucb1 { alpha: 2.0 }), ("moss", FixedRule::Moss, PolicyConfig::Moss)] {
+    for (name, rule, policy) in [
+        ("ucb1", FixedRule::Ucb1 { alpha: 2.0 }, PolicyConfig::Ucb1 { alpha: 2.0 }),
+        ("moss", FixedRule::Moss, PolicyConfig::Moss),
+    ] {
         let kern = FixedKernel::new(&gauss, T, rule, key);
         let mut out = vec![Trace::new(3, grid.len()); 256];
         g.throughput(Throughput::Elements(256 * T));
-        g.bench_function(format!("{name}_gaussian_batched_{}", FixedKernel::isa()), |b| b.iter(|| kern.run_block(KernelChoice::Auto, 0, &grid, &mut out)));
+        g.bench_function(format!("{name}_gaussian_batched_{}", FixedKernel::isa()), |b| {
+            b.iter(|| kern.run_block(KernelChoice::Auto, 0, &grid, &mut out))
+        });
         let mut out = vec![Trace::new(3, grid.len()); 32];
         g.throughput(Throughput::Elements(32 * T));
         g.bench_function(format!("{name}_gaussian_fixed_scalar"), |b| b.iter(|| kern.run_scalar(0, &grid, &mut out)));
@@ -74,7 +87,9 @@ fn policy_by_k(c: &mut Criterion) {
             let reps = 128;
             let mut out = vec![Trace::new(3, grid.len()); reps];
             g.throughput(Throughput::Elements(reps as u64 * T));
-            g.bench_function(format!("{name}/K={k}"), |b| b.iter(|| kern.run_block(KernelChoice::Auto, 0, &grid, &mut out)));
+            g.bench_function(format!("{name}/K={k}"), |b| {
+                b.iter(|| kern.run_block(KernelChoice::Auto, 0, &grid, &mut out))
+            });
         }
     }
     g.finish();

@@ -67,11 +67,7 @@ fn measure_t(name: &str, sim: Box<dyn Simulation>, reps: u64, threads: usize, ho
     let pulls = (reps * horizon) as f64;
     let f = &res[0].finals[0];
     let mean = f.iter().sum::<f64>() / f.len() as f64;
-    println!(
-        "| regretlab {name} | {threads} | {reps} | {:.2e} | {:.2e} | {mean:.2} |",
-        pulls / wall,
-        pulls / cpu
-    );
+    println!("| regretlab {name} | {threads} | {reps} | {:.2e} | {:.2e} | {mean:.2} |", pulls / wall, pulls / cpu);
 }
 
 fn main() {
@@ -83,7 +79,12 @@ fn main() {
     println!("| system | threads | R | pulls/s (wall) | pulls/CPU-s | mean final pseudo-regret |");
     println!("|---|---:|---:|---:|---:|---:|");
     for threads in [1, 2] {
-        measure(&format!("batched fixed-point, {}", FixedKernel::isa()), Box::new(BanditSim::new(arms.clone(), T, key, PolicyConfig::Ucb1 { alpha: 2.0 }, 0, Some(kern()))), reps, threads);
+        measure(
+            &format!("batched fixed-point, {}", FixedKernel::isa()),
+            Box::new(BanditSim::new(arms.clone(), T, key, PolicyConfig::Ucb1 { alpha: 2.0 }, 0, Some(kern()))),
+            reps,
+            threads,
+        );
     }
     for isa in Isa::available().into_iter().skip(1) {
         measure(&format!("batched fixed-point, {}", isa.name()), Box::new(OnPath(kern(), Some(isa))), reps / 4, 1);
@@ -92,11 +93,18 @@ fn main() {
         measure("scalar fixed-point", Box::new(OnPath(kern(), None)), reps / 8, threads);
     }
     for threads in [1, 2] {
-        measure("scalar f64", Box::new(BanditSim::new(arms.clone(), T, key, PolicyConfig::Ucb1 { alpha: 2.0 }, 0, None)), reps / 8, threads);
+        measure(
+            "scalar f64",
+            Box::new(BanditSim::new(arms.clone(), T, key, PolicyConfig::Ucb1 { alpha: 2.0 }, 0, None)),
+            reps / 8,
+            threads,
+        );
     }
     // Long horizons on the batched kernel (exact up to T < 2^25), one thread.
     println!();
-    println!("| batched fixed-point, long horizons | threads | R | pulls/s (wall) | pulls/CPU-s | mean final pseudo-regret |");
+    println!(
+        "| batched fixed-point, long horizons | threads | R | pulls/s (wall) | pulls/CPU-s | mean final pseudo-regret |"
+    );
     println!("|---|---:|---:|---:|---:|---:|");
     for (horizon, r) in [(100_000u64, 1024u64), (1_000_000, 256), (10_000_000, 32)] {
         let k = FixedKernel::new(&arms, horizon, FixedRule::Ucb1 { alpha: 2.0 }, key);
@@ -139,7 +147,10 @@ fn anchor(script: &str, label: &str, args: &[&str]) {
                 v["regret_mean"]
             );
         }
-        Ok(o) => println!("| {label} | - | - | not run: {} | | |", String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("failed")),
+        Ok(o) => println!(
+            "| {label} | - | - | not run: {} | | |",
+            String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("failed")
+        ),
         Err(e) => println!("| {label} | - | - | not run: {e} | | |"),
     }
 }

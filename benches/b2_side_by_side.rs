@@ -12,8 +12,10 @@ use std::process::Command;
 use std::time::Instant;
 
 use regretlab::mdp::io::{read_npy, read_npy_model};
-use regretlab::mdp::planning::{value_iteration, value_iteration_compensated, CompensatedMdp, Solution, Stop, Sweep, ViOptions};
-use regretlab::mdp::{generate, TabularMdp};
+use regretlab::mdp::planning::{
+    CompensatedMdp, Solution, Stop, Sweep, ViOptions, value_iteration, value_iteration_compensated,
+};
+use regretlab::mdp::{TabularMdp, generate};
 
 const GAMMA: f64 = 0.99;
 const TOL: f64 = 1e-8;
@@ -70,13 +72,20 @@ fn main() {
         python(&["-c", &script], dir).map(|_| ())
     });
     let (mdp, v_numpy): (TabularMdp, Option<Vec<f64>>) = match exported {
-        Some(()) => (read_npy_model(&tmp.join("P.npy"), &tmp.join("R.npy")).unwrap(), Some(read_npy(&tmp.join("V.npy")).unwrap().1)),
+        Some(()) => (
+            read_npy_model(&tmp.join("P.npy"), &tmp.join("R.npy")).unwrap(),
+            Some(read_npy(&tmp.join("V.npy")).unwrap().1),
+        ),
         None => {
-            eprintln!("python3 with numpy or the anchors not found: using regretlab's own uniform-dense instance, no anchors");
+            eprintln!(
+                "python3 with numpy or the anchors not found: using regretlab's own uniform-dense instance, no anchors"
+            );
             (generate::uniform_dense(500, 10, 2024).unwrap(), None)
         }
     };
-    println!("| system | sweeps | ms per sweep | total s | V*[0] | policy hash | max abs V diff to numpy | certified error bound |");
+    println!(
+        "| system | sweeps | ms per sweep | total s | V*[0] | policy hash | max abs V diff to numpy | certified error bound |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let reference = v_numpy.as_deref();
 
@@ -85,29 +94,59 @@ fn main() {
     let build = t0.elapsed().as_secs_f64();
     let t0 = Instant::now();
     let (f32sol, stats) = value_iteration_compensated(&cm, &mdp, GAMMA, Stop::Residual(TOL), 1_000_000).unwrap();
-    row(&format!("regretlab VI, compensated 16-bit storage ({} f64 rebase sweeps)", stats.rebase_sweeps), &f32sol, t0.elapsed().as_secs_f64(), reference);
+    row(
+        &format!("regretlab VI, compensated 16-bit storage ({} f64 rebase sweeps)", stats.rebase_sweeps),
+        &f32sol,
+        t0.elapsed().as_secs_f64(),
+        reference,
+    );
 
     let t0 = Instant::now();
-    let sol = value_iteration(&mdp, GAMMA, &ViOptions { stop: Stop::Residual(TOL), max_iter: 1_000_000, sweep: Sweep::Jacobi }).unwrap();
+    let sol = value_iteration(
+        &mdp,
+        GAMMA,
+        &ViOptions { stop: Stop::Residual(TOL), max_iter: 1_000_000, sweep: Sweep::Jacobi },
+    )
+    .unwrap();
     row("regretlab VI, f64", &sol, t0.elapsed().as_secs_f64(), reference);
 
     let t0 = Instant::now();
-    let gs = value_iteration(&mdp, GAMMA, &ViOptions { stop: Stop::Residual(TOL), max_iter: 1_000_000, sweep: Sweep::GaussSeidel }).unwrap();
+    let gs = value_iteration(
+        &mdp,
+        GAMMA,
+        &ViOptions { stop: Stop::Residual(TOL), max_iter: 1_000_000, sweep: Sweep::GaussSeidel },
+    )
+    .unwrap();
     row("regretlab Gauss–Seidel VI, f64", &gs, t0.elapsed().as_secs_f64(), reference);
     eprintln!("16-bit storage built in {build:.3} s; certificate: {}", f32sol.certificate.statement);
 
     if let (Some(dir), Some(_), false) = (&anchor_dir, &v_numpy, skip_anchors) {
         let mut iters = sol.iterations.to_string();
-        for (name, args) in [("numpy", vec!["b2_numpy.py", "--crit", "supnorm"]), ("pymdptoolbox", vec!["b2_pymdptoolbox.py", "--lib", "sawcordwell", "--crit", "supnorm", "--iters"])] {
+        for (name, args) in [
+            ("numpy", vec!["b2_numpy.py", "--crit", "supnorm"]),
+            ("pymdptoolbox", vec!["b2_pymdptoolbox.py", "--lib", "sawcordwell", "--crit", "supnorm", "--iters"]),
+        ] {
             let mut a = args.clone();
             if name == "pymdptoolbox" {
                 a.push(&iters);
             }
             match python(&a, dir) {
                 Some(out) => {
-                    let j: serde_json::Value = serde_json::from_str(out.lines().last().unwrap_or("{}")).unwrap_or_default();
-                    let ms = j.get("run_ms_per_sweep").or(j.get("ms_per_sweep")).and_then(|x| x.as_f64()).unwrap_or(f64::NAN);
-                    println!("| {name} ({}) | {} | {ms:.4} | {} | {:.6} | {} | - | none |", j["blas"].as_str().unwrap_or("?"), j["iterations"], j["wall_s"], j["V0"].as_f64().unwrap_or(f64::NAN), j["policy_hash"]);
+                    let j: serde_json::Value =
+                        serde_json::from_str(out.lines().last().unwrap_or("{}")).unwrap_or_default();
+                    let ms = j
+                        .get("run_ms_per_sweep")
+                        .or(j.get("ms_per_sweep"))
+                        .and_then(|x| x.as_f64())
+                        .unwrap_or(f64::NAN);
+                    println!(
+                        "| {name} ({}) | {} | {ms:.4} | {} | {:.6} | {} | - | none |",
+                        j["blas"].as_str().unwrap_or("?"),
+                        j["iterations"],
+                        j["wall_s"],
+                        j["V0"].as_f64().unwrap_or(f64::NAN),
+                        j["policy_hash"]
+                    );
                     if name == "numpy" {
                         iters = j["iterations"].to_string();
                     }

@@ -2,9 +2,9 @@
 //! f64 table and with the compensated 16-bit storage (mid-range and reference modes cost the same).
 //! `cargo bench --bench b2_vi`.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use regretlab::mdp::generate;
-use regretlab::mdp::planning::{bellman, value_iteration_compensated, CompensatedMdp, Stop};
+use regretlab::mdp::planning::{CompensatedMdp, Stop, bellman, value_iteration_compensated};
 
 fn sweeps(c: &mut Criterion) {
     let mdp = generate::uniform_dense(500, 10, 2024).unwrap();
@@ -14,7 +14,9 @@ fn sweeps(c: &mut Criterion) {
     g.bench_function("f64_table", |b| b.iter(|| bellman(&mdp, 0.99, std::hint::black_box(&v))));
     let cm = CompensatedMdp::new(&mdp).unwrap();
     // 50 sweeps from V = 0 (no rebase happens this early), per sweep = time / 50.
-    g.bench_function("compensated_u16_50_sweeps", |b| b.iter(|| value_iteration_compensated(&cm, &mdp, 0.99, Stop::Residual(1e-300), 50).unwrap()));
+    g.bench_function("compensated_u16_50_sweeps", |b| {
+        b.iter(|| value_iteration_compensated(&cm, &mdp, 0.99, Stop::Residual(1e-300), 50).unwrap())
+    });
     g.finish();
 }
 

@@ -26,7 +26,10 @@ const EPISODES: u64 = 300;
 fn algorithms() -> [(&'static str, Algorithm); 3] {
     [
         ("CascadingVI", Algorithm::CascadingVi { q_bonus: QBonus::Kl, planner: Planner::BestPerm, c: 0.1, delta: 0.1 }),
-        ("CascadingVI-Oracle", Algorithm::CascadingVi { q_bonus: QBonus::Kl, planner: Planner::Exhaustive, c: 0.1, delta: 0.1 }),
+        (
+            "CascadingVI-Oracle",
+            Algorithm::CascadingVi { q_bonus: QBonus::Kl, planner: Planner::Exhaustive, c: 0.1, delta: 0.1 },
+        ),
         ("AdaptRM", Algorithm::AdaptRm { c: 0.1, delta: 0.1 }),
     ]
 }
@@ -37,12 +40,22 @@ fn instance(n: usize) -> Arc<CascadingMdp> {
 
 fn sim(mdp: &Arc<CascadingMdp>, algo: &Algorithm, lists: &Arc<Vec<Vec<u16>>>) -> CascadingSim {
     let (v, _) = mdp.optimum();
-    CascadingSim { mdp: mdp.clone(), algo: algo.clone(), lists: Some(lists.clone()), episodes: EPISODES, start: 0, key: [1, 2], v_star: v[[0, 0]] }
+    CascadingSim {
+        mdp: mdp.clone(),
+        algo: algo.clone(),
+        lists: Some(lists.clone()),
+        episodes: EPISODES,
+        start: 0,
+        key: [1, 2],
+        v_star: v[[0, 0]],
+    }
 }
 
 fn table_and_figure() {
     let mut rows = Vec::new();
-    println!("| N | lists | CascadingVI ms/episode | CascadingVI-Oracle ms/episode | AdaptRM ms/episode | Oracle / CascadingVI |");
+    println!(
+        "| N | lists | CascadingVI ms/episode | CascadingVI-Oracle ms/episode | AdaptRM ms/episode | Oracle / CascadingVI |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|");
     for n in NS {
         let mdp = instance(n);
@@ -54,7 +67,17 @@ fn table_and_figure() {
             s.run_rep(0, |_, _| {});
             let per = t0.elapsed().as_secs_f64() * 1000.0 / EPISODES as f64;
             ms.push(per);
-            rows.push(CurveRow { cell: "time".into(), policy: name.into(), metric: "ms_per_episode".into(), t: n as u64, n: 1, mean: per, sd: 0.0, ci_lo: per, ci_hi: per });
+            rows.push(CurveRow {
+                cell: "time".into(),
+                policy: name.into(),
+                metric: "ms_per_episode".into(),
+                t: n as u64,
+                n: 1,
+                mean: per,
+                sd: 0.0,
+                ci_lo: per,
+                ci_hi: per,
+            });
         }
         println!("| {n} | {} | {:.4} | {:.3} | {:.4} | {:.0}× |", lists.len(), ms[0], ms[1], ms[2], ms[1] / ms[0]);
     }
@@ -74,7 +97,10 @@ fn table_and_figure() {
         log_y: true,
         x_label: "number of items N".into(),
         x_scale: 1.0,
-        footer: format!("regretlab {} · cargo bench --bench cascading_episode · one thread, {EPISODES} episodes per point", env!("CARGO_PKG_VERSION")),
+        footer: format!(
+            "regretlab {} · cargo bench --bench cascading_episode · one thread, {EPISODES} episodes per point",
+            env!("CARGO_PKG_VERSION")
+        ),
         panels: None,
         y_range: None,
     };

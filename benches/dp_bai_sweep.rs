@@ -27,8 +27,8 @@ impl Rewards for PerPull<'_> {
 
 use criterion::{Criterion, Throughput};
 use regretlab::engine::{Simulation, Trace};
-use regretlab::rng::{mix64, Role, StreamId};
-use regretlab::settings::dp_bai::algorithms::{run, Algorithm, Noise, Prepared, Rewards};
+use regretlab::rng::{Role, StreamId, mix64};
+use regretlab::settings::dp_bai::algorithms::{Algorithm, Noise, Prepared, Rewards, run};
 use regretlab::settings::dp_bai::model::LinearBai;
 use regretlab::settings::dp_bai::spec::{DpBaiSim, Sweep};
 
@@ -45,7 +45,15 @@ fn benches(c: &mut Criterion) {
         ("sequential_halving", Algorithm::SequentialHalving { epsilon: f64::INFINITY }),
         ("dp_successive_rejects", Algorithm::SuccessiveRejects { epsilon: 0.03 }),
     ] {
-        let sim = DpBaiSim { prep: prep.clone(), algo, sweep: Sweep::Budget, budget: 20_000, grid: grid.clone(), key: [1, 2], tag: 3 };
+        let sim = DpBaiSim {
+            prep: prep.clone(),
+            algo,
+            sweep: Sweep::Budget,
+            budget: 20_000,
+            grid: grid.clone(),
+            key: [1, 2],
+            tag: 3,
+        };
         let mut out = vec![Trace::new(2, grid.len()); reps as usize];
         g.bench_function(name, |b| b.iter(|| sim.run_block(0, &grid, &mut out)));
     }

@@ -7,7 +7,7 @@
 use criterion::{Criterion, Throughput};
 use regretlab::oco::Domain;
 use regretlab::rng::{Role, StreamId};
-use regretlab::settings::sea::algorithms::{run, Algorithm};
+use regretlab::settings::sea::algorithms::{Algorithm, run};
 use regretlab::settings::sea::model::{Loss, SeaInstance, Sequence};
 
 const ROUNDS: u64 = 2000;
@@ -31,7 +31,13 @@ fn benches(c: &mut Criterion) {
             ("oomd_simplex", &simplex, &ts, Algorithm::Oomd { delta: 1.0 }),
         ];
         for (name, inst, th, algo) in cases {
-            g.bench_function(format!("{name}/d={d}"), |b| b.iter(|| run(inst, th, &algo, &env, |_, r| { std::hint::black_box(r); })));
+            g.bench_function(format!("{name}/d={d}"), |b| {
+                b.iter(|| {
+                    run(inst, th, &algo, &env, |_, r| {
+                        std::hint::black_box(r);
+                    })
+                })
+            });
         }
     }
     g.finish();

@@ -37,7 +37,12 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Shorthand for a range error.
-pub fn invalid(field: impl Into<String>, value: impl std::fmt::Display, reason: impl Into<String>, allowed: impl Into<String>) -> Error {
+pub fn invalid(
+    field: impl Into<String>,
+    value: impl std::fmt::Display,
+    reason: impl Into<String>,
+    allowed: impl Into<String>,
+) -> Error {
     let mut value = value.to_string();
     // Huge or tiny numbers print hundreds of digits with `{}`: show them in scientific form.
     if value.len() > 16

@@ -9,10 +9,10 @@ use std::time::Instant;
 
 use crate::bandits::kernel::KernelChoice;
 use crate::engine::{self, EngineConfig, EngineKind};
-use crate::error::{io, Error, Result};
+use crate::error::{Error, Result, io};
 use crate::plot::{self, Figure};
 use crate::resources;
-use crate::results::cells::{array_syntax, store_dir, CellState, CellStore};
+use crate::results::cells::{CellState, CellStore, array_syntax, store_dir};
 use crate::results::run_dir::{self, Staging};
 use crate::results::{self, JobTiming, Manifest, Timings};
 use crate::spec::{self, Experiment, Overrides, SpecFile};
@@ -71,7 +71,11 @@ pub fn default_out(name: &str) -> PathBuf {
 }
 
 fn parse_kernel(opts: &RunOptions) -> Result<KernelChoice> {
-    KernelChoice::parse(&opts.kernel).map_err(|allowed| Error::InvalidOption { option: "--kernel".into(), value: opts.kernel.clone(), allowed })
+    KernelChoice::parse(&opts.kernel).map_err(|allowed| Error::InvalidOption {
+        option: "--kernel".into(),
+        value: opts.kernel.clone(),
+        allowed,
+    })
 }
 
 /// The nearest existing folder at or above `p` (for the free-space check).
@@ -88,7 +92,11 @@ fn existing_ancestor(p: &Path) -> PathBuf {
 /// reported in [`RunReport::figure_errors`].
 pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&AtomicBool>) -> Result<RunReport> {
     if opts.threads > MAX_THREADS {
-        return Err(Error::InvalidOption { option: "--threads".into(), value: opts.threads.to_string(), allowed: format!("0 (all cores) ..= {MAX_THREADS}") });
+        return Err(Error::InvalidOption {
+            option: "--threads".into(),
+            value: opts.threads.to_string(),
+            allowed: format!("0 (all cores) ..= {MAX_THREADS}"),
+        });
     }
     let kernel = parse_kernel(opts)?;
     let exp = spec.validate(ov)?;
@@ -96,11 +104,23 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
     let jobs = exp.jobs(kernel);
     let files = planned_files(&exp.cells, &exp.plot, &jobs.iter().map(|j| j.series.clone()).collect::<Vec<_>>());
     run_dir::check_replaceable(&dir, &files)?;
-    let csv = results::final_csv_bytes(jobs.iter().map(|j| (j.cell.len(), j.series.len(), j.sim.metrics().len())), exp.reps);
+    let csv =
+        results::final_csv_bytes(jobs.iter().map(|j| (j.cell.len(), j.series.len(), j.sim.metrics().len())), exp.reps);
     let need = resources::estimate(&jobs, exp.reps, csv);
-    resources::check(need, resources::memory_available(), resources::disk_available(&existing_ancestor(&dir)), exp.reps, jobs.len(), &dir)?;
+    resources::check(
+        need,
+        resources::memory_available(),
+        resources::disk_available(&existing_ancestor(&dir)),
+        exp.reps,
+        jobs.len(),
+        &dir,
+    )?;
     let staging = run_dir::begin(&dir, &files)?;
-    let (kind, engine, notes) = if opts.engine == EngineKind::Gpu { gpu_plan(&jobs) } else { (opts.engine, format!("{:?}", opts.engine).to_lowercase(), Vec::new()) };
+    let (kind, engine, notes) = if opts.engine == EngineKind::Gpu {
+        gpu_plan(&jobs)
+    } else {
+        (opts.engine, format!("{:?}", opts.engine).to_lowercase(), Vec::new())
+    };
     let cfg = EngineConfig { kind, threads: opts.threads, reps: exp.reps, progress: opts.progress };
     let threads = cfg.worker_threads();
     let t0 = Instant::now();
@@ -118,7 +138,11 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
 /// Every file a run folder of these cells and series will hold: what [`run_dir::begin`] probes
 /// before the simulation and what a rerun may replace.
 pub fn planned_files(cells: &[spec::CellInfo], plot: &spec::PlotSpec, series: &[String]) -> Vec<String> {
-    let mut files: Vec<String> = run_dir::RUN_FILES.iter().filter(|f| **f != "heatmap.csv" || plot.heatmap.is_some()).map(|f| f.to_string()).collect();
+    let mut files: Vec<String> = run_dir::RUN_FILES
+        .iter()
+        .filter(|f| **f != "heatmap.csv" || plot.heatmap.is_some())
+        .map(|f| f.to_string())
+        .collect();
     let mut stems = Vec::new();
     if plot.cells {
         for c in cells {
@@ -153,30 +177,56 @@ fn heatmap_stem(series: &str) -> String {
 fn gpu_plan(jobs: &[engine::Job]) -> (EngineKind, String, Vec<String>) {
     match crate::gpu::context() {
         Ok(ctx) => {
-            let cpu: Vec<String> = jobs.iter().filter(|j| j.sim.gpu_batch().is_none()).map(|j| j.series.clone()).collect();
+            let cpu: Vec<String> =
+                jobs.iter().filter(|j| j.sim.gpu_batch().is_none()).map(|j| j.series.clone()).collect();
             let mut notes = Vec::new();
             if !cpu.is_empty() {
                 let mut names = cpu.clone();
                 names.dedup();
-                notes.push(format!("gpu engine: {} of {} jobs have no GPU kernel and run on the CPU ({})", cpu.len(), jobs.len(), names.join(", ")));
+                notes.push(format!(
+                    "gpu engine: {} of {} jobs have no GPU kernel and run on the CPU ({})",
+                    cpu.len(),
+                    jobs.len(),
+                    names.join(", ")
+                ));
             }
             (EngineKind::Gpu, format!("gpu ({})", ctx.adapter), notes)
         }
-        Err(e) => (EngineKind::Rayon, "rayon (gpu requested, none available)".into(), vec![format!("gpu engine: {e}; every job runs on the CPU")]),
+        Err(e) => (
+            EngineKind::Rayon,
+            "rayon (gpu requested, none available)".into(),
+            vec![format!("gpu engine: {e}; every job runs on the CPU")],
+        ),
     }
 }
 
 #[cfg(not(feature = "gpu"))]
 fn gpu_plan(_jobs: &[engine::Job]) -> (EngineKind, String, Vec<String>) {
-    (EngineKind::Rayon, "rayon (gpu requested, not built)".into(), vec!["gpu engine: this build has no GPU engine (built without the `gpu` feature); every job runs on the CPU".into()])
+    (
+        EngineKind::Rayon,
+        "rayon (gpu requested, not built)".into(),
+        vec![
+            "gpu engine: this build has no GPU engine (built without the `gpu` feature); every job runs on the CPU"
+                .into(),
+        ],
+    )
 }
 
 /// Writes a run folder from the engine's results (a single process's, or a merge's) into
 /// `staging`, then puts it in place.
-fn write_run(exp: &Experiment, out: &[engine::JobResult], staging: Staging, engine: &str, threads: usize, backend: String, wall: f64) -> Result<RunReport> {
+fn write_run(
+    exp: &Experiment,
+    out: &[engine::JobResult],
+    staging: Staging,
+    engine: &str,
+    threads: usize,
+    backend: String,
+    wall: f64,
+) -> Result<RunReport> {
     let dir = staging.dir.clone();
     let rows = results::curve_rows(out, exp.confidence);
-    let timings: Vec<JobTiming> = out.iter().map(|r| JobTiming { cell: r.cell.clone(), policy: r.series.clone(), seconds: r.seconds }).collect();
+    let timings: Vec<JobTiming> =
+        out.iter().map(|r| JobTiming { cell: r.cell.clone(), policy: r.series.clone(), seconds: r.seconds }).collect();
     let mut manifest = Manifest {
         experiment: exp.name.clone(),
         title: exp.title.clone(),
@@ -229,13 +279,15 @@ fn write_run(exp: &Experiment, out: &[engine::JobResult], staging: Staging, engi
         write("heatmap.csv", &results::heatmap_csv(&results::heatmap_rows(h, &exp.cells, &rows, &overlays))?)?;
     }
     let f = fs::File::create(staging.file("final.csv")).map_err(staging.io("final.csv"))?;
-    results::write_final_csv(out, std::io::BufWriter::with_capacity(1 << 20, f)).map_err(|e| Error::BadResults { path: dir.join("final.csv"), message: e.to_string() })?;
+    results::write_final_csv(out, std::io::BufWriter::with_capacity(1 << 20, f))
+        .map_err(|e| Error::BadResults { path: dir.join("final.csv"), message: e.to_string() })?;
     written.push("final.csv".into());
     let figures = draw_figures(&staging.file(""), &manifest, &rows, &overlays);
     written.extend(figures.files.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string())));
     written.push("manifest.json".into());
     manifest.files = written;
-    fs::write(staging.file("manifest.json"), results::manifest_json(&manifest)?).map_err(staging.io("manifest.json"))?;
+    fs::write(staging.file("manifest.json"), results::manifest_json(&manifest)?)
+        .map_err(staging.io("manifest.json"))?;
     let staged = staging.file("").display().to_string();
     let mut notes = figures.notes;
     notes.extend(staging.commit()?);
@@ -265,7 +317,8 @@ fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: 
     };
     for cell in m.cells.iter().filter(|_| m.plot.cells) {
         for metric in &m.plot.metrics {
-            let curves: Vec<&results::CurveRow> = rows.iter().filter(|r| r.cell == cell.id && &r.metric == metric).collect();
+            let curves: Vec<&results::CurveRow> =
+                rows.iter().filter(|r| r.cell == cell.id && &r.metric == metric).collect();
             if curves.is_empty() {
                 continue;
             }
@@ -331,7 +384,10 @@ fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: 
                 ys: ys.clone(),
                 values,
                 value_label,
-                footer: format!("regretlab {} · seed {} · {} replications · {}", m.regretlab_version, m.seed, m.reps, m.experiment),
+                footer: format!(
+                    "regretlab {} · seed {} · {} replications · {}",
+                    m.regretlab_version, m.seed, m.reps, m.experiment
+                ),
             };
             let stem = heatmap_stem(s);
             keep(&stem, plot::write_heatmap(dir, &stem, &map));
@@ -340,19 +396,24 @@ fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: 
     out
 }
 
-
 /// Redraws a run's figures from its CSVs and manifest, without simulating. Fails (and draws
 /// nothing) when `curves.csv` has no rows, and names every figure that could not be drawn.
 pub fn redraw(dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
     let m = results::read_manifest(dir)?;
     let rows = results::read_curves(&dir.join("curves.csv"))?;
     if rows.is_empty() {
-        return Err(Error::BadResults { path: dir.join("curves.csv"), message: "holds no rows: nothing to draw (the folder's figures were left as they were)".into() });
+        return Err(Error::BadResults {
+            path: dir.join("curves.csv"),
+            message: "holds no rows: nothing to draw (the folder's figures were left as they were)".into(),
+        });
     }
     let overlays = if m.plot.overlays { results::read_overlays(&dir.join("overlays.csv"))? } else { Vec::new() };
     let f = draw_figures(dir, &m, &rows, &overlays);
     if !f.failed.is_empty() {
-        return Err(Error::Plot { path: dir.to_path_buf(), message: format!("{} figure(s) could not be drawn: {}", f.failed.len(), f.failed.join("; ")) });
+        return Err(Error::Plot {
+            path: dir.to_path_buf(),
+            message: format!("{} figure(s) could not be drawn: {}", f.failed.len(), f.failed.join("; ")),
+        });
     }
     Ok((f.files, f.notes))
 }
@@ -372,9 +433,14 @@ pub struct Shard {
 impl Shard {
     /// Parses "i/n" (0 ≤ i < n ≤ 100000).
     pub fn parse(s: &str) -> Result<Shard> {
-        let bad = || Error::InvalidOption { option: "--shard".into(), value: s.to_string(), allowed: "i/n with 0 ≤ i < n ≤ 100000".into() };
+        let bad = || Error::InvalidOption {
+            option: "--shard".into(),
+            value: s.to_string(),
+            allowed: "i/n with 0 ≤ i < n ≤ 100000".into(),
+        };
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count) = (i.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
+        let (index, count) =
+            (i.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
         Shard::new(index, count).ok_or_else(bad)
     }
 
@@ -490,7 +556,13 @@ fn check_same_store(store_dir: &Path, store: &Experiment, this: &Experiment) -> 
 /// layout computes the same numbers. The resolved spec is saved beside the cells (`spec.toml`)
 /// for `merge` and `missing`; a store made with other settings (another `--reps`, say) is
 /// refused, naming what differs.
-pub fn run_shard(spec: SpecFile, ov: &Overrides, opts: &RunOptions, shard: Shard, cancel: Option<&AtomicBool>) -> Result<ShardReport> {
+pub fn run_shard(
+    spec: SpecFile,
+    ov: &Overrides,
+    opts: &RunOptions,
+    shard: Shard,
+    cancel: Option<&AtomicBool>,
+) -> Result<ShardReport> {
     let kernel = parse_kernel(opts)?;
     let exp = spec.validate(ov)?;
     let store = open_store(&exp, &opts.out);
@@ -502,20 +574,41 @@ pub fn run_shard(spec: SpecFile, ov: &Overrides, opts: &RunOptions, shard: Shard
     let mut jobs = exp.jobs(kernel);
     // memory for the largest cell at a time, disk for this shard's cell files (their finals
     // take about as much room as final.csv's)
-    let owned: Vec<&engine::Job> = jobs.iter().filter(|j| exp.cells.iter().position(|c| c.id == j.cell).is_some_and(|i| shard.owns(i))).collect();
-    let csv = results::final_csv_bytes(owned.iter().map(|j| (j.cell.len(), j.series.len(), j.sim.metrics().len())), exp.reps);
-    let biggest = exp.cells.iter().map(|c| jobs.iter().filter(|j| j.cell == c.id).map(|j| j.sim.metrics().len() as u64).sum::<u64>()).max().unwrap_or(0);
+    let owned: Vec<&engine::Job> =
+        jobs.iter().filter(|j| exp.cells.iter().position(|c| c.id == j.cell).is_some_and(|i| shard.owns(i))).collect();
+    let csv =
+        results::final_csv_bytes(owned.iter().map(|j| (j.cell.len(), j.series.len(), j.sim.metrics().len())), exp.reps);
+    let biggest = exp
+        .cells
+        .iter()
+        .map(|c| jobs.iter().filter(|j| j.cell == c.id).map(|j| j.sim.metrics().len() as u64).sum::<u64>())
+        .max()
+        .unwrap_or(0);
     let need = resources::Need { memory: biggest * exp.reps * 16 + (64 << 20), disk: csv };
-    resources::check(need, resources::memory_available(), resources::disk_available(&existing_ancestor(&store.dir)), exp.reps, owned.len(), &store.dir)?;
+    resources::check(
+        need,
+        resources::memory_available(),
+        resources::disk_available(&existing_ancestor(&store.dir)),
+        exp.reps,
+        owned.len(),
+        &store.dir,
+    )?;
     // the store's spec is written only once the run is known to fit: a refused run leaves no
     // store that a corrected rerun would then be refused by
     if begun.is_none() {
         fs::create_dir_all(&store.dir).map_err(io(&store.dir))?;
         // TOML, not JSON: it keeps ±inf (ε = ∞) and NaN-free floats exactly
-        let spec_toml = toml::to_string(&exp.resolved).map_err(|e| Error::BadResults { path: store.dir.clone(), message: e.to_string() })?;
+        let spec_toml = toml::to_string(&exp.resolved)
+            .map_err(|e| Error::BadResults { path: store.dir.clone(), message: e.to_string() })?;
         results::atomic_write(&store.dir.join("spec.toml"), spec_toml.as_bytes())?;
     }
-    let mut rep = ShardReport { store: store.dir.clone(), computed: Vec::new(), skipped: Vec::new(), recomputed: Vec::new(), cancelled: false };
+    let mut rep = ShardReport {
+        store: store.dir.clone(),
+        computed: Vec::new(),
+        skipped: Vec::new(),
+        recomputed: Vec::new(),
+        cancelled: false,
+    };
     for (ci, cell) in exp.cells.iter().enumerate() {
         if !shard.owns(ci) {
             continue;
@@ -533,7 +626,8 @@ pub fn run_shard(spec: SpecFile, ov: &Overrides, opts: &RunOptions, shard: Shard
             break;
         }
         // this cell's jobs, in job order (the order a single process folds them in)
-        let (mine, rest): (Vec<engine::Job>, Vec<engine::Job>) = std::mem::take(&mut jobs).into_iter().partition(|j| j.cell == cell.id);
+        let (mine, rest): (Vec<engine::Job>, Vec<engine::Job>) =
+            std::mem::take(&mut jobs).into_iter().partition(|j| j.cell == cell.id);
         jobs = rest;
         match engine::run(&mine, &cfg, cancel) {
             Ok(out) => store.write(&cell.id, &out)?,
@@ -553,7 +647,11 @@ pub fn run_shard(spec: SpecFile, ov: &Overrides, opts: &RunOptions, shard: Shard
 /// repeated; overrides given anyway must match it.
 pub fn missing(spec: SpecFile, ov: &Overrides, out: &Option<PathBuf>, count: usize) -> Result<(Vec<usize>, String)> {
     if !(1..=100_000).contains(&count) {
-        return Err(Error::InvalidOption { option: "--shards".into(), value: count.to_string(), allowed: "1 ..= 100000".into() });
+        return Err(Error::InvalidOption {
+            option: "--shards".into(),
+            value: count.to_string(),
+            allowed: "1 ..= 100000".into(),
+        });
     }
     let exp = spec.validate(ov)?;
     let dir = store_dir(&out.clone().unwrap_or_else(|| default_out(&exp.name)));
@@ -567,7 +665,13 @@ pub fn missing(spec: SpecFile, ov: &Overrides, out: &Option<PathBuf>, count: usi
         None => exp,
     };
     let store = CellStore::new(dir, fingerprint(&exp));
-    let mut shards: Vec<usize> = exp.cells.iter().enumerate().filter(|(_, c)| !matches!(store.read(&c.id), CellState::Valid(_))).map(|(i, _)| i % count).collect();
+    let mut shards: Vec<usize> = exp
+        .cells
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !matches!(store.read(&c.id), CellState::Valid(_)))
+        .map(|(i, _)| i % count)
+        .collect();
     shards.sort_unstable();
     shards.dedup();
     let s = array_syntax(&shards);
@@ -578,7 +682,10 @@ pub fn missing(spec: SpecFile, ov: &Overrides, out: &Option<PathBuf>, count: usi
 /// written (the store folder minus `.cells`, or `out`). Fails, naming them, when cells are
 /// missing or invalid.
 pub fn merge(store_path: &Path, out: Option<PathBuf>) -> Result<RunReport> {
-    let not_store = || Error::BadResults { path: store_path.to_path_buf(), message: "is not a cell store (no spec.toml): give the folder `run --shard` wrote, <out>.cells".into() };
+    let not_store = || Error::BadResults {
+        path: store_path.to_path_buf(),
+        message: "is not a cell store (no spec.toml): give the folder `run --shard` wrote, <out>.cells".into(),
+    };
     if !store_path.join("spec.toml").is_file() {
         return Err(not_store());
     }
@@ -594,10 +701,15 @@ pub fn merge(store_path: &Path, out: Option<PathBuf>) -> Result<RunReport> {
         }
     }
     if !gaps.is_empty() {
-        return Err(Error::BadResults { path: store_path.to_path_buf(), message: format!("{} of {} cells cannot be merged: {}", gaps.len(), exp.cells.len(), gaps.join("; ")) });
+        return Err(Error::BadResults {
+            path: store_path.to_path_buf(),
+            message: format!("{} of {} cells cannot be merged: {}", gaps.len(), exp.cells.len(), gaps.join("; ")),
+        });
     }
     let name = store_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    let dir = run_dir::resolve(&out.unwrap_or_else(|| store_path.with_file_name(name.strip_suffix(".cells").unwrap_or(&exp.name))))?;
+    let dir = run_dir::resolve(
+        &out.unwrap_or_else(|| store_path.with_file_name(name.strip_suffix(".cells").unwrap_or(&exp.name))),
+    )?;
     let series: Vec<String> = all.iter().map(|j| j.series.clone()).collect();
     let files = planned_files(&exp.cells, &exp.plot, &series);
     run_dir::check_replaceable(&dir, &files)?;
@@ -624,30 +736,55 @@ pub struct SlurmOptions {
 /// requeued or resubmitted tasks redo nothing), and a merge job chained with `afterany`
 /// checks completeness itself (an `afterok` dependency dies for good when a task fails once,
 /// even after a successful requeue) and writes the run folder. Returns the folder.
-pub fn slurm_scripts(spec_arg: &str, spec: SpecFile, ov: &Overrides, out: &Option<PathBuf>, shards: usize, so: &SlurmOptions) -> Result<PathBuf> {
+pub fn slurm_scripts(
+    spec_arg: &str,
+    spec: SpecFile,
+    ov: &Overrides,
+    out: &Option<PathBuf>,
+    shards: usize,
+    so: &SlurmOptions,
+) -> Result<PathBuf> {
     let exp = spec.validate(ov)?;
     if !(1..=exp.cells.len()).contains(&shards) {
-        return Err(Error::InvalidOption { option: "--shards".into(), value: shards.to_string(), allowed: format!("1 ..= {} (the sweep has {} cells; more shards would run nothing)", exp.cells.len(), exp.cells.len()) });
+        return Err(Error::InvalidOption {
+            option: "--shards".into(),
+            value: shards.to_string(),
+            allowed: format!(
+                "1 ..= {} (the sweep has {} cells; more shards would run nothing)",
+                exp.cells.len(),
+                exp.cells.len()
+            ),
+        });
     }
     let run_dir = run_dir::resolve(&out.clone().unwrap_or_else(|| default_out(&exp.name)))?;
     let store = store_dir(&run_dir);
     let dir = store.join("slurm");
     fs::create_dir_all(dir.join("logs")).map_err(io(&dir))?;
-    let bin = std::env::var("REGRETLAB_BIN").map(PathBuf::from).or_else(|_| std::env::current_exe()).map_err(io(&dir))?;
+    let bin =
+        std::env::var("REGRETLAB_BIN").map(PathBuf::from).or_else(|_| std::env::current_exe()).map_err(io(&dir))?;
     // a spec file by absolute path; a built-in experiment by name (compiled into the binary)
-    let spec_ref = if Path::new(spec_arg).is_file() { run_dir::resolve(Path::new(spec_arg))?.display().to_string() } else { spec_arg.to_string() };
+    let spec_ref = if Path::new(spec_arg).is_file() {
+        run_dir::resolve(Path::new(spec_arg))?.display().to_string()
+    } else {
+        spec_arg.to_string()
+    };
     // Every path and flag in single quotes, so that spaces, `$(…)` and backquotes in them are
     // only characters; #SBATCH lines take double quotes (sbatch's own parser, no shell), and a
     // path with a double quote or newline cannot be said there at all.
     let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
     let dq = |s: &str| -> Result<String> {
         if s.contains(['"', '\n', '\r']) {
-            return Err(Error::InvalidOption { option: "--out".into(), value: s.to_string(), allowed: "a path without double quotes or line breaks (Slurm's #SBATCH lines cannot hold them)".into() });
+            return Err(Error::InvalidOption {
+                option: "--out".into(),
+                value: s.to_string(),
+                allowed: "a path without double quotes or line breaks (Slurm's #SBATCH lines cannot hold them)".into(),
+            });
         }
         Ok(format!("\"{s}\""))
     };
     let flags = so.run_flags.iter().map(|f| q(f)).collect::<Vec<_>>().join(" ");
-    let mut head = format!("#SBATCH --ntasks=1\n#SBATCH --cpus-per-task={}\n#SBATCH --time={}\n", so.cpus.max(1), so.time);
+    let mut head =
+        format!("#SBATCH --ntasks=1\n#SBATCH --cpus-per-task={}\n#SBATCH --time={}\n", so.cpus.max(1), so.time);
     if let Some(p) = &so.partition {
         head.push_str(&format!("#SBATCH --partition={p}\n"));
     }

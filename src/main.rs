@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use regretlab::engine::EngineKind;
-use regretlab::experiment::{self, RunOptions, BUILTIN, DEFAULT_EXPERIMENT};
+use regretlab::experiment::{self, BUILTIN, DEFAULT_EXPERIMENT, RunOptions};
 use regretlab::spec::Overrides;
 use regretlab::text::{escape_controls, escape_controls_but_newlines};
 
@@ -71,9 +71,7 @@ enum Command {
     },
     /// Join a cell store (results/<name>.cells) into the run folder; fails, naming them, when
     /// cells are missing.
-    Merge {
-        store: PathBuf,
-    },
+    Merge { store: PathBuf },
     /// Write a Slurm job array for the sweep (array.sbatch, merge.sbatch chained with afterany,
     /// submit.sh) into <out>.cells/slurm/, and with --submit submit it.
     Slurm {
@@ -172,7 +170,11 @@ fn figure_errors(rep: &experiment::RunReport) -> anyhow::Result<()> {
     for e in &rep.figure_errors {
         eprintln!("figure failed: {}", escape_controls(e));
     }
-    anyhow::bail!("{} figure(s) could not be drawn; the CSVs, the table and the other figures are in {}", rep.figure_errors.len(), rep.dir.display())
+    anyhow::bail!(
+        "{} figure(s) could not be drawn; the CSVs, the table and the other figures are in {}",
+        rep.figure_errors.len(),
+        rep.dir.display()
+    )
 }
 
 #[cfg(feature = "gpu")]
@@ -185,13 +187,22 @@ fn gpu_bench(check: usize, gpu_reps: usize, cpu_reps: usize) -> anyhow::Result<(
     use std::time::Instant;
     const T: u64 = 10_000;
     let ctx = regretlab::gpu::context().context("gpu-bench needs a GPU adapter")?;
-    println!("adapter: {} (SHADER_INT64: {}, workgroup memory {} B, storage binding {} B)", ctx.adapter, ctx.int64, ctx.limits.max_compute_workgroup_storage_size, ctx.max_binding());
-    let arms: Vec<Arm> = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.85].iter().map(|&p| Arm::Bernoulli { p }).collect();
+    println!(
+        "adapter: {} (SHADER_INT64: {}, workgroup memory {} B, storage binding {} B)",
+        ctx.adapter,
+        ctx.int64,
+        ctx.limits.max_compute_workgroup_storage_size,
+        ctx.max_binding()
+    );
+    let arms: Vec<Arm> =
+        [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.85].iter().map(|&p| Arm::Bernoulli { p }).collect();
     let kern = FixedKernel::new(&arms, T, FixedRule::Ucb1 { alpha: 2.0 }, regretlab::rng::cell_key(1, 1));
     let threads = rayon::current_num_threads();
     let cpu = |reps: usize, grid: &[u64]| {
         let mut out = vec![Trace::new(3, grid.len()); reps];
-        out.par_chunks_mut(64).enumerate().for_each(|(c, o)| kern.run_block(KernelChoice::Auto, (c * 64) as u64, grid, o));
+        out.par_chunks_mut(64)
+            .enumerate()
+            .for_each(|(c, o)| kern.run_block(KernelChoice::Auto, (c * 64) as u64, grid, o));
         out
     };
     // 1. identity, replication by replication, on the default checkpoint grid
@@ -213,7 +224,13 @@ fn gpu_bench(check: usize, gpu_reps: usize, cpu_reps: usize) -> anyhow::Result<(
         let tot = kern.run_totals_gpu(ctx.int64, layout, 0, gpu_reps)?;
         let secs = t0.elapsed().as_secs_f64();
         best = best.max(pulls / secs);
-        let regret: f64 = tot.pulls.iter().zip([0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0, 0.05]).map(|(&n, d)| n as f64 * d).sum::<f64>() / gpu_reps as f64;
+        let regret: f64 = tot
+            .pulls
+            .iter()
+            .zip([0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0, 0.05])
+            .map(|(&n, d)| n as f64 * d)
+            .sum::<f64>()
+            / gpu_reps as f64;
         println!(
             "gpu ({layout:?}, aggregate readback): R = {gpu_reps}, {secs:.3} s, {:.3e} pulls/s end to end, {:.3e} pulls/s until the device was idle, mean pseudo-regret {regret:.3}",
             pulls / secs,
@@ -238,9 +255,12 @@ fn run_shard(spec: &str, shard: Option<&str>, shards: Option<usize>, a: &RunArgs
     let shard = match (shard, shards) {
         (Some(s), _) => experiment::Shard::parse(s)?,
         (None, Some(n)) => {
-            let id = std::env::var("SLURM_ARRAY_TASK_ID").context("--shards needs SLURM_ARRAY_TASK_ID (or use --shard i/n)")?;
-            let i: usize = id.trim().parse().with_context(|| format!("SLURM_ARRAY_TASK_ID = {id:?} is not a shard number"))?;
-            experiment::Shard::new(i, n).with_context(|| format!("SLURM_ARRAY_TASK_ID = {i} is not below --shards {n}"))?
+            let id = std::env::var("SLURM_ARRAY_TASK_ID")
+                .context("--shards needs SLURM_ARRAY_TASK_ID (or use --shard i/n)")?;
+            let i: usize =
+                id.trim().parse().with_context(|| format!("SLURM_ARRAY_TASK_ID = {id:?} is not a shard number"))?;
+            experiment::Shard::new(i, n)
+                .with_context(|| format!("SLURM_ARRAY_TASK_ID = {i} is not below --shards {n}"))?
         }
         (None, None) => unreachable!("called for sharded runs only"),
     };
@@ -251,9 +271,18 @@ fn run_shard(spec: &str, shard: Option<&str>, shards: Option<usize>, a: &RunArgs
     // at the engine's next wave and keep every completed cell.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = stop.clone();
-    ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed)).context("installing the SIGTERM handler")?;
-    let rep = experiment::run_shard(file, &ov, &opts, shard, Some(&stop)).with_context(|| format!("running shard {}/{} of '{spec}'", shard.index, shard.count))?;
-    println!("shard {}/{}: {} cell(s) computed, {} skipped (valid result present), {} recomputed", shard.index, shard.count, rep.computed.len(), rep.skipped.len(), rep.recomputed.len());
+    ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed))
+        .context("installing the SIGTERM handler")?;
+    let rep = experiment::run_shard(file, &ov, &opts, shard, Some(&stop))
+        .with_context(|| format!("running shard {}/{} of '{spec}'", shard.index, shard.count))?;
+    println!(
+        "shard {}/{}: {} cell(s) computed, {} skipped (valid result present), {} recomputed",
+        shard.index,
+        shard.count,
+        rep.computed.len(),
+        rep.skipped.len(),
+        rep.recomputed.len()
+    );
     for (label, why) in &rep.recomputed {
         println!("recomputed '{label}': {why}");
     }
@@ -265,7 +294,17 @@ fn run_shard(spec: &str, shard: Option<&str>, shards: Option<usize>, a: &RunArgs
 }
 
 #[allow(clippy::too_many_arguments)]
-fn slurm(spec: &str, shards: usize, partition: &Option<String>, time: &str, mem: &Option<String>, cpus: usize, max_parallel: Option<usize>, submit: bool, a: &RunArgs) -> anyhow::Result<()> {
+fn slurm(
+    spec: &str,
+    shards: usize,
+    partition: &Option<String>,
+    time: &str,
+    mem: &Option<String>,
+    cpus: usize,
+    max_parallel: Option<usize>,
+    submit: bool,
+    a: &RunArgs,
+) -> anyhow::Result<()> {
     if !(1..=100_000).contains(&shards) {
         anyhow::bail!("--shards = {shards}; allowed: 1 ..= 100000");
     }
@@ -281,13 +320,24 @@ fn slurm(spec: &str, shards: usize, partition: &Option<String>, time: &str, mem:
     if a.quick {
         run_flags.push("--quick".into());
     }
-    let so = experiment::SlurmOptions { partition: partition.clone(), time: time.to_string(), mem: mem.clone(), cpus, max_parallel, run_flags };
-    let dir = experiment::slurm_scripts(spec, file, &ov, &a.out, shards, &so).with_context(|| format!("writing the Slurm scripts of '{spec}'"))?;
+    let so = experiment::SlurmOptions {
+        partition: partition.clone(),
+        time: time.to_string(),
+        mem: mem.clone(),
+        cpus,
+        max_parallel,
+        run_flags,
+    };
+    let dir = experiment::slurm_scripts(spec, file, &ov, &a.out, shards, &so)
+        .with_context(|| format!("writing the Slurm scripts of '{spec}'"))?;
     println!("array:   {}", dir.join("array.sbatch").display());
     println!("merge:   {}", dir.join("merge.sbatch").display());
     println!("submit:  bash {}", dir.join("submit.sh").display());
     if submit {
-        let st = std::process::Command::new("bash").arg(dir.join("submit.sh")).status().context("running submit.sh (is sbatch on PATH?)")?;
+        let st = std::process::Command::new("bash")
+            .arg(dir.join("submit.sh"))
+            .status()
+            .context("running submit.sh (is sbatch on PATH?)")?;
         if !st.success() {
             anyhow::bail!("submit.sh failed: {st}");
         }
@@ -305,17 +355,28 @@ fn main() -> ExitCode {
         }
         Some(Command::Run { spec, shard: None, shards: None }) => run(spec, &cli.run),
         Some(Command::Run { spec, shard, shards }) => run_shard(spec, shard.as_deref(), *shards, &cli.run),
-        Some(Command::Merge { store }) => experiment::merge(store, cli.run.out.clone()).with_context(|| format!("merging {}", store.display())).and_then(|rep| {
-            println!("{}", rep.table);
-            println!("table:   {}", rep.dir.join("table.md").display());
-            for f in &rep.figures {
-                println!("figure:  {}", f.display());
-            }
-            figure_errors(&rep)
-        }),
-        Some(Command::Slurm { spec, shards, partition, time, mem, cpus, max_parallel, submit }) => slurm(spec, *shards, partition, time, mem, *cpus, *max_parallel, *submit, &cli.run),
+        Some(Command::Merge { store }) => experiment::merge(store, cli.run.out.clone())
+            .with_context(|| format!("merging {}", store.display()))
+            .and_then(|rep| {
+                println!("{}", rep.table);
+                println!("table:   {}", rep.dir.join("table.md").display());
+                for f in &rep.figures {
+                    println!("figure:  {}", f.display());
+                }
+                figure_errors(&rep)
+            }),
+        Some(Command::Slurm { spec, shards, partition, time, mem, cpus, max_parallel, submit }) => {
+            slurm(spec, *shards, partition, time, mem, *cpus, *max_parallel, *submit, &cli.run)
+        }
         Some(Command::Missing { spec, shards }) => experiment::load(spec)
-            .and_then(|file| experiment::missing(file, &Overrides { reps: cli.run.reps, seed: cli.run.seed, quick: cli.run.quick }, &cli.run.out, *shards))
+            .and_then(|file| {
+                experiment::missing(
+                    file,
+                    &Overrides { reps: cli.run.reps, seed: cli.run.seed, quick: cli.run.quick },
+                    &cli.run.out,
+                    *shards,
+                )
+            })
             .with_context(|| format!("checking the cells of '{spec}'"))
             .map(|(_, array)| println!("{array}")),
         Some(Command::List) => {
@@ -329,17 +390,28 @@ fn main() -> ExitCode {
         Some(Command::Data { name: _, dir }) => {
             let dir = dir.clone().unwrap_or_else(regretlab::settings::cascading::movielens::default_dir);
             regretlab::settings::cascading::movielens::fetch(&dir)
-                .and_then(|()| regretlab::settings::cascading::movielens::load(&dir).map(|d| println!("MovieLens-100K: {} ratings, {} movies in {}", d.ratings.len(), d.genres.len(), dir.display())))
+                .and_then(|()| {
+                    regretlab::settings::cascading::movielens::load(&dir).map(|d| {
+                        println!(
+                            "MovieLens-100K: {} ratings, {} movies in {}",
+                            d.ratings.len(),
+                            d.genres.len(),
+                            dir.display()
+                        )
+                    })
+                })
                 .with_context(|| format!("fetching MovieLens-100K into {}", dir.display()))
         }
-        Some(Command::Plot { dir }) => experiment::redraw(dir).with_context(|| format!("redrawing {}", dir.display())).map(|(files, notes)| {
-            for n in notes {
-                eprintln!("note: {}", escape_controls(&n));
-            }
-            for f in files {
-                println!("figure:  {}", f.display());
-            }
-        }),
+        Some(Command::Plot { dir }) => {
+            experiment::redraw(dir).with_context(|| format!("redrawing {}", dir.display())).map(|(files, notes)| {
+                for n in notes {
+                    eprintln!("note: {}", escape_controls(&n));
+                }
+                for f in files {
+                    println!("figure:  {}", f.display());
+                }
+            })
+        }
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

@@ -66,11 +66,7 @@ const COLORS: [RGBColor; 14] = [
 /// A value's position on an axis: log10 on a log axis; None where it cannot be drawn
 /// (non-finite, or not positive on a log axis).
 fn axis(v: f64, log: bool) -> Option<f64> {
-    let a = if log {
-        if v > 0.0 { v.log10() } else { return None }
-    } else {
-        v
-    };
+    let a = if log { if v > 0.0 { v.log10() } else { return None } } else { v };
     a.is_finite().then_some(a)
 }
 
@@ -135,8 +131,18 @@ fn panels<'a>(fig: &Figure<'a>) -> Vec<Panel<'a>> {
         .iter()
         .map(|v| Panel {
             caption: Some(format!("{name}={v}")),
-            curves: fig.curves.iter().copied().filter(|r| label_parameter(&r.policy, name).is_none_or(|x| x == *v)).collect(),
-            overlays: fig.overlays.iter().copied().filter(|o| label_parameter(&o.label, name).is_none_or(|x| x == *v)).collect(),
+            curves: fig
+                .curves
+                .iter()
+                .copied()
+                .filter(|r| label_parameter(&r.policy, name).is_none_or(|x| x == *v))
+                .collect(),
+            overlays: fig
+                .overlays
+                .iter()
+                .copied()
+                .filter(|o| label_parameter(&o.label, name).is_none_or(|x| x == *v))
+                .collect(),
         })
         .collect()
 }
@@ -197,8 +203,11 @@ fn frame(curves: &[&CurveRow], overlays: &[&Overlay], fig: &Figure, notes: &mut 
     if xs.is_empty() || ys.is_empty() {
         notes.push(format!("nothing of {} can be drawn{}", fig.metric, if ly { " on a log axis" } else { "" }));
     }
-    let span = |v: &[f64]| v.iter().fold(None, |acc: Option<(f64, f64)>, &a| Some(acc.map_or((a, a), |(lo, hi)| (lo.min(a), hi.max(a)))));
-    let widen = |(a, b): (f64, f64)| if b - a > 1e-12 * a.abs().max(b.abs()).max(1e-300) { (a, b) } else { (a - 1.0, b + 1.0) };
+    let span = |v: &[f64]| {
+        v.iter().fold(None, |acc: Option<(f64, f64)>, &a| Some(acc.map_or((a, a), |(lo, hi)| (lo.min(a), hi.max(a)))))
+    };
+    let widen =
+        |(a, b): (f64, f64)| if b - a > 1e-12 * a.abs().max(b.abs()).max(1e-300) { (a, b) } else { (a - 1.0, b + 1.0) };
     let x = widen(span(&xs).unwrap_or((0.0, 1.0)));
     let mut y = span(&ys).map(|(a, b)| (a, b + 0.05 * (b - a))).unwrap_or((0.0, 1.0));
     if let Some((a, b)) = fig.y_range {
@@ -294,7 +303,12 @@ fn legend_column(entries: &[Entry]) -> i32 {
     (34.0 + 7.3 * chars) as i32
 }
 
-fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, at: (i32, i32), entries: &[Entry], cols: usize) -> std::result::Result<(), String>
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    at: (i32, i32),
+    entries: &[Entry],
+    cols: usize,
+) -> std::result::Result<(), String>
 where
     DB::ErrorType: 'static,
 {
@@ -311,12 +325,20 @@ where
         let yy = y + 5 + LEGEND_ROW * r as i32 + LEGEND_ROW / 2;
         if e.dashed {
             for k in 0..3 {
-                area.draw(&PathElement::new(vec![(xx + 6 + 7 * k, yy), (xx + 10 + 7 * k, yy)], e.color.stroke_width(2))).map_err(|e| e.to_string())?;
+                area.draw(&PathElement::new(
+                    vec![(xx + 6 + 7 * k, yy), (xx + 10 + 7 * k, yy)],
+                    e.color.stroke_width(2),
+                ))
+                .map_err(|e| e.to_string())?;
             }
         } else {
-            area.draw(&PathElement::new(vec![(xx + 6, yy), (xx + 26, yy)], e.color.stroke_width(2))).map_err(|e| e.to_string())?;
+            area.draw(&PathElement::new(vec![(xx + 6, yy), (xx + 26, yy)], e.color.stroke_width(2)))
+                .map_err(|e| e.to_string())?;
         }
-        let style = ("sans-serif", LEGEND_FONT).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(plotters::style::text_anchor::HPos::Left, plotters::style::text_anchor::VPos::Center));
+        let style = ("sans-serif", LEGEND_FONT).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Left,
+            plotters::style::text_anchor::VPos::Center,
+        ));
         area.draw(&Text::new(e.label.clone(), (xx + 32, yy), style)).map_err(|e| e.to_string())?;
     }
     Ok(())
@@ -324,7 +346,12 @@ where
 
 /// Where the legend goes: the first corner of the plotting area (pixels) whose box covers no
 /// drawn point, preferring the corner the curves leave empty; None: outside, on the right.
-fn legend_corner(plot: ((i32, i32), (i32, i32)), size: (i32, i32), drawn: &[(i32, i32)], rising: bool) -> Option<(i32, i32)> {
+fn legend_corner(
+    plot: ((i32, i32), (i32, i32)),
+    size: (i32, i32),
+    drawn: &[(i32, i32)],
+    rising: bool,
+) -> Option<(i32, i32)> {
     let ((l, r), (t, b)) = (plot.0, plot.1);
     let (w, h) = size;
     if w + 16 > r - l || h + 16 > b - t {
@@ -332,7 +359,9 @@ fn legend_corner(plot: ((i32, i32), (i32, i32)), size: (i32, i32), drawn: &[(i32
     }
     // the preferred corner, the other top corner, then along the top edge, then the bottom edge
     // (horizontal, vertical) fractions of the free room: top edge, bottom edge, then between
-    let at = |fx: f64, fy: f64| (l + 8 + (fx * (r - l - 16 - w) as f64) as i32, t + 8 + (fy * (b - t - 16 - h) as f64) as i32);
+    let at = |fx: f64, fy: f64| {
+        (l + 8 + (fx * (r - l - 16 - w) as f64) as i32, t + 8 + (fy * (b - t - 16 - h) as f64) as i32)
+    };
     let (near, far) = if rising { (0.0, 1.0) } else { (1.0, 0.0) };
     let mut order = vec![at(near, 0.0), at(far, 0.0)];
     order.extend([0.25, 0.5, 0.75].map(|f| at(f, 0.0)));
@@ -340,7 +369,9 @@ fn legend_corner(plot: ((i32, i32), (i32, i32)), size: (i32, i32), drawn: &[(i32
     for fy in [0.5, 0.25, 0.75] {
         order.extend([far, near, 0.5, 0.25, 0.75].map(|f| at(f, fy)));
     }
-    order.into_iter().find(|&(x, y)| !drawn.iter().any(|&(px, py)| px >= x - 4 && px <= x + w + 4 && py >= y - 4 && py <= y + h + 4))
+    order
+        .into_iter()
+        .find(|&(x, y)| !drawn.iter().any(|&(px, py)| px >= x - 4 && px <= x + w + 4 && py >= y - 4 && py <= y + h + 4))
 }
 
 /// How [`draw_panel`] runs.
@@ -356,7 +387,14 @@ enum Mode {
 
 /// Draws one panel into `area`. Series keep their colour across panels: `order` is the
 /// figure's series order.
-fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, panel: &Panel, f: Frame, order: &[&str], mode: Mode) -> std::result::Result<i32, String>
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    fig: &Figure,
+    panel: &Panel,
+    f: Frame,
+    order: &[&str],
+    mode: Mode,
+) -> std::result::Result<i32, String>
 where
     DB::ErrorType: 'static,
 {
@@ -406,7 +444,9 @@ where
         };
         for r in &rs {
             match (x_of(r.t), axis(r.ci_hi, ly), axis(r.mean, ly)) {
-                (Some(x), Some(hi), Some(_)) if x >= f.x.0 && x <= f.x.1 => run.push(((x, clamp_y(hi)), (x, clamp_y(axis(r.ci_lo, ly).unwrap_or(f.y.0))))),
+                (Some(x), Some(hi), Some(_)) if x >= f.x.0 && x <= f.x.1 => {
+                    run.push(((x, clamp_y(hi)), (x, clamp_y(axis(r.ci_lo, ly).unwrap_or(f.y.0)))))
+                }
                 _ => close(&mut run),
             }
         }
@@ -435,7 +475,11 @@ where
         let c = if o.kind == "lower" { RGBColor(0, 0, 0) } else { RGBColor(110, 110, 110) };
         let pts: Vec<Option<(f64, f64)>> = o.points.iter().map(|&(t, v)| Some((x_of(t)?, axis(v, ly)?))).collect();
         lines.push((clip(&pts, &f), c, true));
-        entries.push(Entry { label: format!("{} [theory]", crate::text::escape_controls(&o.label)), color: c, dashed: true });
+        entries.push(Entry {
+            label: format!("{} [theory]", crate::text::escape_controls(&o.label)),
+            color: c,
+            dashed: true,
+        });
     }
     let build = |a: &DrawingArea<DB, Shift>| {
         let mut b = ChartBuilder::on(a);
@@ -449,13 +493,18 @@ where
     let trial = build(area)?;
     // every drawn line, sampled every few pixels (a line can cross the legend between points)
     let mut drawn: Vec<(i32, i32)> = Vec::new();
-    let polylines = lines.iter().flat_map(|(segs, _, _)| segs.iter().map(|s| s.as_slice())).chain(bands.iter().map(|(b, _)| b.as_slice()));
+    let polylines = lines
+        .iter()
+        .flat_map(|(segs, _, _)| segs.iter().map(|s| s.as_slice()))
+        .chain(bands.iter().map(|(b, _)| b.as_slice()));
     for pl in polylines {
         let px: Vec<(i32, i32)> = pl.iter().map(|p| trial.backend_coord(p)).collect();
         drawn.extend(px.first());
         for w in px.windows(2) {
             let steps = ((w[1].0 - w[0].0).abs().max((w[1].1 - w[0].1).abs()) / 4).max(1);
-            drawn.extend((1..=steps).map(|k| (w[0].0 + (w[1].0 - w[0].0) * k / steps, w[0].1 + (w[1].1 - w[0].1) * k / steps)));
+            drawn.extend(
+                (1..=steps).map(|k| (w[0].0 + (w[1].0 - w[0].0) * k / steps, w[0].1 + (w[1].1 - w[0].1) * k / steps)),
+            );
         }
     }
     let size = legend_size(&entries, 1);
@@ -463,7 +512,10 @@ where
     let (px, py) = trial.plotting_area().get_pixel_range();
     let spot = legend_corner(((px.start, px.end), (py.start, py.end)), size, &drawn, rising >= 0.0);
     drop(trial);
-    let below_cols = || ((area.dim_in_pixel().0 as i32 - 24) / legend_column(&entries).max(1)).clamp(1, entries.len().max(1) as i32) as usize;
+    let below_cols = || {
+        ((area.dim_in_pixel().0 as i32 - 24) / legend_column(&entries).max(1)).clamp(1, entries.len().max(1) as i32)
+            as usize
+    };
     if matches!(mode, Mode::Dry) {
         return Ok(if spot.is_some() { 0 } else { legend_size(&entries, below_cols()).1 + 8 });
     }
@@ -531,7 +583,8 @@ where
     let base_row = (body_h as i32 - reserves.iter().sum::<i32>()) / rows as i32;
     let mut rest = body;
     for (r, &res) in reserves.iter().enumerate() {
-        let (row, below) = if r + 1 < rows { rest.split_vertically(base_row + res) } else { (rest.clone(), rest.clone()) };
+        let (row, below) =
+            if r + 1 < rows { rest.split_vertically(base_row + res) } else { (rest.clone(), rest.clone()) };
         for (c, area) in row.split_evenly((1, cols)).iter().enumerate() {
             if let Some(panel) = ps.get(r * cols + c) {
                 draw_panel(area, fig, panel, f, &order, Mode::Draw { reserve: res })?;
@@ -543,14 +596,18 @@ where
     let grey = RGBColor(120, 120, 120);
     for (i, line) in footer.iter().enumerate() {
         let y = h as i32 - 18 - 16 * (footer.len() - 1 - i) as i32;
-        root.draw(&Text::new(line.clone(), (12, y), ("sans-serif", 12).into_font().color(&grey))).map_err(|e| e.to_string())?;
+        root.draw(&Text::new(line.clone(), (12, y), ("sans-serif", 12).into_font().color(&grey)))
+            .map_err(|e| e.to_string())?;
     }
     root.present().map_err(|e| e.to_string())?;
     Ok(notes)
 }
 
 /// The figure's area between its title and its footer, and the footer's lines.
-fn body_of<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure) -> std::result::Result<(DrawingArea<DB, Shift>, Vec<String>), String>
+fn body_of<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    fig: &Figure,
+) -> std::result::Result<(DrawingArea<DB, Shift>, Vec<String>), String>
 where
     DB::ErrorType: 'static,
 {
@@ -731,7 +788,8 @@ pub struct Heatmap {
 /// A perceptually ordered colour for s ∈ [0, 1] (viridis' end points and three stops between,
 /// linearly interpolated).
 fn ramp(s: f64) -> RGBColor {
-    const STOPS: [(f64, f64, f64); 5] = [(68.0, 1.0, 84.0), (59.0, 82.0, 139.0), (33.0, 145.0, 140.0), (94.0, 201.0, 98.0), (253.0, 231.0, 37.0)];
+    const STOPS: [(f64, f64, f64); 5] =
+        [(68.0, 1.0, 84.0), (59.0, 82.0, 139.0), (33.0, 145.0, 140.0), (94.0, 201.0, 98.0), (253.0, 231.0, 37.0)];
     let s = s.clamp(0.0, 1.0) * 4.0;
     let i = (s.floor() as usize).min(3);
     let f = s - i as f64;
@@ -762,7 +820,8 @@ where
     let (nx, ny) = (h.xs.len(), h.ys.len());
     if nx == 0 || ny == 0 {
         // an empty range would send plotters' tick search into an endless loop
-        root.draw(&Text::new(format!("{}: no cell to draw", h.title), (20, 40), ("sans-serif", 18).into_font())).map_err(|e| e.to_string())?;
+        root.draw(&Text::new(format!("{}: no cell to draw", h.title), (20, 40), ("sans-serif", 18).into_font()))
+            .map_err(|e| e.to_string())?;
         return root.present().map_err(|e| e.to_string());
     }
     let finite: Vec<f64> = h.values.iter().flatten().flatten().copied().filter(|v| v.is_finite()).collect();
@@ -772,7 +831,10 @@ where
     let lo = finite.iter().map(|&v| key(v)).fold(f64::INFINITY, f64::min);
     let hi = finite.iter().map(|&v| key(v)).fold(f64::NEG_INFINITY, f64::max);
     let mut chart = ChartBuilder::on(&root)
-        .caption(crate::text::escape_controls(&h.title), ("sans-serif", title_size(&h.title, root.dim_in_pixel().0, 20)))
+        .caption(
+            crate::text::escape_controls(&h.title),
+            ("sans-serif", title_size(&h.title, root.dim_in_pixel().0, 20)),
+        )
         .margin(12)
         .margin_bottom(26)
         .x_label_area_size(42)
@@ -782,7 +844,11 @@ where
     let (xs, ys) = (h.xs.clone(), h.ys.clone());
     let label = |vals: &[f64], v: f64| {
         let i = (v - 0.5).round();
-        if (v - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < vals.len() { short(vals[i as usize]) } else { String::new() }
+        if (v - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < vals.len() {
+            short(vals[i as usize])
+        } else {
+            String::new()
+        }
     };
     chart
         .configure_mesh()
@@ -805,17 +871,28 @@ where
             let s = if hi > lo && v.is_finite() { (key(v) - lo) / (hi - lo) } else { 0.5 };
             let c = ramp(s);
             let (x, y) = (ix as f64, iy as f64);
-            chart.draw_series(std::iter::once(Rectangle::new([(x, y), (x + 1.0, y + 1.0)], c.filled()))).map_err(|e| e.to_string())?;
+            chart
+                .draw_series(std::iter::once(Rectangle::new([(x, y), (x + 1.0, y + 1.0)], c.filled())))
+                .map_err(|e| e.to_string())?;
             let ink = if s > 0.6 { BLACK } else { WHITE };
-            let style = ("sans-serif", font).into_font().color(&ink).pos(plotters::style::text_anchor::Pos::new(plotters::style::text_anchor::HPos::Center, plotters::style::text_anchor::VPos::Center));
-            chart.draw_series(std::iter::once(Text::new(short(v), (x + 0.5, y + 0.5), style))).map_err(|e| e.to_string())?;
+            let style = ("sans-serif", font).into_font().color(&ink).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Center,
+                plotters::style::text_anchor::VPos::Center,
+            ));
+            chart
+                .draw_series(std::iter::once(Text::new(short(v), (x + 0.5, y + 0.5), style)))
+                .map_err(|e| e.to_string())?;
         }
     }
     let (_, ph) = root.dim_in_pixel();
     let grey = RGBColor(120, 120, 120);
     let scale = if log { "colour: log scale" } else { "colour: linear scale" };
-    root.draw(&Text::new(format!("{} ({scale}) · {}", h.value_label, h.footer), (12, ph as i32 - 18), ("sans-serif", 12).into_font().color(&grey)))
-        .map_err(|e| e.to_string())?;
+    root.draw(&Text::new(
+        format!("{} ({scale}) · {}", h.value_label, h.footer),
+        (12, ph as i32 - 18),
+        ("sans-serif", 12).into_font().color(&grey),
+    ))
+    .map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::engine::{default_grid, Job, GPU_BLOCK};
+use crate::engine::{GPU_BLOCK, Job, default_grid};
 use crate::error::{Error, Result};
 
 /// Bytes a run needs.
@@ -79,7 +79,12 @@ pub fn check(need: Need, memory: Option<u64>, disk: Option<u64>, reps: u64, jobs
     if let Some(have) = disk
         && !fits(need.disk, have)
     {
-        problems.push(format!("about {} of disk for final.csv in {}, {} free", gib(need.disk), out.display(), gib(have)));
+        problems.push(format!(
+            "about {} of disk for final.csv in {}, {} free",
+            gib(need.disk),
+            out.display(),
+            gib(have)
+        ));
         max_reps = max_reps.min((reps as f64 * 0.9 * have as f64 / need.disk as f64) as u64);
     }
     if problems.is_empty() {
@@ -105,9 +110,13 @@ mod tests {
         // 0.9 · 8 / 15 of 10^8
         let most: f64 = e.split("at most about ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
         assert!((most - 4.8e7).abs() <= 1.0, "{e}");
-        let e = check(Need { memory: 1 << 20, disk: 20 << 30 }, Some(8 << 30), Some(10 << 30), 1000, 1, Path::new("/r")).unwrap_err().to_string();
+        let e =
+            check(Need { memory: 1 << 20, disk: 20 << 30 }, Some(8 << 30), Some(10 << 30), 1000, 1, Path::new("/r"))
+                .unwrap_err()
+                .to_string();
         assert!(e.contains("disk") && e.contains("10.0 GiB free"), "{e}");
-        check(Need { memory: 1 << 20, disk: 1 << 20 }, Some(8 << 30), Some(10 << 30), 1000, 1, Path::new("/r")).unwrap();
+        check(Need { memory: 1 << 20, disk: 1 << 20 }, Some(8 << 30), Some(10 << 30), 1000, 1, Path::new("/r"))
+            .unwrap();
         check(Need { memory: u64::MAX, disk: u64::MAX }, None, None, 1000, 1, Path::new("/r")).unwrap();
     }
 

@@ -10,11 +10,11 @@
 mod common;
 use common::*;
 
-use regretlab::engine::EngineKind;
-use regretlab::rng::{cell_key, Role, StreamId};
-use regretlab::stats::Welford;
 use rand::RngExt;
 use rand_distr::{Beta, Distribution, StandardNormal};
+use regretlab::engine::EngineKind;
+use regretlab::rng::{Role, StreamId, cell_key};
+use regretlab::stats::Welford;
 
 fn final_mean(dir: &std::path::Path, policy: &str) -> (f64, f64) {
     let mut r = csv::Reader::from_path(dir.join("final.csv")).unwrap();
@@ -55,42 +55,73 @@ fn independent(name: &str, rep: u32, t_max: usize) -> f64 {
     let mut regret = 0.0;
     let kl = |p: f64, q: f64| {
         let q = q.clamp(1e-15, 1.0 - 1e-15);
-        (if p > 0.0 { p * (p / q).ln() } else { 0.0 }) + (if p < 1.0 { (1.0 - p) * ((1.0 - p) / (1.0 - q)).ln() } else { 0.0 })
+        (if p > 0.0 { p * (p / q).ln() } else { 0.0 })
+            + (if p < 1.0 { (1.0 - p) * ((1.0 - p) / (1.0 - q)).ln() } else { 0.0 })
     };
     let argmax = |v: &[f64]| (0..v.len()).fold(0, |b, j| if v[j] > v[b] { j } else { b });
     for t in 0..t_max {
         let tf = t as f64;
-        let a = if let Some(j) = (0..k).find(|&j| n[j] == 0.0).filter(|_| !matches!(name, "TS-Beta" | "TS-Gaussian" | "EXP3")) {
+        let a = if let Some(j) =
+            (0..k).find(|&j| n[j] == 0.0).filter(|_| !matches!(name, "TS-Beta" | "TS-Gaussian" | "EXP3"))
+        {
             j
         } else {
             match name {
                 "UCB1" => argmax(&(0..k).map(|j| s[j] / n[j] + (2.0 * tf.ln() / n[j]).sqrt()).collect::<Vec<_>>()),
-                "UCB-V" => argmax(&(0..k).map(|j| {
-                    let m = s[j] / n[j];
-                    let v = (ss[j] / n[j] - m * m).max(0.0);
-                    let e = 1.2 * tf.ln();
-                    m + (2.0 * v * e / n[j]).sqrt() + 3.0 * e / n[j]
-                }).collect::<Vec<_>>()),
-                "KL-UCB" => argmax(&(0..k).map(|j| {
-                    let p = s[j] / n[j];
-                    let (mut lo, mut hi) = (p, 1.0);
-                    for _ in 0..60 {
-                        let mid = 0.5 * (lo + hi);
-                        if n[j] * kl(p, mid) <= tf.ln() { lo = mid } else { hi = mid }
-                    }
-                    lo
-                }).collect::<Vec<_>>()),
-                "MOSS" => argmax(&(0..k).map(|j| s[j] / n[j] + ((t_max as f64 / (k as f64 * n[j])).ln().max(0.0) / n[j]).sqrt()).collect::<Vec<_>>()),
-                "TS-Beta" => argmax(&(0..k).map(|j| Beta::new(1.0 + succ[j], 1.0 + n[j] - succ[j]).unwrap().sample(&mut own)).collect::<Vec<_>>()),
-                "TS-Gaussian" => argmax(&(0..k).map(|j| {
-                    let z: f64 = StandardNormal.sample(&mut own);
-                    s[j] / (n[j] + 1.0) + z / (n[j] + 1.0).sqrt()
-                }).collect::<Vec<_>>()),
+                "UCB-V" => argmax(
+                    &(0..k)
+                        .map(|j| {
+                            let m = s[j] / n[j];
+                            let v = (ss[j] / n[j] - m * m).max(0.0);
+                            let e = 1.2 * tf.ln();
+                            m + (2.0 * v * e / n[j]).sqrt() + 3.0 * e / n[j]
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                "KL-UCB" => argmax(
+                    &(0..k)
+                        .map(|j| {
+                            let p = s[j] / n[j];
+                            let (mut lo, mut hi) = (p, 1.0);
+                            for _ in 0..60 {
+                                let mid = 0.5 * (lo + hi);
+                                if n[j] * kl(p, mid) <= tf.ln() { lo = mid } else { hi = mid }
+                            }
+                            lo
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                "MOSS" => argmax(
+                    &(0..k)
+                        .map(|j| s[j] / n[j] + ((t_max as f64 / (k as f64 * n[j])).ln().max(0.0) / n[j]).sqrt())
+                        .collect::<Vec<_>>(),
+                ),
+                "TS-Beta" => argmax(
+                    &(0..k)
+                        .map(|j| Beta::new(1.0 + succ[j], 1.0 + n[j] - succ[j]).unwrap().sample(&mut own))
+                        .collect::<Vec<_>>(),
+                ),
+                "TS-Gaussian" => argmax(
+                    &(0..k)
+                        .map(|j| {
+                            let z: f64 = StandardNormal.sample(&mut own);
+                            s[j] / (n[j] + 1.0) + z / (n[j] + 1.0).sqrt()
+                        })
+                        .collect::<Vec<_>>(),
+                ),
                 "eps-greedy" => {
-                    if own.random::<f64>() < 0.05 { own.random_range(0..k) } else { argmax(&(0..k).map(|j| s[j] / n[j]).collect::<Vec<_>>()) }
+                    if own.random::<f64>() < 0.05 {
+                        own.random_range(0..k)
+                    } else {
+                        argmax(&(0..k).map(|j| s[j] / n[j]).collect::<Vec<_>>())
+                    }
                 }
                 "ETC" => {
-                    if t < 50 * k { t % k } else { *committed.get_or_insert_with(|| argmax(&(0..k).map(|j| s[j] / n[j]).collect::<Vec<_>>())) }
+                    if t < 50 * k {
+                        t % k
+                    } else {
+                        *committed.get_or_insert_with(|| argmax(&(0..k).map(|j| s[j] / n[j]).collect::<Vec<_>>()))
+                    }
                 }
                 "EXP3" => {
                     let eta = (2.0 * (k as f64).ln() / (t_max as f64 * k as f64)).sqrt();
@@ -99,7 +130,12 @@ fn independent(name: &str, rep: u32, t_max: usize) -> f64 {
                     let z: f64 = w.iter().sum();
                     let u = own.random::<f64>() * z;
                     let mut acc = 0.0;
-                    let a = (0..k).find(|&j| { acc += w[j]; u < acc }).unwrap_or(k - 1);
+                    let a = (0..k)
+                        .find(|&j| {
+                            acc += w[j];
+                            u < acc
+                        })
+                        .unwrap_or(k - 1);
                     let x = (env.random::<f64>() < B1[a]) as u8 as f64;
                     for j in 0..k {
                         logw[j] += 1.0 - if j == a { (1.0 - x) / (w[a] / z) } else { 0.0 };
@@ -141,6 +177,11 @@ fn every_policy_agrees_with_an_independent_implementation() {
             w.push(independent(p, r, t));
         }
         let tol = 4.0 * (se * se + w.std_err().powi(2)).sqrt();
-        assert!((m - w.mean).abs() < tol, "{p}: regretlab {m:.2} ± {se:.2}, independent {:.2} ± {:.2}", w.mean, w.std_err());
+        assert!(
+            (m - w.mean).abs() < tol,
+            "{p}: regretlab {m:.2} ± {se:.2}, independent {:.2} ± {:.2}",
+            w.mean,
+            w.std_err()
+        );
     }
 }

@@ -4,14 +4,19 @@
 use std::sync::Arc;
 
 use regretlab::settings::cascading::algorithms::{Algorithm, Planner, QBonus};
-use regretlab::settings::cascading::best_perm::{all_lists, best_perm, count_lists, Scratch};
+use regretlab::settings::cascading::best_perm::{Scratch, all_lists, best_perm, count_lists};
 use regretlab::settings::cascading::generate::synthetic;
 use regretlab::settings::cascading::model::CascadingMdp;
 use regretlab::settings::cascading::spec::CascadingSim;
 
 fn sim(mdp: &Arc<CascadingMdp>, algo: Algorithm, episodes: u64) -> CascadingSim {
     let (v, _) = mdp.optimum();
-    let needs = matches!(algo, Algorithm::AdaptRm { .. } | Algorithm::AdaptBpi { .. } | Algorithm::CascadingVi { planner: Planner::Exhaustive, .. });
+    let needs = matches!(
+        algo,
+        Algorithm::AdaptRm { .. }
+            | Algorithm::AdaptBpi { .. }
+            | Algorithm::CascadingVi { planner: Planner::Exhaustive, .. }
+    );
     let lists = needs.then(|| Arc::new(all_lists(mdp.items(), mdp.max_list)));
     CascadingSim { mdp: mdp.clone(), algo, lists, episodes, start: 0, key: [7, 9], v_star: v[[0, 0]] }
 }
@@ -43,8 +48,10 @@ fn paired(a: &[Vec<f64>], b: &[Vec<f64>]) -> (f64, f64) {
 }
 
 const VI: Algorithm = Algorithm::CascadingVi { q_bonus: QBonus::Kl, planner: Planner::BestPerm, c: 0.1, delta: 0.1 };
-const BONUS: Algorithm = Algorithm::CascadingVi { q_bonus: QBonus::Hoeffding, planner: Planner::BestPerm, c: 0.1, delta: 0.1 };
-const ORACLE: Algorithm = Algorithm::CascadingVi { q_bonus: QBonus::Kl, planner: Planner::Exhaustive, c: 0.1, delta: 0.1 };
+const BONUS: Algorithm =
+    Algorithm::CascadingVi { q_bonus: QBonus::Hoeffding, planner: Planner::BestPerm, c: 0.1, delta: 0.1 };
+const ORACLE: Algorithm =
+    Algorithm::CascadingVi { q_bonus: QBonus::Kl, planner: Planner::Exhaustive, c: 0.1, delta: 0.1 };
 const ADAPT: Algorithm = Algorithm::AdaptRm { c: 0.1, delta: 0.1 };
 
 /// Fig. 1: on the synthetic S = 20, H = 3, m = 3, N = 10 instance after 3,000 episodes,
@@ -83,7 +90,11 @@ fn oracle_work_grows_like_n_to_the_m() {
         let u: Vec<f64> = mdp.attraction().row(0).to_vec();
         let w: Vec<f64> = mdp.rewards().row(0).to_vec();
         best_perm(&u, &w, 0.0, 3, &mut scratch, &mut out);
-        assert!(scratch.table_cells() <= (n + 1) * 4 && scratch.table_cells() > n, "N = {n}: {} cells", scratch.table_cells());
+        assert!(
+            scratch.table_cells() <= (n + 1) * 4 && scratch.table_cells() > n,
+            "N = {n}: {} cells",
+            scratch.table_cells()
+        );
     }
 }
 
@@ -135,7 +146,10 @@ fn bpi_samples_grow_like_inverse_epsilon_squared() {
 fn bandit_case_cross_check() {
     let mdp = Arc::new(synthetic(1, 16, 3, 1, 0.3, 8).unwrap());
     let k = 5000;
-    let vi = finals(&sim(&mdp, Algorithm::CascadingVi { q_bonus: QBonus::Kl, planner: Planner::BestPerm, c: 0.5, delta: 0.1 }, k), 8);
+    let vi = finals(
+        &sim(&mdp, Algorithm::CascadingVi { q_bonus: QBonus::Kl, planner: Planner::BestPerm, c: 0.5, delta: 0.1 }, k),
+        8,
+    );
     let ucb = finals(&sim(&mdp, Algorithm::CascadeUcb1, k), 8);
     let kl = finals(&sim(&mdp, Algorithm::CascadeKlUcb, k), 8);
     let (m, se) = paired(&ucb, &vi);

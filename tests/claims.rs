@@ -14,7 +14,7 @@ use common::*;
 use regretlab::bandits::arms::Arm;
 use regretlab::bandits::theory::{lai_robbins_constant, ucb1_upper_bound};
 use regretlab::engine::EngineKind;
-use regretlab::results::{read_curves, CurveRow};
+use regretlab::results::{CurveRow, read_curves};
 
 fn run_b1() -> Vec<CurveRow> {
     let policies = r#"

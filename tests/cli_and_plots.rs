@@ -17,11 +17,21 @@ fn list_names_the_default_experiment() {
 fn quick_run_writes_table_csvs_and_figures_and_plot_redraws_them() {
     let out = std::env::temp_dir().join(format!("regretlab-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    let o = bin().args(["run", "b1_quick", "--quick", "--threads", "2", "--out", out.to_str().unwrap()]).output().unwrap();
+    let o =
+        bin().args(["run", "b1_quick", "--quick", "--threads", "2", "--out", out.to_str().unwrap()]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("table:") && stdout.contains("figure:"), "{stdout}");
-    for f in ["manifest.json", "curves.csv", "final.csv", "summary.csv", "table.md", "overlays.csv", "b1_pseudo_regret.svg", "b1_pseudo_regret.png"] {
+    for f in [
+        "manifest.json",
+        "curves.csv",
+        "final.csv",
+        "summary.csv",
+        "table.md",
+        "overlays.csv",
+        "b1_pseudo_regret.svg",
+        "b1_pseudo_regret.png",
+    ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     let png = std::fs::read(out.join("b1_pseudo_regret.png")).unwrap();
@@ -41,7 +51,9 @@ fn quick_run_writes_table_csvs_and_figures_and_plot_redraws_them() {
     // lists) that the new one does not write (a stale figure) are gone, and no staging folder
     // is left beside it
     std::fs::write(out.join("stale_figure.png"), b"old").unwrap();
-    let m = std::fs::read_to_string(out.join("manifest.json")).unwrap().replace("\"files\": [", "\"files\": [\n    \"stale_figure.png\",");
+    let m = std::fs::read_to_string(out.join("manifest.json"))
+        .unwrap()
+        .replace("\"files\": [", "\"files\": [\n    \"stale_figure.png\",");
     std::fs::write(out.join("manifest.json"), m).unwrap();
     let o = bin().args(["run", "b1_quick", "--quick", "--reps", "5", "--out", out.to_str().unwrap()]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -49,7 +61,13 @@ fn quick_run_writes_table_csvs_and_figures_and_plot_redraws_them() {
     assert!(out.join("manifest.json").is_file());
     let parent = out.parent().unwrap();
     let name = out.file_name().unwrap().to_string_lossy().to_string();
-    assert!(std::fs::read_dir(parent).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with(&format!(".{name}."))));
+    assert!(
+        std::fs::read_dir(parent).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(&format!(".{name}.")))
+    );
 }
 
 /// Every built-in experiment parses, and every one that needs no external data validates.
@@ -71,7 +89,8 @@ fn every_builtin_experiment_is_valid() {
 fn heatmaps_are_written_and_redrawn() {
     let out = std::env::temp_dir().join(format!("regretlab-heat-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    let o = bin().args(["run", "sea_heatmap", "--quick", "--reps", "2", "--out", out.to_str().unwrap()]).output().unwrap();
+    let o =
+        bin().args(["run", "sea_heatmap", "--quick", "--reps", "2", "--out", out.to_str().unwrap()]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let csv = std::fs::read_to_string(out.join("heatmap.csv")).unwrap();
     let rows: Vec<&str> = csv.lines().skip(1).collect();
@@ -83,10 +102,20 @@ fn heatmaps_are_written_and_redrawn() {
     for r in &rows {
         let f: Vec<&str> = r.split(',').collect();
         let (cell, t): (&str, u64) = (f[1], f[4].parse().unwrap());
-        let (mean, reference, ratio): (f64, f64, f64) = (f[5].parse().unwrap(), f[6].parse().unwrap(), f[7].parse().unwrap());
-        let rate = overlays.iter().find(|o| o.cell == cell && o.label.starts_with("√σ²(1:t)")).and_then(|o| o.points.iter().find(|p| p.0 == t)).unwrap().1;
+        let (mean, reference, ratio): (f64, f64, f64) =
+            (f[5].parse().unwrap(), f[6].parse().unwrap(), f[7].parse().unwrap());
+        let rate = overlays
+            .iter()
+            .find(|o| o.cell == cell && o.label.starts_with("√σ²(1:t)"))
+            .and_then(|o| o.points.iter().find(|p| p.0 == t))
+            .unwrap()
+            .1;
         assert_eq!(rate, reference, "{r}");
-        let m = curves.iter().find(|c| c.cell == cell && c.policy == f[0] && c.metric == "regret" && c.t == t).unwrap().mean;
+        let m = curves
+            .iter()
+            .find(|c| c.cell == cell && c.policy == f[0] && c.metric == "regret" && c.t == t)
+            .unwrap()
+            .mean;
         assert_eq!(m, mean, "{r}");
         assert!((mean / reference - ratio).abs() <= 1e-12 * ratio.abs().max(1.0), "{r}");
     }
@@ -101,8 +130,16 @@ fn heatmaps_are_written_and_redrawn() {
     let _ = std::fs::remove_dir_all(&out);
 
     let text = regretlab::experiment::BUILTIN.iter().find(|(n, _)| *n == "sea_heatmap").unwrap().1;
-    for (bad, field) in [(text.replace("/instance/sigma", "/instance/nope"), "plot.heatmap.x = /instance/nope"), (text.replace("ratio_to = \"√σ²(1:t)", "ratio_to = \"OGD rate"), "plot.heatmap.ratio_to = OGD rate"), (text.replace("metric = \"regret\", x", "metric = \"pulls\", x"), "plot.heatmap.metric = pulls")] {
-        let e = regretlab::spec::parse(&bad, "h").unwrap().validate(&regretlab::spec::Overrides::default()).unwrap_err().to_string();
+    for (bad, field) in [
+        (text.replace("/instance/sigma", "/instance/nope"), "plot.heatmap.x = /instance/nope"),
+        (text.replace("ratio_to = \"√σ²(1:t)", "ratio_to = \"OGD rate"), "plot.heatmap.ratio_to = OGD rate"),
+        (text.replace("metric = \"regret\", x", "metric = \"pulls\", x"), "plot.heatmap.metric = pulls"),
+    ] {
+        let e = regretlab::spec::parse(&bad, "h")
+            .unwrap()
+            .validate(&regretlab::spec::Overrides::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(field), "{e}");
     }
 }

@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 
-use regretlab::settings::dp_bai::algorithms::{dp_bai, run, Algorithm, Noise, Prepared, SampledRewards, TableRewards};
+use regretlab::settings::dp_bai::algorithms::{Algorithm, Noise, Prepared, SampledRewards, TableRewards, dp_bai, run};
 use regretlab::settings::dp_bai::audit::audit;
 use regretlab::settings::dp_bai::model::LinearBai;
 use regretlab::stats::wilson_interval;
@@ -52,7 +52,8 @@ fn error_decays_log_linearly_within_the_bounds_range() {
     let eps = 0.03;
     let algo = Algorithm::DpBai { epsilon: eps };
     let ts = [4000u64, 6000, 8000, 10_000, 12_000];
-    let pts: Vec<(f64, f64)> = ts.iter().map(|&t| (t as f64, (errors(&prep, &algo, t, 20_000) as f64 / 20_000.0).ln())).collect();
+    let pts: Vec<(f64, f64)> =
+        ts.iter().map(|&t| (t as f64, (errors(&prep, &algo, t, 20_000) as f64 / 20_000.0).ln())).collect();
     let n = pts.len() as f64;
     let (mx, my) = (pts.iter().map(|p| p.0).sum::<f64>() / n, pts.iter().map(|p| p.1).sum::<f64>() / n);
     let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
@@ -64,7 +65,12 @@ fn error_decays_log_linearly_within_the_bounds_range() {
     let h = hb + hp / eps;
     let logd = 2.0; // ⌈log₂ 3⌉
     assert!(r2 >= 0.97, "R² = {r2}: {pts:?}");
-    assert!(-slope >= 1.0 / (4.0 * logd * h) && -slope <= 4.0 / h, "slope {slope:e}, range [{:e}, {:e}]", 1.0 / (4.0 * logd * h), 4.0 / h);
+    assert!(
+        -slope >= 1.0 / (4.0 * logd * h) && -slope <= 4.0 / h,
+        "slope {slope:e}, range [{:e}, {:e}]",
+        1.0 / (4.0 * logd * h),
+        4.0 / h
+    );
 }
 
 /// For fixed T the error grows as ε shrinks (ε = 0.1, 0.03, 0.01 at T = 8,000: Wilson intervals
@@ -81,7 +87,10 @@ fn error_increases_as_epsilon_decreases() {
     let (a, b, c) = (ci(0.1), ci(0.03), ci(0.01));
     assert!(a.1 < b.0 && b.1 < c.0, "ε=0.1 {a:?}, ε=0.03 {b:?}, ε=0.01 {c:?}");
     // same tables: the noiseless run errs no more often than the ε = 0.1 one
-    let (k_inf, k_a) = (errors(&prep, &Algorithm::DpBai { epsilon: f64::INFINITY }, 8000, reps), errors(&prep, &Algorithm::DpBai { epsilon: 0.1 }, 8000, reps));
+    let (k_inf, k_a) = (
+        errors(&prep, &Algorithm::DpBai { epsilon: f64::INFINITY }, 8000, reps),
+        errors(&prep, &Algorithm::DpBai { epsilon: 0.1 }, 8000, reps),
+    );
     assert!(k_inf <= k_a, "ε=∞ {k_inf} errors vs ε=0.1 {k_a}");
 }
 
@@ -103,7 +112,8 @@ fn dp_bai_beats_dp_od_linbai() {
 /// collection 4 times each, phase 2 two arms 6 times each) and a Bernoulli reward table.
 fn tiny() -> (Prepared, Vec<Vec<f64>>) {
     let prep = Prepared::new(LinearBai::od_linbai(5, 0.3, 0.8, 4).unwrap());
-    let rows: Vec<Vec<f64>> = (0..5).map(|i| (0..24).map(|j| ((i * 7 + j * 3) % 5 < 3) as u8 as f64).collect()).collect();
+    let rows: Vec<Vec<f64>> =
+        (0..5).map(|i| (0..24).map(|j| ((i * 7 + j * 3) % 5 < 3) as u8 as f64).collect()).collect();
     (prep, rows)
 }
 
@@ -115,12 +125,17 @@ fn tiny() -> (Prepared, Vec<Vec<f64>>) {
 #[test]
 fn privacy_audit_finds_no_violation() {
     let (prep, x) = tiny();
-    for algo in [Algorithm::DpBai { epsilon: 1.0 }, Algorithm::Uniform { epsilon: 1.0 }, Algorithm::SequentialHalving { epsilon: 1.0 }] {
+    for algo in [
+        Algorithm::DpBai { epsilon: 1.0 },
+        Algorithm::Uniform { epsilon: 1.0 },
+        Algorithm::SequentialHalving { epsilon: 1.0 },
+    ] {
         let mut worst = (0.0f64, f64::NEG_INFINITY);
         for arm in 0..5 {
             let mut y = x.clone();
             y[arm][0] = 1.0 - y[arm][0];
-            let a = audit(|t: &mut TableRewards, z: &mut Noise| run(&prep, &algo, 24, t, z), &x, &y, 100_000, [3, 4], 0.01);
+            let a =
+                audit(|t: &mut TableRewards, z: &mut Noise| run(&prep, &algo, 24, t, z), &x, &y, 100_000, [3, 4], 0.01);
             worst = (worst.0.max(a.max_loss), worst.1.max(a.max_loss_lower));
         }
         println!("{algo:?}: largest observed privacy loss {:.3}, its lower bound {:.3}, ε = 1", worst.0, worst.1);
@@ -136,7 +151,14 @@ fn privacy_audit_catches_too_little_noise() {
     for arm in 0..5 {
         let mut y = x.clone();
         y[arm][0] = 1.0 - y[arm][0];
-        let a = audit(|t: &mut TableRewards, z: &mut Noise| run(&prep, &Algorithm::DpBai { epsilon: 6.0 }, 24, t, z), &x, &y, 100_000, [3, 4], 0.01);
+        let a = audit(
+            |t: &mut TableRewards, z: &mut Noise| run(&prep, &Algorithm::DpBai { epsilon: 6.0 }, 24, t, z),
+            &x,
+            &y,
+            100_000,
+            [3, 4],
+            0.01,
+        );
         worst = worst.max(a.max_loss_lower);
     }
     assert!(worst > 1.0, "lower bound {worst}");
@@ -159,22 +181,56 @@ algorithms = [{ kind = "dp_bai", epsilon = 1.0 }]
         (alg(r#"{ kind = "dp_bai", epsilon = 0.0 }"#), vec!["dp_bai.algorithms[0].epsilon = 0", "[1e-6, ∞]"]),
         (alg(r#"{ kind = "dp_bai", epsilon = -2 }"#), vec!["dp_bai.algorithms[0].epsilon = -2", "[1e-6, ∞]"]),
         (alg(r#"{ kind = "dp_bai", epsilon = 1e-300 }"#), vec!["dp_bai.algorithms[0].epsilon = 1e-300", "[1e-6, ∞]"]),
-        (alg(r#"{ kind = "dp_successive_rejects", epsilon = 1.0 }"#).replace("horizon = 1000", "horizon = 8").replace("[dp_bai]", "[dp_bai]\nbudgets = [8]"), vec!["dp_bai.budgets[0] = 8", "at least 11"]),
-        (inst(r#"{ kind = "explicit", features = [[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]], theta = [0.3, 0.2] }"#), vec!["dp_bai.instances[0].features[1] = the zero vector"]),
+        (
+            alg(r#"{ kind = "dp_successive_rejects", epsilon = 1.0 }"#)
+                .replace("horizon = 1000", "horizon = 8")
+                .replace("[dp_bai]", "[dp_bai]\nbudgets = [8]"),
+            vec!["dp_bai.budgets[0] = 8", "at least 11"],
+        ),
+        (
+            inst(r#"{ kind = "explicit", features = [[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]], theta = [0.3, 0.2] }"#),
+            vec!["dp_bai.instances[0].features[1] = the zero vector"],
+        ),
         (inst(r#"{ kind = "unstructured", means = [0.5, nan] }"#), vec!["dp_bai.instances[0].means[1] = NaN"]),
         (good.replace("[dp_bai]", "[plot]\nx_scale = 0\n[dp_bai]"), vec!["plot.x_scale = 0", "(0, ∞)"]),
         (alg(r#"{ kind = "dp_bai", epsilon = nan }"#), vec!["dp_bai.algorithms[0].epsilon = NaN"]),
         (alg(r#"{ kind = "dp_bai" }"#), vec!["dp_bai.algorithms[0].epsilon = missing"]),
         (good.replace("horizon = 1000", "horizon = 2"), vec!["horizon = 2", "6 or more"]),
-        (good.replace("horizon = 1000", "horizon = 1000\n").replace("[dp_bai]", "[dp_bai]\nbudgets = [2, 1000]"), vec!["dp_bai.budgets[0] = 2", "budget of at least 6", "K = 3 arms"]),
-        (inst(r#"{ kind = "explicit", features = [[1.0, 0.0], [2.0, 0.0], [0.5, 0.0]], theta = [0.3, 0.2] }"#), vec!["dp_bai.instances[0].features = rank 1", "span ℝ^2"]),
-        (inst(r#"{ kind = "unstructured", means = [0.5, 1.5] }"#), vec!["dp_bai.instances[0].means[1] = 1.5", "[0, 1]"]),
-        (inst(r#"{ kind = "explicit", features = [[1.0], [0.5]], theta = [1.2] }"#), vec!["dp_bai.instances[0].means[0] = 1.2"]),
+        (
+            good.replace("horizon = 1000", "horizon = 1000\n").replace("[dp_bai]", "[dp_bai]\nbudgets = [2, 1000]"),
+            vec!["dp_bai.budgets[0] = 2", "budget of at least 6", "K = 3 arms"],
+        ),
+        (
+            inst(r#"{ kind = "explicit", features = [[1.0, 0.0], [2.0, 0.0], [0.5, 0.0]], theta = [0.3, 0.2] }"#),
+            vec!["dp_bai.instances[0].features = rank 1", "span ℝ^2"],
+        ),
+        (
+            inst(r#"{ kind = "unstructured", means = [0.5, 1.5] }"#),
+            vec!["dp_bai.instances[0].means[1] = 1.5", "[0, 1]"],
+        ),
+        (
+            inst(r#"{ kind = "explicit", features = [[1.0], [0.5]], theta = [1.2] }"#),
+            vec!["dp_bai.instances[0].means[0] = 1.2"],
+        ),
         (inst(r#"{ kind = "unstructured", means = [0.5, 0.5] }"#), vec!["dp_bai.instances[0].means", "unique"]),
         (inst(r#"{ kind = "od_linbai", arms = 2, seed = 1 }"#), vec!["dp_bai.instances[0].arms = 2", "3 ..= 10000"]),
-        (inst(r#"{ kind = "od_linbai", arms = 5, scale = 1.5, seed = 1 }"#), vec!["dp_bai.instances[0].scale = 1.5", "(0, 1]"]),
-        (good.replace("[dp_bai]", "[dp_bai]\nsweep = \"epsilon\"\nepsilons = [0.5, 0.1]"), vec!["dp_bai.algorithms[0].epsilon = given"]),
-        (good.replace("[dp_bai]", "[dp_bai]\nsweep = \"epsilon\"\nepsilons = [0.5, 0.1]").replace("epsilon = 1.0 ", ""), vec!["dp_bai.epsilons[1] = 0.1", "increasing"]),
-        (good.replace("[dp_bai]", "[dp_bai]\nsweep = \"epsilon\"\nepsilons = [0.0005]").replace("epsilon = 1.0 ", ""), vec!["dp_bai.epsilons[0] = 0.0005", "[0.001, 1e6]"]),
+        (
+            inst(r#"{ kind = "od_linbai", arms = 5, scale = 1.5, seed = 1 }"#),
+            vec!["dp_bai.instances[0].scale = 1.5", "(0, 1]"],
+        ),
+        (
+            good.replace("[dp_bai]", "[dp_bai]\nsweep = \"epsilon\"\nepsilons = [0.5, 0.1]"),
+            vec!["dp_bai.algorithms[0].epsilon = given"],
+        ),
+        (
+            good.replace("[dp_bai]", "[dp_bai]\nsweep = \"epsilon\"\nepsilons = [0.5, 0.1]")
+                .replace("epsilon = 1.0 ", ""),
+            vec!["dp_bai.epsilons[1] = 0.1", "increasing"],
+        ),
+        (
+            good.replace("[dp_bai]", "[dp_bai]\nsweep = \"epsilon\"\nepsilons = [0.0005]")
+                .replace("epsilon = 1.0 ", ""),
+            vec!["dp_bai.epsilons[0] = 0.0005", "[0.001, 1e6]"],
+        ),
     ]);
 }

@@ -11,7 +11,7 @@ use common::*;
 use regretlab::bandits::arms::Arm;
 use regretlab::bandits::kernel::gpu::GpuLayout;
 use regretlab::bandits::kernel::{FixedKernel, FixedRule};
-use regretlab::engine::{default_grid, EngineKind, Trace};
+use regretlab::engine::{EngineKind, Trace, default_grid};
 use regretlab::rng::cell_key;
 
 /// The shared device, or None (and a notice) when there is none outside CI.
@@ -25,7 +25,10 @@ fn device() -> Option<&'static regretlab::gpu::Context> {
             static SAID: std::sync::Once = std::sync::Once::new();
             SAID.call_once(|| {
                 use std::io::Write;
-                let _ = writeln!(std::io::stderr().lock(), "tests/gpu.rs: skipping the GPU tests: {e} (CI=true makes this a failure)");
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "tests/gpu.rs: skipping the GPU tests: {e} (CI=true makes this a failure)"
+                );
             });
             None
         }
@@ -33,7 +36,13 @@ fn device() -> Option<&'static regretlab::gpu::Context> {
 }
 
 fn same(means: &[f64], t: u64, seed: u64, reps: usize, first_rep: u64) {
-    for rule in [FixedRule::Ucb1 { alpha: 2.0 }, FixedRule::Moss, FixedRule::Etc { m: 7 }, FixedRule::EpsGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0, tag: 9 }, FixedRule::EpsGreedy { epsilon: None, c: 5.0, d: 0.1, tag: 2 }] {
+    for rule in [
+        FixedRule::Ucb1 { alpha: 2.0 },
+        FixedRule::Moss,
+        FixedRule::Etc { m: 7 },
+        FixedRule::EpsGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0, tag: 9 },
+        FixedRule::EpsGreedy { epsilon: None, c: 5.0, d: 0.1, tag: 2 },
+    ] {
         same_rule(means, t, rule, seed, reps, first_rep);
     }
 }
@@ -49,13 +58,22 @@ fn same_rule(means: &[f64], t: u64, rule: FixedRule, seed: u64, reps: usize, fir
     // shader layouts (the unrolled one where its workgroup counters fit the adapter)
     let ctx = regretlab::gpu::context().unwrap();
     let fits = 2 * means.len() as u64 * 64 * 4 <= ctx.limits.max_compute_workgroup_storage_size as u64;
-    let layouts = if kern.gpu_unrolled() && fits { vec![GpuLayout::Arrays, GpuLayout::Unrolled] } else { vec![GpuLayout::Arrays] };
+    let layouts = if kern.gpu_unrolled() && fits {
+        vec![GpuLayout::Arrays, GpuLayout::Unrolled]
+    } else {
+        vec![GpuLayout::Arrays]
+    };
     for wide in [ctx.int64, false] {
         for &layout in &layouts {
             let mut b = vec![Trace::new(3, grid.len()); reps];
             kern.run_block_gpu_layout(wide, layout, first_rep, &grid, &mut b).unwrap();
             for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-                assert!(x.values == y.values && x.finals == y.finals, "{rule:?}: replication {} differs (K = {}, T = {t}, seed {seed}, u64 products: {wide}, {layout:?})", first_rep + i as u64, means.len());
+                assert!(
+                    x.values == y.values && x.finals == y.finals,
+                    "{rule:?}: replication {} differs (K = {}, T = {t}, seed {seed}, u64 products: {wide}, {layout:?})",
+                    first_rep + i as u64,
+                    means.len()
+                );
             }
         }
     }
@@ -68,7 +86,10 @@ fn same_rule(means: &[f64], t: u64, rule: FixedRule, seed: u64, reps: usize, fir
 #[test]
 fn gpu_equals_the_scalar_reference_bit_for_bit() {
     let Some(ctx) = device() else { return };
-    eprintln!("GPU adapter: {} (u64 products: {}, workgroup memory {} bytes)", ctx.adapter, ctx.int64, ctx.limits.max_compute_workgroup_storage_size);
+    eprintln!(
+        "GPU adapter: {} (u64 products: {}, workgroup memory {} bytes)",
+        ctx.adapter, ctx.int64, ctx.limits.max_compute_workgroup_storage_size
+    );
     for seed in [1, 2, 3] {
         same(&B1, 1000, seed, 4096, 0);
     }
@@ -86,14 +107,22 @@ fn same_i64(kern: &FixedKernel, first_rep: u64, reps: usize, what: &str) {
     let grid = default_grid(kern.horizon);
     let mut b = vec![Trace::new(3, grid.len()); reps];
     if !ctx.int64 {
-        assert!(kern.run_block_gpu_with(false, first_rep, &grid, &mut b).unwrap_err().to_string().contains("SHADER_INT64"));
+        assert!(
+            kern.run_block_gpu_with(false, first_rep, &grid, &mut b).unwrap_err().to_string().contains("SHADER_INT64")
+        );
         return;
     }
     let mut a = vec![Trace::new(3, grid.len()); reps];
     kern.run_scalar(first_rep, &grid, &mut a);
     kern.run_block_gpu_with(true, first_rep, &grid, &mut b).unwrap();
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-        assert!(x.values == y.values && x.finals == y.finals, "{what}: replication {} differs (K = {}, T = {})", first_rep + i as u64, kern.k, kern.horizon);
+        assert!(
+            x.values == y.values && x.finals == y.finals,
+            "{what}: replication {} differs (K = {}, T = {})",
+            first_rep + i as u64,
+            kern.k,
+            kern.horizon
+        );
     }
 }
 
@@ -106,7 +135,12 @@ fn gpu_kl_ucb_equals_the_scalar_reference_bit_for_bit() {
         return;
     }
     let wide: Vec<f64> = (0..64).map(|i| ((i * 37) % 64) as f64 / 64.0).collect();
-    let cases: Vec<(&[f64], u64, usize, u64)> = vec![(&B1, 1000, 512, 0), (&[0.5, 0.5], 3000, 128, 77), (&[0.3, 0.7, 0.7, 1.0, 0.0], 12_000, 32, 1 << 20), (&wide, 400, 64, 3)];
+    let cases: Vec<(&[f64], u64, usize, u64)> = vec![
+        (&B1, 1000, 512, 0),
+        (&[0.5, 0.5], 3000, 128, 77),
+        (&[0.3, 0.7, 0.7, 1.0, 0.0], 12_000, 32, 1 << 20),
+        (&wide, 400, 64, 3),
+    ];
     for (seed, &(means, t, reps, first_rep)) in cases.iter().enumerate() {
         for c in [0.0, 3.0] {
             let arms: Vec<Arm> = means.iter().map(|&p| Arm::Bernoulli { p }).collect();
@@ -159,11 +193,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: None,
         layout: &layout,
-        entries: &[wgpu::BindGroupEntry { binding: 0, resource: inp.as_entire_binding() }, wgpu::BindGroupEntry { binding: 1, resource: outp.as_entire_binding() }],
+        entries: &[
+            wgpu::BindGroupEntry { binding: 0, resource: inp.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 1, resource: outp.as_entire_binding() },
+        ],
     });
     ctx.dispatch(&pipe, &bind, &ctx.uniform(4), &[0; 4], ctx.grid(pairs.len() as u32, 64).unwrap());
     let got = ctx.read(&[&outp], pairs.len()).unwrap().remove(0);
-    let bad: Vec<_> = pairs.iter().zip(&got).filter(|((n, s), g)| ucbv_sd(*n, *s) != **g).take(5).map(|((n, s), g)| (*n, *s, ucbv_sd(*n, *s), *g)).collect();
+    let bad: Vec<_> = pairs
+        .iter()
+        .zip(&got)
+        .filter(|((n, s), g)| ucbv_sd(*n, *s) != **g)
+        .take(5)
+        .map(|((n, s), g)| (*n, *s, ucbv_sd(*n, *s), *g))
+        .collect();
     assert!(bad.is_empty(), "(n, s, cpu, gpu): {bad:?}");
 }
 
@@ -175,10 +218,12 @@ fn gpu_ucbv_equals_the_scalar_reference_bit_for_bit() {
         return;
     }
     let wide: Vec<f64> = (0..64).map(|i| ((i * 37) % 64) as f64 / 64.0).collect();
-    let cases: Vec<(&[f64], u64, usize, u64)> = vec![(&B1, 2000, 1024, 0), (&[0.3, 0.7, 0.7, 1.0, 0.0], 12_000, 64, 1 << 20), (&wide, 500, 64, 3)];
+    let cases: Vec<(&[f64], u64, usize, u64)> =
+        vec![(&B1, 2000, 1024, 0), (&[0.3, 0.7, 0.7, 1.0, 0.0], 12_000, 64, 1 << 20), (&wide, 500, 64, 3)];
     for (seed, &(means, t, reps, first_rep)) in cases.iter().enumerate() {
         let arms: Vec<Arm> = means.iter().map(|&p| Arm::Bernoulli { p }).collect();
-        let kern = FixedKernel::new(&arms, t, FixedRule::UcbV { zeta: 1.2, c: 1.0, b: 1.0 }, cell_key(90 + seed as u64, 5));
+        let kern =
+            FixedKernel::new(&arms, t, FixedRule::UcbV { zeta: 1.2, c: 1.0, b: 1.0 }, cell_key(90 + seed as u64, 5));
         same_i64(&kern, first_rep, reps, "UCB-V");
     }
 }
@@ -194,15 +239,38 @@ fn gpu_thompson_equals_the_scalar_reference_bit_for_bit() {
     let wide: Vec<Arm> = (0..64).map(|i| Arm::Bernoulli { p: ((i * 37) % 64) as f64 / 64.0 }).collect();
     let cases: Vec<(Vec<Arm>, u64, usize, u64)> = vec![
         (B1.iter().map(|&p| Arm::Bernoulli { p }).collect(), 1000, 1024, 0),
-        (vec![Arm::Bernoulli { p: 0.3 }, Arm::Bernoulli { p: 0.7 }, Arm::Bernoulli { p: 0.7 }, Arm::Bernoulli { p: 1.0 }, Arm::Bernoulli { p: 0.0 }], 12_000, 64, 1 << 20),
-        (vec![Arm::Gaussian { mean: 0.1, sd: 1.0 }, Arm::Gaussian { mean: 0.5, sd: 0.5 }, Arm::Gaussian { mean: -1.0, sd: 2.0 }, Arm::Gaussian { mean: 0.5, sd: 0.5 }, Arm::Gaussian { mean: 0.45, sd: 1.0 }], 3000, 256, 5),
+        (
+            vec![
+                Arm::Bernoulli { p: 0.3 },
+                Arm::Bernoulli { p: 0.7 },
+                Arm::Bernoulli { p: 0.7 },
+                Arm::Bernoulli { p: 1.0 },
+                Arm::Bernoulli { p: 0.0 },
+            ],
+            12_000,
+            64,
+            1 << 20,
+        ),
+        (
+            vec![
+                Arm::Gaussian { mean: 0.1, sd: 1.0 },
+                Arm::Gaussian { mean: 0.5, sd: 0.5 },
+                Arm::Gaussian { mean: -1.0, sd: 2.0 },
+                Arm::Gaussian { mean: 0.5, sd: 0.5 },
+                Arm::Gaussian { mean: 0.45, sd: 1.0 },
+            ],
+            3000,
+            256,
+            5,
+        ),
         (wide, 300, 64, 0),
     ];
     for (seed, (arms, t, reps, first_rep)) in cases.into_iter().enumerate() {
         // and σ near the top of its range: θ near ±2047, the largest noise × W products
         let top = if matches!(arms[0], Arm::Gaussian { .. }) { 320.0 } else { 322.0 };
         for sigma in [1.0, 0.25, top] {
-            let kern = FixedKernel::new(&arms, t, FixedRule::Thompson { sigma, tag: 11 }, cell_key(80 + seed as u64, 5));
+            let kern =
+                FixedKernel::new(&arms, t, FixedRule::Thompson { sigma, tag: 11 }, cell_key(80 + seed as u64, 5));
             same_i64(&kern, first_rep, reps, &format!("Thompson σ = {sigma}, case {seed}"));
         }
     }
@@ -226,7 +294,12 @@ fn gpu_gaussian_arms_equal_the_scalar_reference_bit_for_bit() {
     ];
     for (seed, (arms, t, reps, first_rep)) in cases.into_iter().enumerate() {
         let arms: Vec<Arm> = arms.iter().map(|&(mean, sd)| Arm::Gaussian { mean, sd }).collect();
-        for rule in [FixedRule::Ucb1 { alpha: 2.0 }, FixedRule::Moss, FixedRule::Etc { m: 5 }, FixedRule::EpsGreedy { epsilon: None, c: 5.0, d: 0.1, tag: 3 }] {
+        for rule in [
+            FixedRule::Ucb1 { alpha: 2.0 },
+            FixedRule::Moss,
+            FixedRule::Etc { m: 5 },
+            FixedRule::EpsGreedy { epsilon: None, c: 5.0, d: 0.1, tag: 3 },
+        ] {
             let kern = FixedKernel::new(&arms, t, rule, cell_key(40 + seed as u64, 5));
             same_i64(&kern, first_rep, reps, &format!("{rule:?} on Gaussian arms"));
         }
@@ -240,7 +313,12 @@ fn gpu_gaussian_arms_equal_the_scalar_reference_bit_for_bit() {
 fn gpu_totals_equal_the_scalar_references_sums() {
     let Some(ctx) = device() else { return };
     let arms: Vec<Arm> = B1.iter().map(|&p| Arm::Bernoulli { p }).collect();
-    for rule in [FixedRule::Ucb1 { alpha: 2.0 }, FixedRule::Moss, FixedRule::Etc { m: 20 }, FixedRule::EpsGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0, tag: 9 }] {
+    for rule in [
+        FixedRule::Ucb1 { alpha: 2.0 },
+        FixedRule::Moss,
+        FixedRule::Etc { m: 20 },
+        FixedRule::EpsGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0, tag: 9 },
+    ] {
         let kern = FixedKernel::new(&arms, 2000, rule, cell_key(31, 2));
         let (pulls, successes) = kern.totals_scalar(7, 1000);
         for layout in [GpuLayout::Arrays, GpuLayout::Unrolled] {
@@ -257,7 +335,7 @@ fn gpu_totals_equal_the_scalar_references_sums() {
 /// replication-steps; a raised cancel flag stops the batch before any dispatch.
 #[test]
 fn one_batch_of_many_cells_equals_each_cells_scalar_reference() {
-    use regretlab::bandits::kernel::gpu::{run_batch_gpu, GpuBatchPart};
+    use regretlab::bandits::kernel::gpu::{GpuBatchPart, run_batch_gpu};
     use regretlab::engine::GpuControl;
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     if device().is_none() {
@@ -268,7 +346,12 @@ fn one_batch_of_many_cells_equals_each_cells_scalar_reference() {
             FixedRule::Ucb1 { alpha: 1.0 + c as f64 * 0.5 },
             FixedRule::Moss,
             FixedRule::Etc { m: 3 + c as u64 },
-            FixedRule::EpsGreedy { epsilon: if c.is_multiple_of(2) { Some(0.05 * (c + 1) as f64) } else { None }, c: 3.0, d: 0.2, tag: 7 + c as u32 },
+            FixedRule::EpsGreedy {
+                epsilon: if c.is_multiple_of(2) { Some(0.05 * (c + 1) as f64) } else { None },
+                c: 3.0,
+                d: 0.2,
+                tag: 7 + c as u32,
+            },
         ]
     };
     for which in 0..4 {
@@ -298,19 +381,32 @@ fn one_batch_of_many_cells_equals_each_cells_scalar_reference() {
         let int64 = regretlab::gpu::context().map(|c| c.int64).unwrap_or(false);
         for wide in if int64 { vec![true, false] } else { vec![false] } {
             steps.store(0, Ordering::Relaxed);
-            let mut parts: Vec<GpuBatchPart> = kerns.iter().zip(spans.iter().zip(&grids)).zip(got.iter_mut()).map(|((kern, (&(r0, _), grid)), out)| GpuBatchPart { kern, first_rep: r0, grid, out }).collect();
+            let mut parts: Vec<GpuBatchPart> = kerns
+                .iter()
+                .zip(spans.iter().zip(&grids))
+                .zip(got.iter_mut())
+                .map(|((kern, (&(r0, _), grid)), out)| GpuBatchPart { kern, first_rep: r0, grid, out })
+                .collect();
             run_batch_gpu(&mut parts, wide, &ctl).unwrap();
             let total: u64 = kerns.iter().zip(&spans).map(|(k, s)| k.horizon * s.1 as u64).sum();
             assert_eq!(steps.load(Ordering::Relaxed), total, "progress counts every replication-step once");
             for (c, (a, b)) in want.iter().zip(&got).enumerate() {
                 for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                    assert!(x.values == y.values && x.finals == y.finals, "rule {which}, cell {c}: replication {i} differs (u64 products: {wide})");
+                    assert!(
+                        x.values == y.values && x.finals == y.finals,
+                        "rule {which}, cell {c}: replication {i} differs (u64 products: {wide})"
+                    );
                 }
             }
         }
         let stop = AtomicBool::new(true);
         let ctl = GpuControl { cancel: Some(&stop), progress: &|_| {} };
-        let mut parts: Vec<GpuBatchPart> = kerns.iter().zip(spans.iter().zip(&grids)).zip(got.iter_mut()).map(|((kern, (&(r0, _), grid)), out)| GpuBatchPart { kern, first_rep: r0, grid, out }).collect();
+        let mut parts: Vec<GpuBatchPart> = kerns
+            .iter()
+            .zip(spans.iter().zip(&grids))
+            .zip(got.iter_mut())
+            .map(|((kern, (&(r0, _), grid)), out)| GpuBatchPart { kern, first_rep: r0, grid, out })
+            .collect();
         assert!(matches!(run_batch_gpu(&mut parts, false, &ctl), Err(regretlab::gpu::GpuError::Cancelled)));
     }
     // the rules that need i64: per-cell c (KL-UCB levels), (ζ, c, b) (UCB-V tables), σ and
@@ -330,10 +426,19 @@ fn one_batch_of_many_cells_equals_each_cells_scalar_reference() {
                 let arms: Vec<Arm> = (0..5)
                     .map(|a| {
                         let p = ((a * 7 + c * 3) % 10) as f64 / 10.0;
-                        if which == 3 { Arm::Gaussian { mean: p - 0.5, sd: 0.5 + c as f64 } } else { Arm::Bernoulli { p } }
+                        if which == 3 {
+                            Arm::Gaussian { mean: p - 0.5, sd: 0.5 + c as f64 }
+                        } else {
+                            Arm::Bernoulli { p }
+                        }
                     })
                     .collect();
-                kerns.push(FixedKernel::new(&arms, [300, 1200, 5000, 700][c], i64_rules(c)[which], cell_key(50 + c as u64, 3)));
+                kerns.push(FixedKernel::new(
+                    &arms,
+                    [300, 1200, 5000, 700][c],
+                    i64_rules(c)[which],
+                    cell_key(50 + c as u64, 3),
+                ));
             }
             let grids: Vec<Vec<u64>> = kerns.iter().map(|k| default_grid(k.horizon)).collect();
             let spans = [(0u64, 40usize), (3, 25), (1 << 20, 9), (11, 33)];
@@ -345,21 +450,36 @@ fn one_batch_of_many_cells_equals_each_cells_scalar_reference() {
                 want.push(a);
                 got.push(vec![Trace::new(3, grid.len()); n]);
             }
-            let mut parts: Vec<GpuBatchPart> = kerns.iter().zip(spans.iter().zip(&grids)).zip(got.iter_mut()).map(|((kern, (&(r0, _), grid)), out)| GpuBatchPart { kern, first_rep: r0, grid, out }).collect();
+            let mut parts: Vec<GpuBatchPart> = kerns
+                .iter()
+                .zip(spans.iter().zip(&grids))
+                .zip(got.iter_mut())
+                .map(|((kern, (&(r0, _), grid)), out)| GpuBatchPart { kern, first_rep: r0, grid, out })
+                .collect();
             run_batch_gpu(&mut parts, true, &GpuControl::none()).unwrap();
             for (c, (a, b)) in want.iter().zip(&got).enumerate() {
                 for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                    assert!(x.values == y.values && x.finals == y.finals, "{:?}, cell {c}: replication {i} differs in a shared batch", kerns[c].rule);
+                    assert!(
+                        x.values == y.values && x.finals == y.finals,
+                        "{:?}, cell {c}: replication {i} differs in a shared batch",
+                        kerns[c].rule
+                    );
                 }
             }
         }
     }
     // a part of another (rule, K) is refused, not run with the wrong shader
     let arms: Vec<Arm> = B1.iter().map(|&p| Arm::Bernoulli { p }).collect();
-    let (x, y) = (FixedKernel::new(&arms, 100, FixedRule::Moss, cell_key(1, 1)), FixedKernel::new(&arms[..3], 100, FixedRule::Moss, cell_key(1, 1)));
+    let (x, y) = (
+        FixedKernel::new(&arms, 100, FixedRule::Moss, cell_key(1, 1)),
+        FixedKernel::new(&arms[..3], 100, FixedRule::Moss, cell_key(1, 1)),
+    );
     let grid = default_grid(100);
     let (mut o1, mut o2) = (vec![Trace::new(3, grid.len()); 4], vec![Trace::new(3, grid.len()); 4]);
-    let mut parts = vec![GpuBatchPart { kern: &x, first_rep: 0, grid: &grid, out: &mut o1 }, GpuBatchPart { kern: &y, first_rep: 0, grid: &grid, out: &mut o2 }];
+    let mut parts = vec![
+        GpuBatchPart { kern: &x, first_rep: 0, grid: &grid, out: &mut o1 },
+        GpuBatchPart { kern: &y, first_rep: 0, grid: &grid, out: &mut o2 },
+    ];
     let e = run_batch_gpu(&mut parts, false, &GpuControl::none()).unwrap_err().to_string();
     assert!(e.contains("K = 3") && e.contains("K = 10"), "{e}");
 }
@@ -372,12 +492,22 @@ fn jobs_split_across_gpu_batches_fold_in_order() {
     if device().is_none() {
         return;
     }
-    let spec = b1_spec("gpu_split", 12, 70_000, 30, r#", { arms = "bernoulli", means = [0.2, 0.4, 0.1, 0.9, 0.5, 0.5, 0.3, 0.35, 0.6, 0.05], label = "second" }"#, r#"{ kind = "moss" }"#);
+    let spec = b1_spec(
+        "gpu_split",
+        12,
+        70_000,
+        30,
+        r#", { arms = "bernoulli", means = [0.2, 0.4, 0.1, 0.9, 0.5, 0.5, 0.3, 0.35, 0.6, 0.05], label = "second" }"#,
+        r#"{ kind = "moss" }"#,
+    );
     let (a, b) = (tmp("gpu-split-cpu"), tmp("gpu-split-gpu"));
     run_text(&spec, a.clone(), EngineKind::Rayon, 2);
     run_text(&spec, b.clone(), EngineKind::Gpu, 2);
     for f in ["curves.csv", "final.csv"] {
-        assert!(std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(), "{f} differs between the GPU and CPU engines");
+        assert!(
+            std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between the GPU and CPU engines"
+        );
     }
 }
 
@@ -390,7 +520,14 @@ fn gpu_engine_writes_the_same_files_as_the_cpu() {
     }
     // a Bernoulli and a Gaussian cell; the Gaussian one needs SHADER_INT64 on the device
     let gauss = r#", { arms = "gaussian", means = [0.1, 0.5, 0.45, 0.0], sd = 1.0 }"#;
-    let spec = b1_spec("gpu_engine", 11, 300, 3000, gauss, r#"{ kind = "ucb1", arithmetic = "fixed" }, { kind = "epsilon_greedy", epsilon = 0.05, arithmetic = "fixed" }, { kind = "moss" }, { kind = "thompson_gaussian", arithmetic = "fixed" }"#);
+    let spec = b1_spec(
+        "gpu_engine",
+        11,
+        300,
+        3000,
+        gauss,
+        r#"{ kind = "ucb1", arithmetic = "fixed" }, { kind = "epsilon_greedy", epsilon = 0.05, arithmetic = "fixed" }, { kind = "moss" }, { kind = "thompson_gaussian", arithmetic = "fixed" }"#,
+    );
     let (a, b) = (tmp("gpu-engine-cpu"), tmp("gpu-engine-gpu"));
     run_text(&spec, a.clone(), EngineKind::Rayon, 2);
     let r = run_text(&spec, b.clone(), EngineKind::Gpu, 2);
@@ -416,7 +553,13 @@ fn bandit_sweep_is_identical_on_gpu_and_cpu() {
     let mut dirs = Vec::new();
     for (engine, name) in [(EngineKind::Rayon, "sweep-cpu"), (EngineKind::Gpu, "sweep-gpu")] {
         let d = tmp(name);
-        let opts = regretlab::experiment::RunOptions { engine, threads: 2, out: Some(d.clone()), progress: false, kernel: "auto".into() };
+        let opts = regretlab::experiment::RunOptions {
+            engine,
+            threads: 2,
+            out: Some(d.clone()),
+            progress: false,
+            kernel: "auto".into(),
+        };
         let r = regretlab::experiment::run(regretlab::spec::parse(text, "sweep").unwrap(), &ov, &opts, None).unwrap();
         assert!(r.notes.is_empty(), "every job has a GPU kernel: {:?}", r.notes);
         dirs.push(d);

@@ -6,7 +6,7 @@ use common::*;
 
 use regretlab::bandits::arms::Arm;
 use regretlab::bandits::kernel::{FixedKernel, FixedRule, Isa};
-use regretlab::engine::{default_grid, EngineKind, Trace};
+use regretlab::engine::{EngineKind, Trace, default_grid};
 use regretlab::rng::cell_key;
 
 fn check(means: &[f64], t: u64, rule: FixedRule, seed: u64, reps: usize) {
@@ -24,7 +24,11 @@ fn check_arms(arms: &[Arm], t: u64, rule: FixedRule, seed: u64, reps: usize) {
         let mut b = vec![Trace::new(3, grid.len()); reps];
         kern.run_block_on(isa, 0, &grid, &mut b);
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-            assert!(x.values == y.values && x.finals == y.finals, "{isa:?}: replication {i} differs (K={}, T={t}, {rule:?}, seed {seed})", means.len());
+            assert!(
+                x.values == y.values && x.finals == y.finals,
+                "{isa:?}: replication {i} differs (K={}, T={t}, {rule:?}, seed {seed})",
+                means.len()
+            );
         }
     }
 }
@@ -61,13 +65,25 @@ fn gaussian_batched_equals_scalar() {
     }
     // K from 2 to 64, negative and tied means, unequal and tiny sds
     for k in [2usize, 5, 16, 33, 64] {
-        let arms: Vec<Arm> = (0..k).map(|i| Arm::Gaussian { mean: -1.0 + ((i * 7) % k) as f64 / k as f64, sd: 0.01 + (i % 3) as f64 }).collect();
+        let arms: Vec<Arm> = (0..k)
+            .map(|i| Arm::Gaussian { mean: -1.0 + ((i * 7) % k) as f64 / k as f64, sd: 0.01 + (i % 3) as f64 })
+            .collect();
         for rule in rules(k) {
             check_arms(&arms, 1000, rule, k as u64, 256);
         }
     }
     check_arms(&vec![Arm::Gaussian { mean: 0.0, sd: 1.0 }; 4], 2000, FixedRule::Ucb1 { alpha: 2.0 }, 5, 256);
-    check_arms(&[Arm::Gaussian { mean: 3.0, sd: 0.5 }, Arm::Gaussian { mean: 2.0, sd: 4.0 }, Arm::Gaussian { mean: -9.0, sd: 1.0 }], 2, FixedRule::Moss, 6, 40);
+    check_arms(
+        &[
+            Arm::Gaussian { mean: 3.0, sd: 0.5 },
+            Arm::Gaussian { mean: 2.0, sd: 4.0 },
+            Arm::Gaussian { mean: -9.0, sd: 1.0 },
+        ],
+        2,
+        FixedRule::Moss,
+        6,
+        40,
+    );
 }
 
 #[test]
@@ -107,7 +123,13 @@ fn fixed_point_means_agree_with_the_f64_path() {
     let finals = final_pseudo_regret(&d);
     let cells: std::collections::BTreeSet<String> = finals.keys().map(|k| k.0.clone()).collect();
     for cell in cells {
-        for (f, g) in [("UCB1-fixed", "UCB1"), ("MOSS-fixed", "MOSS"), ("UCB-V-fixed", "UCB-V"), ("eps-greedy-fixed", "eps-greedy"), ("KL-UCB-fixed", "KL-UCB")] {
+        for (f, g) in [
+            ("UCB1-fixed", "UCB1"),
+            ("MOSS-fixed", "MOSS"),
+            ("UCB-V-fixed", "UCB-V"),
+            ("eps-greedy-fixed", "eps-greedy"),
+            ("KL-UCB-fixed", "KL-UCB"),
+        ] {
             let (x, y) = (&finals[&(cell.clone(), f.to_string())], &finals[&(cell.clone(), g.to_string())]);
             // Paired on common random numbers: the two arithmetics take the same decisions except
             // at near-ties, so the mean difference must be within 5 paired standard errors of 0
@@ -142,7 +164,9 @@ policies = [{ kind = "ucb1", arithmetic = "fixed" }, { kind = "ucb1" }, { kind =
     let cells: std::collections::BTreeSet<String> = finals.keys().map(|k| k.0.clone()).collect();
     assert_eq!(cells.len(), 2, "{cells:?}");
     for cell in cells {
-        for (f, g) in [("UCB1-fixed", "UCB1"), ("MOSS-fixed", "MOSS"), ("eps-greedy-fixed", "eps-greedy"), ("ETC-fixed", "ETC")] {
+        for (f, g) in
+            [("UCB1-fixed", "UCB1"), ("MOSS-fixed", "MOSS"), ("eps-greedy-fixed", "eps-greedy"), ("ETC-fixed", "ETC")]
+        {
             let (x, y) = (&finals[&(cell.clone(), f.to_string())], &finals[&(cell.clone(), g.to_string())]);
             // The environments differ (integer deviate vs the f64 path's 53-bit inverse CDF from
             // two words), so this is an unpaired test of equal means: 5 standard errors.
@@ -150,7 +174,12 @@ policies = [{ kind = "ucb1", arithmetic = "fixed" }, { kind = "ucb1" }, { kind =
             x.iter().for_each(|v| a.push(*v));
             y.iter().for_each(|v| b.push(*v));
             let se = (a.std_err().powi(2) + b.std_err().powi(2)).sqrt();
-            assert!((a.mean - b.mean).abs() <= 5.0 * se + 1e-9, "{cell} {f} vs {g}: {} vs {} (se {se})", a.mean, b.mean);
+            assert!(
+                (a.mean - b.mean).abs() <= 5.0 * se + 1e-9,
+                "{cell} {f} vs {g}: {} vs {} (se {se})",
+                a.mean,
+                b.mean
+            );
         }
     }
 }

@@ -96,7 +96,11 @@ fn mdp_settings_are_byte_identical_across_threads_and_engines() {
             let other = tmp(&format!("mdp-repro-{i}-{threads}"));
             run_text(spec, other.clone(), EngineKind::Rayon, threads);
             for f in ["curves.csv", "final.csv", "summary.csv"] {
-                assert_eq!(std::fs::read(base.join(f)).unwrap(), std::fs::read(other.join(f)).unwrap(), "spec {i}, {f}, {threads} threads");
+                assert_eq!(
+                    std::fs::read(base.join(f)).unwrap(),
+                    std::fs::read(other.join(f)).unwrap(),
+                    "spec {i}, {f}, {threads} threads"
+                );
             }
         }
         // Replications use their own streams: the learners' final values are not all equal.

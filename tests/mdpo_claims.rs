@@ -3,9 +3,9 @@
 //! randomness except where named).
 
 use regretlab::mdp::planning::policy_iteration;
-use regretlab::mdp::{generate, TabularMdp};
+use regretlab::mdp::{TabularMdp, generate};
 use regretlab::rng::{Role, StreamId};
-use regretlab::settings::mdpo::algorithms::{soft_value, Algorithm, Estimator, Param, Run, StepRule};
+use regretlab::settings::mdpo::algorithms::{Algorithm, Estimator, Param, Run, StepRule, soft_value};
 use regretlab::settings::mdpo::policy::{at, q_values};
 use regretlab::settings::mdpo::theory::{md_constant_step_bound, md_geometric_step_bound, soft_optimum};
 
@@ -23,7 +23,8 @@ fn gaps(mdp: &TabularMdp, algo: &Algorithm, k: usize, rep: u32) -> Vec<(f64, f64
         .map(|_| {
             run.step();
             let v = at(&rho, &q_values(mdp, GAMMA, &run.pi.probs()).unwrap().0);
-            let reg = if lambda > 0.0 { soft_star - at(&rho, &soft_value(mdp, GAMMA, &run.pi, lambda)) } else { v_star - v };
+            let reg =
+                if lambda > 0.0 { soft_star - at(&rho, &soft_value(mdp, GAMMA, &run.pi, lambda)) } else { v_star - v };
             (v_star - v, reg)
         })
         .collect()
@@ -48,7 +49,10 @@ fn instances() -> Vec<TabularMdp> {
 fn constant_step_md_is_under_xiaos_bound_and_monotone() {
     for mdp in instances() {
         for t in [0.1, 1.0, 10.0] {
-            let g: Vec<f64> = gaps(&mdp, &Algorithm::MdExact { step: StepRule::Constant { t } }, 400, 0).iter().map(|x| x.0).collect();
+            let g: Vec<f64> = gaps(&mdp, &Algorithm::MdExact { step: StepRule::Constant { t } }, 400, 0)
+                .iter()
+                .map(|x| x.0)
+                .collect();
             for (k, &gap) in g.iter().enumerate() {
                 let b = md_constant_step_bound(mdp.actions(), GAMMA, t, k as u64 + 1);
                 assert!(gap <= b, "t = {t}, k = {}: gap {gap} above bound {b}", k + 1);
@@ -84,7 +88,10 @@ fn geometric_steps_converge_linearly() {
 fn entropy_regularised_md_closes_its_gap_like_one_over_lambda_k() {
     for mdp in instances() {
         let lambda = 0.05;
-        let g: Vec<f64> = gaps(&mdp, &Algorithm::MdEntropy { lambda, step: StepRule::Harmonic { lambda } }, 400, 0).iter().map(|x| x.1).collect();
+        let g: Vec<f64> = gaps(&mdp, &Algorithm::MdEntropy { lambda, step: StepRule::Harmonic { lambda } }, 400, 0)
+            .iter()
+            .map(|x| x.1)
+            .collect();
         assert!(g.iter().all(|&x| x >= -1e-9));
         assert!((50..400).all(|k| (k + 1) as f64 * g[k] <= k as f64 * g[k - 1] * (1.0 + 1e-9)), "k·gap grew");
         let slope = loglog_slope(&g, 50, 400);
@@ -111,8 +118,18 @@ fn sampled_mdpo_gets_close_to_the_optimum() {
     let mdp = generate::dirichlet(10, 3, 0.5, 3).unwrap();
     let uniform_gap = gaps(&mdp, &Algorithm::MdExact { step: StepRule::Constant { t: 1e-12 } }, 1, 0)[0].0;
     assert!(uniform_gap > 0.5);
-    for est in [Estimator::MonteCarlo { rollouts: 4, length: 40 }, Estimator::Td { samples: 8, sweeps: 20 }, Estimator::Replay { batch: 300, capacity: 30_000 }] {
-        let algo = Algorithm::MdSampled { step: StepRule::Constant { t: 1.0 }, estimator: est, param: Param::Tabular, sgd_steps: 10, lr: 1.0 };
+    for est in [
+        Estimator::MonteCarlo { rollouts: 4, length: 40 },
+        Estimator::Td { samples: 8, sweeps: 20 },
+        Estimator::Replay { batch: 300, capacity: 30_000 },
+    ] {
+        let algo = Algorithm::MdSampled {
+            step: StepRule::Constant { t: 1.0 },
+            estimator: est,
+            param: Param::Tabular,
+            sgd_steps: 10,
+            lr: 1.0,
+        };
         let mean: f64 = (0..8).map(|r| gaps(&mdp, &algo, 60, r)[59].0).sum::<f64>() / 8.0;
         assert!(mean < 0.05, "{est:?}: mean gap {mean}");
     }

@@ -110,7 +110,13 @@ fn every_kernel_choice_gives_the_same_bytes_and_the_manifest_says_which_ran() {
     let mut first: Option<Vec<u8>> = None;
     for k in choices {
         let d = tmp(&format!("kernel-{k}"));
-        let opts = RunOptions { engine: EngineKind::Rayon, threads: 2, out: Some(d.clone()), progress: false, kernel: k.clone() };
+        let opts = RunOptions {
+            engine: EngineKind::Rayon,
+            threads: 2,
+            out: Some(d.clone()),
+            progress: false,
+            kernel: k.clone(),
+        };
         experiment::run(regretlab::spec::parse(&spec, "t").unwrap(), &Default::default(), &opts, None).unwrap();
         let bytes = read(&d, "final.csv");
         match &first {
@@ -119,11 +125,25 @@ fn every_kernel_choice_gives_the_same_bytes_and_the_manifest_says_which_ran() {
         }
         let m: serde_json::Value = serde_json::from_slice(&read(&d, "manifest.json")).unwrap();
         let backend = m["backend"].as_str().unwrap();
-        let want = if k == "scalar" { "scalar reference".to_string() } else if k == "auto" { "(auto)".into() } else { format!("{k} lanes") };
+        let want = if k == "scalar" {
+            "scalar reference".to_string()
+        } else if k == "auto" {
+            "(auto)".into()
+        } else {
+            format!("{k} lanes")
+        };
         assert!(backend.contains(&want), "{k}: {backend}");
     }
     // a kernel this CPU cannot run, or a typo, is refused with the list of valid ones
-    let opts = RunOptions { engine: EngineKind::Rayon, threads: 1, out: Some(tmp("kernel-bad")), progress: false, kernel: "avx1024".into() };
-    let e = experiment::run(regretlab::spec::parse(&spec, "t").unwrap(), &Default::default(), &opts, None).unwrap_err().to_string();
+    let opts = RunOptions {
+        engine: EngineKind::Rayon,
+        threads: 1,
+        out: Some(tmp("kernel-bad")),
+        progress: false,
+        kernel: "avx1024".into(),
+    };
+    let e = experiment::run(regretlab::spec::parse(&spec, "t").unwrap(), &Default::default(), &opts, None)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("--kernel = avx1024") && e.contains("scalar"), "{e}");
 }

@@ -28,7 +28,10 @@ fn cli(args: &[&str], cwd: Option<&Path>, env: &[(&str, &str)], secs: u64) -> Ou
         if t0.elapsed() > Duration::from_secs(secs) {
             let _ = child.kill();
             let o = child.wait_with_output().unwrap();
-            panic!("regretlab {args:?} did not finish in {secs} s (hung?); stderr: {}", String::from_utf8_lossy(&o.stderr));
+            panic!(
+                "regretlab {args:?} did not finish in {secs} s (hung?); stderr: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -74,7 +77,12 @@ fn gpu_engine_without_an_adapter_falls_back_to_the_cpu_with_a_note() {
     let d = tmp("gpu-fallback");
     let spec = write_spec(&d, "tied.toml", &TIED.replace("log_y = true", "log_y = false"));
     let (a, b) = (d.join("gpu"), d.join("cpu"));
-    let o = cli(&["run", &spec, "--engine", "gpu", "--out", a.to_str().unwrap()], None, &[("WGPU_ADAPTER_NAME", "no-such-adapter-anywhere")], 120);
+    let o = cli(
+        &["run", &spec, "--engine", "gpu", "--out", a.to_str().unwrap()],
+        None,
+        &[("WGPU_ADAPTER_NAME", "no-such-adapter-anywhere")],
+        120,
+    );
     let out = ok(&o);
     assert_eq!(out.matches("note: gpu engine:").count(), 1, "{out}");
     assert!(out.contains("every job runs on the CPU"), "{out}");
@@ -158,10 +166,15 @@ fn output_problems_are_found_before_simulating_and_figures_fail_alone() {
     }
 
     let label = "L".repeat(240);
-    let spec = write_spec(&d, "label.toml", &TIED.replace("label = \"tied\"", &format!("label = \"{label}\"")).replace("reps = 20", "reps = 3"));
+    let spec = write_spec(
+        &d,
+        "label.toml",
+        &TIED.replace("label = \"tied\"", &format!("label = \"{label}\"")).replace("reps = 20", "reps = 3"),
+    );
     let out = d.join("label");
     ok(&cli(&["run", &spec, "--out", out.to_str().unwrap()], None, &[], 120));
-    let names: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+    let names: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
     assert!(names.iter().any(|n| n.ends_with(".png") && n.starts_with("lll")), "{names:?}");
 
     // --out . from inside the run folder
@@ -170,7 +183,13 @@ fn output_problems_are_found_before_simulating_and_figures_fail_alone() {
 
     // a figure that cannot be written (its name is taken by a folder): the other figure is
     // drawn, the failure names the figure, nothing else is lost
-    let spec = write_spec(&d, "two.toml", &TIED.replace("log_y = true", "metrics = [\"pseudo_regret\", \"realised_regret\"]").replace("reps = 20", "reps = 3"));
+    let spec = write_spec(
+        &d,
+        "two.toml",
+        &TIED
+            .replace("log_y = true", "metrics = [\"pseudo_regret\", \"realised_regret\"]")
+            .replace("reps = 20", "reps = 3"),
+    );
     let two = d.join("two");
     ok(&cli(&["run", &spec, "--out", two.to_str().unwrap()], None, &[], 120));
     std::fs::remove_file(two.join("tied_pseudo_regret.png")).unwrap();
@@ -182,7 +201,12 @@ fn output_problems_are_found_before_simulating_and_figures_fail_alone() {
 }
 
 fn unsafe_is_root() -> bool {
-    std::env::var("USER").as_deref() == Ok("root") || Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+    std::env::var("USER").as_deref() == Ok("root")
+        || Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false)
 }
 
 fn set_mode(p: &Path, mode: u32) {
@@ -211,7 +235,11 @@ fn reruns_keep_foreign_files_and_clean_dead_leftovers() {
         std::fs::create_dir_all(regretlab::results::run_dir::leftover(&out, what, 4_194_309)).unwrap();
     }
     ok(&cli(&["run", &spec, "--out", out.to_str().unwrap()], None, &[], 120));
-    let left: Vec<String> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).filter(|n| n.starts_with(".run.")).collect();
+    let left: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".run."))
+        .collect();
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -247,8 +275,13 @@ fn cell_stores_are_not_spoiled_by_other_flags() {
 #[test]
 fn runs_too_large_for_the_machine_are_refused_before_they_start() {
     let d = tmp("huge");
-    let instances: Vec<String> = (0..10).map(|i| format!("{{ label = \"i{i}\", arms = \"bernoulli\", means = [0.5, {}] }}", 0.1 + 0.01 * i as f64)).collect();
-    let spec = format!("name = \"huge\"\nseed = 1\nreps = 100000000\nhorizon = 1000\n[bandit]\ninstances = [{}]\npolicies = [{{ kind = \"ucb1\", alpha = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0] }}]\n", instances.join(", "));
+    let instances: Vec<String> = (0..10)
+        .map(|i| format!("{{ label = \"i{i}\", arms = \"bernoulli\", means = [0.5, {}] }}", 0.1 + 0.01 * i as f64))
+        .collect();
+    let spec = format!(
+        "name = \"huge\"\nseed = 1\nreps = 100000000\nhorizon = 1000\n[bandit]\ninstances = [{}]\npolicies = [{{ kind = \"ucb1\", alpha = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0] }}]\n",
+        instances.join(", ")
+    );
     let spec = write_spec(&d, "huge.toml", &spec);
     let e = failed(&cli(&["run", &spec, "--out", d.join("huge").to_str().unwrap()], None, &[], 60));
     assert!(e.contains("reps = 100000000") && e.contains("GiB") && e.contains("at most about"), "{e}");
@@ -279,7 +312,11 @@ fn slurm_scripts_quote_every_path() {
     // a fake sbatch that records its arguments one per line
     let fake = d.join("bin");
     std::fs::create_dir_all(&fake).unwrap();
-    std::fs::write(fake.join("sbatch"), format!("#!/bin/bash\nprintf '%s\\n' \"$@\" >> '{}'\necho 42\n", d.join("args").display())).unwrap();
+    std::fs::write(
+        fake.join("sbatch"),
+        format!("#!/bin/bash\nprintf '%s\\n' \"$@\" >> '{}'\necho 42\n", d.join("args").display()),
+    )
+    .unwrap();
     set_mode(&fake.join("sbatch"), 0o755);
     for f in ["array.sbatch", "merge.sbatch", "submit.sh"] {
         let o = Command::new("bash").args(["-n"]).arg(slurm.join(f)).output().unwrap();
@@ -308,7 +345,12 @@ fn nonsense_is_refused_by_name() {
     assert!(e.contains("plot.metrics = []"), "{e}");
     let e = regretlab::spec::parse(&TIED.replace("horizon = 300", "horizon = 1e4"), "t.toml").unwrap_err().to_string();
     assert!(e.contains("integer"), "{e}");
-    let e = failed(&cli(&["run", "b1_quick", "--reps", "-1", "--out", tmp("neg").join("x").to_str().unwrap()], None, &[], 60));
+    let e = failed(&cli(
+        &["run", "b1_quick", "--reps", "-1", "--out", tmp("neg").join("x").to_str().unwrap()],
+        None,
+        &[],
+        60,
+    ));
     assert!(e.contains("reps = -1") && !e.contains("-- -1"), "{e}");
     // an empty curves.csv: an error, not a silent success
     let d = tmp("empty-curves");
@@ -351,9 +393,17 @@ fn model_files_are_found_from_the_specs_folder() {
     let d = tmp("model-path");
     let models = d.join("specs");
     std::fs::create_dir_all(&models).unwrap();
-    std::fs::write(models.join("two.json"), r#"{"states": 2, "actions": 1, "transitions": [[[0.5, 0.5]], [[0.0, 1.0]]], "rewards": [[0.1], [0.2]]}"#).unwrap();
+    std::fs::write(
+        models.join("two.json"),
+        r#"{"states": 2, "actions": 1, "transitions": [[[0.5, 0.5]], [[0.0, 1.0]]], "rewards": [[0.1], [0.2]]}"#,
+    )
+    .unwrap();
     // tabular RL: random episodes, so the numbers depend on the cell's seed
-    let spec = write_spec(&models, "m.toml", "name = \"m\"\nseed = 1\nreps = 3\nhorizon = 20\n[tabular_rl]\nepisode_length = 5\ninstances = [{ kind = \"json\", path = \"two.json\" }]\nalgorithms = [{ kind = \"ucbvi\", bonus = \"hoeffding\" }]\n");
+    let spec = write_spec(
+        &models,
+        "m.toml",
+        "name = \"m\"\nseed = 1\nreps = 3\nhorizon = 20\n[tabular_rl]\nepisode_length = 5\ninstances = [{ kind = \"json\", path = \"two.json\" }]\nalgorithms = [{ kind = \"ucbvi\", bonus = \"hoeffding\" }]\n",
+    );
     // run from another folder: the relative path is the spec's
     let elsewhere = d.join("elsewhere");
     std::fs::create_dir_all(&elsewhere).unwrap();

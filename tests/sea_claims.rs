@@ -1,9 +1,9 @@
 //! Optimistic OMD in the SEA model (Chen et al. 2023) at reduced size: the shapes of the bounds,
 //! as fitted slopes with stated tolerances, averaged over 8 replications with a fixed seed.
 
-use regretlab::rng::{Role, StreamId};
-use regretlab::settings::sea::algorithms::{run, Algorithm};
 use regretlab::oco::Domain;
+use regretlab::rng::{Role, StreamId};
+use regretlab::settings::sea::algorithms::{Algorithm, run};
 use regretlab::settings::sea::model::{Loss, SeaInstance, Sequence};
 
 fn seq(sigma: f64, centre: f64, amplitude: f64, period: u64) -> Sequence {
@@ -11,7 +11,8 @@ fn seq(sigma: f64, centre: f64, amplitude: f64, period: u64) -> Sequence {
 }
 
 fn inst(sigma: f64, amplitude: f64, period: u64) -> SeaInstance {
-    SeaInstance::quadratic_ball(10, 1.0, seq(sigma, if amplitude > 0.0 { 0.2 } else { 0.6 }, amplitude, period)).unwrap()
+    SeaInstance::quadratic_ball(10, 1.0, seq(sigma, if amplitude > 0.0 { 0.2 } else { 0.6 }, amplitude, period))
+        .unwrap()
 }
 
 /// Mean (static, dynamic) regret at every round over `reps` replications.
@@ -112,7 +113,12 @@ fn perfect_hints_give_constant_regret() {
 /// known path length has lower dynamic regret than the static tuning after 16,000 rounds.
 #[test]
 fn dynamic_tuning_tracks_a_drifting_centre() {
-    let i = SeaInstance::quadratic_ball(10, 1.0, Sequence { sigma: 0.1, centre: 0.1, amplitude: 0.0, period: 0, drift: 0.5, drift_period: 400 }).unwrap();
+    let i = SeaInstance::quadratic_ball(
+        10,
+        1.0,
+        Sequence { sigma: 0.1, centre: 0.1, amplitude: 0.0, period: 0, drift: 0.5, drift_period: 400 },
+    )
+    .unwrap();
     let horizon = 16_000;
     let both = |a: &Algorithm| {
         let [s, d] = curves(&i, a, horizon, 8);
@@ -150,7 +156,12 @@ fn logistic(s: Sequence) -> SeaInstance {
 }
 
 fn random_features(s: Sequence) -> SeaInstance {
-    family(20, Domain::Box { dim: 20, lo: -1.0, hi: 1.0 }, Loss::RandomFeatures { examples: 50, inputs: 2, bandwidth: 1.0, seed: 11 }, s)
+    family(
+        20,
+        Domain::Box { dim: 20, lo: -1.0, hi: 1.0 },
+        Loss::RandomFeatures { examples: 50, inputs: 2, bandwidth: 1.0, seed: 11 },
+        s,
+    )
 }
 
 fn experts(s: Sequence) -> SeaInstance {
@@ -204,7 +215,11 @@ fn random_features_regimes() {
     let c = curve(&random_features(seq(0.5, 0.8, 0.0, 0)), &OOMD, 16_000);
     let s = slope(&c, 1000, 16_000);
     assert!((0.3..=0.7).contains(&s), "slope {s}");
-    for i in [random_features(seq(0.0, 0.8, 0.0, 0)), random_features(seq(0.5, 0.8, 0.0, 0)), random_features(seq(0.1, 0.4, 0.8, 1))] {
+    for i in [
+        random_features(seq(0.0, 0.8, 0.0, 0)),
+        random_features(seq(0.5, 0.8, 0.0, 0)),
+        random_features(seq(0.1, 0.4, 0.8, 1)),
+    ] {
         let c = curve(&i, &Algorithm::OomdPerfectHints { eta: 0.5 }, 4000);
         assert!(c.iter().all(|&r| r <= 1.0), "max {}", c.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
     }
@@ -227,12 +242,25 @@ fn meta_learner_tracks_without_knowing_the_path_length() {
         for t in [1000, 4000, 16_000] {
             let best = k[t - 1].min(s[t - 1]);
             println!("{:?} t = {t}: meta {} known P_T {} static {}", i.loss, m[t - 1], k[t - 1], s[t - 1]);
-            assert!(m[t - 1] <= 1.5 * best, "{:?} at t = {t}: meta {} vs known P_T {} and static {}", i.loss, m[t - 1], k[t - 1], s[t - 1]);
+            assert!(
+                m[t - 1] <= 1.5 * best,
+                "{:?} at t = {t}: meta {} vs known P_T {} and static {}",
+                i.loss,
+                m[t - 1],
+                k[t - 1],
+                s[t - 1]
+            );
         }
     }
     let i = quad(seq(0.1, 0.2, 0.5, 1));
     let (m, k, s) = (curve(&i, &meta, 16_000), curve(&i, &known, 16_000), curve(&i, &OOMD, 16_000));
-    assert!(m[15_999] <= 1.5 * s[15_999] && k[15_999] >= 5.0 * s[15_999], "meta {} static {} known {}", m[15_999], s[15_999], k[15_999]);
+    assert!(
+        m[15_999] <= 1.5 * s[15_999] && k[15_999] >= 5.0 * s[15_999],
+        "meta {} static {} known {}",
+        m[15_999],
+        s[15_999],
+        k[15_999]
+    );
 }
 
 /// The σ × Σ picture of Thm 1 at reduced size: over a 3 × 3 grid of noise σ ∈ {0, 0.1, 0.4}

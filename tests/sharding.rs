@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use regretlab::engine::EngineKind;
-use regretlab::experiment::{merge, missing, run_shard, RunOptions, Shard};
-use regretlab::spec::{parse, Overrides};
+use regretlab::experiment::{RunOptions, Shard, merge, missing, run_shard};
+use regretlab::spec::{Overrides, parse};
 
 /// 3 instances × 3 horizons = 9 cells.
 fn spec_text() -> String {
@@ -20,7 +20,13 @@ fn spec_text() -> String {
 const FILES: [&str; 5] = ["curves.csv", "final.csv", "summary.csv", "paired.csv", "overlays.csv"];
 
 fn opts(out: &Path) -> RunOptions {
-    RunOptions { engine: EngineKind::Rayon, threads: 2, out: Some(out.to_path_buf()), progress: false, kernel: "auto".into() }
+    RunOptions {
+        engine: EngineKind::Rayon,
+        threads: 2,
+        out: Some(out.to_path_buf()),
+        progress: false,
+        kernel: "auto".into(),
+    }
 }
 
 fn store(out: &Path) -> PathBuf {
@@ -29,7 +35,13 @@ fn store(out: &Path) -> PathBuf {
 
 fn same(a: &Path, b: &Path) {
     for f in FILES {
-        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f}: {} vs {}", a.display(), b.display());
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}: {} vs {}",
+            a.display(),
+            b.display()
+        );
     }
 }
 
@@ -47,7 +59,14 @@ fn merged_shards_equal_a_single_process_run() {
         let _ = std::fs::remove_dir_all(store(&out));
         // shards in reverse order: the layout and order never change a number
         for i in (0..n).rev() {
-            let rep = run_shard(parse(&spec_text(), "t").unwrap(), &Overrides::default(), &opts(&out), Shard::new(i, n).unwrap(), None).unwrap();
+            let rep = run_shard(
+                parse(&spec_text(), "t").unwrap(),
+                &Overrides::default(),
+                &opts(&out),
+                Shard::new(i, n).unwrap(),
+                None,
+            )
+            .unwrap();
             assert!(rep.skipped.is_empty() && !rep.cancelled);
         }
         merge(&store(&out), Some(out.clone())).unwrap();
@@ -61,11 +80,21 @@ fn damaged_cells_are_recomputed_and_missing_shards_are_named() {
     let out = tmp("shards-damage");
     let st = store(&out);
     let _ = std::fs::remove_dir_all(&st);
-    let run = |i: usize, n: usize| run_shard(parse(&spec_text(), "t").unwrap(), &Overrides::default(), &opts(&out), Shard::new(i, n).unwrap(), None).unwrap();
+    let run = |i: usize, n: usize| {
+        run_shard(
+            parse(&spec_text(), "t").unwrap(),
+            &Overrides::default(),
+            &opts(&out),
+            Shard::new(i, n).unwrap(),
+            None,
+        )
+        .unwrap()
+    };
     // only shards 0 and 2 of 4: missing names 1 and 3, and merge refuses, naming the gaps
     run(0, 4);
     run(2, 4);
-    let (shards, array) = missing(parse(&spec_text(), "t").unwrap(), &Overrides::default(), &Some(out.clone()), 4).unwrap();
+    let (shards, array) =
+        missing(parse(&spec_text(), "t").unwrap(), &Overrides::default(), &Some(out.clone()), 4).unwrap();
     assert_eq!((shards, array.as_str()), (vec![1, 3], "1,3"));
     let err = merge(&st, Some(out.clone())).unwrap_err().to_string();
     assert!(err.contains("4 of 9 cells cannot be merged") && err.contains("missing"), "{err}");
@@ -73,7 +102,11 @@ fn damaged_cells_are_recomputed_and_missing_shards_are_named() {
     run(3, 4);
     assert_eq!(missing(parse(&spec_text(), "t").unwrap(), &Overrides::default(), &Some(out.clone()), 4).unwrap().1, "");
     // truncate one cell file and flip a byte in another: both are found and recomputed
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&st).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "cell")).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&st)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cell"))
+        .collect();
     files.sort();
     assert_eq!(files.len(), 9);
     let t = std::fs::read(&files[0]).unwrap();
@@ -100,7 +133,9 @@ fn slow_spec(dir: &Path) -> PathBuf {
 }
 
 fn cell_files(st: &Path) -> usize {
-    std::fs::read_dir(st).map(|r| r.filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "cell")).count()).unwrap_or(0)
+    std::fs::read_dir(st)
+        .map(|r| r.filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "cell")).count())
+        .unwrap_or(0)
 }
 
 fn spawn(spec: &Path, out: &Path) -> std::process::Child {
@@ -149,11 +184,17 @@ fn killed_runs_resume_without_losing_or_redoing_cells() {
     }
     assert!(stdout.contains(&format!("{done} skipped")) || after_term == 9, "{stdout}");
     // the rerun completes: it skips every file already there and computes only the rest
-    let res = Command::new(env!("CARGO_BIN_EXE_regretlab")).args(["run", spec.to_str().unwrap(), "--shard", "0/1", "--out", out.to_str().unwrap()]).output().unwrap();
+    let res = Command::new(env!("CARGO_BIN_EXE_regretlab"))
+        .args(["run", spec.to_str().unwrap(), "--shard", "0/1", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(res.status.success());
     let stdout = String::from_utf8_lossy(&res.stdout);
     assert!(stdout.contains(&format!("{} cell(s) computed, {after_term} skipped", 9 - after_term)), "{stdout}");
-    let res = Command::new(env!("CARGO_BIN_EXE_regretlab")).args(["merge", st.to_str().unwrap(), "--out", out.to_str().unwrap()]).output().unwrap();
+    let res = Command::new(env!("CARGO_BIN_EXE_regretlab"))
+        .args(["merge", st.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
     let one = single("shards-kill-single", &std::fs::read_to_string(&spec).unwrap());
     same(&one, &out);

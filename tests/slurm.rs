@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 
 use regretlab::engine::EngineKind;
 
-
 fn sh(cmd: &str) -> (bool, String) {
     let o = Command::new("bash").args(["-c", cmd]).output().unwrap();
     (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
@@ -46,7 +45,11 @@ fn task_pid(job: &str, task: u32) -> Option<u32> {
         let Ok(pid) = p.file_name()?.to_string_lossy().parse::<u32>() else { continue };
         let (Ok(cmd), Ok(env)) = (std::fs::read(p.join("cmdline")), std::fs::read(p.join("environ"))) else { continue };
         let (cmd, env) = (String::from_utf8_lossy(&cmd), String::from_utf8_lossy(&env));
-        if cmd.contains("regretlab") && cmd.contains("--shards") && env.split('\0').any(|v| v == format!("SLURM_ARRAY_JOB_ID={job}")) && env.split('\0').any(|v| v == format!("SLURM_ARRAY_TASK_ID={task}")) {
+        if cmd.contains("regretlab")
+            && cmd.contains("--shards")
+            && env.split('\0').any(|v| v == format!("SLURM_ARRAY_JOB_ID={job}"))
+            && env.split('\0').any(|v| v == format!("SLURM_ARRAY_TASK_ID={task}"))
+        {
             return Some(pid);
         }
     }
@@ -64,10 +67,16 @@ fn kill_task(job: &str, task: u32) {
 #[test]
 fn slurm_array_sweep_survives_killed_tasks() {
     if !slurm_up() {
-        assert!(std::env::var("REGRETLAB_REQUIRE_SLURM").is_err(), "REGRETLAB_REQUIRE_SLURM is set but Slurm is not running");
+        assert!(
+            std::env::var("REGRETLAB_REQUIRE_SLURM").is_err(),
+            "REGRETLAB_REQUIRE_SLURM is set but Slurm is not running"
+        );
         // on the real stderr: the harness captures eprintln! of passing tests
         use std::io::Write;
-        let _ = writeln!(std::io::stderr().lock(), "tests/slurm.rs: skipped: no Slurm on this machine (.ci/run starts one)");
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "tests/slurm.rs: skipped: no Slurm on this machine (.ci/run starts one)"
+        );
         return;
     }
     let dir = tmp("slurm-e2e");
@@ -101,10 +110,16 @@ fn slurm_array_sweep_survives_killed_tasks() {
     let (ok, left) = sh(&format!("{bin} missing {} --shards 3 --out {}", spec.display(), out.display()));
     assert!(ok, "{left}");
     let left = left.trim().to_string();
-    let cells = |st: &Path| std::fs::read_dir(st).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "cell")).count();
+    let cells = |st: &Path| {
+        std::fs::read_dir(st)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "cell"))
+            .count()
+    };
     if !left.is_empty() {
         assert!(cells(&store) < 9, "missing reports '{left}' but 9 cells are there");
-        let (ok, msg) = sh(&format!("sbatch --parsable --wait --array={left} {}", scripts.join("array.sbatch").display()));
+        let (ok, msg) =
+            sh(&format!("sbatch --parsable --wait --array={left} {}", scripts.join("array.sbatch").display()));
         assert!(ok, "resubmission: {msg}");
     }
     assert_eq!(cells(&store), 9, "cells after the resubmission");
@@ -119,6 +134,9 @@ fn slurm_array_sweep_survives_killed_tasks() {
         assert!(a == b, "{f} differs from the single-process run");
     }
     // the logs show the requeue (restart count 1) and the kills
-    let logs: String = std::fs::read_dir(scripts.join("logs")).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default()).collect();
+    let logs: String = std::fs::read_dir(scripts.join("logs"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+        .collect();
     assert!(logs.contains("restart=1"), "no requeued attempt in the logs:\n{logs}");
 }

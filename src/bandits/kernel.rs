@@ -46,7 +46,7 @@ pub mod kl_ucb;
 pub mod thompson;
 
 use crate::engine::Trace;
-use crate::rng::{StreamId, Role};
+use crate::rng::{Role, StreamId};
 
 use super::arms::Arm;
 
@@ -55,7 +55,9 @@ const Q: u32 = 28;
 /// Which policy the kernel runs. Five rules share the lane kernel through `IndexRule`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum FixedRule {
-    Ucb1 { alpha: f64 },
+    Ucb1 {
+        alpha: f64,
+    },
     Moss,
     /// UCB-V on Bernoulli arms (empirical variance p̂(1 − p̂), as the f64 path's
     /// sumsq/n − mean²), in Q8.24 because its 3 c b ζ ln t / n term reaches beyond 16:
@@ -64,11 +66,17 @@ pub enum FixedRule {
     /// 2^32 sqrt(s (n − s)) / n^1.5, R = f32 2^32 / n. R's f32 relative error (2^-24) on a term
     /// up to ~60 is up to ~4e-6 absolute: coarser than the Q8.24 grid, so near-ties resolve
     /// differently from the f64 path more often than for UCB1 (means still agree; tested).
-    UcbV { zeta: f64, c: f64, b: f64 },
+    UcbV {
+        zeta: f64,
+        c: f64,
+        b: f64,
+    },
     /// Explore-then-commit: m pulls of each arm round-robin, then the arm with the largest
     /// reward sum (all arms then have n = m, so that is the largest mean), ties to the lowest.
     /// On Bernoulli arms this takes exactly the f64 path's decisions.
-    Etc { m: u64 },
+    Etc {
+        m: u64,
+    },
     /// ε-greedy after one forced pull of each arm: at step m, with the block m of the policy's
     /// stream `Role::Policy(tag)`, explore iff word 0 < round(ε_m 2^32), then pull arm
     /// ⌊word 1 · K / 2^32⌋; otherwise the arm with the largest Q4.28 mean (ties lowest).
@@ -76,14 +84,24 @@ pub enum FixedRule {
     /// far (as on the f64 path). Differences from the f64 path: ε is quantised to 2^-32 (an
     /// ε below 2^-33 never explores), the arm draw has a bias of at most K/2^32, and means
     /// closer than 2^-28 tie (to the lowest arm).
-    EpsGreedy { epsilon: Option<f64>, c: f64, d: f64, tag: u32 },
+    EpsGreedy {
+        epsilon: Option<f64>,
+        c: f64,
+        d: f64,
+        tag: u32,
+    },
     /// KL-UCB with exploration level ln m + c ln ln m, on the fixed-point definition of
     /// [`kl_ucb`]: index on a 2^-16 grid, within one grid step below the real-valued bound.
-    KlUcb { c: f64 },
+    KlUcb {
+        c: f64,
+    },
     /// Gaussian Thompson sampling with scale σ, on the fixed-point definition of [`thompson`]
     /// (draws from the policy's stream `Role::Policy(tag)`; no forced pulls). Scalar reference
     /// only on the CPU, and a GPU kernel.
-    Thompson { sigma: f64, tag: u32 },
+    Thompson {
+        sigma: f64,
+        tag: u32,
+    },
 }
 
 /// round(ε_m 2^32) ∈ [0, 2^32] for ε-greedy at step m (pulls so far), on the host in f64.
@@ -200,7 +218,11 @@ impl IndexRule for EpsRule {
         let e = eps_threshold(epsilon, c, d, kern.k, m);
         let w = philox_lanes::<L>(m as u32, r0 as u32, Role::Policy(tag).word(), kern.key);
         let k = kern.k as u64;
-        let mask = if e >= 1 << 32 { V::splat(u32::MAX) } else { w[0].zip(V::splat(e as u32), |x, t| if x < t { u32::MAX } else { 0 }) };
+        let mask = if e >= 1 << 32 {
+            V::splat(u32::MAX)
+        } else {
+            w[0].zip(V::splat(e as u32), |x, t| if x < t { u32::MAX } else { 0 })
+        };
         Some((mask, w[1].zip(V::splat(0), |x, _| ((x as u64 * k) >> 32) as u32)))
     }
 }
@@ -305,7 +327,9 @@ pub fn max_fixed_alpha(horizon: u64) -> f64 {
 /// Why an instance cannot run on the fixed-point kernel (the rule-specific ranges are
 /// [`fixed_rule_support`]'s).
 pub fn fixed_support(arms: &[Arm], horizon: u64) -> Result<(), String> {
-    if !arms.iter().all(|a| matches!(a, Arm::Bernoulli { .. })) && !arms.iter().all(|a| matches!(a, Arm::Gaussian { .. })) {
+    if !arms.iter().all(|a| matches!(a, Arm::Bernoulli { .. }))
+        && !arms.iter().all(|a| matches!(a, Arm::Gaussian { .. }))
+    {
         return Err("fixed-point arithmetic needs all-Bernoulli or all-Gaussian arms".into());
     }
     if horizon >= 1 << 25 {
@@ -361,7 +385,9 @@ impl FixedKernel {
         let mut a2 = Vec::new();
         let (a, b): (Vec<u32>, Vec<u32>) = match rule {
             FixedRule::Ucb1 { alpha } => {
-                let a = (0..tn).map(|m| if m < 2 { 0 } else { ((alpha * (m as f64).ln()).sqrt() * scale).round() as u32 }).collect();
+                let a = (0..tn)
+                    .map(|m| if m < 2 { 0 } else { ((alpha * (m as f64).ln()).sqrt() * scale).round() as u32 })
+                    .collect();
                 (a, Vec::new())
             }
             FixedRule::UcbV { zeta, c, b } => {
@@ -414,7 +440,10 @@ impl FixedKernel {
             FixedRule::Ucb1 { .. } => ucb1_b(n),
             FixedRule::UcbV { .. } => ucbv_r(n),
             FixedRule::Moss => self.b[n as usize],
-            FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } | FixedRule::KlUcb { .. } | FixedRule::Thompson { .. } => 0,
+            FixedRule::Etc { .. }
+            | FixedRule::EpsGreedy { .. }
+            | FixedRule::KlUcb { .. }
+            | FixedRule::Thompson { .. } => 0,
         }
     }
 
@@ -432,7 +461,9 @@ impl FixedKernel {
                 t.index(n, s, t.level(m))
             }
             FixedRule::Ucb1 { .. } => Ucb1Rule::index(mq, b, self.a[m as usize]),
-            FixedRule::UcbV { .. } => mq.wrapping_add(mulhi(self.a2[m as usize], b)).wrapping_add(mulhi(self.a[m as usize], c2)),
+            FixedRule::UcbV { .. } => {
+                mq.wrapping_add(mulhi(self.a2[m as usize], b)).wrapping_add(mulhi(self.a[m as usize], c2))
+            }
             FixedRule::Moss => MossRule::index(mq, b, 0),
             FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. } => mq,
             FixedRule::Thompson { .. } => unreachable!("Thompson draws are made by its own reference"),
@@ -465,7 +496,14 @@ impl FixedKernel {
     /// arm, else the largest `index(j)` (strict `>`, ties to the lowest arm) with ε-greedy's
     /// exploration override from the policy's stream. Shared by the Bernoulli and Gaussian
     /// references, so both decide exactly as the lanes do.
-    fn scalar_choice(&self, m: u64, rep: u32, explore: u64, committed: &mut Option<usize>, index: impl Fn(usize) -> u32) -> usize {
+    fn scalar_choice(
+        &self,
+        m: u64,
+        rep: u32,
+        explore: u64,
+        committed: &mut Option<usize>,
+        index: impl Fn(usize) -> u32,
+    ) -> usize {
         let k = self.k;
         if m < explore {
             return (m % k as u64) as usize;
@@ -509,7 +547,10 @@ impl FixedKernel {
     /// Σ over replications of every arm's pull and success counts at the horizon, by the scalar
     /// reference (Bernoulli arms, index rules): what the GPU's aggregate readback must equal.
     pub fn totals_scalar(&self, first_rep: u64, reps: usize) -> (Vec<u64>, Vec<u64>) {
-        assert!(self.gauss.is_none() && !matches!(self.rule, FixedRule::Thompson { .. }), "totals_scalar sums Bernoulli counts of index rules");
+        assert!(
+            self.gauss.is_none() && !matches!(self.rule, FixedRule::Thompson { .. }),
+            "totals_scalar sums Bernoulli counts of index rules"
+        );
         let (mut pulls, mut succ) = (vec![0u64; self.k], vec![0u64; self.k]);
         let mut out = vec![Trace::new(3, 0); reps];
         self.scalar_bernoulli(first_rep, &[], &mut out, |n, s| {
@@ -522,11 +563,18 @@ impl FixedKernel {
     }
 
     /// The Bernoulli reference's loop; `at_end` sees each replication's final counts.
-    fn scalar_bernoulli(&self, first_rep: u64, grid: &[u64], out: &mut [Trace], mut at_end: impl FnMut(&[u32], &[u32])) {
+    fn scalar_bernoulli(
+        &self,
+        first_rep: u64,
+        grid: &[u64],
+        out: &mut [Trace],
+        mut at_end: impl FnMut(&[u32], &[u32]),
+    ) {
         let k = self.k;
         for (i, tr) in out.iter_mut().enumerate() {
             let env = StreamId::new(self.key, (first_rep + i as u64) as u32, Role::Env);
-            let (mut n, mut s, mut mq, mut bb, mut cc) = (vec![0u32; k], vec![0u32; k], vec![0u32; k], vec![0u32; k], vec![0u32; k]);
+            let (mut n, mut s, mut mq, mut bb, mut cc) =
+                (vec![0u32; k], vec![0u32; k], vec![0u32; k], vec![0u32; k], vec![0u32; k]);
             let q = self.q();
             let mut blk = [0u32; 4];
             let mut c = 0;
@@ -540,7 +588,9 @@ impl FixedKernel {
                 if m & 3 == 0 {
                     blk = env.block(m >> 2);
                 }
-                let arm = self.scalar_choice(m, (first_rep + i as u64) as u32, explore, &mut committed, |j| self.index((mq[j], bb[j], cc[j]), n[j], s[j], m));
+                let arm = self.scalar_choice(m, (first_rep + i as u64) as u32, explore, &mut committed, |j| {
+                    self.index((mq[j], bb[j], cc[j]), n[j], s[j], m)
+                });
                 n[arm] += 1;
                 s[arm] += (blk[(m & 3) as usize] < self.thr[arm]) as u32 | self.full[arm];
                 mq[arm] = mean_int(q, s[arm], n[arm]);
@@ -609,7 +659,11 @@ impl FixedKernel {
             return self.run_scalar(first_rep, grid, out);
         }
         #[cfg(target_arch = "x86_64")]
-        if isa == Isa::Avx512Ifma && matches!(self.rule, FixedRule::Ucb1 { .. }) && self.horizon < ifma::MAX_T && self.k <= ifma::MAX_K {
+        if isa == Isa::Avx512Ifma
+            && matches!(self.rule, FixedRule::Ucb1 { .. })
+            && self.horizon < ifma::MAX_T
+            && self.k <= ifma::MAX_K
+        {
             assert!(Isa::available().contains(&isa), "lane kernel {isa:?} is not supported by this CPU");
             macro_rules! ifma_pad {
                 ($($kp:literal),*) => {
@@ -658,7 +712,9 @@ impl KernelChoice {
             "scalar" => Ok(KernelChoice::Scalar),
             _ => match avail.iter().find(|i| i.name() == s) {
                 Some(&isa) => Ok(KernelChoice::Lanes(isa)),
-                None if Isa::ALL.iter().any(|i| i.name() == s) => Err(format!("{} (this CPU lacks {s})", names.join(", "))),
+                None if Isa::ALL.iter().any(|i| i.name() == s) => {
+                    Err(format!("{} (this CPU lacks {s})", names.join(", ")))
+                }
                 None => Err(names.join(", ")),
             },
         }
@@ -735,7 +791,13 @@ impl Isa {
     }
 }
 
-fn dispatch<const K: usize, R: IndexRule>(isa: Isa, kern: &FixedKernel, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
+fn dispatch<const K: usize, R: IndexRule>(
+    isa: Isa,
+    kern: &FixedKernel,
+    first_rep: u64,
+    grid: &[u64],
+    out: &mut [Trace],
+) {
     assert!(Isa::available().contains(&isa), "lane kernel {isa:?} is not supported by this CPU");
     match isa {
         #[cfg(target_arch = "x86_64")]
@@ -833,7 +895,8 @@ fn philox_lanes<const L: usize>(blk: u32, r0: u32, role: u32, key: [u32; 2]) -> 
     const M0: u64 = 0xD251_1F53;
     const M1: u64 = 0xCD9E_8D57;
     let hi = |p: u64| (p >> 32) as u32;
-    let kr = |r: u32| [key[0].wrapping_add(r.wrapping_mul(0x9E37_79B9)), key[1].wrapping_add(r.wrapping_mul(0xBB67_AE85))];
+    let kr =
+        |r: u32| [key[0].wrapping_add(r.wrapping_mul(0x9E37_79B9)), key[1].wrapping_add(r.wrapping_mul(0xBB67_AE85))];
     let mut c1 = V::<L>([0; L]);
     for l in 0..L {
         c1.0[l] = r0.wrapping_add(l as u32);
@@ -875,7 +938,12 @@ fn philox_lanes<const L: usize>(blk: u32, r0: u32, role: u32, key: [u32; 2]) -> 
 }
 
 #[inline(always)]
-fn lanes<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
+fn lanes<const K: usize, const L: usize, R: IndexRule>(
+    kern: &FixedKernel,
+    first_rep: u64,
+    grid: &[u64],
+    out: &mut [Trace],
+) {
     for (g, chunk) in out.chunks_mut(L).enumerate() {
         R::group::<K, L>(kern, first_rep + (g * L) as u64, grid, chunk);
     }
@@ -899,7 +967,15 @@ fn lane_index<const K: usize, const L: usize, R: IndexRule>(st: &Lanes<K, L>, j:
 
 /// One step of L replications: argmax of the index, pull, update of the pulled arm.
 #[inline(always)]
-fn lane_step<const K: usize, const L: usize, R: IndexRule>(st: &mut Lanes<K, L>, a: u32, a2: u32, u: V<L>, thr: &[u32; K], tb: &[u32], over: Option<(V<L>, V<L>)>) {
+fn lane_step<const K: usize, const L: usize, R: IndexRule>(
+    st: &mut Lanes<K, L>,
+    a: u32,
+    a2: u32,
+    u: V<L>,
+    thr: &[u32; K],
+    tb: &[u32],
+    over: Option<(V<L>, V<L>)>,
+) {
     let index = |j: usize| lane_index::<K, L, R>(st, j, a, a2);
     // The winner's n, s and threshold ride along with the running maximum.
     let mut bv = index(0);
@@ -947,7 +1023,12 @@ fn lane_step<const K: usize, const L: usize, R: IndexRule>(st: &mut Lanes<K, L>,
 }
 
 #[inline(always)]
-fn lane_group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [Trace]) {
+fn lane_group<const K: usize, const L: usize, R: IndexRule>(
+    kern: &FixedKernel,
+    r0: u64,
+    grid: &[u64],
+    out: &mut [Trace],
+) {
     let k = kern.k;
     let t_end = kern.horizon;
     let zero = [V::<L>::splat(0); K];
@@ -1162,7 +1243,13 @@ mod tests {
     fn every_path_records_finals_at_the_horizon_whatever_the_grid() {
         let arms: Vec<Arm> = [0.2, 0.6, 0.5].iter().map(|&p| Arm::Bernoulli { p }).collect();
         let grid = [5u64, 50]; // ends before the horizon
-        for rule in [FixedRule::Ucb1 { alpha: 2.0 }, FixedRule::UcbV { zeta: 1.2, c: 1.0, b: 1.0 }, FixedRule::Etc { m: 10 }, FixedRule::EpsGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0, tag: 2 }, FixedRule::KlUcb { c: 0.0 }] {
+        for rule in [
+            FixedRule::Ucb1 { alpha: 2.0 },
+            FixedRule::UcbV { zeta: 1.2, c: 1.0, b: 1.0 },
+            FixedRule::Etc { m: 10 },
+            FixedRule::EpsGreedy { epsilon: Some(0.1), c: 0.0, d: 0.0, tag: 2 },
+            FixedRule::KlUcb { c: 0.0 },
+        ] {
             let kern = FixedKernel::new(&arms, 200, rule, [4, 5]);
             let mut a = vec![Trace::new(3, grid.len()); 40];
             kern.run_scalar(0, &grid, &mut a);
@@ -1182,7 +1269,11 @@ mod tests {
 
     #[test]
     fn lane_philox_equals_scalar_philox() {
-        for (blk, r0, role, key) in [(0u32, 0u32, 0u32, [0u32, 0u32]), (7, 1000, 0, [0xDEAD_BEEF, 12]), (u32::MAX, u32::MAX - 3, 5, [u32::MAX; 2])] {
+        for (blk, r0, role, key) in [
+            (0u32, 0u32, 0u32, [0u32, 0u32]),
+            (7, 1000, 0, [0xDEAD_BEEF, 12]),
+            (u32::MAX, u32::MAX - 3, 5, [u32::MAX; 2]),
+        ] {
             let w = philox_lanes::<8>(blk, r0, role, key);
             for l in 0..8 {
                 let want = crate::rng::philox4x32_10([blk, r0.wrapping_add(l as u32), role, 0], key);

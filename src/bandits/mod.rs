@@ -16,7 +16,7 @@ pub mod sim;
 pub mod spec;
 pub mod theory;
 
-use crate::engine::{default_grid, Job};
+use crate::engine::{Job, default_grid};
 use crate::results::Overlay;
 use crate::spec::CellInfo;
 
@@ -68,7 +68,8 @@ impl BanditConfig {
     pub fn overlays(&self, cells: &[CellInfo]) -> Vec<Overlay> {
         let mut out = Vec::new();
         let per_t = cells.len() / self.instances.len();
-        let has_ucb1 = self.policies.iter().any(|p| matches!(p.config, sim::PolicyConfig::Ucb1 { alpha } if alpha == 2.0));
+        let has_ucb1 =
+            self.policies.iter().any(|p| matches!(p.config, sim::PolicyConfig::Ucb1 { alpha } if alpha == 2.0));
         for (ci, cell) in cells.iter().enumerate() {
             let arms = &self.instances[ci / per_t].arms;
             let grid = default_grid(cell.horizon);
@@ -82,7 +83,8 @@ impl BanditConfig {
                 });
             }
             if has_ucb1 {
-                let pts: Option<Vec<(u64, f64)>> = grid.iter().map(|&t| theory::ucb1_upper_bound(arms, t).map(|v| (t, v))).collect();
+                let pts: Option<Vec<(u64, f64)>> =
+                    grid.iter().map(|&t| theory::ucb1_upper_bound(arms, t).map(|v| (t, v))).collect();
                 if let Some(points) = pts {
                     out.push(Overlay {
                         cell: cell.id.clone(),

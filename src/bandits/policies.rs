@@ -387,7 +387,7 @@ impl Policy for Exp3 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{StreamId, Role};
+    use crate::rng::{Role, StreamId};
     use proptest::prelude::*;
 
     fn rng() -> Philox {

@@ -45,7 +45,14 @@ pub struct BanditSim {
 }
 
 impl BanditSim {
-    pub fn new(arms: Vec<Arm>, horizon: u64, key: [u32; 2], policy: PolicyConfig, tag: u32, fixed: Option<FixedKernel>) -> BanditSim {
+    pub fn new(
+        arms: Vec<Arm>,
+        horizon: u64,
+        key: [u32; 2],
+        policy: PolicyConfig,
+        tag: u32,
+        fixed: Option<FixedKernel>,
+    ) -> BanditSim {
         let means: Vec<f64> = arms.iter().map(Arm::mean).collect();
         let mu_star = means.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         let thr = arms
@@ -55,7 +62,18 @@ impl BanditSim {
                 _ => 0,
             })
             .collect();
-        BanditSim { gaps: means.iter().map(|m| mu_star - m).collect(), arms, horizon, key, policy, tag, fixed, kernel: KernelChoice::Auto, thr, mu_star }
+        BanditSim {
+            gaps: means.iter().map(|m| mu_star - m).collect(),
+            arms,
+            horizon,
+            key,
+            policy,
+            tag,
+            fixed,
+            kernel: KernelChoice::Auto,
+            thr,
+            mu_star,
+        }
     }
 
     fn run_rep<P: Policy>(&self, rep: u64, mut p: P, grid: &[u64], tr: &mut Trace) {
@@ -94,11 +112,15 @@ impl BanditSim {
             match self.policy {
                 PolicyConfig::Ucb1 { alpha } => self.run_rep(rep, Ucb1::new(k, alpha), grid, tr),
                 PolicyConfig::UcbV { zeta, c, b } => self.run_rep(rep, UcbV { zeta, c, b }, grid, tr),
-                PolicyConfig::KlUcb { c, gaussian_variance } => self.run_rep(rep, KlUcb { c, gaussian: gaussian_variance }, grid, tr),
+                PolicyConfig::KlUcb { c, gaussian_variance } => {
+                    self.run_rep(rep, KlUcb { c, gaussian: gaussian_variance }, grid, tr)
+                }
                 PolicyConfig::Moss => self.run_rep(rep, Moss::new(k, self.horizon), grid, tr),
                 PolicyConfig::ThompsonBeta => self.run_rep(rep, ThompsonBeta::new(k), grid, tr),
                 PolicyConfig::ThompsonGaussian { sigma } => self.run_rep(rep, ThompsonGaussian { sigma }, grid, tr),
-                PolicyConfig::EpsilonGreedy { epsilon, c, d } => self.run_rep(rep, EpsilonGreedy { epsilon, c, d }, grid, tr),
+                PolicyConfig::EpsilonGreedy { epsilon, c, d } => {
+                    self.run_rep(rep, EpsilonGreedy { epsilon, c, d }, grid, tr)
+                }
                 PolicyConfig::ExploreThenCommit { m } => self.run_rep(rep, ExploreThenCommit::new(m), grid, tr),
                 PolicyConfig::Exp3 { eta } => self.run_rep(rep, Exp3::new(k, self.horizon, eta), grid, tr),
             }
@@ -123,18 +145,27 @@ impl Simulation for BanditSim {
     fn gpu_batch(&self) -> Option<String> {
         // A kernel that needs i64 runs on the CPU when the device has no SHADER_INT64.
         let int64 = || crate::gpu::context().is_ok_and(|c| c.int64);
-        self.fixed.as_ref().filter(|k| k.gpu_supported() && (!k.gpu_needs_int64() || int64())).map(|k| k.gpu_batch_key())
+        self.fixed
+            .as_ref()
+            .filter(|k| k.gpu_supported() && (!k.gpu_needs_int64() || int64()))
+            .map(|k| k.gpu_batch_key())
     }
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }
     #[cfg(feature = "gpu")]
     fn run_gpu(&self, parts: &mut [GpuPart<'_>], ctl: &GpuControl<'_>) -> Result<(), GpuStop> {
-        use super::kernel::gpu::{run_batch_gpu, GpuBatchPart};
+        use super::kernel::gpu::{GpuBatchPart, run_batch_gpu};
         let mut kparts = Vec::with_capacity(parts.len());
         for p in parts.iter_mut() {
-            let kern = p.sim.as_any().and_then(|a| a.downcast_ref::<BanditSim>()).and_then(|b| b.fixed.as_ref()).filter(|k| k.gpu_supported());
-            let kern = kern.ok_or_else(|| GpuStop::Failed("a GPU batch holds a job without a bandit GPU kernel".into()))?;
+            let kern = p
+                .sim
+                .as_any()
+                .and_then(|a| a.downcast_ref::<BanditSim>())
+                .and_then(|b| b.fixed.as_ref())
+                .filter(|k| k.gpu_supported());
+            let kern =
+                kern.ok_or_else(|| GpuStop::Failed("a GPU batch holds a job without a bandit GPU kernel".into()))?;
             kparts.push(GpuBatchPart { kern, first_rep: p.first_rep, grid: p.grid, out: &mut *p.out });
         }
         let stop = |e: crate::gpu::GpuError| match e {

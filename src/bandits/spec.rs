@@ -3,11 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{invalid, Result};
-use crate::rng::{content_hash, mix64, Philox, Role, StreamId};
+use crate::error::{Result, invalid};
+use crate::rng::{Philox, Role, StreamId, content_hash, mix64};
 
 use super::arms::Arm;
-use super::kernel::{fixed_rule_support, fixed_support, max_fixed_alpha, FixedRule};
+use super::kernel::{FixedRule, fixed_rule_support, fixed_support, max_fixed_alpha};
 use super::sim::PolicyConfig;
 
 /// A scalar or a list of values; a list is a sweep.
@@ -203,7 +203,9 @@ fn check_pos(field: String, v: f64) -> Result<()> {
 }
 
 fn need<T: Clone>(field: String, v: &Option<T>, family: &str) -> Result<T> {
-    v.clone().ok_or_else(|| invalid(field, "missing", format!("{family} arms need this field"), "a list with one value per arm"))
+    v.clone().ok_or_else(|| {
+        invalid(field, "missing", format!("{family} arms need this field"), "a list with one value per arm")
+    })
 }
 
 impl InstanceSpec {
@@ -217,25 +219,56 @@ impl InstanceSpec {
             Ok(())
         };
         let means: Option<Vec<f64>> = match (&self.means, &self.generate) {
-            (Some(_), Some(_)) => return Err(invalid(format!("{p}.generate"), "given", "both `means` and `generate` are set", "exactly one of them")),
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    format!("{p}.generate"),
+                    "given",
+                    "both `means` and `generate` are set",
+                    "exactly one of them",
+                ));
+            }
             (Some(m), None) => Some(m.clone()),
             (None, Some(g)) => {
                 if !matches!(fam, Family::Bernoulli | Family::Gaussian) {
-                    return Err(invalid(format!("{p}.generate"), "given", "only Bernoulli and Gaussian means can be generated", "omit it"));
+                    return Err(invalid(
+                        format!("{p}.generate"),
+                        "given",
+                        "only Bernoulli and Gaussian means can be generated",
+                        "omit it",
+                    ));
                 }
                 if g.count < 2 || g.count > MAX_ARMS as i64 {
-                    return Err(invalid(format!("{p}.generate.count"), g.count, "the number of arms", format!("2 ..= {MAX_ARMS}")));
+                    return Err(invalid(
+                        format!("{p}.generate.count"),
+                        g.count,
+                        "the number of arms",
+                        format!("2 ..= {MAX_ARMS}"),
+                    ));
                 }
                 let (lo_ok, hi_ok) = match fam {
                     Family::Bernoulli => ((0.0..=1.0).contains(&g.low), (0.0..=1.0).contains(&g.high)),
                     _ => (g.low.is_finite() && g.low.abs() <= MAX_ABS, g.high.is_finite() && g.high.abs() <= MAX_ABS),
                 };
-                let range = if fam == Family::Bernoulli { "[0, 1] (Bernoulli means)".to_string() } else { format!("[-{MAX_ABS:e}, {MAX_ABS:e}]") };
+                let range = if fam == Family::Bernoulli {
+                    "[0, 1] (Bernoulli means)".to_string()
+                } else {
+                    format!("[-{MAX_ABS:e}, {MAX_ABS:e}]")
+                };
                 if !lo_ok {
-                    return Err(invalid(format!("{p}.generate.low"), g.low, "the lower end of the means' range", range));
+                    return Err(invalid(
+                        format!("{p}.generate.low"),
+                        g.low,
+                        "the lower end of the means' range",
+                        range,
+                    ));
                 }
                 if !hi_ok || g.high < g.low {
-                    return Err(invalid(format!("{p}.generate.high"), g.high, "the upper end of the means' range", format!("{} and ≥ generate.low = {}", range, g.low)));
+                    return Err(invalid(
+                        format!("{p}.generate.high"),
+                        g.high,
+                        "the upper end of the means' range",
+                        format!("{} and ≥ generate.low = {}", range, g.low),
+                    ));
                 }
                 // The instance stream: key from the generator's own seed, so the same `generate`
                 // gives the same means in every experiment.
@@ -265,17 +298,32 @@ impl InstanceSpec {
                     Some(OneOrMany::One(s)) => vec![*s; m.len()],
                     Some(OneOrMany::Many(v)) => {
                         if v.len() != m.len() {
-                            return Err(invalid(format!("{p}.sd"), format!("{} values", v.len()), "one standard deviation per arm", format!("{} values or one", m.len())));
+                            return Err(invalid(
+                                format!("{p}.sd"),
+                                format!("{} values", v.len()),
+                                "one standard deviation per arm",
+                                format!("{} values or one", m.len()),
+                            ));
                         }
                         v.clone()
                     }
                 };
                 for (j, (&mu, &s)) in m.iter().zip(&sd).enumerate() {
                     if !(mu.is_finite() && mu.abs() <= MAX_ABS) {
-                        return Err(invalid(format!("{p}.means[{j}]"), mu, "a Gaussian mean (gaps must stay finite)", format!("[-{MAX_ABS:e}, {MAX_ABS:e}]")));
+                        return Err(invalid(
+                            format!("{p}.means[{j}]"),
+                            mu,
+                            "a Gaussian mean (gaps must stay finite)",
+                            format!("[-{MAX_ABS:e}, {MAX_ABS:e}]"),
+                        ));
                     }
                     if !(s.is_finite() && s > 0.0 && s <= MAX_ABS) {
-                        return Err(invalid(format!("{p}.sd[{j}]"), s, "a standard deviation", format!("(0, {MAX_ABS:e}]")));
+                        return Err(invalid(
+                            format!("{p}.sd[{j}]"),
+                            s,
+                            "a standard deviation",
+                            format!("(0, {MAX_ABS:e}]"),
+                        ));
                     }
                 }
                 m.into_iter().zip(sd).map(|(mean, sd)| Arm::Gaussian { mean, sd }).collect()
@@ -287,14 +335,29 @@ impl InstanceSpec {
                 let lo = need(format!("{p}.low"), &self.low, "uniform")?;
                 let hi = need(format!("{p}.high"), &self.high, "uniform")?;
                 if lo.len() != hi.len() {
-                    return Err(invalid(format!("{p}.high"), format!("{} values", hi.len()), "one bound per arm", format!("{} values", lo.len())));
+                    return Err(invalid(
+                        format!("{p}.high"),
+                        format!("{} values", hi.len()),
+                        "one bound per arm",
+                        format!("{} values", lo.len()),
+                    ));
                 }
                 for (j, (&l, &h)) in lo.iter().zip(&hi).enumerate() {
                     if !(l.is_finite() && l.abs() <= MAX_ABS) {
-                        return Err(invalid(format!("{p}.low[{j}]"), l, "the lower end of the support", format!("[-{MAX_ABS:e}, {MAX_ABS:e}]")));
+                        return Err(invalid(
+                            format!("{p}.low[{j}]"),
+                            l,
+                            "the lower end of the support",
+                            format!("[-{MAX_ABS:e}, {MAX_ABS:e}]"),
+                        ));
                     }
                     if !(h.is_finite() && h.abs() <= MAX_ABS && h > l) {
-                        return Err(invalid(format!("{p}.high[{j}]"), h, "the upper end of the support", format!("({l}, {MAX_ABS:e}]")));
+                        return Err(invalid(
+                            format!("{p}.high[{j}]"),
+                            h,
+                            "the upper end of the support",
+                            format!("({l}, {MAX_ABS:e}]"),
+                        ));
                     }
                 }
                 lo.into_iter().zip(hi).map(|(low, high)| Arm::Uniform { low, high }).collect()
@@ -306,7 +369,12 @@ impl InstanceSpec {
                 let a = need(format!("{p}.a"), &self.a, "Beta")?;
                 let b = need(format!("{p}.b"), &self.b, "Beta")?;
                 if a.len() != b.len() {
-                    return Err(invalid(format!("{p}.b"), format!("{} values", b.len()), "one shape per arm", format!("{} values", a.len())));
+                    return Err(invalid(
+                        format!("{p}.b"),
+                        format!("{} values", b.len()),
+                        "one shape per arm",
+                        format!("{} values", a.len()),
+                    ));
                 }
                 for (j, (&x, &y)) in a.iter().zip(&b).enumerate() {
                     check_pos(format!("{p}.a[{j}]"), x)?;
@@ -316,7 +384,12 @@ impl InstanceSpec {
             }
         };
         if arms.len() < 2 || arms.len() > MAX_ARMS {
-            return Err(invalid(p.clone(), format!("{} arm(s)", arms.len()), "the number of arms", format!("2 ..= {MAX_ARMS}")));
+            return Err(invalid(
+                p.clone(),
+                format!("{} arm(s)", arms.len()),
+                "the number of arms",
+                format!("2 ..= {MAX_ARMS}"),
+            ));
         }
         let label = self.label.clone().unwrap_or_else(|| format!("{:?}-K{}", fam, arms.len()).to_lowercase());
         Ok(InstanceConfig { label, arms })
@@ -327,7 +400,9 @@ impl InstanceSpec {
 fn swept<T: Clone + std::fmt::Debug>(field: String, v: &Option<OneOrMany<T>>, default: T) -> Result<Vec<T>> {
     match v {
         None => Ok(vec![default]),
-        Some(OneOrMany::Many(xs)) if xs.is_empty() => Err(invalid(field, "[]", "a sweep needs at least one value", "a value or a non-empty list")),
+        Some(OneOrMany::Many(xs)) if xs.is_empty() => {
+            Err(invalid(field, "[]", "a sweep needs at least one value", "a value or a non-empty list"))
+        }
         Some(x) => Ok(x.values()),
     }
 }
@@ -355,7 +430,11 @@ impl PolicySpec {
                         return Err(invalid(format!("{p}.alpha"), a, "UCB1's exploration constant", "(0, 16]"));
                     }
                     let base = if *arithmetic == Arithmetic::Fixed { "UCB1-fixed" } else { "UCB1" };
-                    out.push((one_label(label, vals.len(), fmt_param("alpha", a, vals.len() > 1, base)), PolicyConfig::Ucb1 { alpha: a }, *arithmetic));
+                    out.push((
+                        one_label(label, vals.len(), fmt_param("alpha", a, vals.len() > 1, base)),
+                        PolicyConfig::Ucb1 { alpha: a },
+                        *arithmetic,
+                    ));
                 }
             }
             PolicySpec::UcbV { label, zeta, c, b, arithmetic } => {
@@ -369,13 +448,27 @@ impl PolicySpec {
             PolicySpec::KlUcb { label, c, divergence, variance, arithmetic } => {
                 let vals = swept(format!("{p}.c"), c, 0.0)?;
                 let (gaussian_variance, base) = match (divergence, variance) {
-                    (Divergence::Bernoulli, None) => (None, if *arithmetic == Arithmetic::Fixed { "KL-UCB-fixed" } else { "KL-UCB" }),
-                    (Divergence::Bernoulli, Some(_)) => return Err(invalid(format!("{p}.variance"), "given", "the Bernoulli divergence has no variance parameter", "omit it, or divergence = \"gaussian\"")),
+                    (Divergence::Bernoulli, None) => {
+                        (None, if *arithmetic == Arithmetic::Fixed { "KL-UCB-fixed" } else { "KL-UCB" })
+                    }
+                    (Divergence::Bernoulli, Some(_)) => {
+                        return Err(invalid(
+                            format!("{p}.variance"),
+                            "given",
+                            "the Bernoulli divergence has no variance parameter",
+                            "omit it, or divergence = \"gaussian\"",
+                        ));
+                    }
                     (Divergence::Gaussian, v) => {
                         let v = v.unwrap_or(1.0);
                         check_pos(format!("{p}.variance"), v)?;
                         if *arithmetic == Arithmetic::Fixed {
-                            return Err(invalid(format!("{p}.arithmetic"), "fixed", "the fixed-point KL-UCB kernel implements the Bernoulli divergence only", "\"float\" with divergence = \"gaussian\""));
+                            return Err(invalid(
+                                format!("{p}.arithmetic"),
+                                "fixed",
+                                "the fixed-point KL-UCB kernel implements the Bernoulli divergence only",
+                                "\"float\" with divergence = \"gaussian\"",
+                            ));
                         }
                         (Some(v), "KL-UCB-Gauss")
                     }
@@ -386,9 +479,18 @@ impl PolicySpec {
                     }
                     // the fixed-point level (ln t + c ln ln t) 2^32 must fit in i64 with room
                     if *arithmetic == Arithmetic::Fixed && x > 1e6 {
-                        return Err(invalid(format!("{p}.c"), x, "the fixed-point KL-UCB level (ln t + c ln ln t) 2^32 must fit in 63 bits", "[0, 1e6] with arithmetic = \"fixed\""));
+                        return Err(invalid(
+                            format!("{p}.c"),
+                            x,
+                            "the fixed-point KL-UCB level (ln t + c ln ln t) 2^32 must fit in 63 bits",
+                            "[0, 1e6] with arithmetic = \"fixed\"",
+                        ));
                     }
-                    out.push((one_label(label, vals.len(), fmt_param("c", x, vals.len() > 1, base)), PolicyConfig::KlUcb { c: x, gaussian_variance }, *arithmetic));
+                    out.push((
+                        one_label(label, vals.len(), fmt_param("c", x, vals.len() > 1, base)),
+                        PolicyConfig::KlUcb { c: x, gaussian_variance },
+                        *arithmetic,
+                    ));
                 }
             }
             PolicySpec::Moss { label, arithmetic } => {
@@ -402,7 +504,11 @@ impl PolicySpec {
                 let s = sigma.unwrap_or(1.0);
                 check_pos(format!("{p}.sigma"), s)?;
                 let base = if *arithmetic == Arithmetic::Fixed { "TS-Gaussian-fixed" } else { "TS-Gaussian" };
-                out.push((label.clone().unwrap_or(base.into()), PolicyConfig::ThompsonGaussian { sigma: s }, *arithmetic));
+                out.push((
+                    label.clone().unwrap_or(base.into()),
+                    PolicyConfig::ThompsonGaussian { sigma: s },
+                    *arithmetic,
+                ));
             }
             PolicySpec::EpsilonGreedy { label, epsilon, c, d, arithmetic } => match (epsilon, c, d) {
                 (Some(_), None, None) => {
@@ -412,7 +518,11 @@ impl PolicySpec {
                             return Err(invalid(format!("{p}.epsilon"), x, "an exploration probability", "[0, 1]"));
                         }
                         let base = if *arithmetic == Arithmetic::Fixed { "eps-greedy-fixed" } else { "eps-greedy" };
-                        out.push((one_label(label, vals.len(), fmt_param("eps", x, vals.len() > 1, base)), PolicyConfig::EpsilonGreedy { epsilon: Some(x), c: 0.0, d: 0.0 }, *arithmetic));
+                        out.push((
+                            one_label(label, vals.len(), fmt_param("eps", x, vals.len() > 1, base)),
+                            PolicyConfig::EpsilonGreedy { epsilon: Some(x), c: 0.0, d: 0.0 },
+                            *arithmetic,
+                        ));
                     }
                 }
                 (None, Some(c), Some(d)) => {
@@ -420,10 +530,25 @@ impl PolicySpec {
                     if !(*d > 0.0 && *d <= 1.0) {
                         return Err(invalid(format!("{p}.d"), d, "a lower bound on the smallest gap", "(0, 1]"));
                     }
-                    let base = if *arithmetic == Arithmetic::Fixed { "eps-greedy-fixed(decaying)" } else { "eps-greedy(decaying)" };
-                    out.push((label.clone().unwrap_or(base.into()), PolicyConfig::EpsilonGreedy { epsilon: None, c: *c, d: *d }, *arithmetic));
+                    let base = if *arithmetic == Arithmetic::Fixed {
+                        "eps-greedy-fixed(decaying)"
+                    } else {
+                        "eps-greedy(decaying)"
+                    };
+                    out.push((
+                        label.clone().unwrap_or(base.into()),
+                        PolicyConfig::EpsilonGreedy { epsilon: None, c: *c, d: *d },
+                        *arithmetic,
+                    ));
                 }
-                _ => return Err(invalid(format!("{p}.epsilon"), "inconsistent", "give either `epsilon` (constant) or both `c` and `d` (ε_t = min(1, cK/(d²t)))", "epsilon, or c and d")),
+                _ => {
+                    return Err(invalid(
+                        format!("{p}.epsilon"),
+                        "inconsistent",
+                        "give either `epsilon` (constant) or both `c` and `d` (ε_t = min(1, cK/(d²t)))",
+                        "epsilon, or c and d",
+                    ));
+                }
             },
             PolicySpec::ExploreThenCommit { label, m, arithmetic } => {
                 let vals = swept(format!("{p}.m"), &Some(m.clone()), 0)?;
@@ -432,22 +557,39 @@ impl PolicySpec {
                         return Err(invalid(format!("{p}.m"), x, "pulls of each arm before committing", "1 or more"));
                     }
                     let base = if *arithmetic == Arithmetic::Fixed { "ETC-fixed" } else { "ETC" };
-                    out.push((one_label(label, vals.len(), fmt_param("m", x as f64, vals.len() > 1, base)), PolicyConfig::ExploreThenCommit { m: x as u64 }, *arithmetic));
+                    out.push((
+                        one_label(label, vals.len(), fmt_param("m", x as f64, vals.len() > 1, base)),
+                        PolicyConfig::ExploreThenCommit { m: x as u64 },
+                        *arithmetic,
+                    ));
                 }
             }
             PolicySpec::Exp3 { label, eta } => match eta {
-                None => out.push((label.clone().unwrap_or("EXP3".into()), PolicyConfig::Exp3 { eta: None }, Arithmetic::Float)),
+                None => out.push((
+                    label.clone().unwrap_or("EXP3".into()),
+                    PolicyConfig::Exp3 { eta: None },
+                    Arithmetic::Float,
+                )),
                 Some(_) => {
                     let vals = swept(format!("{p}.eta"), eta, 0.0)?;
                     for &x in &vals {
                         check_pos(format!("{p}.eta"), x)?;
-                        out.push((one_label(label, vals.len(), fmt_param("eta", x, vals.len() > 1, "EXP3")), PolicyConfig::Exp3 { eta: Some(x) }, Arithmetic::Float));
+                        out.push((
+                            one_label(label, vals.len(), fmt_param("eta", x, vals.len() > 1, "EXP3")),
+                            PolicyConfig::Exp3 { eta: Some(x) },
+                            Arithmetic::Float,
+                        ));
                     }
                 }
             },
         }
         if out.is_empty() {
-            return Err(invalid(p.clone(), "an empty list", "a swept parameter needs at least one value", "a non-empty list"));
+            return Err(invalid(
+                p.clone(),
+                "an empty list",
+                "a swept parameter needs at least one value",
+                "a non-empty list",
+            ));
         }
         Ok(out
             .into_iter()
@@ -473,19 +615,42 @@ impl BanditSpec {
         for (i, s) in self.policies.iter().enumerate() {
             for v in s.expand(i)? {
                 if policies.iter().any(|q: &PolicyVariant| q.label == v.label) {
-                    return Err(invalid(format!("bandit.policies[{i}].label"), &v.label, "two policies have the same label", "distinct labels"));
+                    return Err(invalid(
+                        format!("bandit.policies[{i}].label"),
+                        &v.label,
+                        "two policies have the same label",
+                        "distinct labels",
+                    ));
                 }
                 // Check the policy against every instance it will meet.
                 for (j, inst) in instances.iter().enumerate() {
                     let unit = inst.arms.iter().all(Arm::in_unit_interval);
-                    let needs_unit = matches!(v.config, PolicyConfig::KlUcb { gaussian_variance: None, .. } | PolicyConfig::ThompsonBeta | PolicyConfig::Exp3 { .. });
+                    let needs_unit = matches!(
+                        v.config,
+                        PolicyConfig::KlUcb { gaussian_variance: None, .. }
+                            | PolicyConfig::ThompsonBeta
+                            | PolicyConfig::Exp3 { .. }
+                    );
                     if needs_unit && !unit {
-                        return Err(invalid(format!("bandit.policies[{i}].kind"), &v.label, format!("needs rewards in [0, 1], but bandit.instances[{j}] ('{}') has arms outside it", inst.label), "a [0, 1]-bounded instance"));
+                        return Err(invalid(
+                            format!("bandit.policies[{i}].kind"),
+                            &v.label,
+                            format!(
+                                "needs rewards in [0, 1], but bandit.instances[{j}] ('{}') has arms outside it",
+                                inst.label
+                            ),
+                            "a [0, 1]-bounded instance",
+                        ));
                     }
                     if v.arithmetic == Arithmetic::Fixed {
                         for &t in horizons {
                             if let Err(why) = fixed_support(&inst.arms, t) {
-                                return Err(invalid(format!("bandit.policies[{i}].arithmetic"), "fixed", format!("{why} (bandit.instances[{j}] '{}', horizon {t})", inst.label), "\"float\", or Bernoulli or Gaussian arms and horizon < 2^25"));
+                                return Err(invalid(
+                                    format!("bandit.policies[{i}].arithmetic"),
+                                    "fixed",
+                                    format!("{why} (bandit.instances[{j}] '{}', horizon {t})", inst.label),
+                                    "\"float\", or Bernoulli or Gaussian arms and horizon < 2^25",
+                                ));
                             }
                             if let PolicyConfig::ThompsonGaussian { sigma } = v.config {
                                 // the draw μ̂ + σZ/√(n+1) must stay in Q12.20 (|θ| < 2047), and σ 2^20 keep 10 bits
@@ -493,27 +658,52 @@ impl BanditSpec {
                                 let hi = (2047.0 - top) / crate::bandits::kernel::gaussian::Z_MAX;
                                 let lo = 1.0 / 1024.0;
                                 if !(sigma >= lo && sigma < hi) {
-                                    return Err(invalid(format!("bandit.policies[{i}].sigma"), sigma, format!("the fixed-point draws need 6.338 σ + max(|μ| + 6.338 σ_arm) < 2047 on bandit.instances[{j}] '{}' and σ 2^20 ≥ 1024", inst.label), format!("[{lo}, {hi:.3}) with arithmetic = \"fixed\"")));
+                                    return Err(invalid(
+                                        format!("bandit.policies[{i}].sigma"),
+                                        sigma,
+                                        format!(
+                                            "the fixed-point draws need 6.338 σ + max(|μ| + 6.338 σ_arm) < 2047 on bandit.instances[{j}] '{}' and σ 2^20 ≥ 1024",
+                                            inst.label
+                                        ),
+                                        format!("[{lo}, {hi:.3}) with arithmetic = \"fixed\""),
+                                    ));
                                 }
                             }
                             if let Some(rule) = v.fixed_rule()
                                 && let Err(why) = fixed_rule_support(&inst.arms, t, rule)
                             {
-                                return Err(invalid(format!("bandit.policies[{i}].arithmetic"), "fixed", format!("{why} (bandit.instances[{j}] '{}', horizon {t})", inst.label), "\"float\", or parameters within the fixed-point ranges"));
+                                return Err(invalid(
+                                    format!("bandit.policies[{i}].arithmetic"),
+                                    "fixed",
+                                    format!("{why} (bandit.instances[{j}] '{}', horizon {t})", inst.label),
+                                    "\"float\", or parameters within the fixed-point ranges",
+                                ));
                             }
                             let gaussian = matches!(inst.arms.first(), Some(Arm::Gaussian { .. }));
                             if let PolicyConfig::UcbV { zeta, c, b } = v.config {
                                 let lt = (t.max(2) as f64).ln();
                                 let top = 1.0 + 0.5 * (2.0 * zeta * lt).sqrt() + 3.0 * c * b * zeta * lt;
                                 if top >= 256.0 {
-                                    return Err(invalid(format!("bandit.policies[{i}].zeta"), zeta, format!("the Q8.24 UCB-V index overflows at horizon {t}: 1 + sqrt(2ζ ln T)/2 + 3cbζ ln T = {top:.1}"), "parameters with 1 + sqrt(2ζ ln T)/2 + 3cbζ ln T < 256 when arithmetic = \"fixed\""));
+                                    return Err(invalid(
+                                        format!("bandit.policies[{i}].zeta"),
+                                        zeta,
+                                        format!(
+                                            "the Q8.24 UCB-V index overflows at horizon {t}: 1 + sqrt(2ζ ln T)/2 + 3cbζ ln T = {top:.1}"
+                                        ),
+                                        "parameters with 1 + sqrt(2ζ ln T)/2 + 3cbζ ln T < 256 when arithmetic = \"fixed\"",
+                                    ));
                                 }
                             }
                             if let PolicyConfig::Ucb1 { alpha } = v.config
                                 && !gaussian
                                 && alpha >= max_fixed_alpha(t)
                             {
-                                return Err(invalid(format!("bandit.policies[{i}].alpha"), alpha, format!("the Q4.28 index overflows at horizon {t} (α ln T must stay below 225)"), format!("(0, {:.4}) with arithmetic = \"fixed\"", max_fixed_alpha(t))));
+                                return Err(invalid(
+                                    format!("bandit.policies[{i}].alpha"),
+                                    alpha,
+                                    format!("the Q4.28 index overflows at horizon {t} (α ln T must stay below 225)"),
+                                    format!("(0, {:.4}) with arithmetic = \"fixed\"", max_fixed_alpha(t)),
+                                ));
                             }
                         }
                     }
@@ -522,8 +712,17 @@ impl BanditSpec {
                         && m.saturating_mul(inst.arms.len() as u64) > t
                     {
                         let k = inst.arms.len() as u64;
-                        let allowed = if t >= k { format!("1 ..= {} (m K ≤ horizon {t} with K = {k})", t / k) } else { format!("none: horizon {t} is shorter than K = {k}") };
-                        return Err(invalid(format!("bandit.policies[{i}].m"), m, format!("exploration of m K = {} pulls does not fit in the horizon", m.saturating_mul(k)), allowed));
+                        let allowed = if t >= k {
+                            format!("1 ..= {} (m K ≤ horizon {t} with K = {k})", t / k)
+                        } else {
+                            format!("none: horizon {t} is shorter than K = {k}")
+                        };
+                        return Err(invalid(
+                            format!("bandit.policies[{i}].m"),
+                            m,
+                            format!("exploration of m K = {} pulls does not fit in the horizon", m.saturating_mul(k)),
+                            allowed,
+                        ));
                     }
                 }
                 policies.push(v);
@@ -531,7 +730,12 @@ impl BanditSpec {
         }
         for (j, inst) in instances.iter().enumerate() {
             if let Some(i) = instances[..j].iter().position(|o| o.label == inst.label) {
-                return Err(invalid(format!("bandit.instances[{j}].label"), &inst.label, format!("bandit.instances[{i}] has the same label"), "distinct labels"));
+                return Err(invalid(
+                    format!("bandit.instances[{j}].label"),
+                    &inst.label,
+                    format!("bandit.instances[{i}] has the same label"),
+                    "distinct labels",
+                ));
             }
         }
         Ok(BanditConfig { instances, policies })
@@ -543,11 +747,17 @@ impl PolicyVariant {
         match (self.arithmetic, &self.config) {
             (Arithmetic::Fixed, PolicyConfig::Ucb1 { alpha }) => Some(FixedRule::Ucb1 { alpha: *alpha }),
             (Arithmetic::Fixed, PolicyConfig::Moss) => Some(FixedRule::Moss),
-            (Arithmetic::Fixed, PolicyConfig::UcbV { zeta, c, b }) => Some(FixedRule::UcbV { zeta: *zeta, c: *c, b: *b }),
+            (Arithmetic::Fixed, PolicyConfig::UcbV { zeta, c, b }) => {
+                Some(FixedRule::UcbV { zeta: *zeta, c: *c, b: *b })
+            }
             (Arithmetic::Fixed, PolicyConfig::ExploreThenCommit { m }) => Some(FixedRule::Etc { m: *m }),
             (Arithmetic::Fixed, PolicyConfig::KlUcb { c, gaussian_variance: None }) => Some(FixedRule::KlUcb { c: *c }),
-            (Arithmetic::Fixed, PolicyConfig::EpsilonGreedy { epsilon, c, d }) => Some(FixedRule::EpsGreedy { epsilon: *epsilon, c: *c, d: *d, tag: self.tag }),
-            (Arithmetic::Fixed, PolicyConfig::ThompsonGaussian { sigma }) => Some(FixedRule::Thompson { sigma: *sigma, tag: self.tag }),
+            (Arithmetic::Fixed, PolicyConfig::EpsilonGreedy { epsilon, c, d }) => {
+                Some(FixedRule::EpsGreedy { epsilon: *epsilon, c: *c, d: *d, tag: self.tag })
+            }
+            (Arithmetic::Fixed, PolicyConfig::ThompsonGaussian { sigma }) => {
+                Some(FixedRule::Thompson { sigma: *sigma, tag: self.tag })
+            }
             _ => None,
         }
     }

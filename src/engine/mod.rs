@@ -138,7 +138,9 @@ impl EngineConfig {
     pub fn worker_threads(&self) -> usize {
         match (self.kind, self.threads) {
             (EngineKind::Serial, _) => 1,
-            (EngineKind::Rayon | EngineKind::Gpu, 0) => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            (EngineKind::Rayon | EngineKind::Gpu, 0) => {
+                std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+            }
             (EngineKind::Rayon | EngineKind::Gpu, n) => n,
         }
     }
@@ -191,8 +193,14 @@ pub fn run(jobs: &[Job], cfg: &EngineConfig, cancel: Option<&AtomicBool>) -> Res
     pool.install(|| run_in_pool(jobs, cfg, threads, cancel))
 }
 
-fn run_in_pool(jobs: &[Job], cfg: &EngineConfig, threads: usize, cancel: Option<&AtomicBool>) -> Result<Vec<JobResult>, EngineError> {
-    let grids: Vec<Vec<u64>> = jobs.iter().map(|j| j.sim.grid().unwrap_or_else(|| default_grid(j.sim.horizon()))).collect();
+fn run_in_pool(
+    jobs: &[Job],
+    cfg: &EngineConfig,
+    threads: usize,
+    cancel: Option<&AtomicBool>,
+) -> Result<Vec<JobResult>, EngineError> {
+    let grids: Vec<Vec<u64>> =
+        jobs.iter().map(|j| j.sim.grid().unwrap_or_else(|| default_grid(j.sim.horizon()))).collect();
     let mut results: Vec<JobResult> = jobs
         .iter()
         .zip(&grids)
@@ -215,11 +223,15 @@ fn run_in_pool(jobs: &[Job], cfg: &EngineConfig, threads: usize, cancel: Option<
 
     let work: u64 = jobs.iter().fold(0u64, |w, j| w.saturating_add(j.sim.horizon().saturating_mul(cfg.reps)));
     let bar = progress_bar(cfg.progress && work > 200_000_000, work);
-    let gpu_keys: Vec<Option<String>> = jobs.iter().map(|j| if cfg.kind == EngineKind::Gpu { j.sim.gpu_batch() } else { None }).collect();
+    let gpu_keys: Vec<Option<String>> =
+        jobs.iter().map(|j| if cfg.kind == EngineKind::Gpu { j.sim.gpu_batch() } else { None }).collect();
     // The GPU's jobs and the CPU's are disjoint: each side folds into its own results, so the
     // GPU batches run on their own thread while the pool computes the CPU's jobs.
-    let (mut on_gpu, mut on_cpu): (Vec<Option<&mut JobResult>>, Vec<Option<&mut JobResult>>) =
-        results.iter_mut().zip(&gpu_keys).map(|(r, k)| if k.is_some() { (Some(r), None) } else { (None, Some(r)) }).unzip();
+    let (mut on_gpu, mut on_cpu): (Vec<Option<&mut JobResult>>, Vec<Option<&mut JobResult>>) = results
+        .iter_mut()
+        .zip(&gpu_keys)
+        .map(|(r, k)| if k.is_some() { (Some(r), None) } else { (None, Some(r)) })
+        .unzip();
     let gpu_failed = AtomicBool::new(false);
     let (gpu, cpu) = std::thread::scope(|scope| {
         let gpu = gpu_keys.iter().any(Option::is_some).then(|| {
@@ -281,7 +293,8 @@ fn run_cpu_jobs(
         if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) || gpu_failed.load(Ordering::Relaxed) {
             return Err(EngineError::Cancelled);
         }
-        let metrics: Vec<usize> = chunk.iter().map(|&(j, _, _)| results[j].as_ref().map_or(0, |r| r.metrics.len())).collect();
+        let metrics: Vec<usize> =
+            chunk.iter().map(|&(j, _, _)| results[j].as_ref().map_or(0, |r| r.metrics.len())).collect();
         let compute = |(&(j, r0, n), &m): (&(usize, u64, u64), &usize)| -> (Vec<Trace>, f64) {
             let t0 = Instant::now();
             let mut traces = vec![Trace::new(m, grids[j].len()); n as usize];
@@ -362,7 +375,12 @@ fn run_gpu_batches(
                 return Err(EngineError::Cancelled);
             }
             let t0 = Instant::now();
-            let mut traces: Vec<Vec<Trace>> = batch.iter().map(|&(j, _, n)| vec![Trace::new(results[j].as_ref().map_or(0, |r| r.metrics.len()), grids[j].len()); n as usize]).collect();
+            let mut traces: Vec<Vec<Trace>> = batch
+                .iter()
+                .map(|&(j, _, n)| {
+                    vec![Trace::new(results[j].as_ref().map_or(0, |r| r.metrics.len()), grids[j].len()); n as usize]
+                })
+                .collect();
             let mut parts: Vec<GpuPart> = batch
                 .iter()
                 .zip(traces.iter_mut())
@@ -372,7 +390,12 @@ fn run_gpu_batches(
             jobs[lead].sim.run_gpu(&mut parts, &ctl).map_err(|e| match e {
                 GpuStop::Cancelled => EngineError::Cancelled,
                 GpuStop::Failed(message) => {
-                    let others = batch.iter().map(|p| p.0).filter(|&j| j != lead).collect::<std::collections::BTreeSet<_>>().len();
+                    let others = batch
+                        .iter()
+                        .map(|p| p.0)
+                        .filter(|&j| j != lead)
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .len();
                     let message = match others {
                         0 => message,
                         1 => format!("{message} (in a batch with 1 other job)"),
@@ -384,7 +407,11 @@ fn run_gpu_batches(
             let secs = t0.elapsed().as_secs_f64();
             let total: f64 = batch.iter().map(|&(j, _, n)| (n * jobs[j].sim.horizon()) as f64).sum::<f64>().max(1.0);
             for (&(j, _, n), tr) in batch.iter().zip(&traces) {
-                fold(results[j].as_deref_mut().expect("a GPU job's result"), tr, secs * (n * jobs[j].sim.horizon()) as f64 / total);
+                fold(
+                    results[j].as_deref_mut().expect("a GPU job's result"),
+                    tr,
+                    secs * (n * jobs[j].sim.horizon()) as f64 / total,
+                );
             }
         }
     }
@@ -396,7 +423,9 @@ fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {percent}% of the replication-steps, eta {eta}") {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:40} {percent}% of the replication-steps, eta {eta}",
+    ) {
         bar.set_style(style);
     }
     bar
@@ -405,7 +434,7 @@ fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{StreamId, cell_key, Role, u32_to_open01};
+    use crate::rng::{Role, StreamId, cell_key, u32_to_open01};
 
     /// A random walk whose steps come from the counter stream: enough to test scheduling.
     struct Walk;

@@ -54,7 +54,8 @@ pub struct Context {
 }
 
 /// The backends asked for when `WGPU_BACKEND` is unset.
-pub const COMPUTE_BACKENDS: wgpu::Backends = wgpu::Backends::VULKAN.union(wgpu::Backends::METAL).union(wgpu::Backends::DX12);
+pub const COMPUTE_BACKENDS: wgpu::Backends =
+    wgpu::Backends::VULKAN.union(wgpu::Backends::METAL).union(wgpu::Backends::DX12);
 
 static CONTEXT: OnceLock<Result<Context, GpuError>> = OnceLock::new();
 
@@ -87,7 +88,8 @@ fn open() -> Result<Context, GpuError> {
     let instance = wgpu::Instance::new(desc);
     let adapters = pollster::block_on(instance.enumerate_adapters(backends));
     let filter = std::env::var("WGPU_ADAPTER_NAME").ok().map(|s| s.to_lowercase());
-    let seen: Vec<String> = adapters.iter().map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().backend)).collect();
+    let seen: Vec<String> =
+        adapters.iter().map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().backend)).collect();
     let adapter = adapters
         .into_iter()
         .filter(|a| filter.as_ref().is_none_or(|f| a.get_info().name.to_lowercase().contains(f)))
@@ -154,17 +156,28 @@ impl Context {
     /// process.
     pub fn pipeline(&self, src: &str, entry: &str) -> Result<wgpu::ComputePipeline, GpuError> {
         let key = (src.to_string(), entry.to_string());
-        if let Some(p) = self.pipelines.lock().map_err(|e| GpuError::Device { adapter: self.adapter.clone(), message: e.to_string() })?.get(&key) {
+        if let Some(p) = self
+            .pipelines
+            .lock()
+            .map_err(|e| GpuError::Device { adapter: self.adapter.clone(), message: e.to_string() })?
+            .get(&key)
+        {
             return Ok(p.clone());
         }
         let pipe = self.compile(src, entry)?;
-        self.pipelines.lock().map_err(|e| GpuError::Device { adapter: self.adapter.clone(), message: e.to_string() })?.insert(key, pipe.clone());
+        self.pipelines
+            .lock()
+            .map_err(|e| GpuError::Device { adapter: self.adapter.clone(), message: e.to_string() })?
+            .insert(key, pipe.clone());
         Ok(pipe)
     }
 
     fn compile(&self, src: &str, entry: &str) -> Result<wgpu::ComputePipeline, GpuError> {
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(entry), source: wgpu::ShaderSource::Wgsl(src.into()) });
+        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(entry),
+            source: wgpu::ShaderSource::Wgsl(src.into()),
+        });
         let pipe = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(entry),
             layout: None,
@@ -202,7 +215,12 @@ impl Context {
 
     /// A uniform buffer of `words` u32 (written before each dispatch).
     pub fn uniform(&self, words: usize) -> wgpu::Buffer {
-        self.device.create_buffer(&wgpu::BufferDescriptor { label: Some("params"), size: (words * 4) as u64, usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false })
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("params"),
+            size: (words * 4) as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
     }
 
     /// The workgroup grid for `invocations` threads in workgroups of `wg`: (x, y) with x at most
@@ -213,13 +231,24 @@ impl Context {
         let x = groups.min(cap);
         let y = groups.div_ceil(x);
         if y > cap {
-            return Err(GpuError::TooLarge { what: "workgroup grid".into(), bytes: groups as u64, limit: cap as u64 * cap as u64 });
+            return Err(GpuError::TooLarge {
+                what: "workgroup grid".into(),
+                bytes: groups as u64,
+                limit: cap as u64 * cap as u64,
+            });
         }
         Ok((x, y))
     }
 
     /// One dispatch of `pipe` with `bind` over the grid `(x, y)`, after writing `params`.
-    pub fn dispatch(&self, pipe: &wgpu::ComputePipeline, bind: &wgpu::BindGroup, params_buf: &wgpu::Buffer, params: &[u32], (x, y): (u32, u32)) {
+    pub fn dispatch(
+        &self,
+        pipe: &wgpu::ComputePipeline,
+        bind: &wgpu::BindGroup,
+        params_buf: &wgpu::Buffer,
+        params: &[u32],
+        (x, y): (u32, u32),
+    ) {
         self.queue.write_buffer(params_buf, 0, bytemuck::cast_slice(params));
         let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("dispatch") });
         {
@@ -234,7 +263,12 @@ impl Context {
     /// Copies the first `words` u32 of each buffer back to the host, in order.
     pub fn read(&self, bufs: &[&wgpu::Buffer], words: usize) -> Result<Vec<Vec<u32>>, GpuError> {
         let bytes = (words * 4) as u64;
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor { label: Some("readback"), size: bytes * bufs.len() as u64, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: bytes * bufs.len() as u64,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
         let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
         for (i, b) in bufs.iter().enumerate() {
             enc.copy_buffer_to_buffer(b, 0, &staging, i as u64 * bytes, bytes);

@@ -4,7 +4,7 @@
 //! common random numbers, reproducible on any thread count.
 
 use super::model::Row;
-use crate::rng::{u64_to_open01, StreamId};
+use crate::rng::{StreamId, u64_to_open01};
 
 /// The next state drawn by inverse CDF over the row (in increasing s'): the first s' whose
 /// cumulative probability exceeds `u`. Rounding can leave the total just below 1; then the last
@@ -71,9 +71,9 @@ pub fn sample_action(probs: &[f64], u: f64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mdp::Policy;
     use crate::mdp::generate;
     use crate::mdp::planning::evaluate;
-    use crate::mdp::Policy;
     use crate::rng::Role;
 
     #[test]

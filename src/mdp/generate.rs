@@ -6,8 +6,8 @@ use ndarray::{Array2, Array3};
 use rand_distr::{Distribution, Gamma};
 
 use super::model::TabularMdp;
-use super::{bad, MdpError};
-use crate::rng::{mix64, Role, StreamId};
+use super::{MdpError, bad};
+use crate::rng::{Role, StreamId, mix64};
 
 fn stream(seed: u64, tag: u64) -> crate::rng::Philox {
     let k = mix64(seed ^ mix64(tag));
@@ -106,7 +106,12 @@ pub fn river_swim(n: usize) -> Result<TabularMdp, MdpError> {
 /// every other step pays 0.
 pub fn gridworld(width: usize, height: usize, slip: f64) -> Result<TabularMdp, MdpError> {
     if width == 0 || height == 0 || width * height < 2 {
-        return Err(bad("width x height", format!("{width} x {height}"), "a grid with a start and a goal", "at least 2 cells"));
+        return Err(bad(
+            "width x height",
+            format!("{width} x {height}"),
+            "a grid with a start and a goal",
+            "at least 2 cells",
+        ));
     }
     if !(0.0..=1.0).contains(&slip) {
         return Err(bad("slip", slip, "a probability", "[0, 1]"));
@@ -117,7 +122,11 @@ pub fn gridworld(width: usize, height: usize, slip: f64) -> Result<TabularMdp, M
     let target = |s: usize, d: usize| -> usize {
         let (x, y) = ((s % width) as i64, (s / width) as i64);
         let (nx, ny) = (x + moves[d].0, y + moves[d].1);
-        if nx < 0 || ny < 0 || nx >= width as i64 || ny >= height as i64 { s } else { nx as usize + width * ny as usize }
+        if nx < 0 || ny < 0 || nx >= width as i64 || ny >= height as i64 {
+            s
+        } else {
+            nx as usize + width * ny as usize
+        }
     };
     let mut rows = Vec::with_capacity(4 * n);
     for s in 0..n {
@@ -151,8 +160,8 @@ pub fn gridworld(width: usize, height: usize, slip: f64) -> Result<TabularMdp, M
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mdp::planning::{policy_iteration, evaluate};
     use crate::mdp::Policy;
+    use crate::mdp::planning::{evaluate, policy_iteration};
 
     #[test]
     fn same_seed_same_instance() {

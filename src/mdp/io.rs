@@ -8,8 +8,8 @@ use std::path::Path;
 use ndarray::{Array2, Array3};
 use serde::Deserialize;
 
-use super::model::TabularMdp;
 use super::MdpError;
+use super::model::TabularMdp;
 
 /// The JSON model format: dense `transitions[s][a][s']`, or `sparse_transitions` as
 /// `[s, a, s', p]` entries; `rewards[s][a]`.
@@ -39,7 +39,9 @@ pub(crate) fn read_capped(path: &Path) -> Result<Vec<u8>, MdpError> {
         return Err(file_err(path, "not a regular file (a model file is read whole)"));
     }
     let mut bytes = Vec::new();
-    std::fs::File::open(path).and_then(|f| f.take(MAX_MODEL_FILE + 1).read_to_end(&mut bytes)).map_err(|e| file_err(path, e.to_string()))?;
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_MODEL_FILE + 1).read_to_end(&mut bytes))
+        .map_err(|e| file_err(path, e.to_string()))?;
     if bytes.len() as u64 > MAX_MODEL_FILE {
         return Err(file_err(path, format!("larger than {MAX_MODEL_FILE} bytes, the most a model file may have")));
     }
@@ -53,7 +55,10 @@ pub fn read_json(path: &Path) -> Result<TabularMdp, MdpError> {
     let in_file = |e: MdpError| file_err(path, e.to_string());
     let (s, a) = (m.states, m.actions);
     if !(1..=1 << 16).contains(&s) || !(1..=4096).contains(&a) {
-        return Err(file_err(path, format!("states = {s}, actions = {a}: allowed 1 ..= 65536 states and 1 ..= 4096 actions")));
+        return Err(file_err(
+            path,
+            format!("states = {s}, actions = {a}: allowed 1 ..= 65536 states and 1 ..= 4096 actions"),
+        ));
     }
     if m.rewards.len() != s || m.rewards.iter().any(|r| r.len() != a) {
         return Err(file_err(path, format!("rewards: expected {s} rows of {a} values")));
@@ -71,7 +76,10 @@ pub fn read_json(path: &Path) -> Result<TabularMdp, MdpError> {
             let mut rows = vec![Vec::new(); s * a];
             for (n, &(i, k, j, q)) in entries.iter().enumerate() {
                 if i >= s || k >= a {
-                    return Err(file_err(path, format!("sparse_transitions[{n}]: state {i} or action {k} out of range (S = {s}, A = {a})")));
+                    return Err(file_err(
+                        path,
+                        format!("sparse_transitions[{n}]: state {i} or action {k} out of range (S = {s}, A = {a})"),
+                    ));
                 }
                 rows[i * a + k].push((j, q));
             }
@@ -118,7 +126,11 @@ fn parse_npy(b: &[u8]) -> Result<(Vec<usize>, Vec<f64>), String> {
         .filter(|x| !x.is_empty())
         .map(|x| x.parse::<usize>().map_err(|_| format!("bad shape entry {x:?}")))
         .collect::<Result<_, _>>()?;
-    let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).filter(|&n| n <= 1 << 32).ok_or(format!("shape {shape:?} has more than 2^32 elements"))?;
+    let n = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n <= 1 << 32)
+        .ok_or(format!("shape {shape:?} has more than 2^32 elements"))?;
     let data = &b[start + hlen..];
     if data.len() != 8 * n {
         return Err(format!("expected {} data bytes for shape {shape:?}, found {}", 8 * n, data.len()));
@@ -213,21 +225,31 @@ mod tests {
         for shape in [")(", "(4294967296, 4294967296, 2)", "(x,)", "é"] {
             assert!(parse_npy(&header(shape)).is_err(), "{shape}");
         }
-        std::fs::write(tmp("zero.json"), r#"{"states": 0, "actions": 9999999999999, "transitions": [], "rewards": []}"#).unwrap();
+        std::fs::write(
+            tmp("zero.json"),
+            r#"{"states": 0, "actions": 9999999999999, "transitions": [], "rewards": []}"#,
+        )
+        .unwrap();
         assert!(read_json(&tmp("zero.json")).unwrap_err().to_string().contains("states = 0"));
     }
 
     #[test]
     fn json_models_and_their_errors() {
-        let ok = r#"{"states": 2, "actions": 1, "sparse_transitions": [[0,0,1,1.0],[1,0,1,1.0]], "rewards": [[0.5],[1.0]]}"#;
+        let ok =
+            r#"{"states": 2, "actions": 1, "sparse_transitions": [[0,0,1,1.0],[1,0,1,1.0]], "rewards": [[0.5],[1.0]]}"#;
         std::fs::write(tmp("ok.json"), ok).unwrap();
         let m = read_json(&tmp("ok.json")).unwrap();
         assert_eq!(m.row(0, 0).dot(&[0.0, 2.0]), 2.0);
-        let bad = r#"{"states": 2, "actions": 1, "transitions": [[[0.7, 0.2]],[[0.0, 1.0]]], "rewards": [[0.5],[1.0]]}"#;
+        let bad =
+            r#"{"states": 2, "actions": 1, "transitions": [[[0.7, 0.2]],[[0.0, 1.0]]], "rewards": [[0.5],[1.0]]}"#;
         std::fs::write(tmp("bad.json"), bad).unwrap();
         let e = read_json(&tmp("bad.json")).unwrap_err().to_string();
         assert!(e.contains("bad.json") && e.contains("transitions[s=0, a=0]"), "{e}");
-        std::fs::write(tmp("shape.json"), r#"{"states": 2, "actions": 1, "transitions": [[[1.0]]], "rewards": [[0.5],[1.0]]}"#).unwrap();
+        std::fs::write(
+            tmp("shape.json"),
+            r#"{"states": 2, "actions": 1, "transitions": [[[1.0]]], "rewards": [[0.5],[1.0]]}"#,
+        )
+        .unwrap();
         assert!(read_json(&tmp("shape.json")).unwrap_err().to_string().contains("expected shape [2][1][2]"));
     }
 }

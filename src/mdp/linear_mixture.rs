@@ -5,9 +5,9 @@
 use ndarray::{Array2, Array4};
 use rand_distr::{Distribution, Gamma};
 
-use super::model::{TabularMdp, ROW_SUM_TOL};
-use super::{bad, MdpError};
-use crate::rng::{mix64, Role, StreamId};
+use super::model::{ROW_SUM_TOL, TabularMdp};
+use super::{MdpError, bad};
+use crate::rng::{Role, StreamId, mix64};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinearMixtureMdp {
@@ -23,17 +23,34 @@ impl LinearMixtureMdp {
     pub fn new(phi: Array4<f64>, theta: Vec<f64>, rewards: Array2<f64>) -> Result<LinearMixtureMdp, MdpError> {
         let (d, s, a, s2) = phi.dim();
         if d == 0 || theta.len() != d {
-            return Err(bad("theta", format!("length {}", theta.len()), "one coefficient per feature", format!("{d} (the feature dimension), >= 1")));
+            return Err(bad(
+                "theta",
+                format!("length {}", theta.len()),
+                "one coefficient per feature",
+                format!("{d} (the feature dimension), >= 1"),
+            ));
         }
         if s2 != s {
-            return Err(bad("phi", format!("shape ({d}, {s}, {a}, {s2})"), "features φ_i(s'|s,a)", format!("({d}, {s}, {a}, {s})")));
+            return Err(bad(
+                "phi",
+                format!("shape ({d}, {s}, {a}, {s2})"),
+                "features φ_i(s'|s,a)",
+                format!("({d}, {s}, {a}, {s})"),
+            ));
         }
         if let Some(i) = theta.iter().position(|x| !x.is_finite()) {
             return Err(bad(format!("theta[{i}]"), theta[i], "a mixture coefficient", "a finite number"));
         }
-        let p = ndarray::Array3::from_shape_fn((s, a, s), |(i, k, j)| (0..d).map(|m| phi[[m, i, k, j]] * theta[m]).sum::<f64>());
+        let p = ndarray::Array3::from_shape_fn((s, a, s), |(i, k, j)| {
+            (0..d).map(|m| phi[[m, i, k, j]] * theta[m]).sum::<f64>()
+        });
         let model = TabularMdp::dense(p, rewards.clone()).map_err(|e| match e {
-            MdpError::Invalid { field, value, reason, allowed } => MdpError::Invalid { field: format!("⟨phi, theta⟩ at {field}"), value, reason, allowed: format!("{allowed} (tolerance {ROW_SUM_TOL:e})") },
+            MdpError::Invalid { field, value, reason, allowed } => MdpError::Invalid {
+                field: format!("⟨phi, theta⟩ at {field}"),
+                value,
+                reason,
+                allowed: format!("{allowed} (tolerance {ROW_SUM_TOL:e})"),
+            },
             other => other,
         })?;
         Ok(LinearMixtureMdp { phi, theta, rewards, model })
@@ -41,13 +58,22 @@ impl LinearMixtureMdp {
 
     /// d base kernels P_i ~ Dirichlet(α) per row as features, θ* ~ Dirichlet(1) on the simplex
     /// (so every mixture is a distribution), rewards U(0,1).
-    pub fn random(states: usize, actions: usize, d: usize, alpha: f64, seed: u64) -> Result<LinearMixtureMdp, MdpError> {
+    pub fn random(
+        states: usize,
+        actions: usize,
+        d: usize,
+        alpha: f64,
+        seed: u64,
+    ) -> Result<LinearMixtureMdp, MdpError> {
         if d == 0 || d > 256 {
             return Err(bad("d", d, "the feature dimension", "1 ..= 256"));
         }
         let mut kernels = Vec::with_capacity(d);
         for i in 0..d {
-            kernels.push(super::generate::dirichlet(states, actions, alpha, mix64(seed.wrapping_add(i as u64 + 1)))?.dense_transitions());
+            kernels.push(
+                super::generate::dirichlet(states, actions, alpha, mix64(seed.wrapping_add(i as u64 + 1)))?
+                    .dense_transitions(),
+            );
         }
         let phi = Array4::from_shape_fn((d, states, actions, states), |(i, s, a, j)| kernels[i][[s, a, j]]);
         let k = mix64(seed ^ 0x7e7a);
@@ -77,12 +103,18 @@ impl LinearMixtureMdp {
         // P(x3|x1,a) = δ + ⟨μ, a⟩ ≥ δ − (d−1)Δ ≥ 0 needs K ≥ 3(d−1)²/16.
         let min_k = (3.0 * ((d - 1) * (d - 1)) as f64 / 16.0).ceil() as u64;
         if episodes < min_k {
-            return Err(bad("episodes", episodes, format!("K sets Δ = √(δ/K)/(4√2), and P(x3|x1,a) = δ + ⟨μ,a⟩ ≥ 0 needs K ≥ 3(d−1)²/16 for d = {d}"), format!(">= {min_k}")));
+            return Err(bad(
+                "episodes",
+                episodes,
+                format!("K sets Δ = √(δ/K)/(4√2), and P(x3|x1,a) = δ + ⟨μ,a⟩ ≥ 0 needs K ≥ 3(d−1)²/16 for d = {d}"),
+                format!(">= {min_k}"),
+            ));
         }
         let delta = 1.0 / 6.0;
         let gap = (delta / episodes as f64).sqrt() / (4.0 * 2f64.sqrt());
         let k = mix64(seed ^ 0x4a7d);
-        let signs: Vec<f64> = (0..d - 1).map(|i| if (mix64(k.wrapping_add(i as u64)) >> 63) == 1 { 1.0 } else { -1.0 }).collect();
+        let signs: Vec<f64> =
+            (0..d - 1).map(|i| if (mix64(k.wrapping_add(i as u64)) >> 63) == 1 { 1.0 } else { -1.0 }).collect();
         let actions = 1usize << (d - 1);
         let mut phi = Array4::zeros((d, 3, actions, 3));
         for a in 0..actions {

@@ -33,7 +33,12 @@ pub enum MdpError {
     File { path: String, message: String },
 }
 
-pub fn bad(field: impl Into<String>, value: impl std::fmt::Display, reason: impl Into<String>, allowed: impl Into<String>) -> MdpError {
+pub fn bad(
+    field: impl Into<String>,
+    value: impl std::fmt::Display,
+    reason: impl Into<String>,
+    allowed: impl Into<String>,
+) -> MdpError {
     MdpError::Invalid { field: field.into(), value: value.to_string(), reason: reason.into(), allowed: allowed.into() }
 }
 

@@ -4,7 +4,7 @@
 
 use ndarray::{Array2, Array3};
 
-use super::{bad, MdpError};
+use super::{MdpError, bad};
 
 /// A transition row may differ from 1 by this much (rounding of normalised data).
 pub const ROW_SUM_TOL: f64 = 1e-9;
@@ -70,7 +70,8 @@ fn dot_dense_avx2(p: &[f64], v: &[f64]) -> f64 {
     // SAFETY: every load reads 4 f64 inside p[..16·chunks] and v[..16·chunks] (16·chunks ≤ n);
     // loads and stores are the unaligned forms.
     unsafe {
-        let (mut a0, mut a1, mut a2, mut a3) = (_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd());
+        let (mut a0, mut a1, mut a2, mut a3) =
+            (_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd());
         let (pp, vp) = (p.as_ptr(), v.as_ptr());
         for i in 0..chunks {
             let o = 16 * i;
@@ -157,7 +158,12 @@ fn check_prob(field: impl Fn() -> String, p: f64) -> Result<(), MdpError> {
 
 fn check_row_sum(s: usize, a: usize, sum: f64) -> Result<(), MdpError> {
     if (sum - 1.0).abs() > ROW_SUM_TOL {
-        return Err(bad(format!("transitions[s={s}, a={a}]"), format!("row sum {sum}"), "each row P(.|s,a) must be a distribution", format!("sum within {ROW_SUM_TOL:e} of 1")));
+        return Err(bad(
+            format!("transitions[s={s}, a={a}]"),
+            format!("row sum {sum}"),
+            "each row P(.|s,a) must be a distribution",
+            format!("sum within {ROW_SUM_TOL:e} of 1"),
+        ));
     }
     Ok(())
 }
@@ -167,13 +173,28 @@ impl TabularMdp {
     pub fn dense(p: Array3<f64>, r: Array2<f64>) -> Result<TabularMdp, MdpError> {
         let (s, a, s2) = p.dim();
         if s == 0 || a == 0 {
-            return Err(bad("transitions", format!("shape ({s}, {a}, {s2})"), "an MDP needs states and actions", "S >= 1, A >= 1"));
+            return Err(bad(
+                "transitions",
+                format!("shape ({s}, {a}, {s2})"),
+                "an MDP needs states and actions",
+                "S >= 1, A >= 1",
+            ));
         }
         if s2 != s {
-            return Err(bad("transitions", format!("shape ({s}, {a}, {s2})"), "the last axis indexes next states", format!("({s}, {a}, {s})")));
+            return Err(bad(
+                "transitions",
+                format!("shape ({s}, {a}, {s2})"),
+                "the last axis indexes next states",
+                format!("({s}, {a}, {s})"),
+            ));
         }
         if r.dim() != (s, a) {
-            return Err(bad("rewards", format!("shape {:?}", r.dim()), "one mean reward per (state, action)", format!("({s}, {a})")));
+            return Err(bad(
+                "rewards",
+                format!("shape {:?}", r.dim()),
+                "one mean reward per (state, action)",
+                format!("({s}, {a})"),
+            ));
         }
         for i in 0..s {
             for k in 0..a {
@@ -192,15 +213,35 @@ impl TabularMdp {
     }
 
     /// A model with sparse transitions: `rows[s·A + a]` lists (s', probability) pairs.
-    pub fn sparse(states: usize, actions: usize, rows: Vec<Vec<(usize, f64)>>, r: Array2<f64>) -> Result<TabularMdp, MdpError> {
+    pub fn sparse(
+        states: usize,
+        actions: usize,
+        rows: Vec<Vec<(usize, f64)>>,
+        r: Array2<f64>,
+    ) -> Result<TabularMdp, MdpError> {
         if states == 0 || actions == 0 {
-            return Err(bad("states/actions", format!("{states}/{actions}"), "an MDP needs states and actions", "S >= 1, A >= 1"));
+            return Err(bad(
+                "states/actions",
+                format!("{states}/{actions}"),
+                "an MDP needs states and actions",
+                "S >= 1, A >= 1",
+            ));
         }
         if rows.len() != states * actions {
-            return Err(bad("transitions", format!("{} rows", rows.len()), "one row per (state, action)", format!("{}", states * actions)));
+            return Err(bad(
+                "transitions",
+                format!("{} rows", rows.len()),
+                "one row per (state, action)",
+                format!("{}", states * actions),
+            ));
         }
         if r.dim() != (states, actions) {
-            return Err(bad("rewards", format!("shape {:?}", r.dim()), "one mean reward per (state, action)", format!("({states}, {actions})")));
+            return Err(bad(
+                "rewards",
+                format!("shape {:?}", r.dim()),
+                "one mean reward per (state, action)",
+                format!("({states}, {actions})"),
+            ));
         }
         let mut offsets = vec![0];
         let (mut next, mut prob) = (Vec::new(), Vec::new());
@@ -211,10 +252,20 @@ impl TabularMdp {
             let mut sum = 0.0;
             for (n, &(j, q)) in row.iter().enumerate() {
                 if j >= states {
-                    return Err(bad(format!("transitions[s={s}, a={a}]"), format!("next state {j}"), "next states index the state space", format!("0 ..= {}", states - 1)));
+                    return Err(bad(
+                        format!("transitions[s={s}, a={a}]"),
+                        format!("next state {j}"),
+                        "next states index the state space",
+                        format!("0 ..= {}", states - 1),
+                    ));
                 }
                 if n > 0 && row[n - 1].0 == j {
-                    return Err(bad(format!("transitions[s={s}, a={a}]"), format!("next state {j} twice"), "one entry per next state", "distinct next states"));
+                    return Err(bad(
+                        format!("transitions[s={s}, a={a}]"),
+                        format!("next state {j} twice"),
+                        "one entry per next state",
+                        "distinct next states",
+                    ));
                 }
                 check_prob(|| format!("transitions[s={s}, a={a}, s'={j}]"), q)?;
                 sum += q;
@@ -233,7 +284,12 @@ impl TabularMdp {
     fn check_rewards(r: &Array2<f64>) -> Result<(), MdpError> {
         for ((s, a), &x) in r.indexed_iter() {
             if !(0.0..=1.0).contains(&x) {
-                return Err(bad(format!("rewards[s={s}, a={a}]"), x, "mean rewards are bounded (the bounds assume [0, 1])", "[0, 1]"));
+                return Err(bad(
+                    format!("rewards[s={s}, a={a}]"),
+                    x,
+                    "mean rewards are bounded (the bounds assume [0, 1])",
+                    "[0, 1]",
+                ));
             }
         }
         Ok(())
@@ -305,7 +361,12 @@ impl TabularMdp {
     /// Checks that a policy fits this model and its rows are distributions.
     pub fn check_policy(&self, pi: &Policy) -> Result<(), MdpError> {
         if pi.probs.dim() != (self.states, self.actions) {
-            return Err(bad("policy", format!("shape {:?}", pi.probs.dim()), "one distribution over actions per state", format!("({}, {})", self.states, self.actions)));
+            return Err(bad(
+                "policy",
+                format!("shape {:?}", pi.probs.dim()),
+                "one distribution over actions per state",
+                format!("({}, {})", self.states, self.actions),
+            ));
         }
         for s in 0..self.states {
             let mut sum = 0.0;
@@ -317,7 +378,12 @@ impl TabularMdp {
                 sum += q;
             }
             if (sum - 1.0).abs() > ROW_SUM_TOL {
-                return Err(bad(format!("policy[s={s}]"), format!("sum {sum}"), "π(.|s) must be a distribution", format!("sum within {ROW_SUM_TOL:e} of 1")));
+                return Err(bad(
+                    format!("policy[s={s}]"),
+                    format!("sum {sum}"),
+                    "π(.|s) must be a distribution",
+                    format!("sum within {ROW_SUM_TOL:e} of 1"),
+                ));
             }
         }
         Ok(())
@@ -371,9 +437,13 @@ mod tests {
         r[[0, 0]] = 1.5;
         let e = TabularMdp::dense(p, r).unwrap_err().to_string();
         assert!(e.contains("rewards[s=0, a=0] = 1.5"), "{e}");
-        let e = TabularMdp::sparse(2, 1, vec![vec![(0, 0.5), (0, 0.5)], vec![(1, 1.0)]], Array2::zeros((2, 1))).unwrap_err().to_string();
+        let e = TabularMdp::sparse(2, 1, vec![vec![(0, 0.5), (0, 0.5)], vec![(1, 1.0)]], Array2::zeros((2, 1)))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("twice"), "{e}");
-        let e = TabularMdp::sparse(2, 1, vec![vec![(2, 1.0)], vec![(1, 1.0)]], Array2::zeros((2, 1))).unwrap_err().to_string();
+        let e = TabularMdp::sparse(2, 1, vec![vec![(2, 1.0)], vec![(1, 1.0)]], Array2::zeros((2, 1)))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("next state 2"), "{e}");
     }
 
@@ -386,7 +456,11 @@ mod tests {
         let p: Vec<f64> = (0..600).map(|i| (i as f64 * 0.37).sin()).collect();
         let v: Vec<f64> = (0..600).map(|i| (i as f64 * 1.3).cos() * 90.0).collect();
         for n in [0, 3, 16, 37, 500, 600] {
-            assert_eq!(dot_dense(&p[..n], &v[..n]).to_bits(), dot_dense_portable(&p[..n], &v[..n]).to_bits(), "n = {n}");
+            assert_eq!(
+                dot_dense(&p[..n], &v[..n]).to_bits(),
+                dot_dense_portable(&p[..n], &v[..n]).to_bits(),
+                "n = {n}"
+            );
         }
     }
 }

@@ -13,8 +13,8 @@
 use nalgebra::{DMatrix, DVector};
 use ndarray::{Array2, Array3};
 
-use super::model::{dot_dense, Policy, TabularMdp, Transitions};
-use super::{bad, check_gamma, check_horizon, MdpError};
+use super::model::{Policy, TabularMdp, Transitions, dot_dense};
+use super::{MdpError, bad, check_gamma, check_horizon};
 
 /// Unit roundoff of f64.
 const U64: f64 = f64::EPSILON / 2.0;
@@ -26,7 +26,11 @@ fn lip(gamma: f64) -> f64 {
 }
 
 fn check_iters(max_iter: usize) -> Result<(), MdpError> {
-    if max_iter >= 1 { Ok(()) } else { Err(bad("max_iter", 0, "at least one sweep is needed to certify anything", ">= 1")) }
+    if max_iter >= 1 {
+        Ok(())
+    } else {
+        Err(bad("max_iter", 0, "at least one sweep is needed to certify anything", ">= 1"))
+    }
 }
 
 /// What a solver's answer is proven to satisfy.
@@ -151,7 +155,10 @@ pub fn certify(mdp: &TabularMdp, gamma: f64, v: &[f64], method: &str) -> (Certif
     let cert = Certificate {
         value_error,
         policy_loss: 2.0 * value_error,
-        statement: format!("{method}: Bellman residual ‖TV − V‖∞ ≤ {rho:.3e}, so ‖V − V*‖∞ ≤ {value_error:.3e} and the greedy policy is {:.3e}-optimal", 2.0 * value_error),
+        statement: format!(
+            "{method}: Bellman residual ‖TV − V‖∞ ≤ {rho:.3e}, so ‖V − V*‖∞ ≤ {value_error:.3e} and the greedy policy is {:.3e}-optimal",
+            2.0 * value_error
+        ),
     };
     (cert, pi)
 }
@@ -196,7 +203,16 @@ pub fn value_iteration(mdp: &TabularMdp, gamma: f64, opts: &ViOptions) -> Result
 }
 
 #[allow(clippy::too_many_arguments)]
-fn vi_solution(mdp: &TabularMdp, gamma: f64, v: Vec<f64>, it: usize, converged: bool, delta: f64, slack: f64, sweep: Sweep) -> Solution {
+fn vi_solution(
+    mdp: &TabularMdp,
+    gamma: f64,
+    v: Vec<f64>,
+    it: usize,
+    converged: bool,
+    delta: f64,
+    slack: f64,
+    sweep: Sweep,
+) -> Solution {
     let value_error = (lip(gamma) * delta + slack) / (1.0 - lip(gamma));
     let policy_loss = 2.0 * value_error;
     let name = match sweep {
@@ -212,7 +228,9 @@ fn vi_solution(mdp: &TabularMdp, gamma: f64, v: Vec<f64>, it: usize, converged: 
         certificate: Certificate {
             value_error,
             policy_loss,
-            statement: format!("{name}, {it} sweeps: last change ‖V_k − V_(k−1)‖∞ = {delta:.3e}, so ‖V − V*‖∞ ≤ (γ·{delta:.3e} + rounding {slack:.1e})/(1−γ) = {value_error:.3e}; the greedy policy is {policy_loss:.3e}-optimal"),
+            statement: format!(
+                "{name}, {it} sweeps: last change ‖V_k − V_(k−1)‖∞ = {delta:.3e}, so ‖V − V*‖∞ ≤ (γ·{delta:.3e} + rounding {slack:.1e})/(1−γ) = {value_error:.3e}; the greedy policy is {policy_loss:.3e}-optimal"
+            ),
         },
     }
 }
@@ -232,7 +250,12 @@ pub fn evaluate(mdp: &TabularMdp, gamma: f64, pi: &Policy) -> Result<(Vec<f64>, 
 
 /// The linear system of policy evaluation, (I − γP_π) and r_π(s) = Σ_a π(a|s)·reward(s, a), for
 /// any per-action reward (the model's, or a regularised one). Its transpose gives occupancies.
-pub fn policy_system(mdp: &TabularMdp, gamma: f64, pi: &Policy, reward: impl Fn(usize, usize) -> f64) -> (DMatrix<f64>, DVector<f64>) {
+pub fn policy_system(
+    mdp: &TabularMdp,
+    gamma: f64,
+    pi: &Policy,
+    reward: impl Fn(usize, usize) -> f64,
+) -> (DMatrix<f64>, DVector<f64>) {
     let n = mdp.states();
     let mut pm = DMatrix::<f64>::zeros(n, n);
     let mut rv = DVector::<f64>::zeros(n);
@@ -254,7 +277,12 @@ pub fn policy_system(mdp: &TabularMdp, gamma: f64, pi: &Policy, reward: impl Fn(
 /// T^π v.
 pub fn bellman_policy(mdp: &TabularMdp, gamma: f64, pi: &Policy, v: &[f64]) -> Vec<f64> {
     (0..mdp.states())
-        .map(|s| (0..mdp.actions()).filter(|&a| pi.probs[[s, a]] > 0.0).map(|a| pi.probs[[s, a]] * mdp.q_value(s, a, gamma, v)).sum())
+        .map(|s| {
+            (0..mdp.actions())
+                .filter(|&a| pi.probs[[s, a]] > 0.0)
+                .map(|a| pi.probs[[s, a]] * mdp.q_value(s, a, gamma, v))
+                .sum()
+        })
         .collect()
 }
 
@@ -262,11 +290,21 @@ fn evaluation_certificate(mdp: &TabularMdp, gamma: f64, pi: &Policy, v: &[f64], 
     let tv = bellman_policy(mdp, gamma, pi, v);
     let rho = sup_diff(&tv, v) + mdp.actions() as f64 * backup_rounding(row_len(mdp), gamma, sup(v));
     let value_error = rho / (1.0 - lip(gamma));
-    Certificate { value_error, policy_loss: f64::INFINITY, statement: format!("{method}: ‖T^π V − V‖∞ ≤ {rho:.3e}, so ‖V − V^π‖∞ ≤ {value_error:.3e}") }
+    Certificate {
+        value_error,
+        policy_loss: f64::INFINITY,
+        statement: format!("{method}: ‖T^π V − V‖∞ ≤ {rho:.3e}, so ‖V − V^π‖∞ ≤ {value_error:.3e}"),
+    }
 }
 
 /// Iterative policy evaluation V ← T^π V from 0 until `stop`.
-pub fn evaluate_iterative(mdp: &TabularMdp, gamma: f64, pi: &Policy, stop: Stop, max_iter: usize) -> Result<(Vec<f64>, Certificate), MdpError> {
+pub fn evaluate_iterative(
+    mdp: &TabularMdp,
+    gamma: f64,
+    pi: &Policy,
+    stop: Stop,
+    max_iter: usize,
+) -> Result<(Vec<f64>, Certificate), MdpError> {
     check_gamma(gamma)?;
     check_iters(max_iter)?;
     mdp.check_policy(pi)?;
@@ -281,10 +319,20 @@ pub fn evaluate_iterative(mdp: &TabularMdp, gamma: f64, pi: &Policy, stop: Stop,
         let slack = mdp.actions() as f64 * backup_rounding(row_len(mdp), gamma, sup(&v));
         if stop.done(delta, gamma, slack) {
             let e = (lip(gamma) * delta + slack) / (1.0 - lip(gamma));
-            return Ok((v, Certificate { value_error: e, policy_loss: f64::INFINITY, statement: format!("iterative evaluation, {it} sweeps: ‖V − V^π‖∞ ≤ γ‖V_k − V_(k−1)‖∞/(1−γ) + rounding = {e:.3e}") }));
+            return Ok((
+                v,
+                Certificate {
+                    value_error: e,
+                    policy_loss: f64::INFINITY,
+                    statement: format!(
+                        "iterative evaluation, {it} sweeps: ‖V − V^π‖∞ ≤ γ‖V_k − V_(k−1)‖∞/(1−γ) + rounding = {e:.3e}"
+                    ),
+                },
+            ));
         }
     }
-    let cert = evaluation_certificate(mdp, gamma, pi, &v, &format!("iterative evaluation stopped at max_iter = {max_iter}"));
+    let cert =
+        evaluation_certificate(mdp, gamma, pi, &v, &format!("iterative evaluation stopped at max_iter = {max_iter}"));
     Ok((v, cert))
 }
 
@@ -326,7 +374,13 @@ pub fn policy_iteration(mdp: &TabularMdp, gamma: f64, max_iter: usize) -> Result
 
 /// Modified policy iteration (Puterman & Shin 1978): greedy step, then `m` sweeps of T^π.
 /// Stops when the certified error of the residual rule is below `eps`.
-pub fn modified_policy_iteration(mdp: &TabularMdp, gamma: f64, m: usize, eps: f64, max_iter: usize) -> Result<Solution, MdpError> {
+pub fn modified_policy_iteration(
+    mdp: &TabularMdp,
+    gamma: f64,
+    m: usize,
+    eps: f64,
+    max_iter: usize,
+) -> Result<Solution, MdpError> {
     check_gamma(gamma)?;
     check_iters(max_iter)?;
     Stop::Certified(eps).check()?;
@@ -358,7 +412,7 @@ pub fn modified_policy_iteration(mdp: &TabularMdp, gamma: f64, m: usize, eps: f6
 /// The primal LP of a discounted MDP: minimise Σ_s V(s) s.t. V(s) ≥ r(s,a) + γ Σ P(s'|s,a)V(s'),
 /// solved by the Clarabel interior-point method. Its certificate comes from the residual.
 pub fn linear_program(mdp: &TabularMdp, gamma: f64) -> Result<Solution, MdpError> {
-    use good_lp::{clarabel, constraint, variable, Expression, ProblemVariables, Solution as _, SolverModel};
+    use good_lp::{Expression, ProblemVariables, Solution as _, SolverModel, clarabel, constraint, variable};
     check_gamma(gamma)?;
     let n = mdp.states();
     let mut vars = ProblemVariables::new();
@@ -374,7 +428,9 @@ pub fn linear_program(mdp: &TabularMdp, gamma: f64) -> Result<Solution, MdpError
             model = model.with(constraint!(vs[s] >= rhs));
         }
     }
-    let sol = model.solve().map_err(|e| bad("linear_program", e.to_string(), "the LP solver failed", "a feasible, bounded LP"))?;
+    let sol = model
+        .solve()
+        .map_err(|e| bad("linear_program", e.to_string(), "the LP solver failed", "a feasible, bounded LP"))?;
     let v: Vec<f64> = vs.iter().map(|&x| sol.value(x)).collect();
     let (cert, policy) = certify(mdp, gamma, &v, "linear program (Clarabel)");
     Ok(Solution { v, policy, iterations: 1, converged: true, certificate: cert })
@@ -419,7 +475,13 @@ pub fn backward_induction(mdp: &TabularMdp, horizon: usize) -> Result<FiniteSolu
     // Each backup errs by at most η; the greedy policy loses at most Σ_h 2‖Q̂_h − Q*_h‖ ≤ H(H+1)η.
     let eta = backup_rounding(row_len(mdp), 1.0, horizon as f64);
     let loss = horizon as f64 * (horizon as f64 + 1.0) * eta;
-    let certificate = Certificate { value_error: err, policy_loss: loss, statement: format!("backward induction over H = {horizon} steps: exact up to rounding, ‖V − V*‖∞ ≤ {err:.1e}, greedy policy {loss:.1e}-optimal") };
+    let certificate = Certificate {
+        value_error: err,
+        policy_loss: loss,
+        statement: format!(
+            "backward induction over H = {horizon} steps: exact up to rounding, ‖V − V*‖∞ ≤ {err:.1e}, greedy policy {loss:.1e}-optimal"
+        ),
+    };
     Ok(FiniteSolution { v, q, policy, certificate })
 }
 
@@ -428,7 +490,12 @@ pub fn evaluate_finite(mdp: &TabularMdp, pi: &Array3<f64>) -> Result<Array2<f64>
     let (h, n, na) = pi.dim();
     check_horizon(h)?;
     if (n, na) != (mdp.states(), mdp.actions()) {
-        return Err(bad("policy", format!("shape {:?}", pi.dim()), "one distribution per step and state", format!("(H, {}, {})", mdp.states(), mdp.actions())));
+        return Err(bad(
+            "policy",
+            format!("shape {:?}", pi.dim()),
+            "one distribution per step and state",
+            format!("(H, {}, {})", mdp.states(), mdp.actions()),
+        ));
     }
     let mut v = Array2::zeros((h + 1, n));
     for step in (0..h).rev() {
@@ -498,7 +565,12 @@ fn fingerprint(mdp: &TabularMdp) -> u64 {
 impl CompensatedMdp {
     pub fn new(mdp: &TabularMdp) -> Result<CompensatedMdp, MdpError> {
         let Transitions::Dense(p) = mdp.transitions() else {
-            return Err(bad("transitions", "sparse", "the compensated f32 storage is for dense models", "dense transitions"));
+            return Err(bad(
+                "transitions",
+                "sparse",
+                "the compensated f32 storage is for dense models",
+                "dense transitions",
+            ));
         };
         let flat = p.as_slice().expect("standard layout");
         let n = mdp.states();
@@ -525,7 +597,16 @@ impl CompensatedMdp {
             row_err.push((e + f32_sum) * 1.01 + 4.0 * (n as f64 + 2.0) * U64 * sum);
         }
         let r = mdp.rewards().iter().copied().collect();
-        Ok(CompensatedMdp { states: n, actions: mdp.actions(), q16, scale, row_sum, row_err, r, fingerprint: fingerprint(mdp) })
+        Ok(CompensatedMdp {
+            states: n,
+            actions: mdp.actions(),
+            q16,
+            scale,
+            row_sum,
+            row_err,
+            r,
+            fingerprint: fingerprint(mdp),
+        })
     }
 
     /// The largest per-row storage error E = Σ_{s'}|P − q·scale| (plus rounding slack).
@@ -583,7 +664,8 @@ fn dot_u16_avx2(q: &[u16], d: &[f32]) -> f64 {
     // SAFETY: every load reads 16 u16 or 8 f32 inside q[..32·chunks] and d[..32·chunks], both
     // within the slices since 32·chunks ≤ n; all loads and stores are unaligned forms.
     unsafe {
-        let (mut a0, mut a1, mut a2, mut a3) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
+        let (mut a0, mut a1, mut a2, mut a3) =
+            (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
         let (qp, dp) = (q.as_ptr(), d.as_ptr());
         for i in 0..chunks {
             let r0 = _mm256_loadu_si256(qp.add(32 * i) as *const __m256i);
@@ -649,15 +731,31 @@ pub struct CompensatedStats {
 /// mid-range reference until its storage error would dominate the contraction term, then take
 /// the current iterate as reference (one f64 sweep) and again whenever the drift from it would
 /// dominate. The certificate bounds the distance to V* of the original f64 model.
-pub fn value_iteration_compensated(cm: &CompensatedMdp, mdp: &TabularMdp, gamma: f64, stop: Stop, max_iter: usize) -> Result<(Solution, CompensatedStats), MdpError> {
+pub fn value_iteration_compensated(
+    cm: &CompensatedMdp,
+    mdp: &TabularMdp,
+    gamma: f64,
+    stop: Stop,
+    max_iter: usize,
+) -> Result<(Solution, CompensatedStats), MdpError> {
     check_gamma(gamma)?;
     stop.check()?;
     check_iters(max_iter)?;
     if cm.fingerprint != fingerprint(mdp) {
-        return Err(bad("compensated model", format!("{:016x}", cm.fingerprint), "must be built from the model it is certified against", format!("{:016x}", fingerprint(mdp))));
+        return Err(bad(
+            "compensated model",
+            format!("{:016x}", cm.fingerprint),
+            "must be built from the model it is certified against",
+            format!("{:016x}", fingerprint(mdp)),
+        ));
     }
     let Transitions::Dense(p) = mdp.transitions() else {
-        return Err(bad("transitions", "sparse", "the compensated f32 storage is for dense models", "dense transitions"));
+        return Err(bad(
+            "transitions",
+            "sparse",
+            "the compensated f32 storage is for dense models",
+            "dense transitions",
+        ));
     };
     let flat = p.as_slice().expect("standard layout");
     let (n, rows) = (cm.states, cm.states * cm.actions);
@@ -680,7 +778,9 @@ pub fn value_iteration_compensated(cm: &CompensatedMdp, mdp: &TabularMdp, gamma:
             }
             d.iter_mut().for_each(|x| *x = 0.0f32);
             for (s, o) in next.iter_mut().enumerate() {
-                *o = (0..cm.actions).map(|a| cm.r[s * cm.actions + a] + gamma * base[s * cm.actions + a]).fold(f64::NEG_INFINITY, f64::max);
+                *o = (0..cm.actions)
+                    .map(|a| cm.r[s * cm.actions + a] + gamma * base[s * cm.actions + a])
+                    .fold(f64::NEG_INFINITY, f64::max);
             }
             referenced = true;
             rebase_next = false;
@@ -722,7 +822,10 @@ pub fn value_iteration_compensated(cm: &CompensatedMdp, mdp: &TabularMdp, gamma:
         certificate: Certificate {
             value_error,
             policy_loss: 2.0 * value_error,
-            statement: format!("value iteration on compensated 16-bit storage, {it} sweeps ({} on the f64 table): ‖V_k − V_(k−1)‖∞ = {delta:.3e}, last sweep's storage+rounding error η ≤ {eta:.1e}, so ‖V − V*‖∞ ≤ (γ·Δ + η)/(1−γ) = {value_error:.3e}", stats.rebase_sweeps),
+            statement: format!(
+                "value iteration on compensated 16-bit storage, {it} sweeps ({} on the f64 table): ‖V_k − V_(k−1)‖∞ = {delta:.3e}, last sweep's storage+rounding error η ≤ {eta:.1e}, so ‖V − V*‖∞ ≤ (γ·Δ + η)/(1−γ) = {value_error:.3e}",
+                stats.rebase_sweeps
+            ),
         },
     };
     Ok((sol, stats))
@@ -753,7 +856,9 @@ mod tests {
             assert!(pi.converged);
             let exact = evaluate(&mdp, gamma, &Policy::deterministic(&pi.policy, 3)).unwrap().0;
             for sweep in [Sweep::Jacobi, Sweep::GaussSeidel] {
-                let vi = value_iteration(&mdp, gamma, &ViOptions { stop: Stop::Certified(1e-6), max_iter: 10_000, sweep }).unwrap();
+                let vi =
+                    value_iteration(&mdp, gamma, &ViOptions { stop: Stop::Certified(1e-6), max_iter: 10_000, sweep })
+                        .unwrap();
                 let err = sup_diff(&vi.v, &exact);
                 assert!(err <= vi.certificate.value_error, "{sweep:?}: {err} > {}", vi.certificate.value_error);
                 assert!(vi.certificate.value_error < 1e-6);
@@ -835,17 +940,29 @@ mod tests {
     #[test]
     fn bad_parameters_name_the_field() {
         let mdp = generate::dirichlet(3, 2, 1.0, 1).unwrap();
-        assert!(value_iteration(&mdp, 0.9, &ViOptions { max_iter: 0, ..Default::default() }).unwrap_err().to_string().contains("max_iter = 0"));
+        assert!(
+            value_iteration(&mdp, 0.9, &ViOptions { max_iter: 0, ..Default::default() })
+                .unwrap_err()
+                .to_string()
+                .contains("max_iter = 0")
+        );
         let other = generate::uniform_dense(3, 2, 9).unwrap();
         let cm = CompensatedMdp::new(&other).unwrap();
         let m3 = generate::uniform_dense(3, 2, 10).unwrap();
-        assert!(value_iteration_compensated(&cm, &m3, 0.9, Stop::Residual(1e-6), 10).unwrap_err().to_string().contains("compensated model"));
+        assert!(
+            value_iteration_compensated(&cm, &m3, 0.9, Stop::Residual(1e-6), 10)
+                .unwrap_err()
+                .to_string()
+                .contains("compensated model")
+        );
         for g in [1.0, -0.1, f64::NAN] {
             let e = value_iteration(&mdp, g, &ViOptions::default()).unwrap_err().to_string();
             assert!(e.contains("gamma") && e.contains("[0, 1)"), "{e}");
         }
         assert!(backward_induction(&mdp, 0).unwrap_err().to_string().contains("horizon = 0"));
-        let e = value_iteration(&mdp, 0.9, &ViOptions { stop: Stop::Residual(0.0), ..Default::default() }).unwrap_err().to_string();
+        let e = value_iteration(&mdp, 0.9, &ViOptions { stop: Stop::Residual(0.0), ..Default::default() })
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("stop.residual"), "{e}");
         let e = evaluate(&mdp, 0.9, &Policy::uniform(3, 3)).unwrap_err().to_string();
         assert!(e.contains("policy = shape (3, 3)"), "{e}");

@@ -50,7 +50,14 @@ pub struct RegretSim {
 }
 
 impl RegretSim {
-    pub fn new(mdp: Arc<TabularMdp>, steps: usize, episodes: u64, start: usize, key: [u32; 2], algo: RlAlgorithm) -> RegretSim {
+    pub fn new(
+        mdp: Arc<TabularMdp>,
+        steps: usize,
+        episodes: u64,
+        start: usize,
+        key: [u32; 2],
+        algo: RlAlgorithm,
+    ) -> RegretSim {
         let v_star = backward_induction(&mdp, steps).expect("steps >= 1 checked by the spec").v[[0, start]];
         RegretSim { mdp, steps, episodes, start, key, algo, v_star }
     }
@@ -105,7 +112,10 @@ impl RegretSim {
                                     }
                                     let b = match bonus {
                                         Bonus::Hoeffding => c * hh as f64 * (l / m).sqrt(),
-                                        Bonus::Bernstein => c * ((2.0 * l * (ev2 - ev * ev).max(0.0) / m).sqrt() + 7.0 * hh as f64 * l / (3.0 * m)),
+                                        Bonus::Bernstein => {
+                                            c * ((2.0 * l * (ev2 - ev * ev).max(0.0) / m).sqrt()
+                                                + 7.0 * hh as f64 * l / (3.0 * m))
+                                        }
                                     };
                                     (self.mdp.reward(s, a) + ev + b).min(cap)
                                 };

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::linear_mixture::LinearMixtureMdp;
 use super::model::TabularMdp;
 use super::rl::{Bonus, RegretSim, RlAlgorithm};
-use super::{generate, io, MdpError};
+use super::{MdpError, generate, io};
 use crate::engine::Job;
-use crate::error::{invalid, Error, Result};
+use crate::error::{Error, Result, invalid};
 use crate::rng::content_hash;
 use crate::spec::CellInfo;
 
@@ -20,19 +20,58 @@ use crate::spec::CellInfo;
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum InstanceSpec {
     /// Dirichlet(α) transition rows, U(0,1) rewards.
-    Dirichlet { label: Option<String>, states: i64, actions: i64, alpha: f64, seed: u64 },
+    Dirichlet {
+        label: Option<String>,
+        states: i64,
+        actions: i64,
+        alpha: f64,
+        seed: u64,
+    },
     /// Uniform entries normalised per row (the construction of workload B2).
-    UniformDense { label: Option<String>, states: i64, actions: i64, seed: u64 },
-    RiverSwim { label: Option<String>, states: i64 },
-    Gridworld { label: Option<String>, width: i64, height: i64, slip: f64 },
+    UniformDense {
+        label: Option<String>,
+        states: i64,
+        actions: i64,
+        seed: u64,
+    },
+    RiverSwim {
+        label: Option<String>,
+        states: i64,
+    },
+    Gridworld {
+        label: Option<String>,
+        width: i64,
+        height: i64,
+        slip: f64,
+    },
     /// A linear-mixture MDP with d Dirichlet base kernels (used through its tabular model).
-    LinearMixture { label: Option<String>, states: i64, actions: i64, d: i64, alpha: f64, seed: u64 },
+    LinearMixture {
+        label: Option<String>,
+        states: i64,
+        actions: i64,
+        d: i64,
+        alpha: f64,
+        seed: u64,
+    },
     /// The hard instance of the reward-free lower bound (3 states, 2^(d−1) actions).
-    RewardFreeHard { label: Option<String>, d: i64, episodes: i64, horizon: i64, seed: u64 },
+    RewardFreeHard {
+        label: Option<String>,
+        d: i64,
+        episodes: i64,
+        horizon: i64,
+        seed: u64,
+    },
     /// A JSON model file (see `mdp::io`).
-    Json { label: Option<String>, path: String },
+    Json {
+        label: Option<String>,
+        path: String,
+    },
     /// numpy arrays in pymdptoolbox's layout: P (A, S, S), R (S, A).
-    Npy { label: Option<String>, p: String, r: String },
+    Npy {
+        label: Option<String>,
+        p: String,
+        r: String,
+    },
 }
 
 fn size(field: &str, x: i64, lo: i64, hi: i64) -> Result<usize> {
@@ -45,20 +84,34 @@ fn size(field: &str, x: i64, lo: i64, hi: i64) -> Result<usize> {
 /// Turns a model error into a spec error whose field is prefixed with the instance's place.
 pub fn spec_error(prefix: &str, e: MdpError) -> Error {
     match e {
-        MdpError::Invalid { field, value, reason, allowed } => Error::Invalid { field: format!("{prefix}.{field}"), value, reason, allowed },
-        MdpError::File { path, message } => Error::BadResults { path: path.into(), message: format!("{prefix}: {message}") },
+        MdpError::Invalid { field, value, reason, allowed } => {
+            Error::Invalid { field: format!("{prefix}.{field}"), value, reason, allowed }
+        }
+        MdpError::File { path, message } => {
+            Error::BadResults { path: path.into(), message: format!("{prefix}: {message}") }
+        }
     }
 }
 
 impl InstanceSpec {
     pub fn label(&self) -> String {
         match self {
-            InstanceSpec::Dirichlet { label, states, actions, alpha, .. } => label.clone().unwrap_or(format!("Dirichlet S={states} A={actions} alpha={alpha}")),
-            InstanceSpec::UniformDense { label, states, actions, .. } => label.clone().unwrap_or(format!("uniform S={states} A={actions}")),
+            InstanceSpec::Dirichlet { label, states, actions, alpha, .. } => {
+                label.clone().unwrap_or(format!("Dirichlet S={states} A={actions} alpha={alpha}"))
+            }
+            InstanceSpec::UniformDense { label, states, actions, .. } => {
+                label.clone().unwrap_or(format!("uniform S={states} A={actions}"))
+            }
             InstanceSpec::RiverSwim { label, states } => label.clone().unwrap_or(format!("RiverSwim-{states}")),
-            InstanceSpec::Gridworld { label, width, height, slip } => label.clone().unwrap_or(format!("grid {width}x{height} slip={slip}")),
-            InstanceSpec::LinearMixture { label, states, actions, d, .. } => label.clone().unwrap_or(format!("linear mixture S={states} A={actions} d={d}")),
-            InstanceSpec::RewardFreeHard { label, d, episodes, .. } => label.clone().unwrap_or(format!("reward-free hard d={d} K={episodes}")),
+            InstanceSpec::Gridworld { label, width, height, slip } => {
+                label.clone().unwrap_or(format!("grid {width}x{height} slip={slip}"))
+            }
+            InstanceSpec::LinearMixture { label, states, actions, d, .. } => {
+                label.clone().unwrap_or(format!("linear mixture S={states} A={actions} d={d}"))
+            }
+            InstanceSpec::RewardFreeHard { label, d, episodes, .. } => {
+                label.clone().unwrap_or(format!("reward-free hard d={d} K={episodes}"))
+            }
             InstanceSpec::Json { label, path } => label.clone().unwrap_or(path.clone()),
             InstanceSpec::Npy { label, p, .. } => label.clone().unwrap_or(p.clone()),
         }
@@ -91,7 +144,10 @@ impl InstanceSpec {
     /// checked before anything is allocated.
     pub fn declared_states(&self) -> Option<i64> {
         match self {
-            InstanceSpec::Dirichlet { states, .. } | InstanceSpec::UniformDense { states, .. } | InstanceSpec::RiverSwim { states, .. } | InstanceSpec::LinearMixture { states, .. } => Some(*states),
+            InstanceSpec::Dirichlet { states, .. }
+            | InstanceSpec::UniformDense { states, .. }
+            | InstanceSpec::RiverSwim { states, .. }
+            | InstanceSpec::LinearMixture { states, .. } => Some(*states),
             InstanceSpec::Gridworld { width, height, .. } => Some(width.saturating_mul(*height)),
             InstanceSpec::RewardFreeHard { .. } => Some(3),
             InstanceSpec::Json { .. } | InstanceSpec::Npy { .. } => None,
@@ -103,16 +159,45 @@ impl InstanceSpec {
         let f = |name: &str| format!("{prefix}.{name}");
         let err = |e| spec_error(prefix, e);
         match self {
-            InstanceSpec::Dirichlet { states, actions, alpha, seed, .. } => generate::dirichlet(size(&f("states"), *states, 1, 4096)?, size(&f("actions"), *actions, 1, 256)?, *alpha, *seed).map_err(err),
-            InstanceSpec::UniformDense { states, actions, seed, .. } => generate::uniform_dense(size(&f("states"), *states, 1, 4096)?, size(&f("actions"), *actions, 1, 256)?, *seed).map_err(err),
-            InstanceSpec::RiverSwim { states, .. } => generate::river_swim(size(&f("states"), *states, 2, 1 << 20)?).map_err(err),
-            InstanceSpec::Gridworld { width, height, slip, .. } => generate::gridworld(size(&f("width"), *width, 1, 1024)?, size(&f("height"), *height, 1, 1024)?, *slip).map_err(err),
+            InstanceSpec::Dirichlet { states, actions, alpha, seed, .. } => generate::dirichlet(
+                size(&f("states"), *states, 1, 4096)?,
+                size(&f("actions"), *actions, 1, 256)?,
+                *alpha,
+                *seed,
+            )
+            .map_err(err),
+            InstanceSpec::UniformDense { states, actions, seed, .. } => generate::uniform_dense(
+                size(&f("states"), *states, 1, 4096)?,
+                size(&f("actions"), *actions, 1, 256)?,
+                *seed,
+            )
+            .map_err(err),
+            InstanceSpec::RiverSwim { states, .. } => {
+                generate::river_swim(size(&f("states"), *states, 2, 1 << 20)?).map_err(err)
+            }
+            InstanceSpec::Gridworld { width, height, slip, .. } => {
+                generate::gridworld(size(&f("width"), *width, 1, 1024)?, size(&f("height"), *height, 1, 1024)?, *slip)
+                    .map_err(err)
+            }
             InstanceSpec::LinearMixture { states, actions, d, alpha, seed, .. } => {
-                let m = LinearMixtureMdp::random(size(&f("states"), *states, 1, 512)?, size(&f("actions"), *actions, 1, 64)?, size(&f("d"), *d, 1, 64)?, *alpha, *seed).map_err(err)?;
+                let m = LinearMixtureMdp::random(
+                    size(&f("states"), *states, 1, 512)?,
+                    size(&f("actions"), *actions, 1, 64)?,
+                    size(&f("d"), *d, 1, 64)?,
+                    *alpha,
+                    *seed,
+                )
+                .map_err(err)?;
                 Ok(m.model().clone())
             }
             InstanceSpec::RewardFreeHard { d, episodes, horizon, seed, .. } => {
-                let m = LinearMixtureMdp::reward_free_hard(size(&f("d"), *d, 2, 12)?, size(&f("episodes"), *episodes, 1, i64::MAX)? as u64, size(&f("horizon"), *horizon, 1, 1 << 20)?, *seed).map_err(err)?;
+                let m = LinearMixtureMdp::reward_free_hard(
+                    size(&f("d"), *d, 2, 12)?,
+                    size(&f("episodes"), *episodes, 1, i64::MAX)? as u64,
+                    size(&f("horizon"), *horizon, 1, 1 << 20)?,
+                    *seed,
+                )
+                .map_err(err)?;
                 Ok(m.model().clone())
             }
             InstanceSpec::Json { path, .. } => io::read_json(Path::new(path)).map_err(err),
@@ -136,7 +221,9 @@ impl InstanceSpec {
                 o.remove(k);
             }
             for (i, path) in files.iter().enumerate() {
-                let h = io::read_capped(Path::new(path.as_str())).map(|b| format!("{:016x}", content_hash(&b))).unwrap_or_default();
+                let h = io::read_capped(Path::new(path.as_str()))
+                    .map(|b| format!("{:016x}", content_hash(&b)))
+                    .unwrap_or_default();
                 o.insert(format!("file_hash_{i}"), h.into());
             }
         }
@@ -149,7 +236,12 @@ pub fn check_labels(field: &str, labels: &[String]) -> Result<()> {
     for (i, a) in labels.iter().enumerate() {
         for b in &labels[..i] {
             if crate::plot::slug(a) == crate::plot::slug(b) {
-                return Err(invalid(format!("{field}.label"), format!("'{b}' and '{a}'"), "labels name figure files", "labels that differ in letters or digits"));
+                return Err(invalid(
+                    format!("{field}.label"),
+                    format!("'{b}' and '{a}'"),
+                    "labels name figure files",
+                    "labels that differ in letters or digits",
+                ));
             }
         }
     }
@@ -212,21 +304,41 @@ impl TabularRlSpec {
             if let Some(n) = inst.declared_states()
                 && n > 4096
             {
-                return Err(invalid(format!("tabular_rl.instances[{i}].states"), n, "the learners keep S·A·S transition counts", "<= 4096"));
+                return Err(invalid(
+                    format!("tabular_rl.instances[{i}].states"),
+                    n,
+                    "the learners keep S·A·S transition counts",
+                    "<= 4096",
+                ));
             }
             let m = inst.build(&format!("tabular_rl.instances[{i}]"))?;
             if self.start < 0 || self.start as usize >= m.states() {
-                return Err(invalid("tabular_rl.start", self.start, format!("the start state of instance {i}"), format!("0 ..= {}", m.states() - 1)));
+                return Err(invalid(
+                    "tabular_rl.start",
+                    self.start,
+                    format!("the start state of instance {i}"),
+                    format!("0 ..= {}", m.states() - 1),
+                ));
             }
             if (m.states() as u64).pow(2) * m.actions() as u64 > 100_000_000 {
-                return Err(invalid(format!("tabular_rl.instances[{i}]"), format!("S = {}, A = {}", m.states(), m.actions()), "the learners keep S·A·S transition counts", "S²·A <= 10^8"));
+                return Err(invalid(
+                    format!("tabular_rl.instances[{i}]"),
+                    format!("S = {}, A = {}", m.states(), m.actions()),
+                    "the learners keep S·A·S transition counts",
+                    "S²·A <= 10^8",
+                ));
             }
             models.push((inst.label(), Arc::new(m)));
         }
         if let Some(&k) = horizons.iter().max()
             && k.saturating_mul(steps as u64) >= 1 << 32
         {
-            return Err(invalid("horizon", k, format!("K·H visits must fit the u32 counters (H = {steps})"), format!("K < 2^32/{steps}")));
+            return Err(invalid(
+                "horizon",
+                k,
+                format!("K·H visits must fit the u32 counters (H = {steps})"),
+                format!("K < 2^32/{steps}"),
+            ));
         }
         check_labels("tabular_rl.instances", &models.iter().map(|m| m.0.clone()).collect::<Vec<_>>())?;
         let mut algorithms = Vec::new();
@@ -240,12 +352,18 @@ impl TabularRlSpec {
                         Bonus::Hoeffding => "UCBVI-H",
                         Bonus::Bernstein => "UCBVI-B",
                     };
-                    (label.clone().unwrap_or(format!("{name}(c={c})")), RlAlgorithm::Ucbvi { bonus: *bonus, c, delta: d })
+                    (
+                        label.clone().unwrap_or(format!("{name}(c={c})")),
+                        RlAlgorithm::Ucbvi { bonus: *bonus, c, delta: d },
+                    )
                 }
                 RlAlgorithmSpec::QLearningUcb { label, c, delta } => {
                     let c = positive(f("c"), c.unwrap_or(1.0))?;
                     let d = confidence(f("delta"), delta.unwrap_or(0.1))?;
-                    (label.clone().unwrap_or(format!("Q-learning UCB-H(c={c})")), RlAlgorithm::QLearningUcb { c, delta: d })
+                    (
+                        label.clone().unwrap_or(format!("Q-learning UCB-H(c={c})")),
+                        RlAlgorithm::QLearningUcb { c, delta: d },
+                    )
                 }
             };
             if algorithms.iter().any(|(l, _): &(String, RlAlgorithm)| *l == label) {
@@ -261,7 +379,11 @@ impl TabularRlSpec {
 impl TabularRlConfig {
     pub fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
         let instances = self.models.iter().map(|m| m.0.as_str()).zip(&self.contents);
-        crate::spec::instance_cells(instances, horizons, |c, k| serde_json::json!({ "setting": "tabular_rl", "instance": c, "H": self.steps, "start": self.start, "episodes": k }))
+        crate::spec::instance_cells(
+            instances,
+            horizons,
+            |c, k| serde_json::json!({ "setting": "tabular_rl", "instance": c, "H": self.steps, "start": self.start, "episodes": k }),
+        )
     }
 
     pub fn jobs(&self, cells: &[CellInfo], seed: u64) -> Vec<Job> {
@@ -270,7 +392,8 @@ impl TabularRlConfig {
         for (ci, cell) in cells.iter().enumerate() {
             let mdp = self.models[ci / per].1.clone();
             for (label, algo) in &self.algorithms {
-                let sim = RegretSim::new(mdp.clone(), self.steps, cell.horizon, self.start, cell.key(seed), algo.clone());
+                let sim =
+                    RegretSim::new(mdp.clone(), self.steps, cell.horizon, self.start, cell.key(seed), algo.clone());
                 jobs.push(Job { cell: cell.id.clone(), series: label.clone(), sim: Box::new(sim) });
             }
         }

@@ -6,7 +6,7 @@
 //! - [`MirrorMap`]: Euclidean ψ = ½‖x‖² and entropic ψ = Σ x log x (on the simplex), with
 //!   `bregman` and the mirror step argmin_x η⟨g, x⟩ + D_ψ(x, y) on the domain.
 
-use crate::mdp::{bad, MdpError};
+use crate::mdp::{MdpError, bad};
 
 /// A convex, compact domain in ℝ^d.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -26,9 +26,23 @@ impl Domain {
     /// Checks the parameters: a non-empty, bounded domain.
     pub fn new(d: Domain) -> Result<Domain, MdpError> {
         let (dim, ok, field, value, what) = match &d {
-            Domain::Ball { dim, radius } => (*dim, *radius > 0.0 && radius.is_finite(), "radius", radius.to_string(), "(0, ∞) (a ball needs a positive, finite radius)"),
-            Domain::L1Ball { dim, radius } => (*dim, *radius > 0.0 && radius.is_finite(), "radius", radius.to_string(), "(0, ∞)"),
-            Domain::Box { dim, lo, hi } => (*dim, lo.is_finite() && hi.is_finite() && lo < hi, "lo/hi", format!("{lo}/{hi}"), "finite with lo < hi (the box must be bounded and have an interior)"),
+            Domain::Ball { dim, radius } => (
+                *dim,
+                *radius > 0.0 && radius.is_finite(),
+                "radius",
+                radius.to_string(),
+                "(0, ∞) (a ball needs a positive, finite radius)",
+            ),
+            Domain::L1Ball { dim, radius } => {
+                (*dim, *radius > 0.0 && radius.is_finite(), "radius", radius.to_string(), "(0, ∞)")
+            }
+            Domain::Box { dim, lo, hi } => (
+                *dim,
+                lo.is_finite() && hi.is_finite() && lo < hi,
+                "lo/hi",
+                format!("{lo}/{hi}"),
+                "finite with lo < hi (the box must be bounded and have an interior)",
+            ),
             Domain::Simplex { dim } => (*dim, true, "dim", String::new(), ""),
         };
         if dim == 0 || dim > 1 << 20 {
@@ -42,7 +56,10 @@ impl Domain {
 
     pub fn dim(&self) -> usize {
         match *self {
-            Domain::Ball { dim, .. } | Domain::Box { dim, .. } | Domain::Simplex { dim } | Domain::L1Ball { dim, .. } => dim,
+            Domain::Ball { dim, .. }
+            | Domain::Box { dim, .. }
+            | Domain::Simplex { dim }
+            | Domain::L1Ball { dim, .. } => dim,
         }
     }
 
@@ -51,7 +68,13 @@ impl Domain {
         match *self {
             Domain::Ball { radius, .. } => 2.0 * radius,
             Domain::Box { dim, lo, hi } => (hi - lo) * (dim as f64).sqrt(),
-            Domain::Simplex { dim } => if dim > 1 { 2f64.sqrt() } else { 0.0 },
+            Domain::Simplex { dim } => {
+                if dim > 1 {
+                    2f64.sqrt()
+                } else {
+                    0.0
+                }
+            }
             Domain::L1Ball { radius, .. } => 2.0 * radius,
         }
     }
@@ -70,7 +93,9 @@ impl Domain {
         match *self {
             Domain::Ball { radius, .. } => norm2(x) <= radius + tol,
             Domain::Box { lo, hi, .. } => x.iter().all(|&v| v >= lo - tol && v <= hi + tol),
-            Domain::Simplex { .. } => x.iter().all(|&v| v >= -tol) && (x.iter().sum::<f64>() - 1.0).abs() <= tol * x.len() as f64,
+            Domain::Simplex { .. } => {
+                x.iter().all(|&v| v >= -tol) && (x.iter().sum::<f64>() - 1.0).abs() <= tol * x.len() as f64
+            }
             Domain::L1Ball { radius, .. } => x.iter().map(|v| v.abs()).sum::<f64>() <= radius + tol,
         }
     }
@@ -160,7 +185,14 @@ impl Domain {
 /// gap is ≤ `tol`·max(1, ‖∇h(x)‖·D) (relative, so that rounding in the gap, about
 /// ε‖∇h‖D√d, never keeps it from stopping) or after `max_iter` iterations; returns the gap of
 /// the returned point.
-pub fn minimise(dom: &Domain, l: f64, x: &mut [f64], mut grad: impl FnMut(&[f64], &mut [f64]), tol: f64, max_iter: usize) -> f64 {
+pub fn minimise(
+    dom: &Domain,
+    l: f64,
+    x: &mut [f64],
+    mut grad: impl FnMut(&[f64], &mut [f64]),
+    tol: f64,
+    max_iter: usize,
+) -> f64 {
     let d = x.len();
     dom.project(x);
     let (mut y, mut prev, mut g, mut s) = (x.to_vec(), x.to_vec(), vec![0.0; d], vec![0.0; d]);
@@ -186,7 +218,14 @@ pub fn minimise(dom: &Domain, l: f64, x: &mut [f64], mut grad: impl FnMut(&[f64]
             let next = 0.5 * (1.0 + (1.0 + 4.0 * theta * theta).sqrt());
             // Restart the momentum when it points uphill.
             let uphill: f64 = g.iter().zip(x.iter()).zip(&prev).map(|((gi, xi), pi)| gi * (xi - pi)).sum();
-            let beta = if uphill > 0.0 { theta = 1.0; 0.0 } else { let b = (theta - 1.0) / next; theta = next; b };
+            let beta = if uphill > 0.0 {
+                theta = 1.0;
+                0.0
+            } else {
+                let b = (theta - 1.0) / next;
+                theta = next;
+                b
+            };
             for ((yi, xi), pi) in y.iter_mut().zip(x.iter()).zip(&prev) {
                 *yi = xi + beta * (xi - pi);
             }
@@ -231,7 +270,9 @@ impl MirrorMap {
     pub fn bregman(&self, x: &[f64], y: &[f64]) -> f64 {
         match self {
             MirrorMap::Euclidean => 0.5 * x.iter().zip(y).map(|(a, b)| (a - b) * (a - b)).sum::<f64>(),
-            MirrorMap::Entropic => x.iter().zip(y).map(|(&a, &b)| if a > 0.0 { a * (a / b).ln() - a + b } else { b }).sum::<f64>().max(0.0),
+            MirrorMap::Entropic => {
+                x.iter().zip(y).map(|(&a, &b)| if a > 0.0 { a * (a / b).ln() - a + b } else { b }).sum::<f64>().max(0.0)
+            }
         }
     }
 
@@ -264,7 +305,12 @@ mod tests {
     use proptest::prelude::*;
 
     fn domains(d: usize) -> Vec<Domain> {
-        vec![Domain::Ball { dim: d, radius: 1.5 }, Domain::Box { dim: d, lo: -0.5, hi: 1.0 }, Domain::Simplex { dim: d }, Domain::L1Ball { dim: d, radius: 2.0 }]
+        vec![
+            Domain::Ball { dim: d, radius: 1.5 },
+            Domain::Box { dim: d, lo: -0.5, hi: 1.0 },
+            Domain::Simplex { dim: d },
+            Domain::L1Ball { dim: d, radius: 2.0 },
+        ]
     }
 
     #[test]
@@ -308,7 +354,12 @@ mod tests {
     fn bad_domains_name_the_field() {
         assert!(Domain::new(Domain::Ball { dim: 2, radius: 0.0 }).unwrap_err().to_string().contains("radius"));
         assert!(Domain::new(Domain::Box { dim: 2, lo: 1.0, hi: 0.0 }).unwrap_err().to_string().contains("lo/hi"));
-        assert!(Domain::new(Domain::Box { dim: 2, lo: f64::NEG_INFINITY, hi: 0.0 }).unwrap_err().to_string().contains("bounded"));
+        assert!(
+            Domain::new(Domain::Box { dim: 2, lo: f64::NEG_INFINITY, hi: 0.0 })
+                .unwrap_err()
+                .to_string()
+                .contains("bounded")
+        );
         assert!(Domain::new(Domain::Simplex { dim: 0 }).unwrap_err().to_string().contains("dim = 0"));
     }
 

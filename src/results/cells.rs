@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::atomic_write;
 use crate::engine::JobResult;
-use crate::error::{io, Error, Result};
+use crate::error::{Error, Result, io};
 use crate::rng::content_hash;
 use crate::stats::Welford;
 
@@ -77,13 +77,21 @@ impl CellStore {
                     metrics: j.metrics.clone(),
                     grid: j.grid.clone(),
                     proportion: j.proportion.clone(),
-                    stats: j.stats.iter().map(|w| { let (n, m, v) = w.parts(); (n, m.to_bits(), v.to_bits()) }).collect(),
+                    stats: j
+                        .stats
+                        .iter()
+                        .map(|w| {
+                            let (n, m, v) = w.parts();
+                            (n, m.to_bits(), v.to_bits())
+                        })
+                        .collect(),
                     finals: j.finals.iter().map(|f| f.iter().map(|x| x.to_bits()).collect()).collect(),
                     seconds: j.seconds,
                 })
                 .collect(),
         };
-        let body = serde_json::to_string(&rec).map_err(|e| Error::BadResults { path: self.path(cell), message: e.to_string() })?;
+        let body = serde_json::to_string(&rec)
+            .map_err(|e| Error::BadResults { path: self.path(cell), message: e.to_string() })?;
         let text = format!("{body}\n{:016x}\n", content_hash(body.as_bytes()));
         atomic_write(&self.path(cell), text.as_bytes())
     }
@@ -97,7 +105,9 @@ impl CellStore {
             Err(e) => return CellState::Invalid(e.to_string()),
         };
         let mut lines = text.split('\n');
-        let (Some(body), Some(hash)) = (lines.next(), lines.next()) else { return CellState::Invalid("truncated (no hash line)".into()) };
+        let (Some(body), Some(hash)) = (lines.next(), lines.next()) else {
+            return CellState::Invalid("truncated (no hash line)".into());
+        };
         if format!("{:016x}", content_hash(body.as_bytes())) != hash {
             return CellState::Invalid("content hash mismatch (truncated or corrupted)".into());
         }
@@ -117,7 +127,11 @@ impl CellStore {
                     metrics: j.metrics,
                     grid: j.grid,
                     proportion: j.proportion,
-                    stats: j.stats.into_iter().map(|(n, m, v)| Welford::from_parts(n, f64::from_bits(m), f64::from_bits(v))).collect(),
+                    stats: j
+                        .stats
+                        .into_iter()
+                        .map(|(n, m, v)| Welford::from_parts(n, f64::from_bits(m), f64::from_bits(v)))
+                        .collect(),
                     finals: j.finals.into_iter().map(|f| f.into_iter().map(f64::from_bits).collect()).collect(),
                     seconds: j.seconds,
                 })
@@ -164,10 +178,22 @@ mod tests {
         let store = CellStore::new(dir.clone(), 42);
         let mut w = Welford::default();
         [0.1, f64::NAN, -3.0].iter().for_each(|&x| w.push(x));
-        let job = JobResult { cell: "c".into(), series: "s".into(), metrics: vec!["m".into()], grid: vec![5], stats: vec![w], finals: vec![vec![0.1 + 0.2, f64::INFINITY, -0.0]], proportion: vec![false], seconds: 1.5 };
+        let job = JobResult {
+            cell: "c".into(),
+            series: "s".into(),
+            metrics: vec!["m".into()],
+            grid: vec![5],
+            stats: vec![w],
+            finals: vec![vec![0.1 + 0.2, f64::INFINITY, -0.0]],
+            proportion: vec![false],
+            seconds: 1.5,
+        };
         store.write("c", std::slice::from_ref(&job)).unwrap();
         let CellState::Valid(back) = store.read("c") else { panic!("not valid") };
-        assert_eq!(back[0].finals[0].iter().map(|x| x.to_bits()).collect::<Vec<_>>(), job.finals[0].iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+        assert_eq!(
+            back[0].finals[0].iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            job.finals[0].iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
         assert_eq!(back[0].stats[0].parts().0, 3);
         assert!(matches!(CellStore::new(dir.clone(), 43).read("c"), CellState::Invalid(_)));
         assert!(matches!(store.read("other"), CellState::Missing));

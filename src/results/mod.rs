@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::JobResult;
-use crate::error::{io, Error, Result};
+use crate::error::{Error, Result, io};
 use crate::spec::CellInfo;
-use crate::stats::{quantile_sorted, Welford};
+use crate::stats::{Welford, quantile_sorted};
 
 /// A theory curve to draw on a figure (a bound's rate with its constant).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -119,7 +119,17 @@ pub fn curve_rows(results: &[JobResult], level: f64) -> Vec<CurveRow> {
             for (c, &t) in r.grid.iter().enumerate() {
                 let w = &r.stats[m * nc + c];
                 let (lo, hi) = interval(w, r.proportion.get(m) == Some(&true), level);
-                rows.push(CurveRow { cell: r.cell.clone(), policy: r.series.clone(), metric: metric.clone(), t, n: w.n, mean: w.mean, sd: w.sd(), ci_lo: lo, ci_hi: hi });
+                rows.push(CurveRow {
+                    cell: r.cell.clone(),
+                    policy: r.series.clone(),
+                    metric: metric.clone(),
+                    t,
+                    n: w.n,
+                    mean: w.mean,
+                    sd: w.sd(),
+                    ci_lo: lo,
+                    ci_hi: hi,
+                });
             }
         }
     }
@@ -139,7 +149,19 @@ fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result
 pub fn curves_csv(rows: &[CurveRow]) -> Result<Vec<u8>> {
     csv_bytes(
         &["cell", "policy", "metric", "t", "n", "mean", "sd", "ci_lo", "ci_hi"],
-        rows.iter().map(|r| vec![r.cell.clone(), r.policy.clone(), r.metric.clone(), r.t.to_string(), r.n.to_string(), fmt(r.mean), fmt(r.sd), fmt(r.ci_lo), fmt(r.ci_hi)]),
+        rows.iter().map(|r| {
+            vec![
+                r.cell.clone(),
+                r.policy.clone(),
+                r.metric.clone(),
+                r.t.to_string(),
+                r.n.to_string(),
+                fmt(r.mean),
+                fmt(r.sd),
+                fmt(r.ci_lo),
+                fmt(r.ci_hi),
+            ]
+        }),
     )
 }
 
@@ -171,13 +193,19 @@ pub fn final_csv_bytes(jobs: impl Iterator<Item = (usize, usize, usize)>, reps: 
     // cell id (16 hex), series label, rep index, one value per metric (at most 24 characters:
     // "-1.2345678901234567e-300"), separators and newline
     let rep_digits = reps.max(1).to_string().len() as u64;
-    jobs.map(|(cell, series, metrics)| reps * (cell as u64 + series as u64 + rep_digits + 25 * metrics as u64 + 3)).sum::<u64>() + 64
+    jobs.map(|(cell, series, metrics)| reps * (cell as u64 + series as u64 + rep_digits + 25 * metrics as u64 + 3))
+        .sum::<u64>()
+        + 64
 }
 
 pub fn overlays_csv(ov: &[Overlay]) -> Result<Vec<u8>> {
     csv_bytes(
         &["cell", "metric", "label", "kind", "t", "value"],
-        ov.iter().flat_map(|o| o.points.iter().map(move |&(t, v)| vec![o.cell.clone(), o.metric.clone(), o.label.clone(), o.kind.clone(), t.to_string(), fmt(v)])),
+        ov.iter().flat_map(|o| {
+            o.points.iter().map(move |&(t, v)| {
+                vec![o.cell.clone(), o.metric.clone(), o.label.clone(), o.kind.clone(), t.to_string(), fmt(v)]
+            })
+        }),
     )
 }
 
@@ -205,13 +233,27 @@ impl HeatRow {
 }
 
 /// The heatmap's squares, from the curve rows of each cell's last checkpoint.
-pub fn heatmap_rows(h: &crate::spec::HeatmapSpec, cells: &[CellInfo], rows: &[CurveRow], overlays: &[Overlay]) -> Vec<HeatRow> {
+pub fn heatmap_rows(
+    h: &crate::spec::HeatmapSpec,
+    cells: &[CellInfo],
+    rows: &[CurveRow],
+    overlays: &[Overlay],
+) -> Vec<HeatRow> {
     let mut out = Vec::new();
     for c in cells {
-        let (Some(x), Some(y)) = (crate::spec::heatmap_coordinate(c, &h.x), crate::spec::heatmap_coordinate(c, &h.y)) else { continue };
+        let (Some(x), Some(y)) = (crate::spec::heatmap_coordinate(c, &h.x), crate::spec::heatmap_coordinate(c, &h.y))
+        else {
+            continue;
+        };
         let mine: Vec<&CurveRow> = rows.iter().filter(|r| r.cell == c.id && r.metric == h.metric).collect();
         let Some(t) = mine.iter().map(|r| r.t).max() else { continue };
-        let reference = h.ratio_to.as_ref().and_then(|p| overlays.iter().find(|o| o.cell == c.id && o.metric == h.metric && o.label.starts_with(p.as_str()))).and_then(|o| o.points.iter().find(|pt| pt.0 == t).map(|pt| pt.1));
+        let reference = h
+            .ratio_to
+            .as_ref()
+            .and_then(|p| {
+                overlays.iter().find(|o| o.cell == c.id && o.metric == h.metric && o.label.starts_with(p.as_str()))
+            })
+            .and_then(|o| o.points.iter().find(|pt| pt.0 == t).map(|pt| pt.1));
         for r in mine.iter().filter(|r| r.t == t) {
             out.push(HeatRow { series: r.policy.clone(), cell: c.id.clone(), x, y, t, mean: r.mean, reference });
         }
@@ -223,7 +265,18 @@ pub fn heatmap_rows(h: &crate::spec::HeatmapSpec, cells: &[CellInfo], rows: &[Cu
 pub fn heatmap_csv(rows: &[HeatRow]) -> Result<Vec<u8>> {
     csv_bytes(
         &["series", "cell", "x", "y", "t", "mean", "reference", "ratio"],
-        rows.iter().map(|r| vec![r.series.clone(), r.cell.clone(), fmt(r.x), fmt(r.y), r.t.to_string(), fmt(r.mean), r.reference.map(fmt).unwrap_or_default(), r.reference.map(|_| fmt(r.value())).unwrap_or_default()]),
+        rows.iter().map(|r| {
+            vec![
+                r.series.clone(),
+                r.cell.clone(),
+                fmt(r.x),
+                fmt(r.y),
+                r.t.to_string(),
+                fmt(r.mean),
+                r.reference.map(fmt).unwrap_or_default(),
+                r.reference.map(|_| fmt(r.value())).unwrap_or_default(),
+            ]
+        }),
     )
 }
 
@@ -253,7 +306,11 @@ pub fn summary(results: &[JobResult], cells: &[CellInfo], level: f64) -> Result<
     md.push_str(&"---:|".repeat(metrics.len() + 1));
     md.push('\n');
     for r in results {
-        md.push_str(&format!("| {} | {} |", crate::text::table_cell(&label(&r.cell)), crate::text::table_cell(&r.series)));
+        md.push_str(&format!(
+            "| {} | {} |",
+            crate::text::table_cell(&label(&r.cell)),
+            crate::text::table_cell(&r.series)
+        ));
         for (m, metric) in r.metrics.iter().enumerate() {
             let mut w = Welford::default();
             r.finals[m].iter().for_each(|&x| w.push(x));
@@ -263,7 +320,20 @@ pub fn summary(results: &[JobResult], cells: &[CellInfo], level: f64) -> Result<
             let mut sorted = r.finals[m].clone();
             sorted.sort_by(f64::total_cmp);
             let q = |p: f64| fmt(quantile_sorted(&sorted, p));
-            rows.push(vec![r.cell.clone(), label(&r.cell), r.series.clone(), metric.clone(), w.n.to_string(), fmt(w.mean), fmt(w.sd()), fmt(lo), fmt(hi), q(0.05), q(0.5), q(0.95)]);
+            rows.push(vec![
+                r.cell.clone(),
+                label(&r.cell),
+                r.series.clone(),
+                metric.clone(),
+                w.n.to_string(),
+                fmt(w.mean),
+                fmt(w.sd()),
+                fmt(lo),
+                fmt(hi),
+                q(0.05),
+                q(0.5),
+                q(0.95),
+            ]);
             if prop {
                 md.push_str(&format!(" {} [{}, {}] |", table_num(w.mean), table_num(lo), table_num(hi)));
             } else if w.n > 1 {
@@ -274,7 +344,10 @@ pub fn summary(results: &[JobResult], cells: &[CellInfo], level: f64) -> Result<
         }
         md.push_str(&format!(" {:.3} |\n", r.seconds));
     }
-    let csv = csv_bytes(&["cell", "cell_label", "policy", "metric", "n", "mean", "sd", "ci_lo", "ci_hi", "q05", "median", "q95"], rows.into_iter())?;
+    let csv = csv_bytes(
+        &["cell", "cell_label", "policy", "metric", "n", "mean", "sd", "ci_lo", "ci_hi", "q05", "median", "q95"],
+        rows.into_iter(),
+    )?;
     Ok((csv, md))
 }
 
@@ -295,11 +368,25 @@ pub fn paired(results: &[JobResult], cells: &[CellInfo], level: f64) -> Result<V
                     w.push(x - y);
                 }
                 let (lo, hi) = w.t_interval(level);
-                rows.push(vec![cell.id.clone(), label(&cell.id), r.series.clone(), base.series.clone(), metric.clone(), w.n.to_string(), fmt(w.mean), fmt(w.sd()), fmt(lo), fmt(hi)]);
+                rows.push(vec![
+                    cell.id.clone(),
+                    label(&cell.id),
+                    r.series.clone(),
+                    base.series.clone(),
+                    metric.clone(),
+                    w.n.to_string(),
+                    fmt(w.mean),
+                    fmt(w.sd()),
+                    fmt(lo),
+                    fmt(hi),
+                ]);
             }
         }
     }
-    csv_bytes(&["cell", "cell_label", "policy", "baseline", "metric", "n", "mean_diff", "sd", "ci_lo", "ci_hi"], rows.into_iter())
+    csv_bytes(
+        &["cell", "cell_label", "policy", "baseline", "metric", "n", "mean_diff", "sd", "ci_lo", "ci_hi"],
+        rows.into_iter(),
+    )
 }
 
 /// Reads `curves.csv` back.
@@ -329,8 +416,16 @@ pub fn read_overlays(path: &Path) -> Result<Vec<Overlay>> {
     for row in r.deserialize::<Row>() {
         let row = row.map_err(bad)?;
         match out.last_mut() {
-            Some(o) if o.cell == row.cell && o.metric == row.metric && o.label == row.label => o.points.push((row.t, row.value)),
-            _ => out.push(Overlay { cell: row.cell, metric: row.metric, label: row.label, kind: row.kind, points: vec![(row.t, row.value)] }),
+            Some(o) if o.cell == row.cell && o.metric == row.metric && o.label == row.label => {
+                o.points.push((row.t, row.value))
+            }
+            _ => out.push(Overlay {
+                cell: row.cell,
+                metric: row.metric,
+                label: row.label,
+                kind: row.kind,
+                points: vec![(row.t, row.value)],
+            }),
         }
     }
     Ok(out)
@@ -343,7 +438,8 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
 }
 
 pub fn manifest_json(m: &Manifest) -> Result<Vec<u8>> {
-    let mut v = serde_json::to_vec_pretty(m).map_err(|e| Error::BadResults { path: PathBuf::from("manifest.json"), message: e.to_string() })?;
+    let mut v = serde_json::to_vec_pretty(m)
+        .map_err(|e| Error::BadResults { path: PathBuf::from("manifest.json"), message: e.to_string() })?;
     v.push(b'\n');
     Ok(v)
 }
@@ -360,14 +456,24 @@ mod tests {
         atomic_write(&p, b"old").unwrap();
         atomic_write(&p, b"new contents").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"new contents");
-        let leftovers: Vec<_> = fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains("tmp")).collect();
+        let leftovers: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
+            .collect();
         assert!(leftovers.is_empty());
         fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn overlays_round_trip_through_csv() {
-        let ov = vec![Overlay { cell: "c".into(), metric: "m".into(), label: "L, with comma".into(), kind: "lower".into(), points: vec![(1, 0.5), (10, 2.25)] }];
+        let ov = vec![Overlay {
+            cell: "c".into(),
+            metric: "m".into(),
+            label: "L, with comma".into(),
+            kind: "lower".into(),
+            points: vec![(1, 0.5), (10, 2.25)],
+        }];
         let dir = std::env::temp_dir().join(format!("regretlab-ov-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let p = dir.join("overlays.csv");
@@ -383,12 +489,22 @@ mod summary_tests {
     use crate::stats::Welford;
 
     fn job(series: &str, xs: &[f64]) -> JobResult {
-        JobResult { cell: "c".into(), series: series.into(), metrics: vec!["m".into()], grid: vec![1], stats: vec![Welford::default()], finals: vec![xs.to_vec()], proportion: vec![false], seconds: 0.0 }
+        JobResult {
+            cell: "c".into(),
+            series: series.into(),
+            metrics: vec!["m".into()],
+            grid: vec![1],
+            stats: vec![Welford::default()],
+            finals: vec![xs.to_vec()],
+            proportion: vec![false],
+            seconds: 0.0,
+        }
     }
 
     #[test]
     fn paired_differences_hand_computed() {
-        let cells = vec![CellInfo { id: "c".into(), label: "cell".into(), horizon: 1, content: serde_json::Value::Null }];
+        let cells =
+            vec![CellInfo { id: "c".into(), label: "cell".into(), horizon: 1, content: serde_json::Value::Null }];
         let res = vec![job("base", &[1.0, 2.0, 3.0]), job("other", &[2.0, 4.0, 3.0])];
         let text = String::from_utf8(paired(&res, &cells, 0.95).unwrap()).unwrap();
         let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();

@@ -19,12 +19,25 @@ use std::path::{Component, Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// Files of every run folder (figures and heatmap files vary with the spec).
-pub const RUN_FILES: [&str; 8] = ["curves.csv", "final.csv", "overlays.csv", "summary.csv", "paired.csv", "table.md", "manifest.json", "heatmap.csv"];
+pub const RUN_FILES: [&str; 8] = [
+    "curves.csv",
+    "final.csv",
+    "overlays.csv",
+    "summary.csv",
+    "paired.csv",
+    "table.md",
+    "manifest.json",
+    "heatmap.csv",
+];
 
 /// `--out` as an absolute path without `.` or `..`, so that `--out .` inside a run folder names
 /// that folder (renaming "." fails) and messages show where the run goes.
 pub fn resolve(dir: &Path) -> Result<PathBuf> {
-    let abs = if dir.is_absolute() { dir.to_path_buf() } else { std::env::current_dir().map_err(|e| Error::Io { path: dir.to_path_buf(), error: e })?.join(dir) };
+    let abs = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        std::env::current_dir().map_err(|e| Error::Io { path: dir.to_path_buf(), error: e })?.join(dir)
+    };
     let mut out = PathBuf::new();
     for c in abs.components() {
         match c {
@@ -36,7 +49,11 @@ pub fn resolve(dir: &Path) -> Result<PathBuf> {
         }
     }
     if out.file_name().is_none() {
-        return Err(Error::InvalidOption { option: "--out".into(), value: dir.display().to_string(), allowed: "a folder below the file-system root".into() });
+        return Err(Error::InvalidOption {
+            option: "--out".into(),
+            value: dir.display().to_string(),
+            allowed: "a folder below the file-system root".into(),
+        });
     }
     Ok(out)
 }
@@ -51,7 +68,14 @@ fn host() -> String {
     #[cfg(not(unix))]
     let ok = false;
     let end = buf.iter().position(|&b| b == 0).unwrap_or(0);
-    let name: String = if ok { String::from_utf8_lossy(&buf[..end]).chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect() } else { String::new() };
+    let name: String = if ok {
+        String::from_utf8_lossy(&buf[..end])
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+            .collect()
+    } else {
+        String::new()
+    };
     if name.is_empty() { "host".into() } else { name }
 }
 
@@ -78,15 +102,25 @@ pub fn check_replaceable(dir: &Path, will_write: &[String]) -> Result<()> {
         Err(e) => return Err(Error::Io { path: dir.to_path_buf(), error: e }),
     };
     if !meta.is_dir() {
-        return Err(Error::BadResults { path: dir.to_path_buf(), message: "exists and is not a folder; refusing to replace it".into() });
+        return Err(Error::BadResults {
+            path: dir.to_path_buf(),
+            message: "exists and is not a folder; refusing to replace it".into(),
+        });
     }
-    let names: Vec<String> = fs::read_dir(dir).map_err(|e| Error::Io { path: dir.to_path_buf(), error: e })?.flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect();
+    let names: Vec<String> = fs::read_dir(dir)
+        .map_err(|e| Error::Io { path: dir.to_path_buf(), error: e })?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
     if names.is_empty() {
         return Ok(());
     }
     let manifest = dir.join("manifest.json");
     if !manifest.is_file() {
-        return Err(Error::BadResults { path: dir.to_path_buf(), message: "exists and is not a regretlab run folder (no manifest.json); refusing to replace it".into() });
+        return Err(Error::BadResults {
+            path: dir.to_path_buf(),
+            message: "exists and is not a regretlab run folder (no manifest.json); refusing to replace it".into(),
+        });
     }
     let mut foreign = foreign_files(dir, names, will_write);
     if foreign.is_empty() {
@@ -109,7 +143,10 @@ pub fn check_replaceable(dir: &Path, will_write: &[String]) -> Result<()> {
 /// file list (for older manifests: not a run file or figure) and not in `will_write`.
 fn foreign_files(dir: &Path, names: Vec<String>, will_write: &[String]) -> Vec<String> {
     let manifest = dir.join("manifest.json");
-    let listed: Option<Vec<String>> = fs::read_to_string(&manifest).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()).and_then(|v| v.get("files").and_then(|f| serde_json::from_value(f.clone()).ok()));
+    let listed: Option<Vec<String>> = fs::read_to_string(&manifest)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("files").and_then(|f| serde_json::from_value(f.clone()).ok()));
     let ours = |n: &str| {
         will_write.iter().any(|w| w == n)
             || RUN_FILES.contains(&n)
@@ -142,13 +179,20 @@ pub fn begin(dir: &Path, will_write: &[String]) -> Result<Staging> {
     let _ = fs::remove_dir_all(&path);
     let name = dir.file_name().map(|n| n.to_string_lossy().len()).unwrap_or(0);
     fs::create_dir(&path).map_err(|e| {
-        let why = if e.raw_os_error() == Some(36) { format!("{e} (the folder's name has {name} bytes; with the staging suffix it must stay under 255)") } else { e.to_string() };
+        let why = if e.raw_os_error() == Some(36) {
+            format!("{e} (the folder's name has {name} bytes; with the staging suffix it must stay under 255)")
+        } else {
+            e.to_string()
+        };
         Error::BadResults { path: dir.to_path_buf(), message: format!("cannot be written: {why}; nothing was run") }
     })?;
     let staging = Staging { dir: dir.to_path_buf(), path, committed: false };
     for f in will_write {
         let p = staging.path.join(f);
-        fs::File::create(&p).and_then(|_| fs::remove_file(&p)).map_err(|e| Error::BadResults { path: dir.join(f), message: format!("cannot be written: {e}; nothing was run") })?;
+        fs::File::create(&p).and_then(|_| fs::remove_file(&p)).map_err(|e| Error::BadResults {
+            path: dir.join(f),
+            message: format!("cannot be written: {e}; nothing was run"),
+        })?;
     }
     Ok(staging)
 }
@@ -178,12 +222,17 @@ impl Staging {
             Err(e) => {
                 let keep = visible(&self.dir, "unsaved");
                 let kept = if fs::rename(&self.path, &keep).is_ok() { keep } else { self.path.clone() };
-                return Err(Error::BadResults { path: self.dir.clone(), message: format!("{e}; the finished run is kept in {}", kept.display()) });
+                return Err(Error::BadResults {
+                    path: self.dir.clone(),
+                    message: format!("{e}; the finished run is kept in {}", kept.display()),
+                });
             }
         };
         let mut notes = Vec::new();
         if let Some(old) = previous {
-            let names: Vec<String> = fs::read_dir(&old).map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect()).unwrap_or_default();
+            let names: Vec<String> = fs::read_dir(&old)
+                .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect())
+                .unwrap_or_default();
             let foreign = foreign_files(&old, names, &[]);
             if foreign.is_empty() {
                 // a failure leaves a leftover the next run removes, never a missing run folder
@@ -191,7 +240,11 @@ impl Staging {
             } else {
                 let keep = visible(&self.dir, "previous");
                 let kept = if fs::rename(&old, &keep).is_ok() { keep } else { old };
-                notes.push(format!("the previous run folder held files that regretlab did not write ({}); it is kept in {}", foreign.join(", "), kept.display()));
+                notes.push(format!(
+                    "the previous run folder held files that regretlab did not write ({}); it is kept in {}",
+                    foreign.join(", "),
+                    kept.display()
+                ));
             }
         }
         Ok(notes)
@@ -211,7 +264,12 @@ impl Drop for Staging {
 /// holds the previous run); where it is unsupported, `dir` moves aside, `staging` takes its
 /// place, and a failure of that second `rename` moves `dir` back. The functions are parameters
 /// so that tests can make any step fail.
-pub fn swap(staging: &Path, dir: &Path, exchange: impl Fn(&Path, &Path) -> io::Result<()>, rename: impl Fn(&Path, &Path) -> io::Result<()>) -> Result<Option<PathBuf>> {
+pub fn swap(
+    staging: &Path,
+    dir: &Path,
+    exchange: impl Fn(&Path, &Path) -> io::Result<()>,
+    rename: impl Fn(&Path, &Path) -> io::Result<()>,
+) -> Result<Option<PathBuf>> {
     let err = |e: io::Error| Error::BadResults { path: dir.to_path_buf(), message: format!("cannot be replaced: {e}") };
     if fs::symlink_metadata(dir).is_err() {
         return rename(staging, dir).map(|()| None).map_err(err);
@@ -229,7 +287,13 @@ pub fn swap(staging: &Path, dir: &Path, exchange: impl Fn(&Path, &Path) -> io::R
                         // the previous run must not look like a dead process's leftover
                         let keep = visible(dir, "previous");
                         let at = if fs::rename(&old, &keep).is_ok() { keep } else { old };
-                        Err(Error::BadResults { path: dir.to_path_buf(), message: format!("cannot be replaced: {e}; and moving the previous run back failed ({back}): it is at {}", at.display()) })
+                        Err(Error::BadResults {
+                            path: dir.to_path_buf(),
+                            message: format!(
+                                "cannot be replaced: {e}; and moving the previous run back failed ({back}): it is at {}",
+                                at.display()
+                            ),
+                        })
                     }
                 };
             }
@@ -247,7 +311,16 @@ pub fn exchange(a: &Path, b: &Path) -> io::Result<()> {
     let ca = CString::new(a.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     let cb = CString::new(b.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // SAFETY: two NUL-terminated paths that outlive the call; the syscall reads them only.
-    let r = unsafe { libc::syscall(libc::SYS_renameat2, libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
     if r == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
 }
 
@@ -281,7 +354,13 @@ pub fn remove_dead_leftovers(dir: &Path) {
         let f = e.file_name().to_string_lossy().to_string();
         for what in ["staging", "old"] {
             // only this host's, only real process ids (kill(0) or kill(-1) would signal groups)
-            let Some(pid) = f.strip_prefix(&format!(".{name}.{what}-{here}-")).and_then(|p| p.parse::<u32>().ok()).filter(|&p| (1..=i32::MAX as u32).contains(&p)) else { continue };
+            let Some(pid) = f
+                .strip_prefix(&format!(".{name}.{what}-{here}-"))
+                .and_then(|p| p.parse::<u32>().ok())
+                .filter(|&p| (1..=i32::MAX as u32).contains(&p))
+            else {
+                continue;
+            };
             // an old folder is the previous run until the run folder is back in place
             if what == "old" && !dir.exists() {
                 continue;
@@ -369,7 +448,8 @@ mod tests {
         let st = begin(&dir, &["curves.csv".into()]).unwrap();
         run_folder(&st.file(""), "newer");
         assert!(st.commit().unwrap().is_empty());
-        let names: Vec<String> = fs::read_dir(&root).unwrap().flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect();
+        let names: Vec<String> =
+            fs::read_dir(&root).unwrap().flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect();
         assert_eq!(names, ["run"]);
         fs::remove_dir_all(&root).unwrap();
     }
@@ -423,7 +503,10 @@ mod tests {
         let dir = root.join("run");
         let long = format!("{}.csv", "x".repeat(300));
         let e = begin(&dir, &["curves.csv".into(), long]).unwrap_err().to_string();
-        assert!(e.contains("cannot be written") && e.contains(&dir.display().to_string()) && !e.contains("staging"), "{e}");
+        assert!(
+            e.contains("cannot be written") && e.contains(&dir.display().to_string()) && !e.contains("staging"),
+            "{e}"
+        );
         // the staging folder went away with the failure
         assert_eq!(fs::read_dir(&root).unwrap().count(), 0);
         assert_eq!(resolve(Path::new("/a/./b/../c")).unwrap(), PathBuf::from("/a/c"));

@@ -9,18 +9,18 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bandits::{BanditConfig, BanditSpec};
-use crate::bandits::spec::OneOrMany;
 use crate::bandits::kernel::KernelChoice;
+use crate::bandits::spec::OneOrMany;
+use crate::bandits::{BanditConfig, BanditSpec};
 use crate::engine::Job;
+use crate::error::{Error, Result, invalid, io};
 use crate::mdp::spec::{TabularRlConfig, TabularRlSpec};
-use crate::settings::cascading::{CascadingConfig, CascadingSpec};
-use crate::settings::mdpo::{MdpoConfig, MdpoSpec};
-use crate::settings::sea::{SeaConfig, SeaSpec};
-use crate::settings::dp_bai::{DpBaiConfig, DpBaiSpec};
-use crate::error::{invalid, io, Error, Result};
 use crate::results::Overlay;
 use crate::rng::{cell_key, content_hash};
+use crate::settings::cascading::{CascadingConfig, CascadingSpec};
+use crate::settings::dp_bai::{DpBaiConfig, DpBaiSpec};
+use crate::settings::mdpo::{MdpoConfig, MdpoSpec};
+use crate::settings::sea::{SeaConfig, SeaSpec};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -64,7 +64,11 @@ pub struct QuickSpec {
 
 /// An integer or a list of integers, with a message that says so (TOML's `1e4` is a float).
 fn integers<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<OneOrMany<i64>, D::Error> {
-    OneOrMany::<i64>::deserialize(d).map_err(|_| serde::de::Error::custom("expected an integer or a list of integers (TOML reads 1e4 as a float: write 10000 or 10_000)"))
+    OneOrMany::<i64>::deserialize(d).map_err(|_| {
+        serde::de::Error::custom(
+            "expected an integer or a list of integers (TOML reads 1e4 as a float: write 10000 or 10_000)",
+        )
+    })
 }
 
 fn some_integers<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<OneOrMany<i64>>, D::Error> {
@@ -110,7 +114,9 @@ pub struct PlotSpec {
 fn non_empty_metrics<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
     let v = Vec::<String>::deserialize(d)?;
     if v.is_empty() {
-        return Err(serde::de::Error::custom("plot.metrics = [] draws nothing: list at least one metric, or leave the field out for the setting's first"));
+        return Err(serde::de::Error::custom(
+            "plot.metrics = [] draws nothing: list at least one metric, or leave the field out for the setting's first",
+        ));
     }
     Ok(v)
 }
@@ -138,7 +144,18 @@ fn yes() -> bool {
 
 impl Default for PlotSpec {
     fn default() -> Self {
-        PlotSpec { metrics: Vec::new(), log_x: false, log_y: false, overlays: true, x_label: None, x_scale: None, cells: true, heatmap: None, panels: None, y_range: None }
+        PlotSpec {
+            metrics: Vec::new(),
+            log_x: false,
+            log_y: false,
+            overlays: true,
+            x_label: None,
+            x_scale: None,
+            cells: true,
+            heatmap: None,
+            panels: None,
+            y_range: None,
+        }
     }
 }
 
@@ -179,7 +196,11 @@ impl CellInfo {
 /// Every instance at every horizon, instance-major (the order settings' `jobs()` rely on: cell
 /// i is instance i / horizons.len()). A label gets " K=…" when the sweep has several horizons;
 /// `content(instance content, horizon)` is what fixes the cell's id.
-pub fn instance_cells<'a>(instances: impl IntoIterator<Item = (&'a str, &'a serde_json::Value)>, horizons: &[u64], content: impl Fn(&serde_json::Value, u64) -> serde_json::Value) -> Vec<CellInfo> {
+pub fn instance_cells<'a>(
+    instances: impl IntoIterator<Item = (&'a str, &'a serde_json::Value)>,
+    horizons: &[u64],
+    content: impl Fn(&serde_json::Value, u64) -> serde_json::Value,
+) -> Vec<CellInfo> {
     let mut out = Vec::new();
     for (label, c) in instances {
         for &k in horizons {
@@ -273,7 +294,11 @@ impl Experiment {
     pub fn backend(&self, kernel: KernelChoice) -> String {
         match &self.setting {
             SettingConfig::Bandit(b) => b.backend(kernel),
-            SettingConfig::TabularRl(_) | SettingConfig::Mdpo(_) | SettingConfig::Cascading(_) | SettingConfig::Sea(_) | SettingConfig::DpBai(_) => "cpu: f64".into(),
+            SettingConfig::TabularRl(_)
+            | SettingConfig::Mdpo(_)
+            | SettingConfig::Cascading(_)
+            | SettingConfig::Sea(_)
+            | SettingConfig::DpBai(_) => "cpu: f64".into(),
         }
     }
 
@@ -294,7 +319,8 @@ impl Experiment {
 
 /// Parses TOML text; `origin` names it in messages.
 pub fn parse(text: &str, origin: &str) -> Result<SpecFile> {
-    toml::from_str(text).map_err(|e| Error::Malformed { path: origin.to_string(), message: e.to_string().trim_end().to_string() })
+    toml::from_str(text)
+        .map_err(|e| Error::Malformed { path: origin.to_string(), message: e.to_string().trim_end().to_string() })
 }
 
 /// Largest spec file read.
@@ -307,12 +333,23 @@ pub fn read(path: &Path) -> Result<SpecFile> {
     let mut text = String::new();
     std::fs::File::open(path).and_then(|f| f.take(MAX_SPEC_FILE + 1).read_to_string(&mut text)).map_err(io(path))?;
     if text.len() as u64 > MAX_SPEC_FILE {
-        return Err(Error::Malformed { path: path.display().to_string(), message: format!("larger than {MAX_SPEC_FILE} bytes, the most a spec may have") });
+        return Err(Error::Malformed {
+            path: path.display().to_string(),
+            message: format!("larger than {MAX_SPEC_FILE} bytes, the most a spec may have"),
+        });
     }
     let mut spec = parse(&text, &path.display().to_string())?;
     // absolute, so that a store's spec.toml names the same files from any working directory
-    let base = std::fs::canonicalize(path).ok().and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or_else(|| std::path::PathBuf::from("."));
-    for i in spec.tabular_rl.iter_mut().flat_map(|t| t.instances.iter_mut()).chain(spec.mdpo.iter_mut().flat_map(|m| m.instances.iter_mut())) {
+    let base = std::fs::canonicalize(path)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    for i in spec
+        .tabular_rl
+        .iter_mut()
+        .flat_map(|t| t.instances.iter_mut())
+        .chain(spec.mdpo.iter_mut().flat_map(|m| m.instances.iter_mut()))
+    {
         i.resolve_paths(&base);
     }
     Ok(spec)
@@ -321,8 +358,15 @@ pub fn read(path: &Path) -> Result<SpecFile> {
 impl SpecFile {
     /// Applies overrides and checks every field.
     pub fn validate(mut self, ov: &Overrides) -> Result<Experiment> {
-        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
-            return Err(invalid("name", format!("{:?}", self.name), "it names the results folder", "lowercase letters, digits, '-' and '_'"));
+        if self.name.is_empty()
+            || !self.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        {
+            return Err(invalid(
+                "name",
+                format!("{:?}", self.name),
+                "it names the results folder",
+                "lowercase letters, digits, '-' and '_'",
+            ));
         }
         if ov.quick {
             // Without a [quick] table, --quick keeps the horizons and caps replications at 100.
@@ -341,11 +385,21 @@ impl SpecFile {
             self.seed = s;
         }
         if self.reps < 1 || self.reps > MAX_REPS {
-            return Err(invalid("reps", self.reps, "the number of replications (one final value per replication and series is kept in memory)", format!("1 ..= {MAX_REPS}")));
+            return Err(invalid(
+                "reps",
+                self.reps,
+                "the number of replications (one final value per replication and series is kept in memory)",
+                format!("1 ..= {MAX_REPS}"),
+            ));
         }
         let hs = self.horizon.values();
         if hs.is_empty() {
-            return Err(invalid("horizon", "[]", "a sweep needs at least one value", "a positive integer or a non-empty list"));
+            return Err(invalid(
+                "horizon",
+                "[]",
+                "a sweep needs at least one value",
+                "a positive integer or a non-empty list",
+            ));
         }
         let mut horizons = Vec::new();
         for &h in &hs {
@@ -361,9 +415,21 @@ impl SpecFile {
         if !(confidence > 0.0 && confidence < 1.0) {
             return Err(invalid("confidence", confidence, "the level of the t-intervals", "(0, 1)"));
         }
-        let tables = [self.bandit.is_some(), self.tabular_rl.is_some(), self.mdpo.is_some(), self.cascading.is_some(), self.sea.is_some(), self.dp_bai.is_some()];
+        let tables = [
+            self.bandit.is_some(),
+            self.tabular_rl.is_some(),
+            self.mdpo.is_some(),
+            self.cascading.is_some(),
+            self.sea.is_some(),
+            self.dp_bai.is_some(),
+        ];
         if tables.iter().filter(|&&t| t).count() != 1 {
-            return Err(invalid("setting", format!("{} tables", tables.iter().filter(|&&t| t).count()), "a spec needs exactly one setting table", "one of [bandit], [tabular_rl], [mdpo], [cascading], [sea], [dp_bai]"));
+            return Err(invalid(
+                "setting",
+                format!("{} tables", tables.iter().filter(|&&t| t).count()),
+                "a spec needs exactly one setting table",
+                "one of [bandit], [tabular_rl], [mdpo], [cascading], [sea], [dp_bai]",
+            ));
         }
         let (setting, cells) = if let Some(b) = &self.bandit {
             let cfg = b.validate(&horizons)?;
@@ -406,28 +472,53 @@ impl SpecFile {
         if let Some(p) = &self.plot.panels
             && (p.is_empty() || p.contains(['=', ' ']))
         {
-            return Err(invalid("plot.panels", format!("{p:?}"), "the parameter whose values split the figure (series labels hold it as name=value)", "a parameter name such as \"ε\", without '=' or spaces"));
+            return Err(invalid(
+                "plot.panels",
+                format!("{p:?}"),
+                "the parameter whose values split the figure (series labels hold it as name=value)",
+                "a parameter name such as \"ε\", without '=' or spaces",
+            ));
         }
         if let Some([lo, hi]) = self.plot.y_range
             && !(lo.is_finite() && hi.is_finite() && lo < hi && (!self.plot.log_y || lo > 0.0))
         {
-            return Err(invalid("plot.y_range", format!("[{lo}, {hi}]"), "the y axis's range", if self.plot.log_y { "[lo, hi] with 0 < lo < hi (log_y)" } else { "[lo, hi] with lo < hi, finite" }));
+            return Err(invalid(
+                "plot.y_range",
+                format!("[{lo}, {hi}]"),
+                "the y axis's range",
+                if self.plot.log_y { "[lo, hi] with 0 < lo < hi (log_y)" } else { "[lo, hi] with lo < hi, finite" },
+            ));
         }
         if self.plot.x_label.is_none() {
             self.plot.x_label = Some(setting.x_label().to_string());
         }
         for (i, m) in self.plot.metrics.iter().enumerate() {
             if !setting.metrics().contains(&m.as_str()) {
-                return Err(invalid(format!("plot.metrics[{i}]"), m, "not a metric this setting records", setting.metrics().join(", ")));
+                return Err(invalid(
+                    format!("plot.metrics[{i}]"),
+                    m,
+                    "not a metric this setting records",
+                    setting.metrics().join(", "),
+                ));
             }
         }
         for (i, a) in cells.iter().enumerate() {
             for b in &cells[..i] {
                 if a.id == b.id {
-                    return Err(invalid(format!("{}.instances", setting.table()), format!("'{}' and '{}'", b.label, a.label), "two cells have the same content (same instance and horizon)", "distinct instances"));
+                    return Err(invalid(
+                        format!("{}.instances", setting.table()),
+                        format!("'{}' and '{}'", b.label, a.label),
+                        "two cells have the same content (same instance and horizon)",
+                        "distinct instances",
+                    ));
                 }
                 if crate::plot::slug(&a.label) == crate::plot::slug(&b.label) {
-                    return Err(invalid(format!("{}.instances.label", setting.table()), format!("'{}' and '{}'", b.label, a.label), "labels that differ only in case or punctuation would share figure files", "labels that differ in letters or digits"));
+                    return Err(invalid(
+                        format!("{}.instances.label", setting.table()),
+                        format!("'{}' and '{}'", b.label, a.label),
+                        "labels that differ only in case or punctuation would share figure files",
+                        "labels that differ in letters or digits",
+                    ));
                 }
             }
         }
@@ -449,14 +540,32 @@ impl SpecFile {
         };
         if let Some(prefix) = exp.plot.heatmap.as_ref().and_then(|h| h.ratio_to.clone()) {
             if !exp.plot.overlays {
-                return Err(invalid("plot.heatmap.ratio_to", &prefix, "divides by a theory overlay, and plot.overlays = false turns them off", "overlays = true, or no ratio_to"));
+                return Err(invalid(
+                    "plot.heatmap.ratio_to",
+                    &prefix,
+                    "divides by a theory overlay, and plot.overlays = false turns them off",
+                    "overlays = true, or no ratio_to",
+                ));
             }
             let metric = &exp.plot.heatmap.as_ref().map(|h| h.metric.clone()).unwrap_or_default();
             let ov = exp.overlays();
             for c in &exp.cells {
                 if !ov.iter().any(|o| o.cell == c.id && &o.metric == metric && o.label.starts_with(&prefix)) {
-                    let labels: Vec<String> = ov.iter().filter(|o| o.cell == c.id && &o.metric == metric).map(|o| format!("'{}'", o.label)).collect();
-                    return Err(invalid("plot.heatmap.ratio_to", &prefix, format!("no theory overlay of {metric} on cell '{}' starts with it", c.label), if labels.is_empty() { "none: this setting draws no overlay on that metric".to_string() } else { labels.join(", ") }));
+                    let labels: Vec<String> = ov
+                        .iter()
+                        .filter(|o| o.cell == c.id && &o.metric == metric)
+                        .map(|o| format!("'{}'", o.label))
+                        .collect();
+                    return Err(invalid(
+                        "plot.heatmap.ratio_to",
+                        &prefix,
+                        format!("no theory overlay of {metric} on cell '{}' starts with it", c.label),
+                        if labels.is_empty() {
+                            "none: this setting draws no overlay on that metric".to_string()
+                        } else {
+                            labels.join(", ")
+                        },
+                    ));
                 }
             }
         }
@@ -468,7 +577,12 @@ impl SpecFile {
 /// at the same place.
 fn check_heatmap(h: &HeatmapSpec, setting: &SettingConfig, cells: &[CellInfo]) -> Result<()> {
     if !setting.metrics().contains(&h.metric.as_str()) {
-        return Err(invalid("plot.heatmap.metric", &h.metric, "not a metric this setting records", setting.metrics().join(", ")));
+        return Err(invalid(
+            "plot.heatmap.metric",
+            &h.metric,
+            "not a metric this setting records",
+            setting.metrics().join(", "),
+        ));
     }
     let mut seen: Vec<(f64, f64, &str)> = Vec::new();
     for c in cells {
@@ -477,7 +591,12 @@ fn check_heatmap(h: &HeatmapSpec, setting: &SettingConfig, cells: &[CellInfo]) -
             at[k] = heatmap_coordinate(c, ptr).ok_or_else(|| invalid(field, ptr, format!("not a number in cell '{}' (content {})", c.label, c.content), "a JSON pointer to a number in every cell's content, e.g. \"/instance/sigma\", or to an array with \"#len\""))?;
         }
         if let Some((_, _, other)) = seen.iter().find(|(x, y, _)| *x == at[0] && *y == at[1]) {
-            return Err(invalid("plot.heatmap", format!("x = {}, y = {}", at[0], at[1]), format!("cells '{other}' and '{}' fall on the same square", c.label), "one cell per (x, y)"));
+            return Err(invalid(
+                "plot.heatmap",
+                format!("x = {}, y = {}", at[0], at[1]),
+                format!("cells '{other}' and '{}' fall on the same square", c.label),
+                "one cell per (x, y)",
+            ));
         }
         seen.push((at[0], at[1], &c.label));
     }

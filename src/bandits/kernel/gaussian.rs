@@ -32,8 +32,8 @@
 
 use std::sync::OnceLock;
 
-use super::{philox_lanes, FixedKernel, FixedRule, IndexRule, Trace, V};
-use crate::bandits::arms::{std_normal_quantile, Arm};
+use super::{FixedKernel, FixedRule, IndexRule, Trace, V, philox_lanes};
+use crate::bandits::arms::{Arm, std_normal_quantile};
 use crate::rng::{Role, StreamId};
 
 /// Fraction bits of Gaussian rewards, sums, means and indices.
@@ -52,7 +52,8 @@ pub(super) const SIGN: u32 = 1 << 31;
 pub(super) fn table() -> &'static [i32] {
     static T: OnceLock<Vec<i32>> = OnceLock::new();
     T.get_or_init(|| {
-        let g = |v: u64| (-std_normal_quantile((v as f64 + 0.5) / 4_294_967_296.0) * (1u64 << ZQ) as f64).round() as i32;
+        let g =
+            |v: u64| (-std_normal_quantile((v as f64 + 0.5) / 4_294_967_296.0) * (1u64 << ZQ) as f64).round() as i32;
         let mut t: Vec<i32> = (0..1u64 << MB).map(g).collect();
         for e in MB..31 {
             for i in 1u64 << MB..1 << (MB + 1) {
@@ -130,10 +131,16 @@ pub fn max_abs_reward(arms: &[Arm]) -> f64 {
 pub fn gaussian_support(arms: &[Arm], horizon: u64, bonus: f64) -> Result<(), String> {
     let top = max_abs_reward(arms);
     if top + bonus >= 2047.0 {
-        return Err(format!("the Q12.20 index overflows: max |μ| + {Z_MAX} σ + largest bonus = {:.1} must stay below 2047", top + bonus));
+        return Err(format!(
+            "the Q12.20 index overflows: max |μ| + {Z_MAX} σ + largest bonus = {:.1} must stay below 2047",
+            top + bonus
+        ));
     }
     if horizon as f64 * top >= (1u64 << 33) as f64 {
-        return Err(format!("reward sums could reach 2^53 in Q12.20: horizon × (max |μ| + {Z_MAX} σ) = {:.3e} must stay below 2^33", horizon as f64 * top));
+        return Err(format!(
+            "reward sums could reach 2^53 in Q12.20: horizon × (max |μ| + {Z_MAX} σ) = {:.3e} must stay below 2^33",
+            horizon as f64 * top
+        ));
     }
     Ok(())
 }
@@ -172,7 +179,8 @@ pub(super) fn run_scalar(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: 
             if m & 3 == 0 {
                 blk = env.block(m >> 2);
             }
-            let arm = kern.scalar_choice(m, rep, explore, &mut committed, |j| kern.index((mq[j], bb[j], 0), n[j], 0, m));
+            let arm =
+                kern.scalar_choice(m, rep, explore, &mut committed, |j| kern.index((mq[j], bb[j], 0), n[j], 0, m));
             n[arm] += 1;
             s[arm] += ga.reward(arm, normal_q24(blk[(m & 3) as usize]));
             mq[arm] = mean_int(s[arm], n[arm]);
@@ -211,7 +219,12 @@ fn normal_lanes<const L: usize>(t: &[i32], w: &V<L>) -> [i32; L] {
 /// Advances L replications of a Gaussian instance under rule R (an index rule, ε-greedy or
 /// explore-then-commit).
 #[inline(always)]
-pub(super) fn group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [Trace]) {
+pub(super) fn group<const K: usize, const L: usize, R: IndexRule>(
+    kern: &FixedKernel,
+    r0: u64,
+    grid: &[u64],
+    out: &mut [Trace],
+) {
     let ga = kern.gauss.as_ref().expect("Gaussian arms");
     let tz = table();
     let k = kern.k;
@@ -249,7 +262,13 @@ pub(super) fn group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKe
                 committed
             } else {
                 let a = if R::USES_A { kern.a[m as usize] } else { 0 };
-                let index = |j: usize| if R::USES_A { mq[j].zip(bb[j].mulhi_by(a), |x, h| x.wrapping_add(h)) } else { mq[j].zip(bb[j], |x, b| R::index(x, b, a)) };
+                let index = |j: usize| {
+                    if R::USES_A {
+                        mq[j].zip(bb[j].mulhi_by(a), |x, h| x.wrapping_add(h))
+                    } else {
+                        mq[j].zip(bb[j], |x, b| R::index(x, b, a))
+                    }
+                };
                 let mut bv = index(0);
                 let mut bk = V::<L>::splat(0);
                 for j in 1..K {
@@ -308,7 +327,13 @@ pub(super) fn group<const K: usize, const L: usize, R: IndexRule>(kern: &FixedKe
     }
 }
 
-fn snapshot<const K: usize, const L: usize>(nn: &[V<L>; K], ss: &[[i64; L]; K], l: usize, n: &mut [u32], s: &mut [i64]) {
+fn snapshot<const K: usize, const L: usize>(
+    nn: &[V<L>; K],
+    ss: &[[i64; L]; K],
+    l: usize,
+    n: &mut [u32],
+    s: &mut [i64],
+) {
     for j in 0..n.len() {
         n[j] = nn[j].0[l];
         s[j] = ss[j][l];

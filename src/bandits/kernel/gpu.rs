@@ -34,7 +34,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{ucb1_b, FixedKernel, FixedRule};
+use super::{FixedKernel, FixedRule, ucb1_b};
 use crate::engine::{GpuControl, Trace};
 use crate::gpu::{self, GpuError};
 use crate::rng::Role;
@@ -419,7 +419,8 @@ impl FixedKernel {
     /// divergences, UCB-V's f32 emulation, Thompson's draws): devices without SHADER_INT64 run
     /// such jobs on the CPU.
     pub fn gpu_needs_int64(&self) -> bool {
-        self.gauss.is_some() || matches!(self.rule, FixedRule::KlUcb { .. } | FixedRule::Thompson { .. } | FixedRule::UcbV { .. })
+        self.gauss.is_some()
+            || matches!(self.rule, FixedRule::KlUcb { .. } | FixedRule::Thompson { .. } | FixedRule::UcbV { .. })
     }
 
     /// Steps of round robin before the rule decides (capped at the horizon).
@@ -443,7 +444,11 @@ impl FixedKernel {
             FixedRule::KlUcb { .. } => "kl_ucb",
             FixedRule::Thompson { .. } => "thompson",
         };
-        format!("bandit fixed point {rule}, K = {}, {} arms", self.k, if self.gauss.is_some() { "Gaussian" } else { "Bernoulli" })
+        format!(
+            "bandit fixed point {rule}, K = {}, {} arms",
+            self.k,
+            if self.gauss.is_some() { "Gaussian" } else { "Bernoulli" }
+        )
     }
 
     /// The WGSL source of this kernel's (rule, K) for a device with (`int64`) or without u64.
@@ -484,10 +489,14 @@ impl FixedKernel {
         };
         let argmax = ARGMAX.replace("INDEX0", &index.replace("K_", "0")).replace("INDEXK", &index.replace("K_", "k"));
         let choose = match self.rule {
-            FixedRule::Etc { .. } => format!("if (committed == 0xffffffffu) {{\n            {argmax}\n            committed = arm;\n            }}\n            arm = committed;"),
+            FixedRule::Etc { .. } => format!(
+                "if (committed == 0xffffffffu) {{\n            {argmax}\n            committed = arm;\n            }}\n            arm = committed;"
+            ),
             FixedRule::Ucb1 { .. } => format!("let a = tab_a[sg.a_off + m];\n            {argmax}"),
             FixedRule::Thompson { .. } => TS_CHOOSE.to_string(),
-            FixedRule::UcbV { .. } => format!("let a1 = tab_a[2u * (sg.a_off + m)];\n            let a2 = tab_a[2u * (sg.a_off + m) + 1u];\n            {argmax}"),
+            FixedRule::UcbV { .. } => format!(
+                "let a1 = tab_a[2u * (sg.a_off + m)];\n            let a2 = tab_a[2u * (sg.a_off + m) + 1u];\n            {argmax}"
+            ),
             FixedRule::KlUcb { .. } => format!(
                 "let lev = ld64(vec2<u32>(tab_a[2u * (sg.a_off + m)], tab_a[2u * (sg.a_off + m) + 1u]));
             var kidx: array<u32, K>;
@@ -513,7 +522,10 @@ impl FixedKernel {
             .replace("LOAD", load)
             .replace("STORE", store)
             .replace("CHOOSE", &choose)
-            .replace("UPDATE", if matches!(self.rule, FixedRule::UcbV { .. }) { "sd[arm] = ucbv_sd(nk, sk);" } else { "" })
+            .replace(
+                "UPDATE",
+                if matches!(self.rule, FixedRule::UcbV { .. }) { "sd[arm] = ucbv_sd(nk, sk);" } else { "" },
+            )
             .replace("SCELL", if gauss { "vec2<u32>" } else { "u32" })
             .replace("STYPE", if gauss { "i64" } else { "u32" })
             .replace("ARMS", &arms);
@@ -529,7 +541,11 @@ impl FixedKernel {
     /// Whether this kernel has the unrolled layout ([`BODY_UNROLLED`]): UCB1, MOSS, ETC and
     /// ε-greedy on Bernoulli arms.
     pub fn gpu_unrolled(&self) -> bool {
-        self.gauss.is_none() && matches!(self.rule, FixedRule::Ucb1 { .. } | FixedRule::Moss | FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. })
+        self.gauss.is_none()
+            && matches!(
+                self.rule,
+                FixedRule::Ucb1 { .. } | FixedRule::Moss | FixedRule::Etc { .. } | FixedRule::EpsGreedy { .. }
+            )
     }
 
     /// The WGSL of the unrolled layout for this (rule, K), or None (see [`Self::gpu_unrolled`]).
@@ -553,8 +569,10 @@ impl FixedKernel {
 "
             ));
             if with_b {
-                declare.push_str(&format!("    var b{j} = select(0u, t{j}.x, n{j} > 0u);
-"));
+                declare.push_str(&format!(
+                    "    var b{j} = select(0u, t{j}.x, n{j} > 0u);
+"
+                ));
             }
         }
         let index = |j: usize| match self.rule {
@@ -562,31 +580,46 @@ impl FixedKernel {
             FixedRule::Moss => format!("q{j} + b{j}"),
             _ => format!("q{j}"),
         };
-        let mut argmax = format!("arm = 0u;
-            var best = {};", index(0));
+        let mut argmax = format!(
+            "arm = 0u;
+            var best = {};",
+            index(0)
+        );
         for j in 1..k {
-            argmax.push_str(&format!("
+            argmax.push_str(&format!(
+                "
             {{
                 let v = {};
                 if (v > best) {{
                     best = v;
                     arm = {j}u;
                 }}
-            }}", index(j)));
+            }}",
+                index(j)
+            ));
         }
         let (bindings, load, store, choose) = match self.rule {
-            FixedRule::Ucb1 { .. } => ("", "", "", format!("let a = tab_a[sg.a_off + m];
-            {argmax}")),
+            FixedRule::Ucb1 { .. } => (
+                "",
+                "",
+                "",
+                format!(
+                    "let a = tab_a[sg.a_off + m];
+            {argmax}"
+                ),
+            ),
             FixedRule::Moss => ("", "", "", argmax),
             FixedRule::Etc { .. } => (
                 "@group(0) @binding(7) var<storage, read_write> commit: array<u32>;",
                 "var committed = commit[i];",
                 "commit[i] = committed;",
-                format!("if (committed == 0xffffffffu) {{
+                format!(
+                    "if (committed == 0xffffffffu) {{
             {argmax}
             committed = arm;
             }}
-            arm = committed;"),
+            arm = committed;"
+                ),
             ),
             _ => (
                 "@group(0) @binding(7) var<storage, read> tab_eps: array<vec2<u32>>;",
@@ -604,11 +637,15 @@ impl FixedKernel {
         };
         let mut selects = String::new();
         for j in 0..k {
-            selects.push_str(&format!("        q{j} = select(q{j}, mqn, arm == {j}u);
-"));
+            selects.push_str(&format!(
+                "        q{j} = select(q{j}, mqn, arm == {j}u);
+"
+            ));
             if with_b {
-                selects.push_str(&format!("        b{j} = select(b{j}, t.x, arm == {j}u);
-"));
+                selects.push_str(&format!(
+                    "        b{j} = select(b{j}, t.x, arm == {j}u);
+"
+                ));
             }
         }
         let body = format!("{PRELUDE}{BODY_UNROLLED}")
@@ -616,8 +653,16 @@ impl FixedKernel {
             .replace("BINDINGS", bindings)
             .replace("SCELL", "u32")
             .replace("ARMS", "var<workgroup> wn: array<u32, K * WG>;\nvar<workgroup> ws: array<u32, K * WG>;")
-            .replace("DECLARE", &declare).replace("LOAD", load).replace("STORE", store).replace("CHOOSE", &choose).replace("SELECTS", &selects);
-        Some(format!("const K: u32 = {k}u;\nconst WG: u32 = {WG}u;\n{}{}{body}", gpu::wgsl_mul_wide(int64), gpu::WGSL_PHILOX))
+            .replace("DECLARE", &declare)
+            .replace("LOAD", load)
+            .replace("STORE", store)
+            .replace("CHOOSE", &choose)
+            .replace("SELECTS", &selects);
+        Some(format!(
+            "const K: u32 = {k}u;\nconst WG: u32 = {WG}u;\n{}{}{body}",
+            gpu::wgsl_mul_wide(int64),
+            gpu::WGSL_PHILOX
+        ))
     }
 
     /// Runs `out.len()` replications from `first_rep` on the GPU; the same bits as
@@ -628,13 +673,31 @@ impl FixedKernel {
 
     /// [`Self::run_block_gpu`] with the 64-bit products in u64 (`int64`, needs the device's
     /// SHADER_INT64) or in 16-bit limbs (every device): the same results either way.
-    pub fn run_block_gpu_with(&self, int64: bool, first_rep: u64, grid: &[u64], out: &mut [Trace]) -> Result<(), GpuError> {
+    pub fn run_block_gpu_with(
+        &self,
+        int64: bool,
+        first_rep: u64,
+        grid: &[u64],
+        out: &mut [Trace],
+    ) -> Result<(), GpuError> {
         self.run_block_gpu_layout(int64, GpuLayout::Auto, first_rep, grid, out)
     }
 
     /// [`Self::run_block_gpu_with`] on a chosen shader layout (tests compare both).
-    pub fn run_block_gpu_layout(&self, int64: bool, layout: GpuLayout, first_rep: u64, grid: &[u64], out: &mut [Trace]) -> Result<(), GpuError> {
-        run_batch_gpu_layout(&mut [GpuBatchPart { kern: self, first_rep, grid, out }], int64, layout, &GpuControl::none())
+    pub fn run_block_gpu_layout(
+        &self,
+        int64: bool,
+        layout: GpuLayout,
+        first_rep: u64,
+        grid: &[u64],
+        out: &mut [Trace],
+    ) -> Result<(), GpuError> {
+        run_batch_gpu_layout(
+            &mut [GpuBatchPart { kern: self, first_rep, grid, out }],
+            int64,
+            layout,
+            &GpuControl::none(),
+        )
     }
 }
 
@@ -656,7 +719,14 @@ const PER_THREAD: u32 = 64;
 /// Sums per arm over the replications, on the device, then on the host in u64: thread (k, g)
 /// adds the 64 counts of replications 64g .. 64g + 63 of arm k (pulls, then successes), and the
 /// host reads 2K⌈R/64⌉ words instead of 2KR.
-fn sum_over_replications(ctx: &gpu::Context, cnt: &wgpu::Buffer, suc: &wgpu::Buffer, k: usize, r: usize, totals: &mut [u64]) -> Result<(), GpuError> {
+fn sum_over_replications(
+    ctx: &gpu::Context,
+    cnt: &wgpu::Buffer,
+    suc: &wgpu::Buffer,
+    k: usize,
+    r: usize,
+    totals: &mut [u64],
+) -> Result<(), GpuError> {
     let src = format!(
         "const WG: u32 = {WG}u;
 struct Params {{ reps: u32, groups: u32, arms: u32, pad: u32 }}
@@ -689,8 +759,13 @@ fn sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let part = ctx.storage("per-arm partial sums", &vec![0; 2 * k * groups])?;
     let params = ctx.uniform(4);
     let layout = pipe.get_bind_group_layout(0);
-    let entries = [(0, &params), (1, cnt), (2, suc), (3, &part)].map(|(i, b)| wgpu::BindGroupEntry { binding: i, resource: b.as_entire_binding() });
-    let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("sums"), layout: &layout, entries: &entries });
+    let entries = [(0, &params), (1, cnt), (2, suc), (3, &part)]
+        .map(|(i, b)| wgpu::BindGroupEntry { binding: i, resource: b.as_entire_binding() });
+    let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("sums"),
+        layout: &layout,
+        entries: &entries,
+    });
     ctx.dispatch(&pipe, &bind, &params, &[r as u32, groups as u32, k as u32, 0], ctx.grid((k * groups) as u32, WG)?);
     let back = ctx.read(&[&part], 2 * k * groups)?.remove(0);
     for (j, chunk) in back.chunks(groups).enumerate() {
@@ -714,9 +789,17 @@ impl FixedKernel {
     /// per-arm sums of their final counts (Bernoulli arms; no curves): the end-to-end path for
     /// large benchmarks, where reading every replication's state costs as much as simulating it.
     /// Σ_k pulls = reps · T is checked. Equal to [`FixedKernel::totals_scalar`].
-    pub fn run_totals_gpu(&self, int64: bool, layout: GpuLayout, first_rep: u64, reps: usize) -> Result<GpuTotals, GpuError> {
+    pub fn run_totals_gpu(
+        &self,
+        int64: bool,
+        layout: GpuLayout,
+        first_rep: u64,
+        reps: usize,
+    ) -> Result<GpuTotals, GpuError> {
         if self.gauss.is_some() {
-            return Err(GpuError::Unsupported("aggregate readback sums Bernoulli counts; Gaussian arms read every replication".into()));
+            return Err(GpuError::Unsupported(
+                "aggregate readback sums Bernoulli counts; Gaussian arms read every replication".into(),
+            ));
         }
         let cap = launch_cap(gpu::context()?, self);
         let mut tot = Sums { sums: vec![0u64; 2 * self.k], compute_seconds: 0.0 };
@@ -725,14 +808,18 @@ impl FixedKernel {
         let mut done = 0;
         while done < reps {
             let n = (reps - done).min(cap);
-            let mut parts = [GpuBatchPart { kern: self, first_rep: first_rep + done as u64, grid: &[], out: &mut out[..n] }];
+            let mut parts =
+                [GpuBatchPart { kern: self, first_rep: first_rep + done as u64, grid: &[], out: &mut out[..n] }];
             launch_with(&mut parts, int64, layout, &GpuControl::none(), Some(&mut tot))?;
             done += n;
         }
         let pulls = tot.sums[..self.k].to_vec();
         let all: u64 = pulls.iter().sum();
         if all != reps as u64 * self.horizon {
-            return Err(GpuError::Invariant(format!("{reps} replications made {all} pulls in all (Σ must be R·T = {})", reps as u64 * self.horizon)));
+            return Err(GpuError::Invariant(format!(
+                "{reps} replications made {all} pulls in all (Σ must be R·T = {})",
+                reps as u64 * self.horizon
+            )));
         }
         Ok(GpuTotals { pulls, successes: tot.sums[self.k..].to_vec(), compute_seconds: tot.compute_seconds })
     }
@@ -750,7 +837,12 @@ pub struct GpuBatchPart<'a> {
 /// parameters) and its index, so cells with the same key share one table, built by `build` for
 /// the cell with the longest horizon among them: the others read a prefix. Returns the words and
 /// each cell's offset in units of `width` words (0 for cells without a table).
-fn pooled<Key: Ord + Clone>(kerns: &[&FixedKernel], key: impl Fn(&FixedKernel) -> Option<Key>, build: impl Fn(&FixedKernel) -> Vec<u32>, width: usize) -> (Vec<u32>, Vec<u32>) {
+fn pooled<Key: Ord + Clone>(
+    kerns: &[&FixedKernel],
+    key: impl Fn(&FixedKernel) -> Option<Key>,
+    build: impl Fn(&FixedKernel) -> Vec<u32>,
+    width: usize,
+) -> (Vec<u32>, Vec<u32>) {
     let mut longest: BTreeMap<Key, usize> = BTreeMap::new();
     for (i, k) in kerns.iter().enumerate() {
         if let Some(key) = key(k) {
@@ -778,7 +870,12 @@ pub fn run_batch_gpu(parts: &mut [GpuBatchPart<'_>], int64: bool, ctl: &GpuContr
 }
 
 /// [`run_batch_gpu`] on a chosen shader layout.
-pub fn run_batch_gpu_layout(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, ctl: &GpuControl<'_>) -> Result<(), GpuError> {
+pub fn run_batch_gpu_layout(
+    parts: &mut [GpuBatchPart<'_>],
+    int64: bool,
+    layout: GpuLayout,
+    ctl: &GpuControl<'_>,
+) -> Result<(), GpuError> {
     let ctx = gpu::context()?;
     let Some(lead) = parts.first().map(|p| p.kern) else { return Ok(()) };
     // Replications per launch from the adapter's limits: the per-replication state buffers (K
@@ -793,12 +890,20 @@ pub fn run_batch_gpu_layout(parts: &mut [GpuBatchPart<'_>], int64: bool, layout:
 /// 2-D grid and u32.
 fn launch_cap(ctx: &gpu::Context, kern: &FixedKernel) -> usize {
     let words = kern.k as u64 * if kern.gauss.is_some() { 2 } else { 1 };
-    let by_grid = ctx.limits.max_compute_workgroups_per_dimension as u64 * ctx.limits.max_compute_workgroups_per_dimension as u64 * WG as u64;
+    let by_grid = ctx.limits.max_compute_workgroups_per_dimension as u64
+        * ctx.limits.max_compute_workgroups_per_dimension as u64
+        * WG as u64;
     (ctx.max_binding() / (4 * words)).min(by_grid).min(u32::MAX as u64).max(1) as usize
 }
 
 /// [`run_batch_gpu`] with at most `cap` replications per launch.
-fn run_capped(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, ctl: &GpuControl<'_>, cap: usize) -> Result<(), GpuError> {
+fn run_capped(
+    parts: &mut [GpuBatchPart<'_>],
+    int64: bool,
+    layout: GpuLayout,
+    ctl: &GpuControl<'_>,
+    cap: usize,
+) -> Result<(), GpuError> {
     let total: usize = parts.iter().map(|p| p.out.len()).sum();
     if total <= cap {
         return launch(parts, int64, layout, ctl);
@@ -824,7 +929,12 @@ fn run_capped(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, ct
 }
 
 /// One launch sequence (dispatches and readbacks) of parts whose state fits the device.
-fn launch(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, ctl: &GpuControl<'_>) -> Result<(), GpuError> {
+fn launch(
+    parts: &mut [GpuBatchPart<'_>],
+    int64: bool,
+    layout: GpuLayout,
+    ctl: &GpuControl<'_>,
+) -> Result<(), GpuError> {
     launch_with(parts, int64, layout, ctl, None)
 }
 
@@ -838,19 +948,34 @@ struct Sums {
 /// [`launch`]; with `totals` (Bernoulli arms, no checkpoints), the horizon's state is summed over
 /// replications on the device and only those sums are read back, instead of every
 /// replication's counts.
-fn launch_with(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, ctl: &GpuControl<'_>, mut totals: Option<&mut Sums>) -> Result<(), GpuError> {
+fn launch_with(
+    parts: &mut [GpuBatchPart<'_>],
+    int64: bool,
+    layout: GpuLayout,
+    ctl: &GpuControl<'_>,
+    mut totals: Option<&mut Sums>,
+) -> Result<(), GpuError> {
     let ctx = gpu::context()?;
     if int64 && !ctx.int64 {
-        return Err(GpuError::Device { adapter: ctx.adapter.clone(), message: "u64 products requested, but the device has no SHADER_INT64".into() });
+        return Err(GpuError::Device {
+            adapter: ctx.adapter.clone(),
+            message: "u64 products requested, but the device has no SHADER_INT64".into(),
+        });
     }
     let Some(lead) = parts.first().map(|p| p.kern) else { return Ok(()) };
     let key = lead.gpu_batch_key();
     if let Some(p) = parts.iter().find(|p| !p.kern.gpu_supported() || p.kern.gpu_batch_key() != key) {
-        let why = if p.kern.gpu_supported() { format!("a part of '{}'", p.kern.gpu_batch_key()) } else { "a part without a GPU kernel".into() };
+        let why = if p.kern.gpu_supported() {
+            format!("a part of '{}'", p.kern.gpu_batch_key())
+        } else {
+            "a part without a GPU kernel".into()
+        };
         return Err(GpuError::Unsupported(format!("a GPU batch of '{key}' was given {why}")));
     }
     if lead.gpu_needs_int64() && !int64 {
-        return Err(GpuError::Unsupported("Gaussian arms, UCB-V, KL-UCB and Thompson sampling need i64 in shaders (SHADER_INT64)".into()));
+        return Err(GpuError::Unsupported(
+            "Gaussian arms, UCB-V, KL-UCB and Thompson sampling need i64 in shaders (SHADER_INT64)".into(),
+        ));
     }
     let gauss = lead.gauss.is_some();
     let k = lead.k;
@@ -860,10 +985,17 @@ fn launch_with(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, c
     }
     let state = (k * r * 4) as u64;
     if state > ctx.max_binding() || r > u32::MAX as usize {
-        return Err(GpuError::TooLarge { what: format!("pull counts of {r} replications × {k} arms"), bytes: state, limit: ctx.max_binding() });
+        return Err(GpuError::TooLarge {
+            what: format!("pull counts of {r} replications × {k} arms"),
+            bytes: state,
+            limit: ctx.max_binding(),
+        });
     }
     if let Some(p) = parts.iter().find(|p| p.first_rep + p.out.len() as u64 > 1 << 32) {
-        return Err(GpuError::Unsupported(format!("replications up to {} (the counter's replication word holds 2^32)", p.first_rep + p.out.len() as u64)));
+        return Err(GpuError::Unsupported(format!(
+            "replications up to {} (the counter's replication word holds 2^32)",
+            p.first_rep + p.out.len() as u64
+        )));
     }
     let wg_bytes = (2 * k * WG as usize * 4) as u64;
     let fits = wg_bytes <= ctx.limits.max_compute_workgroup_storage_size as u64;
@@ -873,8 +1005,16 @@ fn launch_with(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, c
         // 6.6e7 pulls/s for B1); on an H200 the probe's unrolled kernel was 6.6× its arrays kernel
         // (1.25e11 against 1.9e10 pulls/s, ../shared/gpu/README.md; ours is not measured there).
         GpuLayout::Auto if !(fits && lead.gpu_unrolled() && !ctx.cpu) => lead.gpu_source(int64),
-        _ if !fits => return Err(GpuError::TooLarge { what: format!("workgroup counters of {k} arms"), bytes: wg_bytes, limit: ctx.limits.max_compute_workgroup_storage_size as u64 }),
-        _ => lead.gpu_source_unrolled(int64).ok_or_else(|| GpuError::Unsupported(format!("no unrolled layout for '{key}'")))?,
+        _ if !fits => {
+            return Err(GpuError::TooLarge {
+                what: format!("workgroup counters of {k} arms"),
+                bytes: wg_bytes,
+                limit: ctx.limits.max_compute_workgroup_storage_size as u64,
+            });
+        }
+        _ => lead
+            .gpu_source_unrolled(int64)
+            .ok_or_else(|| GpuError::Unsupported(format!("no unrolled layout for '{key}'")))?,
     };
     let pipe = ctx.pipeline(&src, "bandit")?;
     let kerns: Vec<&FixedKernel> = parts.iter().map(|p| p.kern).collect();
@@ -883,17 +1023,32 @@ fn launch_with(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, c
         FixedRule::KlUcb { .. } => pooled(
             &kerns,
             |kn| if let FixedRule::KlUcb { c } = kn.rule { Some([c.to_bits(), 0, 0]) } else { None },
-            |kn| kn.kl.as_ref().map_or(Vec::new(), |t| t.tables().2.iter().flat_map(|&x| [x as u32, (x >> 32) as u32]).collect()),
+            |kn| {
+                kn.kl
+                    .as_ref()
+                    .map_or(Vec::new(), |t| t.tables().2.iter().flat_map(|&x| [x as u32, (x >> 32) as u32]).collect())
+            },
             2,
         ),
         // UCB-V's (A1[m], A2[m]) pairs, by (ζ, c, b)
         FixedRule::UcbV { .. } => pooled(
             &kerns,
-            |kn| if let FixedRule::UcbV { zeta, c, b } = kn.rule { Some([zeta.to_bits(), c.to_bits(), b.to_bits()]) } else { None },
+            |kn| {
+                if let FixedRule::UcbV { zeta, c, b } = kn.rule {
+                    Some([zeta.to_bits(), c.to_bits(), b.to_bits()])
+                } else {
+                    None
+                }
+            },
             |kn| kn.a.iter().zip(&kn.a2).flat_map(|(&x, &y)| [x, y]).collect(),
             2,
         ),
-        _ => pooled(&kerns, |kn| if let FixedRule::Ucb1 { alpha } = kn.rule { Some([alpha.to_bits(), 0, 0]) } else { None }, |kn| kn.a.clone(), 1),
+        _ => pooled(
+            &kerns,
+            |kn| if let FixedRule::Ucb1 { alpha } = kn.rule { Some([alpha.to_bits(), 0, 0]) } else { None },
+            |kn| kn.a.clone(),
+            1,
+        ),
     };
     // B[n] and the reciprocal depend on n alone, except MOSS's C[n], which depends on T too.
     let per_n = |kn: &FixedKernel| {
@@ -915,13 +1070,21 @@ fn launch_with(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, c
         tab
     };
     let (tn, n_off) = pooled(&kerns, |kn| Some(if kn.rule == FixedRule::Moss { kn.horizon } else { 0 }), per_n, 2);
-    let eps_key = |kn: &FixedKernel| if let FixedRule::EpsGreedy { epsilon, c, d, .. } = kn.rule { Some((epsilon.map(f64::to_bits), c.to_bits(), d.to_bits())) } else { None };
+    let eps_key = |kn: &FixedKernel| {
+        if let FixedRule::EpsGreedy { epsilon, c, d, .. } = kn.rule {
+            Some((epsilon.map(f64::to_bits), c.to_bits(), d.to_bits()))
+        } else {
+            None
+        }
+    };
     let eps = |kn: &FixedKernel| {
         let FixedRule::EpsGreedy { epsilon, c, d, .. } = kn.rule else { return Vec::new() };
-        (0..=kn.horizon).flat_map(|m| {
-            let th = super::eps_threshold(epsilon, c, d, k, m);
-            [th.min(u32::MAX as u64) as u32, (th >= 1 << 32) as u32]
-        }).collect()
+        (0..=kn.horizon)
+            .flat_map(|m| {
+                let th = super::eps_threshold(epsilon, c, d, k, m);
+                [th.min(u32::MAX as u64) as u32, (th >= 1 << 32) as u32]
+            })
+            .collect()
     };
     let (te, e_off) = pooled(&kerns, eps_key, eps, 2);
     let (mut segs, mut arm_words) = (Vec::with_capacity(12 * parts.len()), Vec::with_capacity(4 * k * parts.len()));
@@ -934,19 +1097,44 @@ fn launch_with(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, c
         };
         let arm_off = (arm_words.len() / 4) as u32;
         match &kern.gauss {
-            Some(g) => arm_words.extend(g.mu.iter().zip(&g.sd).flat_map(|(&mu, &sd)| [mu as u32, (mu >> 32) as u32, sd as u32, (sd >> 32) as u32])),
+            Some(g) => arm_words.extend(
+                g.mu.iter()
+                    .zip(&g.sd)
+                    .flat_map(|(&mu, &sd)| [mu as u32, (mu >> 32) as u32, sd as u32, (sd >> 32) as u32]),
+            ),
             None => arm_words.extend(kern.thr.iter().zip(&kern.full).flat_map(|(&t, &f)| [t, f, 0, 0])),
         }
         // the last word: Thompson's round(σ 2^20) (below 2^31: validated by `thompson_support`)
-        let sig = if let FixedRule::Thompson { sigma, .. } = kern.rule { super::thompson::sigma_q20(sigma) as u32 } else { 0 };
-        segs.extend([kern.key[0], kern.key[1], p.first_rep as u32, start, kern.horizon as u32, kern.gpu_explore() as u32, prole, a_off[i], n_off[i], e_off[i], arm_off, sig]);
+        let sig = if let FixedRule::Thompson { sigma, .. } = kern.rule {
+            super::thompson::sigma_q20(sigma) as u32
+        } else {
+            0
+        };
+        segs.extend([
+            kern.key[0],
+            kern.key[1],
+            p.first_rep as u32,
+            start,
+            kern.horizon as u32,
+            kern.gpu_explore() as u32,
+            prole,
+            a_off[i],
+            n_off[i],
+            e_off[i],
+            arm_off,
+            sig,
+        ]);
         start += p.out.len() as u32;
     }
     let cnt = ctx.storage("pull counts", &vec![0; k * r])?;
     // Success counts (Bernoulli) or i64 reward sums as (lo, hi) words (Gaussian).
     let sum_words = if gauss { 2 * k * r } else { k * r };
     let suc = ctx.storage("success counts or reward sums", &vec![0; sum_words])?;
-    let ztab = if gauss || matches!(lead.rule, FixedRule::Thompson { .. }) { Some(ctx.storage("normal quantile table", bytemuck::cast_slice(super::gaussian::table()))?) } else { None };
+    let ztab = if gauss || matches!(lead.rule, FixedRule::Thompson { .. }) {
+        Some(ctx.storage("normal quantile table", bytemuck::cast_slice(super::gaussian::table()))?)
+    } else {
+        None
+    };
     // UCB1 reads A[m]; the others bind a placeholder the shader never reads.
     let ta = ctx.storage("A[m] tables", &ta)?;
     let tn = ctx.storage("per-n tables", &tn)?;
@@ -958,7 +1146,9 @@ fn launch_with(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, c
         FixedRule::KlUcb { .. } => {
             // LN, then XL up to the longest horizon (both depend on their index alone)
             let longest = kerns.iter().max_by_key(|kn| kn.horizon).and_then(|kn| kn.kl.as_ref());
-            let words: Vec<u32> = longest.map_or(Vec::new(), |t| t.tables().0.iter().chain(t.tables().1).flat_map(|&x| [x as u32, (x >> 32) as u32]).collect());
+            let words: Vec<u32> = longest.map_or(Vec::new(), |t| {
+                t.tables().0.iter().chain(t.tables().1).flat_map(|&x| [x as u32, (x >> 32) as u32]).collect()
+            });
             Some(ctx.storage("KL-UCB tables", &words)?)
         }
         _ => None,
@@ -972,8 +1162,15 @@ fn launch_with(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, c
     }
     bufs.extend(extra.as_ref().map(|b| (7, b)));
     bufs.extend(ztab.as_ref().map(|b| (8, b)));
-    let entries = bufs.iter().map(|&(i, b)| wgpu::BindGroupEntry { binding: i, resource: b.as_entire_binding() }).collect::<Vec<_>>();
-    let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("bandit"), layout: &layout, entries: &entries });
+    let entries = bufs
+        .iter()
+        .map(|&(i, b)| wgpu::BindGroupEntry { binding: i, resource: b.as_entire_binding() })
+        .collect::<Vec<_>>();
+    let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("bandit"),
+        layout: &layout,
+        entries: &entries,
+    });
     let groups = ctx.grid(r as u32, WG)?;
     // Every step at which some part records (its checkpoints and its horizon).
     let stops: BTreeSet<u64> = parts.iter().flat_map(|p| p.grid.iter().copied().chain([p.kern.horizon])).collect();
@@ -1025,7 +1222,10 @@ fn launch_with(parts: &mut [GpuBatchPart<'_>], int64: bool, layout: GpuLayout, c
                     }
                     let pulls: u64 = n.iter().map(|&x| x as u64).sum();
                     if pulls != m {
-                        return Err(GpuError::Invariant(format!("replication {} made {pulls} pulls by step {m} (Σ_k n_k must equal t)", p.first_rep + i as u64)));
+                        return Err(GpuError::Invariant(format!(
+                            "replication {} made {pulls} pulls by step {m} (Σ_k n_k must equal t)",
+                            p.first_rep + i as u64
+                        )));
                     }
                     if gauss {
                         // Σ S_k as the reference's total (exact: |Σ| < 2^53)
@@ -1060,8 +1260,11 @@ mod tests {
             assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true and no GPU adapter");
             return;
         };
-        let arms: Vec<crate::bandits::arms::Arm> = [0.2, 0.5, 0.45].iter().map(|&p| crate::bandits::arms::Arm::Bernoulli { p }).collect();
-        let kerns: Vec<FixedKernel> = (0..3).map(|c| FixedKernel::new(&arms, 300 + 100 * c, FixedRule::Moss, crate::rng::cell_key(5, c))).collect();
+        let arms: Vec<crate::bandits::arms::Arm> =
+            [0.2, 0.5, 0.45].iter().map(|&p| crate::bandits::arms::Arm::Bernoulli { p }).collect();
+        let kerns: Vec<FixedKernel> = (0..3)
+            .map(|c| FixedKernel::new(&arms, 300 + 100 * c, FixedRule::Moss, crate::rng::cell_key(5, c)))
+            .collect();
         let grids: Vec<Vec<u64>> = kerns.iter().map(|k| crate::engine::default_grid(k.horizon)).collect();
         let sizes = [50usize, 7, 31];
         let mut want: Vec<Vec<Trace>> = Vec::new();
@@ -1072,8 +1275,14 @@ mod tests {
         }
         // caps that cut inside parts, at part boundaries, and one replication per launch
         for cap in [1, 7, 20, 57, 1000] {
-            let mut got: Vec<Vec<Trace>> = grids.iter().zip(&sizes).map(|(g, &n)| vec![Trace::new(3, g.len()); n]).collect();
-            let mut parts: Vec<GpuBatchPart> = kerns.iter().zip(&grids).zip(got.iter_mut()).map(|((kern, grid), out)| GpuBatchPart { kern, first_rep: 9, grid, out }).collect();
+            let mut got: Vec<Vec<Trace>> =
+                grids.iter().zip(&sizes).map(|(g, &n)| vec![Trace::new(3, g.len()); n]).collect();
+            let mut parts: Vec<GpuBatchPart> = kerns
+                .iter()
+                .zip(&grids)
+                .zip(got.iter_mut())
+                .map(|((kern, grid), out)| GpuBatchPart { kern, first_rep: 9, grid, out })
+                .collect();
             run_capped(&mut parts, ctx.int64, GpuLayout::Auto, &GpuControl::none(), cap).unwrap();
             for (a, b) in want.iter().zip(&got) {
                 for (x, y) in a.iter().zip(b) {

@@ -11,7 +11,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{philox_lanes, FixedKernel, V};
+use super::{FixedKernel, V, philox_lanes};
 use crate::engine::Trace;
 use crate::rng::{Role, StreamId};
 
@@ -66,7 +66,8 @@ fn group<const K: usize>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [T
             }
         }
         for j in 0..k {
-            acc0[j][l] = pack(j, n[j] as u64, s[j] as u64, super::mean_q_int(s[j], n[j].max(1)) as u64 * (n[j] > 0) as u64);
+            acc0[j][l] =
+                pack(j, n[j] as u64, s[j] as u64, super::mean_q_int(s[j], n[j].max(1)) as u64 * (n[j] > 0) as u64);
             bb0[j][l] = if n[j] > 0 { super::ucb1_b(n[j]) as u64 } else { 0 };
         }
         c = cl;
@@ -118,10 +119,14 @@ fn group<const K: usize>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [T
                 let th = _mm512_permutex2var_epi64(thr_lo, arm, thr_hi);
                 let hit = _mm512_cmplt_epu64_mask(u, th);
                 let ss = _mm512_mask_add_epi64(_mm512_and_si512(kmax, m14), hit, _mm512_and_si512(kmax, m14), one);
-                let mq = _mm512_cvttpd_epu64(_mm512_div_pd(_mm512_mul_pd(_mm512_cvtepu64_pd(ss), q28), _mm512_cvtepu64_pd(nn)));
+                let mq = _mm512_cvttpd_epu64(_mm512_div_pd(
+                    _mm512_mul_pd(_mm512_cvtepu64_pd(ss), q28),
+                    _mm512_cvtepu64_pd(nn),
+                ));
                 let bq = _mm256_min_ps(_mm256_div_ps(two32, _mm256_sqrt_ps(_mm512_cvtepu64_ps(nn))), bmax);
                 let bn = _mm512_cvtepu32_epi64(_mm256_cvttps_epu32(bq));
-                let meta = _mm512_or_si512(_mm512_slli_epi64::<28>(code), _mm512_or_si512(_mm512_slli_epi64::<14>(nn), ss));
+                let meta =
+                    _mm512_or_si512(_mm512_slli_epi64::<28>(code), _mm512_or_si512(_mm512_slli_epi64::<14>(nn), ss));
                 let newacc = _mm512_or_si512(_mm512_slli_epi64::<32>(meta), mq);
                 for j in 0..K {
                     let mine = _mm512_cmpeq_epi64_mask(arm, _mm512_set1_epi64(j as i64));
@@ -147,7 +152,14 @@ fn pack(j: usize, n: u64, s: u64, mq: u64) -> u64 {
 /// Writes the metrics of every lane after `m` pulls: at checkpoint `c`, or as the final values
 /// when `c` is `None`.
 #[target_feature(enable = "avx512f")]
-fn record_all<const K: usize>(kern: &FixedKernel, acc: &[[__m512i; K]; G], m: u64, ncp: usize, c: Option<usize>, out: &mut [Trace]) {
+fn record_all<const K: usize>(
+    kern: &FixedKernel,
+    acc: &[[__m512i; K]; G],
+    m: u64,
+    ncp: usize,
+    c: Option<usize>,
+    out: &mut [Trace],
+) {
     let k = kern.k;
     let mut n = vec![0u32; k];
     let mut s = vec![0u32; k];

@@ -34,7 +34,7 @@
 // Lane loops index several arrays with one counter on purpose: that is the shape LLVM vectorises.
 #![allow(clippy::needless_range_loop)]
 
-use super::{mean_f64, philox_lanes, FixedKernel, V};
+use super::{FixedKernel, V, mean_f64, philox_lanes};
 use crate::engine::Trace;
 use crate::rng::{Role, StreamId};
 
@@ -58,8 +58,12 @@ pub struct KlTables {
 impl KlTables {
     pub fn new(horizon: u64, c: f64) -> KlTables {
         let scale = (1u64 << F) as f64;
-        let ln = (0..=TOP as usize).map(|j| if j == 0 { 0 } else { ((j as f64 / TOP as f64).ln() * scale).round() as i64 }).collect();
-        let xl = (0..=horizon as usize).map(|x| if x < 2 { 0 } else { (x as f64 * (x as f64).ln() * scale).round() as i64 }).collect();
+        let ln = (0..=TOP as usize)
+            .map(|j| if j == 0 { 0 } else { ((j as f64 / TOP as f64).ln() * scale).round() as i64 })
+            .collect();
+        let xl = (0..=horizon as usize)
+            .map(|x| if x < 2 { 0 } else { (x as f64 * (x as f64).ln() * scale).round() as i64 })
+            .collect();
         let lev = (0..horizon as usize)
             .map(|m| {
                 if m < 2 {
@@ -339,7 +343,15 @@ mod tests {
     fn g_is_strictly_increasing_above_j0() {
         // the property the lane cache rests on, at the extremes of n and p̂
         let t = KlTables::new(1 << 22, 0.0);
-        for (n, s) in [(1u32, 0u32), (2, 1), (1000, 1), (1000, 999), (1 << 22, 3), (1 << 22, 1 << 21), ((1 << 22) - 1, (1 << 22) - 2)] {
+        for (n, s) in [
+            (1u32, 0u32),
+            (2, 1),
+            (1000, 1),
+            (1000, 999),
+            (1 << 22, 3),
+            (1 << 22, 1 << 21),
+            ((1 << 22) - 1, (1 << 22) - 2),
+        ] {
             let cst = t.constant(n, s);
             let j0 = (((s as u64) << B) / n as u64) as u32;
             let mut prev = t.g(cst, n, s, j0 + 1);

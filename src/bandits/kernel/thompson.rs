@@ -19,8 +19,8 @@
 //! (the f64 path draws its normals by rand_distr's ziggurat), so runs agree in distribution, not
 //! replication by replication.
 
-use super::gaussian::{normal_q24, GQ, SIGN, Z_MAX};
-use super::{ucb1_b, FixedKernel, FixedRule, Trace};
+use super::gaussian::{GQ, SIGN, Z_MAX, normal_q24};
+use super::{FixedKernel, FixedRule, Trace, ucb1_b};
 use crate::bandits::arms::Arm;
 use crate::rng::{Role, StreamId};
 
@@ -33,7 +33,9 @@ pub fn thompson_support(arms: &[Arm], horizon: u64, sigma: f64) -> Result<(), St
     let noise = Z_MAX * sigma;
     match arms.first() {
         Some(Arm::Gaussian { .. }) => super::gaussian::gaussian_support(arms, horizon, noise),
-        _ if 1.0 + noise >= 2047.0 => Err(format!("the Q12.20 draw overflows: 1 + {Z_MAX} σ = {:.1} must stay below 2047", 1.0 + noise)),
+        _ if 1.0 + noise >= 2047.0 => {
+            Err(format!("the Q12.20 draw overflows: 1 + {Z_MAX} σ = {:.1} must stay below 2047", 1.0 + noise))
+        }
         _ => Ok(()),
     }
 }
@@ -57,7 +59,9 @@ pub fn theta(mean20: i64, w: u32, sig: i64, z: i32) -> u32 {
 
 /// The scalar reference: one replication at a time.
 pub(super) fn run_scalar(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
-    let FixedRule::Thompson { sigma, tag } = kern.rule else { unreachable!("the Thompson reference runs the Thompson rule") };
+    let FixedRule::Thompson { sigma, tag } = kern.rule else {
+        unreachable!("the Thompson reference runs the Thompson rule")
+    };
     let sig = sigma_q20(sigma);
     let k = kern.k;
     let nb = k.div_ceil(4) as u64;
@@ -149,7 +153,11 @@ mod tests {
     fn fixed_point_thompson_matches_the_f64_path_in_mean() {
         for arms in [
             vec![Arm::Bernoulli { p: 0.3 }, Arm::Bernoulli { p: 0.5 }, Arm::Bernoulli { p: 0.45 }],
-            vec![Arm::Gaussian { mean: 0.0, sd: 1.0 }, Arm::Gaussian { mean: 0.4, sd: 1.0 }, Arm::Gaussian { mean: 0.2, sd: 0.5 }],
+            vec![
+                Arm::Gaussian { mean: 0.0, sd: 1.0 },
+                Arm::Gaussian { mean: 0.4, sd: 1.0 },
+                Arm::Gaussian { mean: 0.2, sd: 0.5 },
+            ],
         ] {
             let t = 500;
             let grid = default_grid(t);

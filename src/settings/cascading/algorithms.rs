@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::best_perm::{best_perm, brute_force, list_value, Scratch};
+use super::best_perm::{Scratch, best_perm, brute_force, list_value};
 use super::model::{CascadingMdp, Feedback, ListPolicy};
 use crate::bandits::policies::kl_ucb_bound;
 
@@ -108,14 +108,25 @@ pub struct Learner<'a> {
 }
 
 impl<'a> Learner<'a> {
-    pub fn new(mdp: &'a CascadingMdp, algo: &'a Algorithm, lists: Option<Arc<Vec<Vec<u16>>>>, episodes: u64) -> Learner<'a> {
+    pub fn new(
+        mdp: &'a CascadingMdp,
+        algo: &'a Algorithm,
+        lists: Option<Arc<Vec<Vec<u16>>>>,
+        episodes: u64,
+    ) -> Learner<'a> {
         let (s, n, hh) = (mdp.states(), mdp.items(), mdp.horizon);
         let delta = match *algo {
-            Algorithm::CascadingVi { delta, .. } | Algorithm::AdaptRm { delta, .. } | Algorithm::CascadingBpi { delta, .. } | Algorithm::AdaptBpi { delta, .. } => delta,
+            Algorithm::CascadingVi { delta, .. }
+            | Algorithm::AdaptRm { delta, .. }
+            | Algorithm::CascadingBpi { delta, .. }
+            | Algorithm::AdaptBpi { delta, .. } => delta,
             _ => 0.1,
         };
         let c = match *algo {
-            Algorithm::CascadingVi { c, .. } | Algorithm::AdaptRm { c, .. } | Algorithm::CascadingBpi { c, .. } | Algorithm::AdaptBpi { c, .. } => c,
+            Algorithm::CascadingVi { c, .. }
+            | Algorithm::AdaptRm { c, .. }
+            | Algorithm::CascadingBpi { c, .. }
+            | Algorithm::AdaptBpi { c, .. } => c,
             _ => 1.0,
         };
         let log_term = c * (4.0 * s as f64 * (n + 1) as f64 * hh as f64 * episodes.max(2) as f64 / delta).ln();
@@ -124,7 +135,12 @@ impl<'a> Learner<'a> {
             algo,
             lists,
             log_term,
-            items: ItemStats { exam: vec![0; s * n], attract: vec![0; s * n], visits: vec![0; s * (n + 1)], trans: vec![0; s * (n + 1) * s] },
+            items: ItemStats {
+                exam: vec![0; s * n],
+                attract: vec![0; s * n],
+                visits: vec![0; s * (n + 1)],
+                trans: vec![0; s * (n + 1) * s],
+            },
             per_list: vec![Vec::new(); s],
             q_cache: vec![(0.0, 1.0); s * n],
             q_dirty: vec![true; s * n],

@@ -149,7 +149,12 @@ mod tests {
     fn instance() -> impl Strategy<Value = (Vec<f64>, Vec<f64>, f64, usize)> {
         (1usize..=7, 1usize..=3, any::<bool>()).prop_flat_map(|(n, m, grid)| {
             let x = if grid { prop::sample::select(vec![0.0, 0.25, 0.5, 1.0]).boxed() } else { (0.0f64..=1.0).boxed() };
-            (prop::collection::vec(x.clone(), n), prop::collection::vec(x.clone().prop_map(|v| 3.0 * v), n), x.prop_map(|v| 3.0 * v), Just(m))
+            (
+                prop::collection::vec(x.clone(), n),
+                prop::collection::vec(x.clone().prop_map(|v| 3.0 * v), n),
+                x.prop_map(|v| 3.0 * v),
+                Just(m),
+            )
         })
     }
 

@@ -8,9 +8,16 @@ use rand_distr::{Distribution, Gamma};
 
 use super::model::CascadingMdp;
 use crate::mdp::MdpError;
-use crate::rng::{mix64, Role, StreamId};
+use crate::rng::{Role, StreamId, mix64};
 
-pub fn synthetic(states: usize, items: usize, max_list: usize, horizon: usize, q_max: f64, seed: u64) -> Result<CascadingMdp, MdpError> {
+pub fn synthetic(
+    states: usize,
+    items: usize,
+    max_list: usize,
+    horizon: usize,
+    q_max: f64,
+    seed: u64,
+) -> Result<CascadingMdp, MdpError> {
     if !(q_max > 0.0 && q_max <= 1.0) {
         return Err(crate::mdp::bad("max_attraction", q_max, "the largest attraction probability drawn", "(0, 1]"));
     }

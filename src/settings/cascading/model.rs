@@ -7,10 +7,10 @@
 
 use ndarray::{Array2, Array3};
 
-use super::best_perm::{best_perm, list_value, Scratch};
+use super::best_perm::{Scratch, best_perm, list_value};
 use crate::mdp::episodes::{sample_next, uniforms};
 use crate::mdp::model::Row;
-use crate::mdp::{bad, MdpError};
+use crate::mdp::{MdpError, bad};
 use crate::rng::StreamId;
 
 /// A row may differ from 1 by this much.
@@ -47,16 +47,37 @@ pub struct Feedback {
 }
 
 impl CascadingMdp {
-    pub fn new(q: Array2<f64>, r: Array2<f64>, p: Array3<f64>, max_list: usize, horizon: usize) -> Result<CascadingMdp, MdpError> {
+    pub fn new(
+        q: Array2<f64>,
+        r: Array2<f64>,
+        p: Array3<f64>,
+        max_list: usize,
+        horizon: usize,
+    ) -> Result<CascadingMdp, MdpError> {
         let (s, n) = q.dim();
         if s == 0 || n == 0 {
-            return Err(bad("attraction", format!("shape ({s}, {n})"), "a cascading MDP needs states and items", "S >= 1, N >= 1"));
+            return Err(bad(
+                "attraction",
+                format!("shape ({s}, {n})"),
+                "a cascading MDP needs states and items",
+                "S >= 1, N >= 1",
+            ));
         }
         if r.dim() != (s, n) {
-            return Err(bad("rewards", format!("shape {:?}", r.dim()), "one reward per (state, item)", format!("({s}, {n})")));
+            return Err(bad(
+                "rewards",
+                format!("shape {:?}", r.dim()),
+                "one reward per (state, item)",
+                format!("({s}, {n})"),
+            ));
         }
         if p.dim() != (s, n + 1, s) {
-            return Err(bad("transitions", format!("shape {:?}", p.dim()), "rows for every item and for a_⊥ (last)", format!("({s}, {}, {s})", n + 1)));
+            return Err(bad(
+                "transitions",
+                format!("shape {:?}", p.dim()),
+                "rows for every item and for a_⊥ (last)",
+                format!("({s}, {}, {s})", n + 1),
+            ));
         }
         if max_list == 0 || max_list > n {
             return Err(bad("list_length", max_list, "the longest list m (distinct items)", format!("1 ..= N = {n}")));
@@ -78,12 +99,22 @@ impl CascadingMdp {
                 for j in 0..s {
                     let x = p[[i, a, j]];
                     if !(x.is_finite() && x >= 0.0) {
-                        return Err(bad(format!("transitions[s={i}, a={a}, s'={j}]"), x, "a transition probability", "[0, 1]"));
+                        return Err(bad(
+                            format!("transitions[s={i}, a={a}, s'={j}]"),
+                            x,
+                            "a transition probability",
+                            "[0, 1]",
+                        ));
                     }
                     sum += x;
                 }
                 if (sum - 1.0).abs() > ROW_SUM_TOL {
-                    return Err(bad(format!("transitions[s={i}, a={a}]"), format!("row sum {sum}"), "each row must be a distribution (a = N is a_⊥)", format!("sum within {ROW_SUM_TOL:e} of 1")));
+                    return Err(bad(
+                        format!("transitions[s={i}, a={a}]"),
+                        format!("row sum {sum}"),
+                        "each row must be a distribution (a = N is a_⊥)",
+                        format!("sum within {ROW_SUM_TOL:e} of 1"),
+                    ));
                 }
             }
         }
@@ -132,7 +163,14 @@ impl CascadingMdp {
             for s in 0..n {
                 let wb = self.weights(s, &next, &mut w);
                 let mut list = Vec::new();
-                v[[h, s]] = best_perm(self.q.row(s).as_slice().expect("standard layout"), &w, wb, self.max_list, &mut scratch, &mut list);
+                v[[h, s]] = best_perm(
+                    self.q.row(s).as_slice().expect("standard layout"),
+                    &w,
+                    wb,
+                    self.max_list,
+                    &mut scratch,
+                    &mut list,
+                );
                 pol[h][s] = list;
             }
         }
@@ -204,7 +242,10 @@ mod tests {
                 let cur: Vec<f64> = (0..3)
                     .map(|s| {
                         let wb = m.weights(s, &next, &mut w);
-                        lists.iter().map(|l| list_value(l, m.attraction().row(s).as_slice().unwrap(), &w, wb)).fold(f64::NEG_INFINITY, f64::max)
+                        lists
+                            .iter()
+                            .map(|l| list_value(l, m.attraction().row(s).as_slice().unwrap(), &w, wb))
+                            .fold(f64::NEG_INFINITY, f64::max)
                     })
                     .collect();
                 for s in 0..3 {

@@ -24,8 +24,25 @@ use crate::mdp::MdpError;
 use crate::rng::content_hash;
 
 pub const GENRES: [&str; 19] = [
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance",
-    "Sci-Fi", "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 ];
 pub const INTER_HEADER: &str = "user_id:token\titem_id:token\trating:float\ttimestamp:float";
 pub const ITEM_HEADER: &str = "item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq";
@@ -48,7 +65,10 @@ pub fn default_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("REGRETLAB_DATA") {
         return PathBuf::from(d).join("ml-100k");
     }
-    let base = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache"))).unwrap_or_else(|| PathBuf::from(".cache"));
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"));
     base.join("regretlab").join("ml-100k")
 }
 
@@ -87,13 +107,23 @@ pub fn load(dir: &Path) -> Result<MovieLens> {
             Some((f[0].parse().ok()?, f[1].parse().ok()?, f[2].parse().ok()?, f[3].parse().ok()?))
         })();
         match parsed {
-            Some(r) if !r.3.is_finite() => return Err(bad_file(&inter, i + 2, format!("timestamp {} is not finite", r.3))),
+            Some(r) if !r.3.is_finite() => {
+                return Err(bad_file(&inter, i + 2, format!("timestamp {} is not finite", r.3)));
+            }
             Some(r) if (1.0..=5.0).contains(&r.2) => {
                 ratings.push(r);
                 line_of.push(i + 2);
             }
             Some(r) => return Err(bad_file(&inter, i + 2, format!("rating {} outside 1 ..= 5", r.2))),
-            None => return Err(bad_file(&inter, i + 2, format!("expected 4 tab-separated fields (integer user, integer item, rating, timestamp), found {line:?}"))),
+            None => {
+                return Err(bad_file(
+                    &inter,
+                    i + 2,
+                    format!(
+                        "expected 4 tab-separated fields (integer user, integer item, rating, timestamp), found {line:?}"
+                    ),
+                ));
+            }
         }
     }
     let mut lines = tm.lines();
@@ -109,7 +139,11 @@ pub fn load(dir: &Path) -> Result<MovieLens> {
         let f: Vec<&str> = line.split('\t').collect();
         let id: Option<u32> = f.first().and_then(|x| x.parse().ok());
         let (Some(id), 4) = (id, f.len()) else {
-            return Err(bad_file(&item, i + 2, format!("expected 4 tab-separated fields (integer item, title, year, genres), found {line:?}")));
+            return Err(bad_file(
+                &item,
+                i + 2,
+                format!("expected 4 tab-separated fields (integer item, title, year, genres), found {line:?}"),
+            ));
         };
         let mut gs = Vec::new();
         for g in f[3].split(' ').filter(|g| !g.is_empty()) {
@@ -134,7 +168,12 @@ pub fn load(dir: &Path) -> Result<MovieLens> {
 }
 
 /// Builds the cascading MDP over the `items` most-rated movies (see the module comment).
-pub fn build(data: &MovieLens, items: usize, max_list: usize, horizon: usize) -> std::result::Result<CascadingMdp, MdpError> {
+pub fn build(
+    data: &MovieLens,
+    items: usize,
+    max_list: usize,
+    horizon: usize,
+) -> std::result::Result<CascadingMdp, MdpError> {
     let mut count: HashMap<u32, usize> = HashMap::new();
     for r in &data.ratings {
         *count.entry(r.1).or_default() += 1;
@@ -142,7 +181,12 @@ pub fn build(data: &MovieLens, items: usize, max_list: usize, horizon: usize) ->
     let mut by_count: Vec<(u32, usize)> = count.into_iter().collect();
     by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     if by_count.len() < items {
-        return Err(crate::mdp::bad("items", items, "the most-rated movies to use", format!("1 ..= {} (movies in the data)", by_count.len())));
+        return Err(crate::mdp::bad(
+            "items",
+            items,
+            "the most-rated movies to use",
+            format!("1 ..= {} (movies in the data)", by_count.len()),
+        ));
     }
     let chosen: Vec<u32> = by_count[..items].iter().map(|x| x.0).collect();
     let index: HashMap<u32, usize> = chosen.iter().enumerate().map(|(i, &m)| (m, i)).collect();
@@ -152,7 +196,11 @@ pub fn build(data: &MovieLens, items: usize, max_list: usize, horizon: usize) ->
     for &(u, m, r, t) in &data.ratings {
         per_user.entry(u).or_default().push((t, m, r));
     }
-    let (mut likes, mut seen, mut sum) = (Array2::<f64>::zeros((STATES, items)), Array2::<f64>::zeros((STATES, items)), Array2::<f64>::zeros((STATES, items)));
+    let (mut likes, mut seen, mut sum) = (
+        Array2::<f64>::zeros((STATES, items)),
+        Array2::<f64>::zeros((STATES, items)),
+        Array2::<f64>::zeros((STATES, items)),
+    );
     let (mut all_sum, mut all_n) = (vec![0.0f64; items], vec![0.0f64; items]);
     let mut users: Vec<u32> = per_user.keys().copied().collect();
     users.sort_unstable();
@@ -197,11 +245,17 @@ pub fn fetch(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(crate::error::io(dir))?;
     let wheel_dir = dir.join(format!(".wheel-{}", std::process::id()));
     let run = |args: &[&str]| -> Result<()> {
-        let out = std::process::Command::new("python3").args(args).output().map_err(crate::error::io(PathBuf::from("python3")))?;
+        let out = std::process::Command::new("python3")
+            .args(args)
+            .output()
+            .map_err(crate::error::io(PathBuf::from("python3")))?;
         if out.status.success() {
             Ok(())
         } else {
-            Err(Error::BadResults { path: PathBuf::from("python3"), message: format!("{:?} failed: {}", args, String::from_utf8_lossy(&out.stderr).trim()) })
+            Err(Error::BadResults {
+                path: PathBuf::from("python3"),
+                message: format!("{:?} failed: {}", args, String::from_utf8_lossy(&out.stderr).trim()),
+            })
         }
     };
     let wd = wheel_dir.display().to_string();
@@ -231,7 +285,9 @@ pub(crate) mod tests {
             }
         }
         std::fs::write(dir.join("ml-100k.inter"), inter).unwrap();
-        let item = format!("{ITEM_HEADER}\n1\tA\t1995\tAnimation Children's Comedy\n2\tB\t1995\tAction Adventure Thriller\n3\tC\t1996\tDrama\n4\tD\t1994\tSci-Fi War\n5\tE\t1990\tunknown\n6\tF\t1993\tRomance Comedy\n");
+        let item = format!(
+            "{ITEM_HEADER}\n1\tA\t1995\tAnimation Children's Comedy\n2\tB\t1995\tAction Adventure Thriller\n3\tC\t1996\tDrama\n4\tD\t1994\tSci-Fi War\n5\tE\t1990\tunknown\n6\tF\t1993\tRomance Comedy\n"
+        );
         std::fs::write(dir.join("ml-100k.item"), item).unwrap();
     }
 

@@ -15,7 +15,7 @@ use super::generate::synthetic;
 use super::model::CascadingMdp;
 use super::movielens;
 use crate::engine::{Job, Simulation, Trace};
-use crate::error::{invalid, Result};
+use crate::error::{Result, invalid};
 use crate::mdp::spec::spec_error;
 use crate::rng::{Role, StreamId};
 use crate::spec::CellInfo;
@@ -53,14 +53,45 @@ pub enum InstanceSpec {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AlgorithmSpec {
     /// `q_bound`: "kl" (default) or "bernstein".
-    CascadingVi { label: Option<String>, c: Option<f64>, delta: Option<f64>, q_bound: Option<QBound> },
-    CascadingViBonus { label: Option<String>, c: Option<f64>, delta: Option<f64> },
-    CascadingViOracle { label: Option<String>, c: Option<f64>, delta: Option<f64> },
-    AdaptRm { label: Option<String>, c: Option<f64>, delta: Option<f64> },
-    CascadeUcb1 { label: Option<String> },
-    CascadeKlUcb { label: Option<String> },
-    CascadingBpi { label: Option<String>, epsilon: f64, c: Option<f64>, delta: Option<f64> },
-    AdaptBpi { label: Option<String>, epsilon: f64, c: Option<f64>, delta: Option<f64> },
+    CascadingVi {
+        label: Option<String>,
+        c: Option<f64>,
+        delta: Option<f64>,
+        q_bound: Option<QBound>,
+    },
+    CascadingViBonus {
+        label: Option<String>,
+        c: Option<f64>,
+        delta: Option<f64>,
+    },
+    CascadingViOracle {
+        label: Option<String>,
+        c: Option<f64>,
+        delta: Option<f64>,
+    },
+    AdaptRm {
+        label: Option<String>,
+        c: Option<f64>,
+        delta: Option<f64>,
+    },
+    CascadeUcb1 {
+        label: Option<String>,
+    },
+    CascadeKlUcb {
+        label: Option<String>,
+    },
+    CascadingBpi {
+        label: Option<String>,
+        epsilon: f64,
+        c: Option<f64>,
+        delta: Option<f64>,
+    },
+    AdaptBpi {
+        label: Option<String>,
+        epsilon: f64,
+        c: Option<f64>,
+        delta: Option<f64>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -87,7 +118,11 @@ fn size(field: String, x: i64, lo: i64, hi: i64) -> Result<usize> {
 
 fn scale(field: String, x: Option<f64>, default: f64) -> Result<f64> {
     let x = x.unwrap_or(default);
-    if x > 0.0 && x <= 1.0 { Ok(x) } else { Err(invalid(field, x, "the scale c of the confidence term L (1 = the theory's)", "(0, 1]")) }
+    if x > 0.0 && x <= 1.0 {
+        Ok(x)
+    } else {
+        Err(invalid(field, x, "the scale c of the confidence term L (1 = the theory's)", "(0, 1]"))
+    }
 }
 
 fn prob(field: String, x: Option<f64>) -> Result<f64> {
@@ -113,12 +148,23 @@ impl CascadingSpec {
                 InstanceSpec::Synthetic { label, states, items, max_attraction, seed } => {
                     let (s, n) = (size(f("states"), *states, 1, 1000)?, size(f("items"), *items, 1, 10_000)?);
                     if (s * s * (n + 1)) as u64 > 100_000_000 {
-                        return Err(invalid(format!("cascading.instances[{i}]"), format!("S = {s}, N = {n}"), "the model and the learners keep S·(N+1)·S transition entries", "S²·(N+1) <= 10^8"));
+                        return Err(invalid(
+                            format!("cascading.instances[{i}]"),
+                            format!("S = {s}, N = {n}"),
+                            "the model and the learners keep S·(N+1)·S transition entries",
+                            "S²·(N+1) <= 10^8",
+                        ));
                     }
                     if self.list_length < 1 || self.list_length as usize > n {
-                        return Err(invalid("cascading.list_length", self.list_length, format!("m must not exceed the N = {n} items of instance {i}"), format!("1 ..= {n}")));
+                        return Err(invalid(
+                            "cascading.list_length",
+                            self.list_length,
+                            format!("m must not exceed the N = {n} items of instance {i}"),
+                            format!("1 ..= {n}"),
+                        ));
                     }
-                    let m = synthetic(s, n, self.list_length as usize, hh, max_attraction.unwrap_or(1.0), *seed).map_err(|e| spec_error(&format!("cascading.instances[{i}]"), e))?;
+                    let m = synthetic(s, n, self.list_length as usize, hh, max_attraction.unwrap_or(1.0), *seed)
+                        .map_err(|e| spec_error(&format!("cascading.instances[{i}]"), e))?;
                     // The id must not depend on whether the default was written out.
                     let mut content = serde_json::to_value(inst).unwrap_or_default();
                     content["max_attraction"] = max_attraction.unwrap_or(1.0).into();
@@ -127,11 +173,17 @@ impl CascadingSpec {
                 InstanceSpec::Movielens { label, items, dir } => {
                     let n = size(f("items"), *items, 1, 1682)?;
                     if self.list_length < 1 || self.list_length as usize > n {
-                        return Err(invalid("cascading.list_length", self.list_length, format!("m must not exceed the N = {n} items of instance {i}"), format!("1 ..= {n}")));
+                        return Err(invalid(
+                            "cascading.list_length",
+                            self.list_length,
+                            format!("m must not exceed the N = {n} items of instance {i}"),
+                            format!("1 ..= {n}"),
+                        ));
                     }
                     let dir = dir.as_ref().map(PathBuf::from).unwrap_or_else(movielens::default_dir);
                     let data = movielens::load(&dir)?;
-                    let m = movielens::build(&data, n, self.list_length as usize, hh).map_err(|e| spec_error(&format!("cascading.instances[{i}]"), e))?;
+                    let m = movielens::build(&data, n, self.list_length as usize, hh)
+                        .map_err(|e| spec_error(&format!("cascading.instances[{i}]"), e))?;
                     let mut content = serde_json::to_value(inst).unwrap_or_default();
                     if let Some(o) = content.as_object_mut() {
                         o.remove("dir");
@@ -141,7 +193,12 @@ impl CascadingSpec {
                 }
             };
             if self.start < 0 || self.start as usize >= model.states() {
-                return Err(invalid("cascading.start", self.start, format!("the start state of instance {i}"), format!("0 ..= {}", model.states() - 1)));
+                return Err(invalid(
+                    "cascading.start",
+                    self.start,
+                    format!("the start state of instance {i}"),
+                    format!("0 ..= {}", model.states() - 1),
+                ));
             }
             let mut content = content;
             if let Some(o) = content.as_object_mut() {
@@ -154,36 +211,104 @@ impl CascadingSpec {
         let mut algorithms: Vec<(String, Algorithm)> = Vec::new();
         for (i, a) in self.algorithms.iter().enumerate() {
             let f = |n: &str| format!("cascading.algorithms[{i}].{n}");
-            let eps = |e: f64| if e > 0.0 && e.is_finite() { Ok(e) } else { Err(invalid(f("epsilon"), e, "the accuracy ε of the returned policy", "> 0 and finite")) };
+            let eps = |e: f64| {
+                if e > 0.0 && e.is_finite() {
+                    Ok(e)
+                } else {
+                    Err(invalid(f("epsilon"), e, "the accuracy ε of the returned policy", "> 0 and finite"))
+                }
+            };
             let (default, algo) = match a {
                 AlgorithmSpec::CascadingVi { c, delta, q_bound, .. } => (
                     if *q_bound == Some(QBound::Bernstein) { "CascadingVI(Bernstein q)" } else { "CascadingVI" },
-                    Algorithm::CascadingVi { q_bonus: if *q_bound == Some(QBound::Bernstein) { QBonus::Bernstein } else { QBonus::Kl }, planner: Planner::BestPerm, c: scale(f("c"), *c, 1.0)?, delta: prob(f("delta"), *delta)? }),
-                AlgorithmSpec::CascadingViBonus { c, delta, .. } => ("CascadingVI-Bonus", Algorithm::CascadingVi { q_bonus: QBonus::Hoeffding, planner: Planner::BestPerm, c: scale(f("c"), *c, 1.0)?, delta: prob(f("delta"), *delta)? }),
-                AlgorithmSpec::CascadingViOracle { c, delta, .. } => ("CascadingVI-Oracle", Algorithm::CascadingVi { q_bonus: QBonus::Kl, planner: Planner::Exhaustive, c: scale(f("c"), *c, 1.0)?, delta: prob(f("delta"), *delta)? }),
-                AlgorithmSpec::AdaptRm { c, delta, .. } => ("AdaptRM", Algorithm::AdaptRm { c: scale(f("c"), *c, 1.0)?, delta: prob(f("delta"), *delta)? }),
+                    Algorithm::CascadingVi {
+                        q_bonus: if *q_bound == Some(QBound::Bernstein) { QBonus::Bernstein } else { QBonus::Kl },
+                        planner: Planner::BestPerm,
+                        c: scale(f("c"), *c, 1.0)?,
+                        delta: prob(f("delta"), *delta)?,
+                    },
+                ),
+                AlgorithmSpec::CascadingViBonus { c, delta, .. } => (
+                    "CascadingVI-Bonus",
+                    Algorithm::CascadingVi {
+                        q_bonus: QBonus::Hoeffding,
+                        planner: Planner::BestPerm,
+                        c: scale(f("c"), *c, 1.0)?,
+                        delta: prob(f("delta"), *delta)?,
+                    },
+                ),
+                AlgorithmSpec::CascadingViOracle { c, delta, .. } => (
+                    "CascadingVI-Oracle",
+                    Algorithm::CascadingVi {
+                        q_bonus: QBonus::Kl,
+                        planner: Planner::Exhaustive,
+                        c: scale(f("c"), *c, 1.0)?,
+                        delta: prob(f("delta"), *delta)?,
+                    },
+                ),
+                AlgorithmSpec::AdaptRm { c, delta, .. } => {
+                    ("AdaptRM", Algorithm::AdaptRm { c: scale(f("c"), *c, 1.0)?, delta: prob(f("delta"), *delta)? })
+                }
                 AlgorithmSpec::CascadeUcb1 { .. } => ("CascadeUCB1", Algorithm::CascadeUcb1),
                 AlgorithmSpec::CascadeKlUcb { .. } => ("CascadeKL-UCB", Algorithm::CascadeKlUcb),
-                AlgorithmSpec::CascadingBpi { epsilon, c, delta, .. } => ("CascadingBPI", Algorithm::CascadingBpi { epsilon: eps(*epsilon)?, c: scale(f("c"), *c, 1.0)?, delta: prob(f("delta"), *delta)? }),
-                AlgorithmSpec::AdaptBpi { epsilon, c, delta, .. } => ("AdaptBPI", Algorithm::AdaptBpi { epsilon: eps(*epsilon)?, c: scale(f("c"), *c, 1.0)?, delta: prob(f("delta"), *delta)? }),
+                AlgorithmSpec::CascadingBpi { epsilon, c, delta, .. } => (
+                    "CascadingBPI",
+                    Algorithm::CascadingBpi {
+                        epsilon: eps(*epsilon)?,
+                        c: scale(f("c"), *c, 1.0)?,
+                        delta: prob(f("delta"), *delta)?,
+                    },
+                ),
+                AlgorithmSpec::AdaptBpi { epsilon, c, delta, .. } => (
+                    "AdaptBPI",
+                    Algorithm::AdaptBpi {
+                        epsilon: eps(*epsilon)?,
+                        c: scale(f("c"), *c, 1.0)?,
+                        delta: prob(f("delta"), *delta)?,
+                    },
+                ),
             };
             let label = match a {
-                AlgorithmSpec::CascadingVi { label, .. } | AlgorithmSpec::CascadingViBonus { label, .. } | AlgorithmSpec::CascadingViOracle { label, .. } | AlgorithmSpec::AdaptRm { label, .. } | AlgorithmSpec::CascadeUcb1 { label } | AlgorithmSpec::CascadeKlUcb { label } => label.clone(),
+                AlgorithmSpec::CascadingVi { label, .. }
+                | AlgorithmSpec::CascadingViBonus { label, .. }
+                | AlgorithmSpec::CascadingViOracle { label, .. }
+                | AlgorithmSpec::AdaptRm { label, .. }
+                | AlgorithmSpec::CascadeUcb1 { label }
+                | AlgorithmSpec::CascadeKlUcb { label } => label.clone(),
                 AlgorithmSpec::CascadingBpi { label, .. } | AlgorithmSpec::AdaptBpi { label, .. } => label.clone(),
             };
             let label = label.unwrap_or_else(|| match &algo {
-                Algorithm::CascadingBpi { epsilon, .. } | Algorithm::AdaptBpi { epsilon, .. } => format!("{default}(ε={epsilon})"),
+                Algorithm::CascadingBpi { epsilon, .. } | Algorithm::AdaptBpi { epsilon, .. } => {
+                    format!("{default}(ε={epsilon})")
+                }
                 _ => default.to_string(),
             });
-            if matches!(algo, Algorithm::CascadeUcb1 | Algorithm::CascadeKlUcb) && models.iter().any(|(_, m)| m.states() != 1 || m.horizon != 1) {
-                return Err(invalid(f("kind"), default, "cascading-bandit baselines need S = H = 1", "an instance with states = 1 and episode_length = 1"));
+            if matches!(algo, Algorithm::CascadeUcb1 | Algorithm::CascadeKlUcb)
+                && models.iter().any(|(_, m)| m.states() != 1 || m.horizon != 1)
+            {
+                return Err(invalid(
+                    f("kind"),
+                    default,
+                    "cascading-bandit baselines need S = H = 1",
+                    "an instance with states = 1 and episode_length = 1",
+                ));
             }
-            let needs_lists = matches!(algo, Algorithm::AdaptRm { .. } | Algorithm::AdaptBpi { .. } | Algorithm::CascadingVi { planner: Planner::Exhaustive, .. });
+            let needs_lists = matches!(
+                algo,
+                Algorithm::AdaptRm { .. }
+                    | Algorithm::AdaptBpi { .. }
+                    | Algorithm::CascadingVi { planner: Planner::Exhaustive, .. }
+            );
             if needs_lists {
                 for (_, m) in &models {
                     let c = count_lists(m.items(), m.max_list);
                     if c > MAX_LISTS {
-                        return Err(invalid(f("kind"), default, format!("it enumerates all {c} lists of N = {} items", m.items()), format!("at most {MAX_LISTS} lists")));
+                        return Err(invalid(
+                            f("kind"),
+                            default,
+                            format!("it enumerates all {c} lists of N = {} items", m.items()),
+                            format!("at most {MAX_LISTS} lists"),
+                        ));
                     }
                 }
             }
@@ -195,11 +320,21 @@ impl CascadingSpec {
         if let Some(&k) = horizons.iter().max()
             && k.saturating_mul(hh as u64) >= 1 << 32
         {
-            return Err(invalid("horizon", k, format!("K·H examinations must fit the u32 counters (H = {hh})"), format!("K < 2^32/{hh}")));
+            return Err(invalid(
+                "horizon",
+                k,
+                format!("K·H examinations must fit the u32 counters (H = {hh})"),
+                format!("K < 2^32/{hh}"),
+            ));
         }
         let bpi = algorithms[0].1.is_bpi();
         if let Some((i, _)) = algorithms.iter().enumerate().find(|(_, (_, a))| a.is_bpi() != bpi) {
-            return Err(invalid(format!("cascading.algorithms[{i}].kind"), &algorithms[i].0, "regret and best-policy-identification algorithms record different metrics", "algorithms of one kind per spec"));
+            return Err(invalid(
+                format!("cascading.algorithms[{i}].kind"),
+                &algorithms[i].0,
+                "regret and best-policy-identification algorithms record different metrics",
+                "algorithms of one kind per spec",
+            ));
         }
         Ok(CascadingConfig { models, start: self.start as usize, algorithms, bpi, contents })
     }
@@ -212,7 +347,11 @@ impl CascadingConfig {
 
     pub fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
         let instances = self.models.iter().map(|m| m.0.as_str()).zip(&self.contents);
-        crate::spec::instance_cells(instances, horizons, |c, k| serde_json::json!({ "setting": "cascading", "model": c, "start": self.start, "episodes": k }))
+        crate::spec::instance_cells(
+            instances,
+            horizons,
+            |c, k| serde_json::json!({ "setting": "cascading", "model": c, "start": self.start, "episodes": k }),
+        )
     }
 
     pub fn jobs(&self, cells: &[CellInfo], seed: u64) -> Vec<Job> {
@@ -222,13 +361,28 @@ impl CascadingConfig {
             let mdp = self.models[ci / per].1.clone();
             let (v, _) = mdp.optimum();
             let v_star = v[[0, self.start]];
-            let lists = if self.algorithms.iter().any(|(_, a)| matches!(a, Algorithm::AdaptRm { .. } | Algorithm::AdaptBpi { .. } | Algorithm::CascadingVi { planner: Planner::Exhaustive, .. })) {
+            let lists = if self.algorithms.iter().any(|(_, a)| {
+                matches!(
+                    a,
+                    Algorithm::AdaptRm { .. }
+                        | Algorithm::AdaptBpi { .. }
+                        | Algorithm::CascadingVi { planner: Planner::Exhaustive, .. }
+                )
+            }) {
                 Some(Arc::new(all_lists(mdp.items(), mdp.max_list)))
             } else {
                 None
             };
             for (label, algo) in &self.algorithms {
-                let sim = CascadingSim { mdp: mdp.clone(), algo: algo.clone(), lists: lists.clone(), episodes: cell.horizon, start: self.start, key: cell.key(seed), v_star };
+                let sim = CascadingSim {
+                    mdp: mdp.clone(),
+                    algo: algo.clone(),
+                    lists: lists.clone(),
+                    episodes: cell.horizon,
+                    start: self.start,
+                    key: cell.key(seed),
+                    v_star,
+                };
                 jobs.push(Job { cell: cell.id.clone(), series: label.clone(), sim: Box::new(sim) });
             }
         }

@@ -22,8 +22,8 @@ use nalgebra::{DMatrix, DVector};
 use rand_distr::{Binomial, Distribution};
 
 use super::max_det::{coefficients, max_det};
-use super::model::{span_basis, LinearBai};
-use crate::rng::{mix64, Philox, Role, StreamId};
+use super::model::{LinearBai, span_basis};
+use crate::rng::{Philox, Role, StreamId, mix64};
 
 /// An algorithm with its privacy level (ε = ∞: non-private).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -48,7 +48,11 @@ pub enum Algorithm {
 impl Algorithm {
     pub fn epsilon(&self) -> f64 {
         match *self {
-            Algorithm::DpBai { epsilon } | Algorithm::OdLinBai { epsilon } | Algorithm::SequentialHalving { epsilon } | Algorithm::Uniform { epsilon } | Algorithm::SuccessiveRejects { epsilon } => epsilon,
+            Algorithm::DpBai { epsilon }
+            | Algorithm::OdLinBai { epsilon }
+            | Algorithm::SequentialHalving { epsilon }
+            | Algorithm::Uniform { epsilon }
+            | Algorithm::SuccessiveRejects { epsilon } => epsilon,
         }
     }
 
@@ -240,15 +244,30 @@ pub fn dp_bai(prep: &Prepared, epsilon: f64, budget: u64, rw: &mut dyn Rewards, 
         let first = prep.first(&active);
         // the first phase borrows the precomputed pieces; later phases compute their own
         let later;
-        let x = if first { &prep.x_all } else { later = projected(inst, &active); &later };
+        let x = if first {
+            &prep.x_all
+        } else {
+            later = projected(inst, &active);
+            &later
+        };
         let (dp, s) = (x.nrows(), x.ncols());
         let est: Vec<f64> = if s > dp {
             let later_basis;
-            let basis = if first { &prep.basis_all } else { later_basis = max_det(x); &later_basis };
+            let basis = if first {
+                &prep.basis_all
+            } else {
+                later_basis = max_det(x);
+                &later_basis
+            };
             let n = per_phase / dp as u64;
             let tilde: Vec<f64> = basis.iter().map(|&j| privatise(rw.pull(active[j], n), n, epsilon, noise)).collect();
             let later_c;
-            let c = if first { &prep.coef_all } else { later_c = coefficients(x, basis); &later_c };
+            let c = if first {
+                &prep.coef_all
+            } else {
+                later_c = coefficients(x, basis);
+                &later_c
+            };
             (0..s).map(|j| (0..dp).map(|b| c[(b, j)] * tilde[b]).sum()).collect()
         } else {
             let n = per_phase / s as u64;
@@ -316,10 +335,20 @@ pub fn od_linbai(prep: &Prepared, epsilon: f64, budget: u64, rw: &mut dyn Reward
         }
         let first = prep.first(&active);
         let later;
-        let x = if first { &prep.x_all } else { later = projected(inst, &active); &later };
+        let x = if first {
+            &prep.x_all
+        } else {
+            later = projected(inst, &active);
+            &later
+        };
         let (dr, s) = (x.nrows(), x.ncols());
         let later_design;
-        let design = if first { &prep.design_all } else { later_design = g_optimal(x); &later_design };
+        let design = if first {
+            &prep.design_all
+        } else {
+            later_design = g_optimal(x);
+            &later_design
+        };
         let alloc = round_allocation(design, m);
         let mut v = DMatrix::zeros(dr, dr);
         let mut rhs = DVector::zeros(dr);
@@ -362,7 +391,13 @@ fn logbar(k: usize) -> f64 {
 /// n_k = ⌈(T − K) / (loḡK (K + 1 − k))⌉ and loḡK = ½ + Σ_{i=2}^K 1/i.
 pub fn sr_increments(k: usize, budget: u64) -> Vec<u64> {
     let logbar = logbar(k);
-    let nk = |j: usize| if j == 0 { 0 } else { ((budget.saturating_sub(k as u64)) as f64 / (logbar * (k + 1 - j) as f64)).ceil() as u64 };
+    let nk = |j: usize| {
+        if j == 0 {
+            0
+        } else {
+            ((budget.saturating_sub(k as u64)) as f64 / (logbar * (k + 1 - j) as f64)).ceil() as u64
+        }
+    };
     (1..k).map(|j| nk(j) - nk(j - 1)).collect()
 }
 
@@ -423,7 +458,13 @@ mod tests {
     fn budgets_are_respected() {
         let inst = LinearBai::od_linbai(12, 0.3, 1.0, 2).unwrap();
         let prep = Prepared::new(inst.clone());
-        for algo in [Algorithm::DpBai { epsilon: 1.0 }, Algorithm::OdLinBai { epsilon: 1.0 }, Algorithm::SequentialHalving { epsilon: 1.0 }, Algorithm::Uniform { epsilon: f64::INFINITY }, Algorithm::SuccessiveRejects { epsilon: 2.0 }] {
+        for algo in [
+            Algorithm::DpBai { epsilon: 1.0 },
+            Algorithm::OdLinBai { epsilon: 1.0 },
+            Algorithm::SequentialHalving { epsilon: 1.0 },
+            Algorithm::Uniform { epsilon: f64::INFINITY },
+            Algorithm::SuccessiveRejects { epsilon: 2.0 },
+        ] {
             let lo = algo.min_budget(&inst);
             for budget in (lo..lo + 300).chain([1234, 5000]) {
                 let rows = vec![vec![1.0; 6000]; 12];

@@ -26,7 +26,14 @@ pub struct Audit {
 
 /// Audits `mechanism` (a run on a table with a noise stream, returning the answer) on tables
 /// `x` and `y`, with `samples` runs each, at simultaneous level 1 − `alpha`.
-pub fn audit(mechanism: impl Fn(&mut TableRewards, &mut Noise) -> usize, x: &[Vec<f64>], y: &[Vec<f64>], samples: u32, key: [u32; 2], alpha: f64) -> Audit {
+pub fn audit(
+    mechanism: impl Fn(&mut TableRewards, &mut Noise) -> usize,
+    x: &[Vec<f64>],
+    y: &[Vec<f64>],
+    samples: u32,
+    key: [u32; 2],
+    alpha: f64,
+) -> Audit {
     type Outcome = (Vec<(usize, u64)>, usize);
     let mut counts: BTreeMap<Outcome, [u64; 2]> = BTreeMap::new();
     for (which, table) in [x, y].into_iter().enumerate() {

@@ -6,7 +6,7 @@ use nalgebra::{DMatrix, DVector};
 use rand_distr::{Distribution, Normal};
 use serde::Serialize;
 
-use crate::mdp::{bad, MdpError};
+use crate::mdp::{MdpError, bad};
 use crate::rng::{Role, StreamId};
 
 /// A checked instance.
@@ -41,7 +41,12 @@ impl LinearBai {
     pub fn new(features: Vec<Vec<f64>>, theta: Vec<f64>) -> Result<LinearBai, MdpError> {
         let k = features.len();
         if k < 2 {
-            return Err(bad("features", format!("{k} arm(s)"), "best-arm identification needs two arms or more", "2 ..= 10000 arms"));
+            return Err(bad(
+                "features",
+                format!("{k} arm(s)"),
+                "best-arm identification needs two arms or more",
+                "2 ..= 10000 arms",
+            ));
         }
         if k > 10_000 {
             return Err(bad("features", format!("{k} arms"), "too many arms", "2 ..= 10000 arms"));
@@ -57,19 +62,34 @@ impl LinearBai {
         }
         for (i, a) in features.iter().enumerate() {
             if a.len() != d {
-                return Err(bad(format!("features[{i}]"), format!("{} coordinates", a.len()), "every arm needs one coordinate per entry of theta", format!("{d} coordinates")));
+                return Err(bad(
+                    format!("features[{i}]"),
+                    format!("{} coordinates", a.len()),
+                    "every arm needs one coordinate per entry of theta",
+                    format!("{d} coordinates"),
+                ));
             }
             if let Some(j) = a.iter().position(|x| !x.is_finite()) {
                 return Err(bad(format!("features[{i}][{j}]"), a[j], "not a finite number", "finite"));
             }
             if a.iter().all(|&x| x == 0.0) {
-                return Err(bad(format!("features[{i}]"), "the zero vector", "an arm without features carries no information and spans nothing", "a non-zero vector"));
+                return Err(bad(
+                    format!("features[{i}]"),
+                    "the zero vector",
+                    "an arm without features carries no information and spans nothing",
+                    "a non-zero vector",
+                ));
             }
         }
         let m = DMatrix::from_fn(d, k, |r, c| features[c][r]);
         let (rank, _) = span_basis(&m);
         if rank < d {
-            return Err(bad("features", format!("rank {rank}"), format!("the arms must span ℝ^{d} (θ* is not identifiable otherwise)"), format!("rank {d}")));
+            return Err(bad(
+                "features",
+                format!("rank {rank}"),
+                format!("the arms must span ℝ^{d} (θ* is not identifiable otherwise)"),
+                format!("rank {d}"),
+            ));
         }
         let means: Vec<f64> = features.iter().map(|a| a.iter().zip(&theta).map(|(x, t)| x * t).sum()).collect();
         for (i, &mu) in means.iter().enumerate() {
@@ -82,7 +102,12 @@ impl LinearBai {
         let best = means.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         let ties = means.iter().filter(|&&m| m == best).count();
         if ties > 1 {
-            return Err(bad("means", format!("{ties} arms with the largest mean {best}"), "the best arm must be unique", "one arm with the largest mean"));
+            return Err(bad(
+                "means",
+                format!("{ties} arms with the largest mean {best}"),
+                "the best arm must be unique",
+                "one arm with the largest mean",
+            ));
         }
         Ok(LinearBai { features, theta, means })
     }
@@ -91,7 +116,12 @@ impl LinearBai {
     pub fn unstructured(means: &[f64]) -> Result<LinearBai, MdpError> {
         let k = means.len();
         if !(2..=64).contains(&k) {
-            return Err(bad("means", format!("{k} arm(s)"), "the K-armed bandit as a linear one has d = K", "2 ..= 64 arms"));
+            return Err(bad(
+                "means",
+                format!("{k} arm(s)"),
+                "the K-armed bandit as a linear one has d = K",
+                "2 ..= 64 arms",
+            ));
         }
         if let Some(i) = means.iter().position(|m| !m.is_finite()) {
             return Err(bad(format!("means[{i}]"), means[i], "not a finite number", "[0, 1]"));
@@ -111,7 +141,12 @@ impl LinearBai {
             return Err(bad("scale", scale, "the scale s of the means (1 + s⟨x, θ⟩)/2", "(0, 1]"));
         }
         if k < 3 {
-            return Err(bad("arms", k, "the family has the best arm, K − 2 arms near π/4 and one at 3π/4", "3 ..= 10000"));
+            return Err(bad(
+                "arms",
+                k,
+                "the family has the best arm, K − 2 arms near π/4 and one at 3π/4",
+                "3 ..= 10000",
+            ));
         }
         if !(angle_sd >= 0.0 && angle_sd.is_finite()) {
             return Err(bad("angle_sd", angle_sd, "the standard deviation of the angles' perturbation", "[0, ∞)"));

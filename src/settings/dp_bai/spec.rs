@@ -9,11 +9,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::algorithms::{run, Algorithm, Noise, Prepared, SampledRewards};
+use super::algorithms::{Algorithm, Noise, Prepared, SampledRewards, run};
 use super::model::LinearBai;
 use crate::bandits::spec::OneOrMany;
 use crate::engine::{Job, Simulation, Trace};
-use crate::error::{invalid, Result};
+use crate::error::{Result, invalid};
 use crate::mdp::spec::{check_labels, spec_error};
 use crate::results::Overlay;
 use crate::rng::{content_hash, mix64};
@@ -49,22 +49,51 @@ pub struct DpBaiSpec {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum InstanceSpec {
     /// OD-LinBAI's family (see `LinearBai::od_linbai`).
-    OdLinbai { label: Option<String>, arms: i64, angle_sd: Option<f64>, scale: Option<f64>, seed: u64 },
+    OdLinbai {
+        label: Option<String>,
+        arms: i64,
+        angle_sd: Option<f64>,
+        scale: Option<f64>,
+        seed: u64,
+    },
     /// K-armed Bernoulli bandit as a linear one (d = K).
-    Unstructured { label: Option<String>, means: Vec<f64> },
-    Explicit { label: Option<String>, features: Vec<Vec<f64>>, theta: Vec<f64> },
+    Unstructured {
+        label: Option<String>,
+        means: Vec<f64>,
+    },
+    Explicit {
+        label: Option<String>,
+        features: Vec<Vec<f64>>,
+        theta: Vec<f64>,
+    },
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AlgorithmSpec {
-    DpBai { label: Option<String>, epsilon: Option<OneOrMany<f64>> },
-    DpOdLinbai { label: Option<String>, epsilon: Option<OneOrMany<f64>> },
-    OdLinbai { label: Option<String> },
-    SequentialHalving { label: Option<String> },
+    DpBai {
+        label: Option<String>,
+        epsilon: Option<OneOrMany<f64>>,
+    },
+    DpOdLinbai {
+        label: Option<String>,
+        epsilon: Option<OneOrMany<f64>>,
+    },
+    OdLinbai {
+        label: Option<String>,
+    },
+    SequentialHalving {
+        label: Option<String>,
+    },
     /// Uniform allocation; private when `epsilon` is given.
-    Uniform { label: Option<String>, epsilon: Option<OneOrMany<f64>> },
-    DpSuccessiveRejects { label: Option<String>, epsilon: Option<OneOrMany<f64>> },
+    Uniform {
+        label: Option<String>,
+        epsilon: Option<OneOrMany<f64>>,
+    },
+    DpSuccessiveRejects {
+        label: Option<String>,
+        epsilon: Option<OneOrMany<f64>>,
+    },
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -101,14 +130,27 @@ impl DpBaiSpec {
             let (label, inst) = match s {
                 InstanceSpec::OdLinbai { label, arms, angle_sd, scale, seed } => {
                     if !(3..=10_000).contains(arms) {
-                        return Err(invalid(format!("{p}.arms"), arms, "the family has the best arm, K − 2 arms near π/4 and one at 3π/4", "3 ..= 10000"));
+                        return Err(invalid(
+                            format!("{p}.arms"),
+                            arms,
+                            "the family has the best arm, K − 2 arms near π/4 and one at 3π/4",
+                            "3 ..= 10000",
+                        ));
                     }
                     let sd = angle_sd.unwrap_or(0.3);
                     let sc = scale.unwrap_or(1.0);
-                    (label.clone().unwrap_or(format!("OD-LinBAI K={arms} s={sc}")), LinearBai::od_linbai(*arms as usize, sd, sc, *seed))
+                    (
+                        label.clone().unwrap_or(format!("OD-LinBAI K={arms} s={sc}")),
+                        LinearBai::od_linbai(*arms as usize, sd, sc, *seed),
+                    )
                 }
-                InstanceSpec::Unstructured { label, means } => (label.clone().unwrap_or(format!("K={} unstructured", means.len())), LinearBai::unstructured(means)),
-                InstanceSpec::Explicit { label, features, theta } => (label.clone().unwrap_or(format!("K={} d={}", features.len(), theta.len())), LinearBai::new(features.clone(), theta.clone())),
+                InstanceSpec::Unstructured { label, means } => {
+                    (label.clone().unwrap_or(format!("K={} unstructured", means.len())), LinearBai::unstructured(means))
+                }
+                InstanceSpec::Explicit { label, features, theta } => (
+                    label.clone().unwrap_or(format!("K={} d={}", features.len(), theta.len())),
+                    LinearBai::new(features.clone(), theta.clone()),
+                ),
             };
             instances.push((label, inst.map_err(|e| spec_error(&p, e))?));
         }
@@ -120,25 +162,57 @@ impl DpBaiSpec {
             let f = |n: &str| format!("dp_bai.algorithms[{i}].{n}");
             // (label, constructor, base name, the ε field of a private algorithm)
             let (label, make, base, private): Parsed = match a {
-                AlgorithmSpec::DpBai { label, epsilon } => (label, |e| Algorithm::DpBai { epsilon: e }, "DP-BAI", Some(epsilon)),
-                AlgorithmSpec::DpOdLinbai { label, epsilon } => (label, |e| Algorithm::OdLinBai { epsilon: e }, "DP-OD-LinBAI", Some(epsilon)),
-                AlgorithmSpec::OdLinbai { label } => (label, |_| Algorithm::OdLinBai { epsilon: f64::INFINITY }, "OD-LinBAI", None),
-                AlgorithmSpec::SequentialHalving { label } => (label, |_| Algorithm::SequentialHalving { epsilon: f64::INFINITY }, "Sequential Halving", None),
-                AlgorithmSpec::Uniform { label, epsilon } => (label, |e| Algorithm::Uniform { epsilon: e }, "uniform", if epsilon.is_some() || eps_sweep { Some(epsilon) } else { None }),
-                AlgorithmSpec::DpSuccessiveRejects { label, epsilon } => (label, |e| Algorithm::SuccessiveRejects { epsilon: e }, "DP Successive Rejects", Some(epsilon)),
+                AlgorithmSpec::DpBai { label, epsilon } => {
+                    (label, |e| Algorithm::DpBai { epsilon: e }, "DP-BAI", Some(epsilon))
+                }
+                AlgorithmSpec::DpOdLinbai { label, epsilon } => {
+                    (label, |e| Algorithm::OdLinBai { epsilon: e }, "DP-OD-LinBAI", Some(epsilon))
+                }
+                AlgorithmSpec::OdLinbai { label } => {
+                    (label, |_| Algorithm::OdLinBai { epsilon: f64::INFINITY }, "OD-LinBAI", None)
+                }
+                AlgorithmSpec::SequentialHalving { label } => {
+                    (label, |_| Algorithm::SequentialHalving { epsilon: f64::INFINITY }, "Sequential Halving", None)
+                }
+                AlgorithmSpec::Uniform { label, epsilon } => (
+                    label,
+                    |e| Algorithm::Uniform { epsilon: e },
+                    "uniform",
+                    if epsilon.is_some() || eps_sweep { Some(epsilon) } else { None },
+                ),
+                AlgorithmSpec::DpSuccessiveRejects { label, epsilon } => {
+                    (label, |e| Algorithm::SuccessiveRejects { epsilon: e }, "DP Successive Rejects", Some(epsilon))
+                }
             };
             let mut out = Vec::new();
             match private {
                 None => out.push((label.clone().unwrap_or(base.into()), make(f64::INFINITY))),
                 Some(eps) if eps_sweep => {
                     if eps.is_some() {
-                        return Err(invalid(f("epsilon"), "given", "in an epsilon sweep ε comes from dp_bai.epsilons", "omit it"));
+                        return Err(invalid(
+                            f("epsilon"),
+                            "given",
+                            "in an epsilon sweep ε comes from dp_bai.epsilons",
+                            "omit it",
+                        ));
                     }
-                    out.push((label.clone().unwrap_or(if base == "uniform" { "uniform (private)".into() } else { base.into() }), make(0.0)));
+                    out.push((
+                        label.clone().unwrap_or(if base == "uniform" {
+                            "uniform (private)".into()
+                        } else {
+                            base.into()
+                        }),
+                        make(0.0),
+                    ));
                 }
                 Some(eps) => {
                     let Some(eps) = eps else {
-                        return Err(invalid(f("epsilon"), "missing", "a private algorithm needs its privacy level", "one value or a list in (0, ∞] (inf for non-private)"));
+                        return Err(invalid(
+                            f("epsilon"),
+                            "missing",
+                            "a private algorithm needs its privacy level",
+                            "one value or a list in (0, ∞] (inf for non-private)",
+                        ));
                     };
                     let vals = eps.values();
                     if vals.is_empty() {
@@ -148,7 +222,12 @@ impl DpBaiSpec {
                         // NaN fails this comparison too; below 1e-6 the Laplace scale 1/(εn) is
                         // pure noise, and for subnormal ε it overflows
                         if e.partial_cmp(&1e-6) == Some(std::cmp::Ordering::Less) || e.is_nan() {
-                            return Err(invalid(f("epsilon"), e, "the privacy level ε of ε-DP", "[1e-6, ∞] (inf for non-private)"));
+                            return Err(invalid(
+                                f("epsilon"),
+                                e,
+                                "the privacy level ε of ε-DP",
+                                "[1e-6, ∞] (inf for non-private)",
+                            ));
                         }
                         let name = format!("{base} ε={}", fmt_eps(e));
                         let l = match label {
@@ -169,31 +248,62 @@ impl DpBaiSpec {
         }
 
         // the largest minimum budget over instances and algorithms
-        let need = instances.iter().flat_map(|(_, inst)| algorithms.iter().map(move |(_, a)| a.min_budget(inst))).max().unwrap_or(1);
+        let need = instances
+            .iter()
+            .flat_map(|(_, inst)| algorithms.iter().map(move |(_, a)| a.min_budget(inst)))
+            .max()
+            .unwrap_or(1);
         let grid: Vec<u64> = match self.sweep {
             Sweep::Budget => {
                 if self.epsilons.is_some() {
-                    return Err(invalid("dp_bai.epsilons", "given", "ε values belong to an epsilon sweep", "omit it, or sweep = \"epsilon\""));
+                    return Err(invalid(
+                        "dp_bai.epsilons",
+                        "given",
+                        "ε values belong to an epsilon sweep",
+                        "omit it, or sweep = \"epsilon\"",
+                    ));
                 }
                 if horizons.len() != 1 {
-                    return Err(invalid("horizon", format!("{} values", horizons.len()), "the budget sweep draws budgets up to one horizon", "one horizon (the largest budget)"));
+                    return Err(invalid(
+                        "horizon",
+                        format!("{} values", horizons.len()),
+                        "the budget sweep draws budgets up to one horizon",
+                        "one horizon (the largest budget)",
+                    ));
                 }
                 let h = horizons[0];
                 let g: Vec<u64> = match &self.budgets {
                     Some(b) => {
                         for (i, &x) in b.iter().enumerate() {
                             if x < 1 || (i > 0 && x <= b[i - 1]) {
-                                return Err(invalid(format!("dp_bai.budgets[{i}]"), x, "budgets must be positive and strictly increasing", "an increasing list ending at the horizon"));
+                                return Err(invalid(
+                                    format!("dp_bai.budgets[{i}]"),
+                                    x,
+                                    "budgets must be positive and strictly increasing",
+                                    "an increasing list ending at the horizon",
+                                ));
                             }
                         }
                         if b.last().map(|&x| x as u64) != Some(h) {
-                            return Err(invalid("dp_bai.budgets", format!("last {}", b.last().copied().unwrap_or(0)), format!("the last budget is the horizon ({h}), the cell's final value"), format!("a list ending at {h}")));
+                            return Err(invalid(
+                                "dp_bai.budgets",
+                                format!("last {}", b.last().copied().unwrap_or(0)),
+                                format!("the last budget is the horizon ({h}), the cell's final value"),
+                                format!("a list ending at {h}"),
+                            ));
                         }
                         b.iter().map(|&x| x as u64).collect()
                     }
                     None => {
                         if h < need {
-                            return Err(invalid("horizon", h, format!("the largest budget must let every algorithm pull every sampled arm (needs {need})"), format!("{need} or more")));
+                            return Err(invalid(
+                                "horizon",
+                                h,
+                                format!(
+                                    "the largest budget must let every algorithm pull every sampled arm (needs {need})"
+                                ),
+                                format!("{need} or more"),
+                            ));
                         }
                         let mut g: Vec<u64> = (1..=20u64).map(|i| need + (h - need) * i / 20).collect();
                         g.dedup();
@@ -205,7 +315,15 @@ impl DpBaiSpec {
                         for (l, a) in &algorithms {
                             let m = a.min_budget(inst);
                             if t < m {
-                                return Err(invalid(format!("dp_bai.budgets[{i}]"), t, format!("{l} on dp_bai.instances[{j}] ('{il}') needs a budget of at least {m} (K = {} arms, and one pull of every sampled arm in every phase)", inst.k()), format!("{m} or more")));
+                                return Err(invalid(
+                                    format!("dp_bai.budgets[{i}]"),
+                                    t,
+                                    format!(
+                                        "{l} on dp_bai.instances[{j}] ('{il}') needs a budget of at least {m} (K = {} arms, and one pull of every sampled arm in every phase)",
+                                        inst.k()
+                                    ),
+                                    format!("{m} or more"),
+                                ));
                             }
                         }
                     }
@@ -214,24 +332,49 @@ impl DpBaiSpec {
             }
             Sweep::Epsilon => {
                 if self.budgets.is_some() {
-                    return Err(invalid("dp_bai.budgets", "given", "an epsilon sweep runs at the horizon's budget", "omit it, or sweep = \"budget\""));
+                    return Err(invalid(
+                        "dp_bai.budgets",
+                        "given",
+                        "an epsilon sweep runs at the horizon's budget",
+                        "omit it, or sweep = \"budget\"",
+                    ));
                 }
                 let Some(eps) = &self.epsilons else {
-                    return Err(invalid("dp_bai.epsilons", "missing", "an epsilon sweep needs its ε values", "a strictly increasing list of multiples of 0.001 in [0.001, 1e6]"));
+                    return Err(invalid(
+                        "dp_bai.epsilons",
+                        "missing",
+                        "an epsilon sweep needs its ε values",
+                        "a strictly increasing list of multiples of 0.001 in [0.001, 1e6]",
+                    ));
                 };
                 if eps.is_empty() {
-                    return Err(invalid("dp_bai.epsilons", "[]", "an epsilon sweep needs its ε values", "a non-empty list"));
+                    return Err(invalid(
+                        "dp_bai.epsilons",
+                        "[]",
+                        "an epsilon sweep needs its ε values",
+                        "a non-empty list",
+                    ));
                 }
                 for &t in horizons {
                     if t < need {
-                        return Err(invalid("horizon", t, format!("every algorithm needs a budget of at least {need} here"), format!("{need} or more")));
+                        return Err(invalid(
+                            "horizon",
+                            t,
+                            format!("every algorithm needs a budget of at least {need} here"),
+                            format!("{need} or more"),
+                        ));
                     }
                 }
                 let mut g = Vec::new();
                 for (i, &e) in eps.iter().enumerate() {
                     let k = (e * 1000.0).round();
                     if !(0.001..=1e6).contains(&e) || (e * 1000.0 - k).abs() > 1e-6 || (i > 0 && e <= eps[i - 1]) {
-                        return Err(invalid(format!("dp_bai.epsilons[{i}]"), e, "the sweep's ε values are strictly increasing multiples of 0.001 (checkpoints hold 1000 ε)", "[0.001, 1e6], multiples of 0.001, increasing"));
+                        return Err(invalid(
+                            format!("dp_bai.epsilons[{i}]"),
+                            e,
+                            "the sweep's ε values are strictly increasing multiples of 0.001 (checkpoints hold 1000 ε)",
+                            "[0.001, 1e6], multiples of 0.001, increasing",
+                        ));
                     }
                     g.push(k as u64);
                 }
@@ -242,13 +385,23 @@ impl DpBaiSpec {
             Some(v) => {
                 for (i, &e) in v.iter().enumerate() {
                     if !(e > 0.0 && e.is_finite()) {
-                        return Err(invalid(format!("dp_bai.overlay_epsilons[{i}]"), e, "an ε whose bound rates are drawn", "(0, ∞)"));
+                        return Err(invalid(
+                            format!("dp_bai.overlay_epsilons[{i}]"),
+                            e,
+                            "an ε whose bound rates are drawn",
+                            "(0, ∞)",
+                        ));
                     }
                 }
                 v.clone()
             }
             None => {
-                let mut eps: Vec<f64> = algorithms.iter().filter(|(_, a)| matches!(a, Algorithm::DpBai { .. })).map(|(_, a)| a.epsilon()).filter(|e| e.is_finite()).collect();
+                let mut eps: Vec<f64> = algorithms
+                    .iter()
+                    .filter(|(_, a)| matches!(a, Algorithm::DpBai { .. }))
+                    .map(|(_, a)| a.epsilon())
+                    .filter(|e| e.is_finite())
+                    .collect();
                 eps.sort_by(f64::total_cmp);
                 eps.dedup();
                 eps
@@ -271,10 +424,15 @@ impl DpBaiConfig {
     }
 
     pub fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
-        let contents: Vec<(String, serde_json::Value)> = self.instances.iter().map(|(l, i)| (l.clone(), serde_json::to_value(i).unwrap_or_default())).collect();
+        let contents: Vec<(String, serde_json::Value)> =
+            self.instances.iter().map(|(l, i)| (l.clone(), serde_json::to_value(i).unwrap_or_default())).collect();
         let sweep = self.sweep;
         let grid = self.grid.clone();
-        crate::spec::instance_cells(contents.iter().map(|(l, c)| (l.as_str(), c)), horizons, |c, t| serde_json::json!({ "setting": "dp_bai", "instance": c, "budget": t, "sweep": sweep, "grid": grid }))
+        crate::spec::instance_cells(
+            contents.iter().map(|(l, c)| (l.as_str(), c)),
+            horizons,
+            |c, t| serde_json::json!({ "setting": "dp_bai", "instance": c, "budget": t, "sweep": sweep, "grid": grid }),
+        )
     }
 
     pub fn jobs(&self, cells: &[CellInfo], seed: u64) -> Vec<Job> {
@@ -284,7 +442,15 @@ impl DpBaiConfig {
             let prep = Prepared::new(self.instances[ci / per].1.clone());
             for (label, algo) in &self.algorithms {
                 let tag = content_hash(serde_json::to_string(algo).unwrap_or_default().as_bytes()) as u32;
-                let sim = DpBaiSim { prep: prep.clone(), algo: algo.clone(), sweep: self.sweep, budget: cell.horizon, grid: self.grid.clone(), key: cell.key(seed), tag };
+                let sim = DpBaiSim {
+                    prep: prep.clone(),
+                    algo: algo.clone(),
+                    sweep: self.sweep,
+                    budget: cell.horizon,
+                    grid: self.grid.clone(),
+                    key: cell.key(seed),
+                    tag,
+                };
                 jobs.push(Job { cell: cell.id.clone(), series: label.clone(), sim: Box::new(sim) });
             }
         }
@@ -310,8 +476,20 @@ impl DpBaiConfig {
             for &e in eps {
                 let h = hb + hp / e;
                 let pts = |c: f64| self.grid.iter().map(|&t| (t, (-(t as f64) / (c * h)).exp())).collect();
-                out.push(Overlay { cell: cell.id.clone(), metric: "error".into(), label: format!("exp(−T/(H_BAI + H_pri/ε)), ε={e}: lower bound's rate, constant 1"), kind: "lower".into(), points: pts(1.0) });
-                out.push(Overlay { cell: cell.id.clone(), metric: "error".into(), label: format!("exp(−T/(⌈log₂d⌉(H_BAI + H_pri/ε))), ε={e}: upper bound's rate, constant 1"), kind: "upper".into(), points: pts(logd) });
+                out.push(Overlay {
+                    cell: cell.id.clone(),
+                    metric: "error".into(),
+                    label: format!("exp(−T/(H_BAI + H_pri/ε)), ε={e}: lower bound's rate, constant 1"),
+                    kind: "lower".into(),
+                    points: pts(1.0),
+                });
+                out.push(Overlay {
+                    cell: cell.id.clone(),
+                    metric: "error".into(),
+                    label: format!("exp(−T/(⌈log₂d⌉(H_BAI + H_pri/ε))), ε={e}: upper bound's rate, constant 1"),
+                    kind: "upper".into(),
+                    points: pts(logd),
+                });
             }
         }
         out
@@ -340,7 +518,9 @@ impl DpBaiSim {
                 let a = match self.algo {
                     Algorithm::DpBai { .. } => Algorithm::DpBai { epsilon: e },
                     Algorithm::OdLinBai { epsilon } if epsilon.is_finite() => Algorithm::OdLinBai { epsilon: e },
-                    Algorithm::SequentialHalving { epsilon } if epsilon.is_finite() => Algorithm::SequentialHalving { epsilon: e },
+                    Algorithm::SequentialHalving { epsilon } if epsilon.is_finite() => {
+                        Algorithm::SequentialHalving { epsilon: e }
+                    }
                     Algorithm::Uniform { epsilon } if epsilon.is_finite() => Algorithm::Uniform { epsilon: e },
                     Algorithm::SuccessiveRejects { .. } => Algorithm::SuccessiveRejects { epsilon: e },
                     ref a => a.clone(),

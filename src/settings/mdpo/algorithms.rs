@@ -24,7 +24,7 @@ use ndarray::Array2;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
-use super::policy::{occupancy, q_values, LogPolicy};
+use super::policy::{LogPolicy, occupancy, q_values};
 use crate::mdp::episodes::{sample_action, sample_next, uniforms};
 use crate::mdp::planning::policy_system;
 use crate::mdp::{Policy, TabularMdp};
@@ -34,13 +34,22 @@ use crate::rng::{Role, StreamId};
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum StepRule {
-    Constant { t: f64 },
+    Constant {
+        t: f64,
+    },
     /// t_k = t0·ratio^(k−1) (ratio ≥ 1/γ gives the linear rate of Xiao 2022 / Johnson et al. 2023).
-    Geometric { t0: f64, ratio: f64 },
+    Geometric {
+        t0: f64,
+        ratio: f64,
+    },
     /// t_k = t0/√k (Shani et al. 2020, unregularised).
-    InvSqrt { t0: f64 },
+    InvSqrt {
+        t0: f64,
+    },
     /// t_k = 1/(λ(k+1)) (Shani et al. 2020, regularised; their 1/(λ(k+2)) counted from k = 0).
-    Harmonic { lambda: f64 },
+    Harmonic {
+        lambda: f64,
+    },
 }
 
 impl StepRule {
@@ -132,7 +141,21 @@ impl<'a> Run<'a> {
             theta = vec![0.0; *dim];
             pi = linear_policy(&theta, &features, n, na);
         }
-        Run { mdp, gamma, rho, algo, env, pi, theta, features, q_hat: Array2::zeros((n, na)), buffer: Default::default(), behaviour_state: 0, transitions_drawn: 0, k: 0 }
+        Run {
+            mdp,
+            gamma,
+            rho,
+            algo,
+            env,
+            pi,
+            theta,
+            features,
+            q_hat: Array2::zeros((n, na)),
+            buffer: Default::default(),
+            behaviour_state: 0,
+            transitions_drawn: 0,
+            k: 0,
+        }
     }
 
     /// Performs update k+1.
@@ -264,7 +287,9 @@ impl<'a> Run<'a> {
                     for a0 in 0..na {
                         let mut total = 0.0;
                         for m in 0..rollouts {
-                            let base = ((((k * n as u64 + s0 as u64) * na as u64 + a0 as u64) * rollouts as u64) + m as u64) * length as u64;
+                            let base = ((((k * n as u64 + s0 as u64) * na as u64 + a0 as u64) * rollouts as u64)
+                                + m as u64)
+                                * length as u64;
                             let (mut s, mut a, mut disc, mut g) = (s0, a0, 1.0, 0.0);
                             for l in 0..length {
                                 g += disc * mdp.reward(s, a);
@@ -285,12 +310,14 @@ impl<'a> Run<'a> {
                     for a in 0..na {
                         for i in 0..samples {
                             let idx = ((k * n as u64 + s as u64) * na as u64 + a as u64) * samples as u64 + i as u64;
-                            next[(s * na + a) * samples + i] = sample_next(mdp.row(s, a), uniforms(&self.env, idx).0) as u32;
+                            next[(s * na + a) * samples + i] =
+                                sample_next(mdp.row(s, a), uniforms(&self.env, idx).0) as u32;
                         }
                     }
                 }
                 for _ in 0..sweeps {
-                    let v: Vec<f64> = (0..n).map(|s| (0..na).map(|a| pi.probs[[s, a]] * self.q_hat[[s, a]]).sum()).collect();
+                    let v: Vec<f64> =
+                        (0..n).map(|s| (0..na).map(|a| pi.probs[[s, a]] * self.q_hat[[s, a]]).sum()).collect();
                     for s in 0..n {
                         for a in 0..na {
                             let row = &next[(s * na + a) * samples..(s * na + a + 1) * samples];
@@ -323,7 +350,13 @@ impl<'a> Run<'a> {
                 }
                 let mut m = DMatrix::<f64>::identity(n, n);
                 let mut r = DVector::<f64>::zeros(n);
-                let phat = |i: usize, j: usize, s: usize| if visits[i] == 0 { if j == s { 1.0 } else { 0.0 } } else { counts[i * n + j] as f64 / visits[i] as f64 };
+                let phat = |i: usize, j: usize, s: usize| {
+                    if visits[i] == 0 {
+                        if j == s { 1.0 } else { 0.0 }
+                    } else {
+                        counts[i * n + j] as f64 / visits[i] as f64
+                    }
+                };
                 for s in 0..n {
                     for a in 0..na {
                         let w = pi.probs[[s, a]];
@@ -337,7 +370,8 @@ impl<'a> Run<'a> {
                 for s in 0..n {
                     for a in 0..na {
                         let i = s * na + a;
-                        self.q_hat[[s, a]] = mdp.reward(s, a) + gamma * (0..n).map(|j| phat(i, j, s) * v[j]).sum::<f64>();
+                        self.q_hat[[s, a]] =
+                            mdp.reward(s, a) + gamma * (0..n).map(|j| phat(i, j, s) * v[j]).sum::<f64>();
                     }
                 }
             }
@@ -476,10 +510,34 @@ mod tests {
             Algorithm::Trpo { delta: 0.05 },
             Algorithm::PpoClip { clip: 0.2, lr: 5.0, epochs: 10 },
             Algorithm::MdEntropy { lambda: 0.01, step: StepRule::Constant { t: 1.0 } },
-            Algorithm::MdSampled { step: StepRule::Constant { t: 1.0 }, estimator: Estimator::MonteCarlo { rollouts: 4, length: 40 }, param: Param::Tabular, sgd_steps: 10, lr: 0.5 },
-            Algorithm::MdSampled { step: StepRule::Constant { t: 1.0 }, estimator: Estimator::Td { samples: 4, sweeps: 20 }, param: Param::Tabular, sgd_steps: 10, lr: 0.5 },
-            Algorithm::MdSampled { step: StepRule::Constant { t: 1.0 }, estimator: Estimator::Replay { batch: 200, capacity: 5000 }, param: Param::Tabular, sgd_steps: 10, lr: 0.5 },
-            Algorithm::MdSampled { step: StepRule::Constant { t: 1.0 }, estimator: Estimator::MonteCarlo { rollouts: 4, length: 40 }, param: Param::Linear { dim: 12, seed: 3 }, sgd_steps: 10, lr: 0.05 },
+            Algorithm::MdSampled {
+                step: StepRule::Constant { t: 1.0 },
+                estimator: Estimator::MonteCarlo { rollouts: 4, length: 40 },
+                param: Param::Tabular,
+                sgd_steps: 10,
+                lr: 0.5,
+            },
+            Algorithm::MdSampled {
+                step: StepRule::Constant { t: 1.0 },
+                estimator: Estimator::Td { samples: 4, sweeps: 20 },
+                param: Param::Tabular,
+                sgd_steps: 10,
+                lr: 0.5,
+            },
+            Algorithm::MdSampled {
+                step: StepRule::Constant { t: 1.0 },
+                estimator: Estimator::Replay { batch: 200, capacity: 5000 },
+                param: Param::Tabular,
+                sgd_steps: 10,
+                lr: 0.5,
+            },
+            Algorithm::MdSampled {
+                step: StepRule::Constant { t: 1.0 },
+                estimator: Estimator::MonteCarlo { rollouts: 4, length: 40 },
+                param: Param::Linear { dim: 12, seed: 3 },
+                sgd_steps: 10,
+                lr: 0.05,
+            },
         ];
         for algo in &algos {
             let vs = values(algo, &mdp, gamma, 15);

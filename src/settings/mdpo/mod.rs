@@ -14,4 +14,4 @@ pub mod policy;
 pub mod spec;
 pub mod theory;
 
-pub use spec::{MdpoConfig, MdpoSpec, METRICS};
+pub use spec::{METRICS, MdpoConfig, MdpoSpec};

@@ -43,7 +43,11 @@ impl LogPolicy {
     /// KL(self(·|s) ‖ other(·|s)).
     pub fn kl(&self, other: &LogPolicy, s: usize) -> f64 {
         let (a, b) = (self.logp.row(s), other.logp.row(s));
-        a.iter().zip(b.iter()).map(|(&la, &lb)| if la > -745.0 { la.exp() * (la - lb) } else { 0.0 }).sum::<f64>().max(0.0)
+        a.iter()
+            .zip(b.iter())
+            .map(|(&la, &lb)| if la > -745.0 { la.exp() * (la - lb) } else { 0.0 })
+            .sum::<f64>()
+            .max(0.0)
     }
 }
 

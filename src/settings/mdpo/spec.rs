@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::algorithms::{Algorithm, Estimator, Param, Run, StepRule};
 use super::policy::{at, q_values};
 use super::theory::{md_constant_step_bound, md_geometric_step_bound, soft_optimum};
-use crate::engine::{default_grid, Job, Simulation, Trace};
-use crate::error::{invalid, Result};
-use crate::mdp::planning::policy_iteration;
-use crate::mdp::spec::{check_labels, InstanceSpec};
+use crate::engine::{Job, Simulation, Trace, default_grid};
+use crate::error::{Result, invalid};
 use crate::mdp::TabularMdp;
+use crate::mdp::planning::policy_iteration;
+use crate::mdp::spec::{InstanceSpec, check_labels};
 use crate::results::Overlay;
 use crate::rng::{Role, StreamId};
 use crate::spec::CellInfo;
@@ -57,12 +57,37 @@ pub enum ParamName {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AlgorithmSpec {
-    Md { label: Option<String>, step: StepName, t: Option<f64>, ratio: Option<f64> },
-    MdEntropy { label: Option<String>, lambda: f64, step: StepName, t: Option<f64>, ratio: Option<f64> },
-    SoftmaxPg { label: Option<String>, lr: f64 },
-    Npg { label: Option<String>, lr: f64 },
-    Trpo { label: Option<String>, delta: f64 },
-    PpoClip { label: Option<String>, clip: Option<f64>, lr: f64, epochs: Option<i64> },
+    Md {
+        label: Option<String>,
+        step: StepName,
+        t: Option<f64>,
+        ratio: Option<f64>,
+    },
+    MdEntropy {
+        label: Option<String>,
+        lambda: f64,
+        step: StepName,
+        t: Option<f64>,
+        ratio: Option<f64>,
+    },
+    SoftmaxPg {
+        label: Option<String>,
+        lr: f64,
+    },
+    Npg {
+        label: Option<String>,
+        lr: f64,
+    },
+    Trpo {
+        label: Option<String>,
+        delta: f64,
+    },
+    PpoClip {
+        label: Option<String>,
+        clip: Option<f64>,
+        lr: f64,
+        epochs: Option<i64>,
+    },
     MdSampled {
         label: Option<String>,
         step: StepName,
@@ -101,11 +126,19 @@ fn pos(field: String, x: f64, what: &str) -> Result<f64> {
 }
 
 fn rate(field: String, x: f64) -> Result<f64> {
-    if x > 0.0 && x <= MAX_STEP { Ok(x) } else { Err(invalid(field, x, "a learning rate", format!("(0, {MAX_STEP:e}]"))) }
+    if x > 0.0 && x <= MAX_STEP {
+        Ok(x)
+    } else {
+        Err(invalid(field, x, "a learning rate", format!("(0, {MAX_STEP:e}]")))
+    }
 }
 
 fn count(field: String, x: i64, lo: i64, hi: i64, what: &str) -> Result<usize> {
-    if (lo..=hi).contains(&x) { Ok(x as usize) } else { Err(invalid(field, x, what.to_string(), format!("{lo} ..= {hi}"))) }
+    if (lo..=hi).contains(&x) {
+        Ok(x as usize)
+    } else {
+        Err(invalid(field, x, what.to_string(), format!("{lo} ..= {hi}")))
+    }
 }
 
 fn need<T: Copy>(field: String, x: Option<T>, what: &str) -> Result<T> {
@@ -123,7 +156,14 @@ fn unused<T>(field: String, x: &Option<T>, why: &str) -> Result<()> {
     }
 }
 
-fn step_rule(f: &dyn Fn(&str) -> String, step: StepName, t: Option<f64>, ratio: Option<f64>, lambda: Option<f64>, iters: u64) -> Result<StepRule> {
+fn step_rule(
+    f: &dyn Fn(&str) -> String,
+    step: StepName,
+    t: Option<f64>,
+    ratio: Option<f64>,
+    lambda: Option<f64>,
+    iters: u64,
+) -> Result<StepRule> {
     if step != StepName::Geometric {
         unused(f("ratio"), &ratio, "except with step = \"geometric\"")?;
     }
@@ -136,8 +176,12 @@ fn step_rule(f: &dyn Fn(&str) -> String, step: StepName, t: Option<f64>, ratio: 
         return Err(invalid(f("t"), x, "a step size", format!("(0, {MAX_STEP:e}]")));
     }
     Ok(match step {
-        StepName::Constant => StepRule::Constant { t: pos(f("t"), need(f("t"), t, "the constant step size")?, "a step size")? },
-        StepName::InvSqrt => StepRule::InvSqrt { t0: pos(f("t"), need(f("t"), t, "the first step size")?, "a step size")? },
+        StepName::Constant => {
+            StepRule::Constant { t: pos(f("t"), need(f("t"), t, "the constant step size")?, "a step size")? }
+        }
+        StepName::InvSqrt => {
+            StepRule::InvSqrt { t0: pos(f("t"), need(f("t"), t, "the first step size")?, "a step size")? }
+        }
         StepName::Geometric => {
             let t0 = pos(f("t"), need(f("t"), t, "the first step size")?, "a step size")?;
             let r = need(f("ratio"), ratio, "the growth factor of the steps")?;
@@ -145,13 +189,25 @@ fn step_rule(f: &dyn Fn(&str) -> String, step: StepName, t: Option<f64>, ratio: 
                 return Err(invalid(f("ratio"), r, "growth factor of geometric steps", ">= 1 and finite"));
             }
             if (t0.ln() + (iters.saturating_sub(1)) as f64 * r.ln()) > 600.0 {
-                return Err(invalid(f("ratio"), r, format!("t·ratio^(K−1) overflows at K = {iters} iterations"), "t·ratio^(K−1) <= e^600"));
+                return Err(invalid(
+                    f("ratio"),
+                    r,
+                    format!("t·ratio^(K−1) overflows at K = {iters} iterations"),
+                    "t·ratio^(K−1) <= e^600",
+                ));
             }
             StepRule::Geometric { t0, ratio: r }
         }
         StepName::Harmonic => match lambda {
             Some(l) => StepRule::Harmonic { lambda: l },
-            None => return Err(invalid(f("step"), "harmonic", "t_k = 1/(λ(k+1)) needs the entropy weight λ", "constant, geometric, inv_sqrt (harmonic only with md_entropy)")),
+            None => {
+                return Err(invalid(
+                    f("step"),
+                    "harmonic",
+                    "t_k = 1/(λ(k+1)) needs the entropy weight λ",
+                    "constant, geometric, inv_sqrt (harmonic only with md_entropy)",
+                ));
+            }
         },
     })
 }
@@ -178,29 +234,51 @@ impl MdpoSpec {
         }
         let iters = horizons.iter().copied().max().unwrap_or(1);
         if iters > 1_000_000 {
-            return Err(invalid("horizon", iters, "policy-optimisation iterations (each solves the model)", "1 ..= 10^6"));
+            return Err(invalid(
+                "horizon",
+                iters,
+                "policy-optimisation iterations (each solves the model)",
+                "1 ..= 10^6",
+            ));
         }
         let start = match &self.start {
             None => None,
             Some(toml::Value::String(s)) if s == "uniform" => None,
             Some(toml::Value::Integer(i)) => Some(*i),
-            Some(other) => return Err(invalid("mdpo.start", other, "the start distribution ρ", "\"uniform\" or a state index")),
+            Some(other) => {
+                return Err(invalid("mdpo.start", other, "the start distribution ρ", "\"uniform\" or a state index"));
+            }
         };
         let mut models = Vec::new();
         for (i, inst) in self.instances.iter().enumerate() {
             if let Some(n) = inst.declared_states()
                 && n > 2000
             {
-                return Err(invalid(format!("mdpo.instances[{i}].states"), n, "every iteration solves a dense linear system in the states", "<= 2000"));
+                return Err(invalid(
+                    format!("mdpo.instances[{i}].states"),
+                    n,
+                    "every iteration solves a dense linear system in the states",
+                    "<= 2000",
+                ));
             }
             let m = inst.build(&format!("mdpo.instances[{i}]"))?;
             if let Some(s) = start
                 && (s < 0 || s as usize >= m.states())
             {
-                return Err(invalid("mdpo.start", s, format!("a state of instance {i}"), format!("0 ..= {}", m.states() - 1)));
+                return Err(invalid(
+                    "mdpo.start",
+                    s,
+                    format!("a state of instance {i}"),
+                    format!("0 ..= {}", m.states() - 1),
+                ));
             }
             if m.states() > 2000 {
-                return Err(invalid(format!("mdpo.instances[{i}].states"), m.states(), "every iteration solves a dense linear system in the states", "<= 2000"));
+                return Err(invalid(
+                    format!("mdpo.instances[{i}].states"),
+                    m.states(),
+                    "every iteration solves a dense linear system in the states",
+                    "<= 2000",
+                ));
             }
             models.push((inst.label(), Arc::new(m)));
         }
@@ -216,10 +294,18 @@ impl MdpoSpec {
                 AlgorithmSpec::MdEntropy { label, lambda, step, t, ratio } => {
                     let l = pos(f("lambda"), *lambda, "the entropy weight λ")?;
                     if self.gamma > 0.9999 {
-                        return Err(invalid("mdpo.gamma", self.gamma, "entropy-regularised MD needs the soft optimum, computed by soft value iteration to full precision", "<= 0.9999 with md_entropy"));
+                        return Err(invalid(
+                            "mdpo.gamma",
+                            self.gamma,
+                            "entropy-regularised MD needs the soft optimum, computed by soft value iteration to full precision",
+                            "<= 0.9999 with md_entropy",
+                        ));
                     }
                     let s = step_rule(&f, *step, *t, *ratio, Some(l), iters)?;
-                    (label.clone().unwrap_or(format!("entropy MD λ={l} {}", step_label(&s))), Algorithm::MdEntropy { lambda: l, step: s })
+                    (
+                        label.clone().unwrap_or(format!("entropy MD λ={l} {}", step_label(&s))),
+                        Algorithm::MdEntropy { lambda: l, step: s },
+                    )
                 }
                 AlgorithmSpec::SoftmaxPg { label, lr } => {
                     let lr = rate(f("lr"), *lr)?;
@@ -242,7 +328,24 @@ impl MdpoSpec {
                     let e = count(f("epochs"), epochs.unwrap_or(10), 1, 10_000, "gradient steps per iteration")?;
                     (label.clone().unwrap_or(format!("PPO-clip ε={c}")), Algorithm::PpoClip { clip: c, lr, epochs: e })
                 }
-                AlgorithmSpec::MdSampled { label, step, t, ratio, estimator, rollouts, length, samples, sweeps, batch, capacity, param, dim, feature_seed, sgd_steps, lr } => {
+                AlgorithmSpec::MdSampled {
+                    label,
+                    step,
+                    t,
+                    ratio,
+                    estimator,
+                    rollouts,
+                    length,
+                    samples,
+                    sweeps,
+                    batch,
+                    capacity,
+                    param,
+                    dim,
+                    feature_seed,
+                    sgd_steps,
+                    lr,
+                } => {
                     let s = step_rule(&f, *step, *t, *ratio, None, iters)?;
                     let why = |e: &str| format!("with estimator = \"{e}\"");
                     if *estimator != EstimatorName::MonteCarlo {
@@ -263,27 +366,71 @@ impl MdpoSpec {
                     }
                     let est = match estimator {
                         EstimatorName::MonteCarlo => Estimator::MonteCarlo {
-                            rollouts: count(f("rollouts"), rollouts.unwrap_or(4), 1, 100_000, "Monte Carlo rollouts per (s, a)")?,
-                            length: count(f("length"), length.unwrap_or(((1e-3f64).ln() / self.gamma.max(1e-9).ln()).ceil().max(1.0) as i64), 1, 100_000, "rollout length")?,
+                            rollouts: count(
+                                f("rollouts"),
+                                rollouts.unwrap_or(4),
+                                1,
+                                100_000,
+                                "Monte Carlo rollouts per (s, a)",
+                            )?,
+                            length: count(
+                                f("length"),
+                                length.unwrap_or(((1e-3f64).ln() / self.gamma.max(1e-9).ln()).ceil().max(1.0) as i64),
+                                1,
+                                100_000,
+                                "rollout length",
+                            )?,
                         },
                         EstimatorName::Td => Estimator::Td {
-                            samples: count(f("samples"), samples.unwrap_or(4), 1, 100_000, "next-state samples per (s, a)")?,
+                            samples: count(
+                                f("samples"),
+                                samples.unwrap_or(4),
+                                1,
+                                100_000,
+                                "next-state samples per (s, a)",
+                            )?,
                             sweeps: count(f("sweeps"), sweeps.unwrap_or(20), 1, 100_000, "TD sweeps per iteration")?,
                         },
                         EstimatorName::Replay => {
-                            let b = count(f("batch"), batch.unwrap_or(256), 1, 10_000_000, "transitions added per iteration")?;
-                            let c = count(f("capacity"), capacity.unwrap_or(100_000), 1, 100_000_000, "replay buffer capacity")?;
+                            let b = count(
+                                f("batch"),
+                                batch.unwrap_or(256),
+                                1,
+                                10_000_000,
+                                "transitions added per iteration",
+                            )?;
+                            let c = count(
+                                f("capacity"),
+                                capacity.unwrap_or(100_000),
+                                1,
+                                100_000_000,
+                                "replay buffer capacity",
+                            )?;
                             if c < b {
                                 // a buffer smaller than one iteration's batch would drop part of
                                 // every batch before it is used
-                                return Err(invalid(f("capacity"), c, format!("smaller than batch = {b}: each iteration adds a batch to the buffer"), format!("{b} ..= 100000000")));
+                                return Err(invalid(
+                                    f("capacity"),
+                                    c,
+                                    format!("smaller than batch = {b}: each iteration adds a batch to the buffer"),
+                                    format!("{b} ..= 100000000"),
+                                ));
                             }
                             Estimator::Replay { batch: b, capacity: c }
                         }
                     };
                     let p = match param.unwrap_or(ParamName::Tabular) {
                         ParamName::Tabular => Param::Tabular,
-                        ParamName::Linear => Param::Linear { dim: count(f("dim"), need(f("dim"), *dim, "the feature dimension of the linear softmax")?, 1, 4096, "feature dimension")?, seed: feature_seed.unwrap_or(0) },
+                        ParamName::Linear => Param::Linear {
+                            dim: count(
+                                f("dim"),
+                                need(f("dim"), *dim, "the feature dimension of the linear softmax")?,
+                                1,
+                                4096,
+                                "feature dimension",
+                            )?,
+                            seed: feature_seed.unwrap_or(0),
+                        },
                     };
                     let m = count(f("sgd_steps"), sgd_steps.unwrap_or(10), 1, 100_000, "gradient steps per iteration")?;
                     let lr = rate(f("lr"), lr.unwrap_or(0.5))?;
@@ -297,15 +444,28 @@ impl MdpoSpec {
                     };
                     let feat = if let Param::Linear { dim, .. } = p { dim as f64 } else { 1.0 };
                     if lr * feat > 4.0 * t_min {
-                        return Err(invalid(f("lr"), lr, format!("the gradient steps on the KL-regularised surrogate are stable for lr·{} ≤ 4·t_min = {}", if feat > 1.0 { "dim" } else { "1" }, 4.0 * t_min), format!("<= {}", 4.0 * t_min / feat)));
+                        return Err(invalid(
+                            f("lr"),
+                            lr,
+                            format!(
+                                "the gradient steps on the KL-regularised surrogate are stable for lr·{} ≤ 4·t_min = {}",
+                                if feat > 1.0 { "dim" } else { "1" },
+                                4.0 * t_min
+                            ),
+                            format!("<= {}", 4.0 * t_min / feat),
+                        ));
                     }
                     let name = match estimator {
                         EstimatorName::MonteCarlo => "MC",
                         EstimatorName::Td => "TD",
                         EstimatorName::Replay => "off-policy",
                     };
-                    let pname = if let Param::Linear { dim, .. } = p { format!(", linear d={dim}") } else { String::new() };
-                    (label.clone().unwrap_or(format!("sampled MD ({name}{pname}) {}", step_label(&s))), Algorithm::MdSampled { step: s, estimator: est, param: p, sgd_steps: m, lr })
+                    let pname =
+                        if let Param::Linear { dim, .. } = p { format!(", linear d={dim}") } else { String::new() };
+                    (
+                        label.clone().unwrap_or(format!("sampled MD ({name}{pname}) {}", step_label(&s))),
+                        Algorithm::MdSampled { step: s, estimator: est, param: p, sgd_steps: m, lr },
+                    )
                 }
             };
             if algorithms.iter().any(|(l, _)| *l == label) {
@@ -321,7 +481,11 @@ impl MdpoSpec {
 impl MdpoConfig {
     pub fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
         let instances = self.models.iter().map(|m| m.0.as_str()).zip(&self.contents);
-        crate::spec::instance_cells(instances, horizons, |c, k| serde_json::json!({ "setting": "mdpo", "instance": c, "gamma": self.gamma, "start": self.start, "iterations": k }))
+        crate::spec::instance_cells(
+            instances,
+            horizons,
+            |c, k| serde_json::json!({ "setting": "mdpo", "instance": c, "gamma": self.gamma, "start": self.start, "iterations": k }),
+        )
     }
 
     fn rho(&self, n: usize) -> Vec<f64> {
@@ -341,7 +505,17 @@ impl MdpoConfig {
             for (label, algo) in &self.algorithms {
                 let lambda = algo.lambda();
                 let soft_star = if lambda > 0.0 { at(&rho, &soft_optimum(&mdp, self.gamma, lambda).0) } else { v_star };
-                let sim = MdpoSim { mdp: mdp.clone(), gamma: self.gamma, rho: rho.clone(), algo: algo.clone(), iterations: cell.horizon, key: cell.key(seed), v_star, soft_star, cache: OnceLock::new() };
+                let sim = MdpoSim {
+                    mdp: mdp.clone(),
+                    gamma: self.gamma,
+                    rho: rho.clone(),
+                    algo: algo.clone(),
+                    iterations: cell.horizon,
+                    key: cell.key(seed),
+                    v_star,
+                    soft_star,
+                    cache: OnceLock::new(),
+                };
                 jobs.push(Job { cell: cell.id.clone(), series: label.clone(), sim: Box::new(sim) });
             }
         }
@@ -359,7 +533,13 @@ impl MdpoConfig {
             let rho = self.rho(mdp.states());
             let gap0 = || {
                 let v_star = at(&rho, &policy_iteration(mdp, self.gamma, 10_000).expect("checked model").v);
-                v_star - at(&rho, &q_values(mdp, self.gamma, &crate::mdp::Policy::uniform(mdp.states(), na)).expect("checked model").0)
+                v_star
+                    - at(
+                        &rho,
+                        &q_values(mdp, self.gamma, &crate::mdp::Policy::uniform(mdp.states(), na))
+                            .expect("checked model")
+                            .0,
+                    )
             };
             for (label, algo) in &self.algorithms {
                 if let Algorithm::MdExact { step: StepRule::Geometric { t0, ratio } } = algo
@@ -371,7 +551,10 @@ impl MdpoConfig {
                         metric: "value_gap".into(),
                         label: format!("{label}: γ^k(gap_0 + log A/(t_0(1−γ))), linear-rate reference"),
                         kind: "upper".into(),
-                        points: default_grid(cell.horizon).iter().map(|&k| (k, md_geometric_step_bound(g0, na, self.gamma, *t0, k))).collect(),
+                        points: default_grid(cell.horizon)
+                            .iter()
+                            .map(|&k| (k, md_geometric_step_bound(g0, na, self.gamma, *t0, k)))
+                            .collect(),
                     });
                 }
                 if let Algorithm::MdExact { step: StepRule::Constant { t } } = algo {
@@ -380,7 +563,10 @@ impl MdpoConfig {
                         metric: "value_gap".into(),
                         label: format!("{label}: Xiao 2022 bound (log A/t + 1/(1−γ))/((1−γ)k)"),
                         kind: "upper".into(),
-                        points: default_grid(cell.horizon).iter().map(|&k| (k, md_constant_step_bound(na, self.gamma, *t, k))).collect(),
+                        points: default_grid(cell.horizon)
+                            .iter()
+                            .map(|&k| (k, md_constant_step_bound(na, self.gamma, *t, k)))
+                            .collect(),
                     });
                 }
             }
@@ -419,7 +605,12 @@ impl MdpoSim {
                 run.step();
                 let (v, _) = q_values(&self.mdp, self.gamma, &run.pi.probs()).expect("checked model");
                 let gap = self.v_star - at(&self.rho, &v);
-                let obj = if lambda > 0.0 { self.soft_star - at(&self.rho, &super::algorithms::soft_value(&self.mdp, self.gamma, &run.pi, lambda)) } else { gap };
+                let obj = if lambda > 0.0 {
+                    self.soft_star
+                        - at(&self.rho, &super::algorithms::soft_value(&self.mdp, self.gamma, &run.pi, lambda))
+                } else {
+                    gap
+                };
                 (gap, obj)
             })
             .collect()

@@ -43,25 +43,48 @@
 //!   η_t = 1/(λt) (Hazan et al. 2007).
 
 use super::model::{SeaInstance, Theory};
-use crate::oco::{norm2, Domain};
+use crate::oco::{Domain, norm2};
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Algorithm {
-    Oomd { delta: f64 },
-    OomdDynamic { delta: f64, path_length: f64 },
-    OomdMeta { delta: f64 },
-    OomdStronglyConvex { lambda: f64 },
-    OomdPerfectHints { eta: f64 },
-    OptimisticFtrl { delta: f64 },
-    OptimisticOns { epsilon: f64 },
+    Oomd {
+        delta: f64,
+    },
+    OomdDynamic {
+        delta: f64,
+        path_length: f64,
+    },
+    OomdMeta {
+        delta: f64,
+    },
+    OomdStronglyConvex {
+        lambda: f64,
+    },
+    OomdPerfectHints {
+        eta: f64,
+    },
+    OptimisticFtrl {
+        delta: f64,
+    },
+    OptimisticOns {
+        epsilon: f64,
+    },
     /// Online Newton step (Hazan et al. 2007): optimistic ONS without the hint.
-    Ons { epsilon: f64 },
+    Ons {
+        epsilon: f64,
+    },
     Ogd,
-    OgdStronglyConvex { lambda: f64 },
+    OgdStronglyConvex {
+        lambda: f64,
+    },
     /// `eta` = 0: the adaptive step.
-    Hedge { eta: f64 },
-    OptimisticHedge { delta: f64 },
+    Hedge {
+        eta: f64,
+    },
+    OptimisticHedge {
+        delta: f64,
+    },
 }
 
 impl Algorithm {
@@ -101,7 +124,16 @@ impl Meta {
         let etas: Vec<f64> = (0..n).map(|i| (lo * 2f64.powi(i as i32)).min(hi.max(lo))).collect();
         let c = inst.domain.centre();
         let b = g * inst.domain.max_norm();
-        Meta { hats: vec![c.clone(); n], xs: vec![c; n], cum: vec![0.0; n], hint_loss: vec![0.0; n], var: 0.0, scale: 4.0 * b * b, p: vec![1.0 / n as f64; n], etas }
+        Meta {
+            hats: vec![c.clone(); n],
+            xs: vec![c; n],
+            cum: vec![0.0; n],
+            hint_loss: vec![0.0; n],
+            var: 0.0,
+            scale: 4.0 * b * b,
+            p: vec![1.0 / n as f64; n],
+            etas,
+        }
     }
 
     fn play(&mut self, dom: &Domain, hint: &[f64], x: &mut [f64]) {
@@ -158,7 +190,13 @@ fn sup_norm_sq(a: &[f64], b: &[f64]) -> f64 {
 /// drawn the noise terms have mean zero and are left out (a lower-variance unbiased estimate of
 /// the expected regret); with perfect hints x_s depends on θ_s and Σ⟨n_s, x_s⟩ is kept (with
 /// −⟨Σn_s, u_t⟩ for the static regret, mean zero but correlated with it).
-pub fn run(inst: &SeaInstance, th: &Theory, algo: &Algorithm, env: &crate::rng::StreamId, mut record: impl FnMut(u64, [f64; 2])) {
+pub fn run(
+    inst: &SeaInstance,
+    th: &Theory,
+    algo: &Algorithm,
+    env: &crate::rng::StreamId,
+    mut record: impl FnMut(u64, [f64; 2]),
+) {
     let d = inst.dim;
     let dom: &Domain = &inst.domain;
     let horizon = th.grid.last().copied().unwrap_or(0);
@@ -196,7 +234,9 @@ pub fn run(inst: &SeaInstance, th: &Theory, algo: &Algorithm, env: &crate::rng::
         let tf = t as f64;
         inst.round(env, t, &mut c, &mut mean, &mut theta);
         let eta = match *algo {
-            Algorithm::Oomd { delta } | Algorithm::OptimisticFtrl { delta } => diam / (delta + 4.0 * g_max * g_max + v_bar).sqrt(),
+            Algorithm::Oomd { delta } | Algorithm::OptimisticFtrl { delta } => {
+                diam / (delta + 4.0 * g_max * g_max + v_bar).sqrt()
+            }
             Algorithm::OomdDynamic { delta, path_length } => {
                 let e = (diam * diam + 2.0 * diam * path_length).sqrt() / (delta + 4.0 * g_max * g_max + v_bar).sqrt();
                 if l_smooth > 0.0 { e.min(0.25 / l_smooth) } else { e }
@@ -204,7 +244,13 @@ pub fn run(inst: &SeaInstance, th: &Theory, algo: &Algorithm, env: &crate::rng::
             Algorithm::OomdStronglyConvex { lambda } | Algorithm::OgdStronglyConvex { lambda } => 1.0 / (lambda * tf),
             Algorithm::OomdPerfectHints { eta } => eta,
             Algorithm::Ogd => diam / (g_max * tf.sqrt()),
-            Algorithm::Hedge { eta } => if eta > 0.0 { eta } else { ln_d.sqrt() / (g_max * g_max + v_bar).sqrt() },
+            Algorithm::Hedge { eta } => {
+                if eta > 0.0 {
+                    eta
+                } else {
+                    ln_d.sqrt() / (g_max * g_max + v_bar).sqrt()
+                }
+            }
             Algorithm::OptimisticHedge { delta } => ln_d.sqrt() / (delta + 4.0 * g_max * g_max + v_bar).sqrt(),
             Algorithm::OptimisticOns { .. } | Algorithm::Ons { .. } | Algorithm::OomdMeta { .. } => 0.0,
         };
@@ -232,7 +278,9 @@ pub fn run(inst: &SeaInstance, th: &Theory, algo: &Algorithm, env: &crate::rng::
             }
             // Without a hint the play is x̂_t itself, already in the ball.
             Algorithm::Ons { .. } => x.copy_from_slice(&hat),
-            Algorithm::OomdMeta { .. } => meta.as_mut().expect("meta state exists for oomd_meta").play(dom, &hint, &mut x),
+            Algorithm::OomdMeta { .. } => {
+                meta.as_mut().expect("meta state exists for oomd_meta").play(dom, &hint, &mut x)
+            }
             Algorithm::OptimisticHedge { .. } => exp_weights(&grad_sum, Some(&hint), eta, &mut x),
             Algorithm::Hedge { .. } => exp_weights(&grad_sum, None, eta, &mut x),
             Algorithm::Ogd | Algorithm::OgdStronglyConvex { .. } => {}
@@ -257,7 +305,10 @@ pub fn run(inst: &SeaInstance, th: &Theory, algo: &Algorithm, env: &crate::rng::
             k += 1;
         }
         match algo {
-            Algorithm::Oomd { .. } | Algorithm::OomdDynamic { .. } | Algorithm::OomdStronglyConvex { .. } | Algorithm::OomdPerfectHints { .. } => {
+            Algorithm::Oomd { .. }
+            | Algorithm::OomdDynamic { .. }
+            | Algorithm::OomdStronglyConvex { .. }
+            | Algorithm::OomdPerfectHints { .. } => {
                 for (h, &gv) in hat.iter_mut().zip(&g) {
                     *h -= eta * gv;
                 }
@@ -392,7 +443,9 @@ impl Ons {
         }
         let eig = self.a.clone().symmetric_eigen();
         let z = eig.eigenvectors.transpose() * nalgebra::DVector::from_column_slice(y);
-        let norm = |mu: f64| z.iter().zip(eig.eigenvalues.iter()).map(|(zi, l)| (l / (l + mu) * zi).powi(2)).sum::<f64>().sqrt();
+        let norm = |mu: f64| {
+            z.iter().zip(eig.eigenvalues.iter()).map(|(zi, l)| (l / (l + mu) * zi).powi(2)).sum::<f64>().sqrt()
+        };
         let (mut lo, mut hi) = (0.0, 1.0);
         while norm(hi) > radius {
             hi *= 2.0;
@@ -401,7 +454,10 @@ impl Ons {
             let mid = 0.5 * (lo + hi);
             if norm(mid) > radius { lo = mid } else { hi = mid }
         }
-        let w: nalgebra::DVector<f64> = nalgebra::DVector::from_iterator(z.len(), z.iter().zip(eig.eigenvalues.iter()).map(|(zi, l)| l / (l + hi) * zi));
+        let w: nalgebra::DVector<f64> = nalgebra::DVector::from_iterator(
+            z.len(),
+            z.iter().zip(eig.eigenvalues.iter()).map(|(zi, l)| l / (l + hi) * zi),
+        );
         let x = &eig.eigenvectors * w;
         y.iter_mut().zip(x.iter()).for_each(|(a, b)| *a = *b);
     }

@@ -33,8 +33,8 @@
 
 use std::sync::Arc;
 
-use crate::mdp::{bad, MdpError};
-use crate::oco::{norm2, Domain};
+use crate::mdp::{MdpError, bad};
+use crate::oco::{Domain, norm2};
 use crate::rng::{Role, StreamId};
 
 /// Which losses the adversary draws.
@@ -44,10 +44,19 @@ pub enum Loss {
     Quadratic,
     Linear,
     /// `examples` fixed feature vectors uniform on the sphere of radius `scale`, drawn from `seed`.
-    Logistic { examples: usize, scale: f64, seed: u64 },
+    Logistic {
+        examples: usize,
+        scale: f64,
+        seed: u64,
+    },
     /// `examples` inputs uniform in [−1, 1]^`inputs`, d features cos(⟨w_j, z⟩ + b_j)·√(2/d) with
     /// w_j ~ N(0, I/bandwidth²) and b_j uniform in [0, 2π), all drawn from `seed`.
-    RandomFeatures { examples: usize, inputs: usize, bandwidth: f64, seed: u64 },
+    RandomFeatures {
+        examples: usize,
+        inputs: usize,
+        bandwidth: f64,
+        seed: u64,
+    },
 }
 
 /// How the centres c_t move and how loud the noise is.
@@ -97,14 +106,24 @@ impl SeaInstance {
         }
         let domain = Domain::new(domain)?;
         if domain.dim() != dim {
-            return Err(bad("domain.dim", domain.dim(), "the domain's dimension must be the sequence's", dim.to_string()));
+            return Err(bad(
+                "domain.dim",
+                domain.dim(),
+                "the domain's dimension must be the sequence's",
+                dim.to_string(),
+            ));
         }
         let design = match loss {
             Loss::Quadratic | Loss::Linear => Design::default(),
             Loss::Logistic { examples, scale, seed } => {
                 check_examples(examples, dim)?;
                 if !(scale > 0.0 && scale.is_finite()) {
-                    return Err(bad("loss.scale", scale, "the norm of the logistic family's feature vectors", "(0, ∞)"));
+                    return Err(bad(
+                        "loss.scale",
+                        scale,
+                        "the norm of the logistic family's feature vectors",
+                        "(0, ∞)",
+                    ));
                 }
                 logistic_design(dim, examples, scale, seed)
             }
@@ -119,7 +138,14 @@ impl SeaInstance {
                 fourier_design(dim, examples, inputs, bandwidth, seed)
             }
         };
-        SeaInstance { dim, domain, loss, seq: Sequence { sigma: 0.0, centre: 0.0, amplitude: 0.0, period: 0, drift: 0.0, drift_period: 0 }, design: Arc::new(design) }.with_sequence(seq)
+        SeaInstance {
+            dim,
+            domain,
+            loss,
+            seq: Sequence { sigma: 0.0, centre: 0.0, amplitude: 0.0, period: 0, drift: 0.0, drift_period: 0 },
+            design: Arc::new(design),
+        }
+        .with_sequence(seq)
     }
 
     /// The same domain, loss and design (shared, not redrawn) with other centres and noise.
@@ -134,13 +160,23 @@ impl SeaInstance {
         }
         if seq.amplitude > 0.0 && seq.period == 0 {
             // period 0 would hold the switching part still: a constant offset, not a switch
-            return Err(bad("period", 0, "rounds between flips of the switching part", ">= 1 when amplitude > 0 (amplitude = 0 for no switching)"));
+            return Err(bad(
+                "period",
+                0,
+                "rounds between flips of the switching part",
+                ">= 1 when amplitude > 0 (amplitude = 0 for no switching)",
+            ));
         }
         if seq.drift > 0.0 && seq.drift_period == 0 {
             return Err(bad("drift_period", 0, "rounds per turn of the drift", ">= 1 when drift > 0"));
         }
         if matches!(self.loss, Loss::Logistic { .. }) && seq.sigma != 0.0 {
-            return Err(bad("sigma", seq.sigma, "the logistic family's noise is its Bernoulli labels'; σ does not apply", "0 with loss = logistic"));
+            return Err(bad(
+                "sigma",
+                seq.sigma,
+                "the logistic family's noise is its Bernoulli labels'; σ does not apply",
+                "0 with loss = logistic",
+            ));
         }
         Ok(SeaInstance { seq, ..self.clone() })
     }
@@ -207,7 +243,8 @@ impl SeaInstance {
             Loss::Quadratic | Loss::Linear => {
                 if self.seq.sigma > 0.0 {
                     // θ = −ξ for the quadratic, +ξ for the linear family.
-                    let scale = self.seq.sigma / (self.dim as f64).sqrt() * if self.loss == Loss::Quadratic { -1.0 } else { 1.0 };
+                    let scale = self.seq.sigma / (self.dim as f64).sqrt()
+                        * if self.loss == Loss::Quadratic { -1.0 } else { 1.0 };
                     for (i, x) in draw.iter_mut().enumerate() {
                         *x += if word(i) & 1 == 1 { scale } else { -scale };
                     }
@@ -264,7 +301,9 @@ impl SeaInstance {
             Loss::Quadratic => 0.5 * x.iter().map(|v| v * v).sum::<f64>(),
             Loss::Linear => 0.0,
             Loss::Logistic { .. } => (0..self.design.n).map(|i| softplus(dot(self.row(i), x))).sum::<f64>() / n,
-            Loss::RandomFeatures { .. } => (0..self.design.n).map(|i| dot(self.row(i), x).powi(2)).sum::<f64>() / (2.0 * n),
+            Loss::RandomFeatures { .. } => {
+                (0..self.design.n).map(|i| dot(self.row(i), x).powi(2)).sum::<f64>() / (2.0 * n)
+            }
         }
     }
 
@@ -319,7 +358,9 @@ impl SeaInstance {
             // s(1 − s) ≥ α(s − y)² for y ∈ {0, 1} and |⟨a, x⟩| ≤ ‖a‖R holds with α = e^{−‖a‖R}.
             Loss::Logistic { .. } => rows().map(|a| (-a * r).exp()).fold(f64::INFINITY, f64::min),
             // The residuals ⟨φ_i, x⟩ − y_i are at most ‖φ_i‖(R + max‖c‖) + σ: α = 1/max r².
-            Loss::RandomFeatures { .. } => 1.0 / rows().map(|p| p * (r + self.centre_bound()) + self.seq.sigma).fold(0.0, f64::max).powi(2),
+            Loss::RandomFeatures { .. } => {
+                1.0 / rows().map(|p| p * (r + self.centre_bound()) + self.seq.sigma).fold(0.0, f64::max).powi(2)
+            }
         }
     }
 
@@ -336,7 +377,10 @@ impl SeaInstance {
             Loss::Quadratic => self.domain.max_norm() + self.centre_bound() + self.seq.sigma,
             Loss::Linear => self.centre_bound() + self.seq.sigma,
             Loss::Logistic { .. } => row_norms().sum::<f64>() / n,
-            Loss::RandomFeatures { .. } => self.design.lambda_max * self.domain.max_norm() + row_norms().map(|r| r * (r * self.centre_bound() + self.seq.sigma)).sum::<f64>() / n,
+            Loss::RandomFeatures { .. } => {
+                self.design.lambda_max * self.domain.max_norm()
+                    + row_norms().map(|r| r * (r * self.centre_bound() + self.seq.sigma)).sum::<f64>() / n
+            }
         }
     }
 
@@ -355,7 +399,12 @@ impl SeaInstance {
                     .sum::<f64>()
                     / (n * n)
             }
-            Loss::RandomFeatures { .. } => self.seq.sigma * self.seq.sigma * (0..self.design.n).map(|i| self.row(i).iter().map(|a| a * a).sum::<f64>()).sum::<f64>() / (n * n),
+            Loss::RandomFeatures { .. } => {
+                self.seq.sigma
+                    * self.seq.sigma
+                    * (0..self.design.n).map(|i| self.row(i).iter().map(|a| a * a).sum::<f64>()).sum::<f64>()
+                    / (n * n)
+            }
         }
     }
 
@@ -470,7 +519,14 @@ impl SeaInstance {
                 self.domain.lmo(v, x);
                 0.0
             }
-            Loss::Logistic { .. } | Loss::RandomFeatures { .. } => crate::oco::minimise(&self.domain, self.smoothness(), x, |y, g| self.gradient(y, v, g), SOLVE_TOL, 500_000),
+            Loss::Logistic { .. } | Loss::RandomFeatures { .. } => crate::oco::minimise(
+                &self.domain,
+                self.smoothness(),
+                x,
+                |y, g| self.gradient(y, v, g),
+                SOLVE_TOL,
+                500_000,
+            ),
         }
     }
 
@@ -483,7 +539,14 @@ impl SeaInstance {
         let (mut u_round, mut u_prev, mut u_best) = (self.domain.centre(), self.domain.centre(), self.domain.centre());
         // (θ̄, minimiser, value, certified gap)
         let mut cache: Vec<(Vec<f64>, Vec<f64>, f64, f64)> = Vec::with_capacity(2);
-        let mut out = Theory { grid: grid.to_vec(), best: Vec::new(), dyn_best: Vec::new(), comparators: Vec::new(), path_length: 0.0, error_bound: 0.0 };
+        let mut out = Theory {
+            grid: grid.to_vec(),
+            best: Vec::new(),
+            dyn_best: Vec::new(),
+            comparators: Vec::new(),
+            path_length: 0.0,
+            error_bound: 0.0,
+        };
         let (mut dyn_sum, mut dyn_err) = (0.0, 0.0);
         let mut k = 0;
         for t in 1..=horizon {
@@ -570,7 +633,12 @@ fn check_examples(n: usize, d: usize) -> Result<(), MdpError> {
         return Err(bad("loss.examples", n, "the design's size n·d", format!("1 ..= {MAX_DESIGN} / dim")));
     }
     if n.min(d) > 1000 {
-        return Err(bad("loss.examples", n, "the smoothness constant needs an eigendecomposition of size min(n, d)", "min(examples, dim) <= 1000"));
+        return Err(bad(
+            "loss.examples",
+            n,
+            "the smoothness constant needs an eigendecomposition of size min(n, d)",
+            "min(examples, dim) <= 1000",
+        ));
     }
     Ok(())
 }
@@ -580,7 +648,12 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 { 1.0 / (1.0 + (-z).exp()) } else { let e = z.exp(); e / (1.0 + e) }
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
 }
 
 /// log(1 + e^z) without overflow.
@@ -592,9 +665,13 @@ fn softplus(z: f64) -> f64 {
 /// spectrum), raised by a relative 1e-9 so that it stays an upper bound after rounding.
 fn lambda_max(rows: &[f64], n: usize, d: usize) -> f64 {
     let m = if d <= n {
-        nalgebra::DMatrix::from_fn(d, d, |a, b| (0..n).map(|i| rows[i * d + a] * rows[i * d + b]).sum::<f64>() / n as f64)
+        nalgebra::DMatrix::from_fn(d, d, |a, b| {
+            (0..n).map(|i| rows[i * d + a] * rows[i * d + b]).sum::<f64>() / n as f64
+        })
     } else {
-        nalgebra::DMatrix::from_fn(n, n, |a, b| (0..d).map(|j| rows[a * d + j] * rows[b * d + j]).sum::<f64>() / n as f64)
+        nalgebra::DMatrix::from_fn(n, n, |a, b| {
+            (0..d).map(|j| rows[a * d + j] * rows[b * d + j]).sum::<f64>() / n as f64
+        })
     };
     m.symmetric_eigen().eigenvalues.iter().copied().fold(0.0, f64::max) * (1.0 + 1e-9)
 }
@@ -688,8 +765,20 @@ mod tests {
     #[test]
     fn design_families_are_unbiased_with_exact_sigma2() {
         let s = Sequence { sigma: 0.0, centre: 0.8, amplitude: 0.5, period: 1, drift: 0.0, drift_period: 0 };
-        let log = SeaInstance::new(4, Domain::Ball { dim: 4, radius: 1.0 }, Loss::Logistic { examples: 6, scale: 2.0, seed: 3 }, s.clone()).unwrap();
-        let rf = SeaInstance::new(4, Domain::Box { dim: 4, lo: -1.0, hi: 1.0 }, Loss::RandomFeatures { examples: 6, inputs: 2, bandwidth: 1.0, seed: 3 }, Sequence { sigma: 0.5, ..s }).unwrap();
+        let log = SeaInstance::new(
+            4,
+            Domain::Ball { dim: 4, radius: 1.0 },
+            Loss::Logistic { examples: 6, scale: 2.0, seed: 3 },
+            s.clone(),
+        )
+        .unwrap();
+        let rf = SeaInstance::new(
+            4,
+            Domain::Box { dim: 4, lo: -1.0, hi: 1.0 },
+            Loss::RandomFeatures { examples: 6, inputs: 2, bandwidth: 1.0, seed: 3 },
+            Sequence { sigma: 0.5, ..s },
+        )
+        .unwrap();
         for i in [log, rf] {
             let env = StreamId::new([5, 6], 0, Role::Env);
             let (mut c, mut mean, mut th) = (vec![0.0; 4], vec![0.0; 4], vec![0.0; 4]);
@@ -721,7 +810,12 @@ mod tests {
     fn gradients_match_finite_differences() {
         let s = Sequence { sigma: 0.0, centre: 0.4, amplitude: 0.0, period: 0, drift: 0.0, drift_period: 0 };
         let dom = Domain::Ball { dim: 3, radius: 2.0 };
-        for loss in [Loss::Quadratic, Loss::Linear, Loss::Logistic { examples: 5, scale: 1.5, seed: 1 }, Loss::RandomFeatures { examples: 7, inputs: 3, bandwidth: 0.7, seed: 2 }] {
+        for loss in [
+            Loss::Quadratic,
+            Loss::Linear,
+            Loss::Logistic { examples: 5, scale: 1.5, seed: 1 },
+            Loss::RandomFeatures { examples: 7, inputs: 3, bandwidth: 0.7, seed: 2 },
+        ] {
             let i = SeaInstance::new(3, dom.clone(), loss, s.clone()).unwrap();
             let x = [0.3, -0.7, 0.2];
             let theta = [0.1, 0.2, -0.3];
@@ -742,13 +836,27 @@ mod tests {
     #[test]
     fn certified_comparators_beat_random_points() {
         let s = Sequence { sigma: 0.0, centre: 1.5, amplitude: 0.8, period: 3, drift: 0.0, drift_period: 0 };
-        for (loss, dom) in [(Loss::Logistic { examples: 8, scale: 2.0, seed: 4 }, Domain::Ball { dim: 3, radius: 1.0 }), (Loss::RandomFeatures { examples: 9, inputs: 2, bandwidth: 0.5, seed: 4 }, Domain::Simplex { dim: 3 }), (Loss::RandomFeatures { examples: 9, inputs: 2, bandwidth: 0.5, seed: 4 }, Domain::Box { dim: 3, lo: -0.5, hi: 0.5 })] {
+        for (loss, dom) in [
+            (Loss::Logistic { examples: 8, scale: 2.0, seed: 4 }, Domain::Ball { dim: 3, radius: 1.0 }),
+            (Loss::RandomFeatures { examples: 9, inputs: 2, bandwidth: 0.5, seed: 4 }, Domain::Simplex { dim: 3 }),
+            (
+                Loss::RandomFeatures { examples: 9, inputs: 2, bandwidth: 0.5, seed: 4 },
+                Domain::Box { dim: 3, lo: -0.5, hi: 0.5 },
+            ),
+        ] {
             let i = SeaInstance::new(3, dom.clone(), loss, s.clone()).unwrap();
             let th = i.theory(&[10, 50]);
             assert!(th.error_bound <= 50.0 * SOLVE_TOL, "{}", th.error_bound);
             let mut mean = vec![0.0; 3];
             let mut c = vec![0.0; 3];
-            let total = |x: &[f64], c: &mut Vec<f64>, mean: &mut Vec<f64>| (1..=50).map(|t| { i.mean_theta(t, c, mean); i.mean_loss(x, mean) }).sum::<f64>();
+            let total = |x: &[f64], c: &mut Vec<f64>, mean: &mut Vec<f64>| {
+                (1..=50)
+                    .map(|t| {
+                        i.mean_theta(t, c, mean);
+                        i.mean_loss(x, mean)
+                    })
+                    .sum::<f64>()
+            };
             let best = total(&th.comparators[1], &mut c, &mut mean);
             assert!((best - th.best[1]).abs() < 1e-9, "{best} vs {}", th.best[1]);
             // An independent certificate: the Frank–Wolfe gap of Σ_t F_t at the comparator,
@@ -780,7 +888,14 @@ mod tests {
         let th = i.theory(&[50]);
         let u = &th.comparators[0];
         let (mut c, mut mean) = (vec![0.0; 3], vec![0.0; 3]);
-        let total = |x: &[f64], c: &mut Vec<f64>, mean: &mut Vec<f64>| (1..=50).map(|t| { i.mean_theta(t, c, mean); i.mean_loss(x, mean) }).sum::<f64>();
+        let total = |x: &[f64], c: &mut Vec<f64>, mean: &mut Vec<f64>| {
+            (1..=50)
+                .map(|t| {
+                    i.mean_theta(t, c, mean);
+                    i.mean_loss(x, mean)
+                })
+                .sum::<f64>()
+        };
         let best = total(u, &mut c, &mut mean);
         assert!((best - th.best[0]).abs() < 1e-12);
         for d in [[0.01, 0.0, 0.0], [-0.01, 0.0, 0.0], [0.0, 0.01, 0.0], [0.0, -0.01, 0.0]] {
@@ -798,10 +913,21 @@ mod tests {
         assert!(q(1.0, Sequence { sigma: -1.0, ..base.clone() }).contains("sigma = -1"));
         assert!(q(1.0, Sequence { drift: 0.5, ..base.clone() }).contains("drift_period = 0"));
         assert!(SeaInstance::quadratic_ball(1, 1.0, base.clone()).unwrap_err().to_string().contains("dim = 1"));
-        let log = |l: Loss, s: Sequence| SeaInstance::new(3, Domain::Ball { dim: 3, radius: 1.0 }, l, s).unwrap_err().to_string();
+        let log = |l: Loss, s: Sequence| {
+            SeaInstance::new(3, Domain::Ball { dim: 3, radius: 1.0 }, l, s).unwrap_err().to_string()
+        };
         assert!(log(Loss::Logistic { examples: 4, scale: 1.0, seed: 0 }, base.clone()).contains("sigma = 0.1"));
-        assert!(log(Loss::Logistic { examples: 0, scale: 1.0, seed: 0 }, Sequence { sigma: 0.0, ..base.clone() }).contains("loss.examples = 0"));
-        assert!(log(Loss::RandomFeatures { examples: 4, inputs: 2, bandwidth: 0.0, seed: 0 }, base.clone()).contains("loss.bandwidth = 0"));
-        assert!(log(Loss::RandomFeatures { examples: 4, inputs: 0, bandwidth: 1.0, seed: 0 }, base).contains("loss.inputs = 0"));
+        assert!(
+            log(Loss::Logistic { examples: 0, scale: 1.0, seed: 0 }, Sequence { sigma: 0.0, ..base.clone() })
+                .contains("loss.examples = 0")
+        );
+        assert!(
+            log(Loss::RandomFeatures { examples: 4, inputs: 2, bandwidth: 0.0, seed: 0 }, base.clone())
+                .contains("loss.bandwidth = 0")
+        );
+        assert!(
+            log(Loss::RandomFeatures { examples: 4, inputs: 0, bandwidth: 1.0, seed: 0 }, base)
+                .contains("loss.inputs = 0")
+        );
     }
 }

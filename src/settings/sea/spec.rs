@@ -4,12 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::algorithms::{run, Algorithm, MAX_IMPLICIT_RHO};
+use super::algorithms::{Algorithm, MAX_IMPLICIT_RHO, run};
 use std::sync::{Arc, OnceLock};
 
 use super::model::{Loss, SeaInstance, Sequence, Theory};
-use crate::engine::{default_grid, Job, Simulation, Trace};
-use crate::error::{invalid, Result};
+use crate::engine::{Job, Simulation, Trace, default_grid};
+use crate::error::{Result, invalid};
 use crate::mdp::spec::spec_error;
 use crate::oco::Domain;
 use crate::results::Overlay;
@@ -55,9 +55,18 @@ pub enum LossSpec {
     Quadratic,
     Linear,
     /// Defaults: 20 examples, feature norm 1, seed 0.
-    Logistic { examples: Option<i64>, scale: Option<f64>, seed: Option<u64> },
+    Logistic {
+        examples: Option<i64>,
+        scale: Option<f64>,
+        seed: Option<u64>,
+    },
     /// Defaults: 50 examples, inputs in [−1, 1]², bandwidth 1, seed 0.
-    RandomFeatures { examples: Option<i64>, inputs: Option<i64>, bandwidth: Option<f64>, seed: Option<u64> },
+    RandomFeatures {
+        examples: Option<i64>,
+        inputs: Option<i64>,
+        bandwidth: Option<f64>,
+        seed: Option<u64>,
+    },
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -102,24 +111,59 @@ pub struct SeaInstanceSpec {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AlgorithmSpec {
-    Oomd { label: Option<String>, delta: Option<f64> },
+    Oomd {
+        label: Option<String>,
+        delta: Option<f64>,
+    },
     /// Tuned with the cell's path length P_T of the per-round minimisers (known in hindsight).
-    OomdDynamic { label: Option<String>, delta: Option<f64> },
+    OomdDynamic {
+        label: Option<String>,
+        delta: Option<f64>,
+    },
     /// The parameter-free meta-learner over step sizes (no P_T needed).
-    OomdMeta { label: Option<String>, delta: Option<f64> },
-    OomdStronglyConvex { label: Option<String>, lambda: f64 },
-    OomdPerfectHints { label: Option<String>, eta: f64 },
-    OptimisticFtrl { label: Option<String>, delta: Option<f64> },
+    OomdMeta {
+        label: Option<String>,
+        delta: Option<f64>,
+    },
+    OomdStronglyConvex {
+        label: Option<String>,
+        lambda: f64,
+    },
+    OomdPerfectHints {
+        label: Option<String>,
+        eta: f64,
+    },
+    OptimisticFtrl {
+        label: Option<String>,
+        delta: Option<f64>,
+    },
     /// Optimistic ONS for exp-concave losses; `epsilon` starts A = εI (default 1/(γD)², Hazan et al.).
-    OptimisticOns { label: Option<String>, epsilon: Option<f64> },
+    OptimisticOns {
+        label: Option<String>,
+        epsilon: Option<f64>,
+    },
     /// Online Newton step without optimism (the baseline).
-    Ons { label: Option<String>, epsilon: Option<f64> },
-    Ogd { label: Option<String> },
-    OgdStronglyConvex { label: Option<String>, lambda: f64 },
+    Ons {
+        label: Option<String>,
+        epsilon: Option<f64>,
+    },
+    Ogd {
+        label: Option<String>,
+    },
+    OgdStronglyConvex {
+        label: Option<String>,
+        lambda: f64,
+    },
     /// Entropic OMD on the simplex; without `eta`, the adaptive step.
-    Hedge { label: Option<String>, eta: Option<f64> },
+    Hedge {
+        label: Option<String>,
+        eta: Option<f64>,
+    },
     /// Optimistic OMD with the entropic mirror map, on the simplex.
-    OptimisticHedge { label: Option<String>, delta: Option<f64> },
+    OptimisticHedge {
+        label: Option<String>,
+        delta: Option<f64>,
+    },
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -143,8 +187,22 @@ fn count(field: &str, x: Option<i64>, default: i64, what: &str, max: i64) -> Res
 impl SeaSpec {
     fn domain(&self, dim: usize) -> Result<Domain> {
         let d = match (&self.radius, &self.domain) {
-            (Some(_), Some(_)) => return Err(invalid("sea.radius", "set with sea.domain", "the domain is given twice", "either radius (a ball) or domain")),
-            (None, None) => return Err(invalid("sea.domain", "missing", "the learner needs a domain", "domain = { kind = \"ball\" | \"box\" | \"simplex\", … } or radius")),
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "sea.radius",
+                    "set with sea.domain",
+                    "the domain is given twice",
+                    "either radius (a ball) or domain",
+                ));
+            }
+            (None, None) => {
+                return Err(invalid(
+                    "sea.domain",
+                    "missing",
+                    "the learner needs a domain",
+                    "domain = { kind = \"ball\" | \"box\" | \"simplex\", … } or radius",
+                ));
+            }
             (Some(r), None) => Domain::Ball { dim, radius: *r },
             (None, Some(DomainSpec::Ball { radius })) => Domain::Ball { dim, radius: *radius },
             (None, Some(DomainSpec::Box { lo, hi })) => Domain::Box { dim, lo: *lo, hi: *hi },
@@ -159,7 +217,11 @@ impl SeaSpec {
         Ok(match &self.loss {
             LossSpec::Quadratic => Loss::Quadratic,
             LossSpec::Linear => Loss::Linear,
-            LossSpec::Logistic { examples, scale, seed } => Loss::Logistic { examples: count("sea.loss.examples", *examples, 20, "the number n of examples in the design", max)?, scale: scale.unwrap_or(1.0), seed: seed.unwrap_or(0) },
+            LossSpec::Logistic { examples, scale, seed } => Loss::Logistic {
+                examples: count("sea.loss.examples", *examples, 20, "the number n of examples in the design", max)?,
+                scale: scale.unwrap_or(1.0),
+                seed: seed.unwrap_or(0),
+            },
             LossSpec::RandomFeatures { examples, inputs, bandwidth, seed } => Loss::RandomFeatures {
                 examples: count("sea.loss.examples", *examples, 50, "the number n of examples in the design", max)?,
                 inputs: count("sea.loss.inputs", *inputs, 2, "the dimension of the inputs", 100)?,
@@ -185,16 +247,39 @@ impl SeaSpec {
         let base = SeaInstance::new(dim, domain.clone(), self.loss(dim)?, zero).map_err(|e| spec_error("sea", e))?;
         let mut specs: Vec<(String, String, Sequence)> = Vec::new();
         for (i, s) in self.instances.iter().enumerate() {
-            let label = s.label.clone().unwrap_or(format!("σ={} a={} period={} drift={}", s.sigma, s.amplitude, s.period, s.drift));
-            specs.push((format!("sea.instances[{i}]"), label, Sequence { sigma: s.sigma, centre: s.centre, amplitude: s.amplitude, period: s.period, drift: s.drift, drift_period: s.drift_period }));
+            let label = s
+                .label
+                .clone()
+                .unwrap_or(format!("σ={} a={} period={} drift={}", s.sigma, s.amplitude, s.period, s.drift));
+            specs.push((
+                format!("sea.instances[{i}]"),
+                label,
+                Sequence {
+                    sigma: s.sigma,
+                    centre: s.centre,
+                    amplitude: s.amplitude,
+                    period: s.period,
+                    drift: s.drift,
+                    drift_period: s.drift_period,
+                },
+            ));
         }
         if let Some(g) = &self.grid {
             if g.sigma.is_empty() || g.amplitude.is_empty() {
-                return Err(invalid("sea.grid", "an empty axis", "a grid needs values on both axes", "non-empty sigma and amplitude lists"));
+                return Err(invalid(
+                    "sea.grid",
+                    "an empty axis",
+                    "a grid needs values on both axes",
+                    "non-empty sigma and amplitude lists",
+                ));
             }
             for &sigma in &g.sigma {
                 for &amplitude in &g.amplitude {
-                    specs.push((format!("sea.grid (sigma = {sigma}, amplitude = {amplitude})"), format!("σ={sigma} a={amplitude}"), Sequence { sigma, centre: g.centre, amplitude, period: g.period, drift: 0.0, drift_period: 0 }));
+                    specs.push((
+                        format!("sea.grid (sigma = {sigma}, amplitude = {amplitude})"),
+                        format!("σ={sigma} a={amplitude}"),
+                        Sequence { sigma, centre: g.centre, amplitude, period: g.period, drift: 0.0, drift_period: 0 },
+                    ));
                 }
             }
         }
@@ -205,7 +290,12 @@ impl SeaSpec {
         for (label, inst) in &instances {
             // Every step size divides by G: a zero bound means every loss is constant in x.
             if inst.gradient_bound().is_nan() || inst.gradient_bound() <= 0.0 {
-                return Err(invalid("sea.instances", label, "every loss of this sequence is constant (σ = a = drift = centre = 0 with a linear loss): the gradient bound G is 0 and no step size is defined", "a non-zero centre, amplitude, drift or σ"));
+                return Err(invalid(
+                    "sea.instances",
+                    label,
+                    "every loss of this sequence is constant (σ = a = drift = centre = 0 with a linear loss): the gradient bound G is 0 and no step size is defined",
+                    "a non-zero centre, amplitude, drift or σ",
+                ));
             }
         }
         crate::mdp::spec::check_labels("sea.instances", &instances.iter().map(|i| i.0.clone()).collect::<Vec<_>>())?;
@@ -214,57 +304,126 @@ impl SeaSpec {
             let f = |n: &str| format!("sea.algorithms[{i}].{n}");
             let delta = |d: &Option<f64>| positive(f("delta"), d.unwrap_or(1.0), "the constant δ of the adaptive step");
             let (label, algo) = match a {
-                AlgorithmSpec::Oomd { label, delta: d } => (label.clone().unwrap_or("optimistic OMD".into()), Algorithm::Oomd { delta: delta(d)? }),
-                AlgorithmSpec::OomdDynamic { label, delta: d } => (label.clone().unwrap_or("optimistic OMD, dynamic (known P_T)".into()), Algorithm::OomdDynamic { delta: delta(d)?, path_length: 0.0 }),
-                AlgorithmSpec::OomdMeta { label, delta: d } => (label.clone().unwrap_or("optimistic OMD, meta-learner (P_T unknown)".into()), Algorithm::OomdMeta { delta: delta(d)? }),
+                AlgorithmSpec::Oomd { label, delta: d } => {
+                    (label.clone().unwrap_or("optimistic OMD".into()), Algorithm::Oomd { delta: delta(d)? })
+                }
+                AlgorithmSpec::OomdDynamic { label, delta: d } => (
+                    label.clone().unwrap_or("optimistic OMD, dynamic (known P_T)".into()),
+                    Algorithm::OomdDynamic { delta: delta(d)?, path_length: 0.0 },
+                ),
+                AlgorithmSpec::OomdMeta { label, delta: d } => (
+                    label.clone().unwrap_or("optimistic OMD, meta-learner (P_T unknown)".into()),
+                    Algorithm::OomdMeta { delta: delta(d)? },
+                ),
                 AlgorithmSpec::OomdStronglyConvex { label, lambda } => {
                     let l = positive(f("lambda"), *lambda, "the strong-convexity modulus λ used by η_t = 1/(λt)")?;
-                    (label.clone().unwrap_or(format!("optimistic OMD, strongly convex (λ={l})")), Algorithm::OomdStronglyConvex { lambda: l })
+                    (
+                        label.clone().unwrap_or(format!("optimistic OMD, strongly convex (λ={l})")),
+                        Algorithm::OomdStronglyConvex { lambda: l },
+                    )
                 }
                 AlgorithmSpec::OomdPerfectHints { label, eta } => {
                     let e = positive(f("eta"), *eta, "the constant step size")?;
                     let l = base.smoothness();
                     if !matches!(base.loss, Loss::Quadratic | Loss::Linear) && e * l > MAX_IMPLICIT_RHO {
-                        return Err(invalid(f("eta"), e, format!("the implicit step is the fixed point of a contraction with factor ηL, which must be ≤ {MAX_IMPLICIT_RHO} (L = {l:.4} for this loss)"), format!("(0, {:.4}]", MAX_IMPLICIT_RHO / l)));
+                        return Err(invalid(
+                            f("eta"),
+                            e,
+                            format!(
+                                "the implicit step is the fixed point of a contraction with factor ηL, which must be ≤ {MAX_IMPLICIT_RHO} (L = {l:.4} for this loss)"
+                            ),
+                            format!("(0, {:.4}]", MAX_IMPLICIT_RHO / l),
+                        ));
                     }
-                    (label.clone().unwrap_or(format!("optimistic OMD, perfect hints (η={e})")), Algorithm::OomdPerfectHints { eta: e })
+                    (
+                        label.clone().unwrap_or(format!("optimistic OMD, perfect hints (η={e})")),
+                        Algorithm::OomdPerfectHints { eta: e },
+                    )
                 }
-                AlgorithmSpec::OptimisticFtrl { label, delta: d } => (label.clone().unwrap_or("optimistic FTRL".into()), Algorithm::OptimisticFtrl { delta: delta(d)? }),
+                AlgorithmSpec::OptimisticFtrl { label, delta: d } => {
+                    (label.clone().unwrap_or("optimistic FTRL".into()), Algorithm::OptimisticFtrl { delta: delta(d)? })
+                }
                 AlgorithmSpec::OptimisticOns { label, epsilon } | AlgorithmSpec::Ons { label, epsilon } => {
                     let optimistic = matches!(a, AlgorithmSpec::OptimisticOns { .. });
                     let name = if optimistic { "optimistic ONS" } else { "ONS" };
                     // 0 stands for the default 1/(γD)², resolved where G and D are known.
-                    let e = match epsilon { Some(x) => positive(f("epsilon"), *x, "the initial A = εI of ONS")?, None => 0.0 };
+                    let e = match epsilon {
+                        Some(x) => positive(f("epsilon"), *x, "the initial A = εI of ONS")?,
+                        None => 0.0,
+                    };
                     if matches!(base.loss, Loss::Linear) {
-                        return Err(invalid(f("kind"), name, format!("{name} needs exp-concave losses; linear losses are not"), "a quadratic, logistic or random_features loss"));
+                        return Err(invalid(
+                            f("kind"),
+                            name,
+                            format!("{name} needs exp-concave losses; linear losses are not"),
+                            "a quadratic, logistic or random_features loss",
+                        ));
                     }
                     for (l, inst) in &instances {
-                        let gamma = 0.5 * (1.0 / (4.0 * inst.gradient_bound() * inst.domain.diameter())).min(inst.exp_concavity());
+                        let gamma = 0.5
+                            * (1.0 / (4.0 * inst.gradient_bound() * inst.domain.diameter())).min(inst.exp_concavity());
                         if gamma.is_nan() || gamma < 1e-6 {
-                            return Err(invalid(f("kind"), format!("{name} on '{l}'"), format!("ONS's γ = ½·min(1/(4GD), α) is {gamma:.3e}: the losses are barely exp-concave on this domain (for logistic losses α = e^(−‖a‖R); lower sea.loss.scale or the radius)"), "γ >= 1e-6"));
+                            return Err(invalid(
+                                f("kind"),
+                                format!("{name} on '{l}'"),
+                                format!(
+                                    "ONS's γ = ½·min(1/(4GD), α) is {gamma:.3e}: the losses are barely exp-concave on this domain (for logistic losses α = e^(−‖a‖R); lower sea.loss.scale or the radius)"
+                                ),
+                                "γ >= 1e-6",
+                            ));
                         }
                     }
                     if self.dim > 200 {
-                        return Err(invalid("sea.dim", self.dim, format!("{name} keeps a d × d matrix and eigendecomposes it each round"), "<= 200 with ONS"));
+                        return Err(invalid(
+                            "sea.dim",
+                            self.dim,
+                            format!("{name} keeps a d × d matrix and eigendecomposes it each round"),
+                            "<= 200 with ONS",
+                        ));
                     }
-                    let algo = if optimistic { Algorithm::OptimisticOns { epsilon: e } } else { Algorithm::Ons { epsilon: e } };
+                    let algo = if optimistic {
+                        Algorithm::OptimisticOns { epsilon: e }
+                    } else {
+                        Algorithm::Ons { epsilon: e }
+                    };
                     (label.clone().unwrap_or(name.into()), algo)
                 }
                 AlgorithmSpec::Ogd { label } => (label.clone().unwrap_or("OGD".into()), Algorithm::Ogd),
                 AlgorithmSpec::OgdStronglyConvex { label, lambda } => {
                     let l = positive(f("lambda"), *lambda, "the strong-convexity modulus λ used by η_t = 1/(λt)")?;
-                    (label.clone().unwrap_or(format!("OGD, strongly convex (λ={l})")), Algorithm::OgdStronglyConvex { lambda: l })
+                    (
+                        label.clone().unwrap_or(format!("OGD, strongly convex (λ={l})")),
+                        Algorithm::OgdStronglyConvex { lambda: l },
+                    )
                 }
                 AlgorithmSpec::Hedge { label, eta } => {
-                    let e = match eta { Some(x) => positive(f("eta"), *x, "Hedge's constant step size")?, None => 0.0 };
-                    (label.clone().unwrap_or(if e > 0.0 { format!("Hedge (η={e})") } else { "Hedge".into() }), Algorithm::Hedge { eta: e })
+                    let e = match eta {
+                        Some(x) => positive(f("eta"), *x, "Hedge's constant step size")?,
+                        None => 0.0,
+                    };
+                    (
+                        label.clone().unwrap_or(if e > 0.0 { format!("Hedge (η={e})") } else { "Hedge".into() }),
+                        Algorithm::Hedge { eta: e },
+                    )
                 }
-                AlgorithmSpec::OptimisticHedge { label, delta: d } => (label.clone().unwrap_or("optimistic Hedge".into()), Algorithm::OptimisticHedge { delta: delta(d)? }),
+                AlgorithmSpec::OptimisticHedge { label, delta: d } => (
+                    label.clone().unwrap_or("optimistic Hedge".into()),
+                    Algorithm::OptimisticHedge { delta: delta(d)? },
+                ),
             };
             if let Some(need) = algo.needs() {
-                let kind = match domain { Domain::Ball { .. } => "ball", Domain::Simplex { .. } => "simplex", _ => "box" };
+                let kind = match domain {
+                    Domain::Ball { .. } => "ball",
+                    Domain::Simplex { .. } => "simplex",
+                    _ => "box",
+                };
                 if kind != need {
-                    return Err(invalid(f("kind"), &label, format!("this learner needs the {need} domain; the spec's domain is a {kind}"), format!("a {need} domain")));
+                    return Err(invalid(
+                        f("kind"),
+                        &label,
+                        format!("this learner needs the {need} domain; the spec's domain is a {kind}"),
+                        format!("a {need} domain"),
+                    ));
                 }
             }
             if algorithms.iter().any(|(l, _)| *l == label) {
@@ -278,8 +437,13 @@ impl SeaSpec {
 
 impl SeaConfig {
     pub fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
-        let contents: Vec<(String, serde_json::Value)> = self.instances.iter().map(|(l, i)| (l.clone(), serde_json::to_value(i).unwrap_or_default())).collect();
-        crate::spec::instance_cells(contents.iter().map(|(l, c)| (l.as_str(), c)), horizons, |c, k| serde_json::json!({ "setting": "sea", "instance": c, "rounds": k }))
+        let contents: Vec<(String, serde_json::Value)> =
+            self.instances.iter().map(|(l, i)| (l.clone(), serde_json::to_value(i).unwrap_or_default())).collect();
+        crate::spec::instance_cells(
+            contents.iter().map(|(l, c)| (l.as_str(), c)),
+            horizons,
+            |c, k| serde_json::json!({ "setting": "sea", "instance": c, "rounds": k }),
+        )
     }
 
     pub fn jobs(&self, cells: &[CellInfo], seed: u64) -> Vec<Job> {
@@ -290,7 +454,13 @@ impl SeaConfig {
             // Computed once per cell, by whichever of its jobs runs first.
             let theory = Arc::new(OnceLock::new());
             for (label, algo) in &self.algorithms {
-                let sim = SeaSim { inst: inst.clone(), algo: algo.clone(), grid: default_grid(cell.horizon), theory: theory.clone(), key: cell.key(seed) };
+                let sim = SeaSim {
+                    inst: inst.clone(),
+                    algo: algo.clone(),
+                    grid: default_grid(cell.horizon),
+                    theory: theory.clone(),
+                    key: cell.key(seed),
+                };
                 jobs.push(Job { cell: cell.id.clone(), series: label.clone(), sim: Box::new(sim) });
             }
         }
@@ -308,13 +478,31 @@ impl SeaConfig {
             // One pass gives the sums of the convex rate and the maxima of the strongly convex one.
             let terms = inst.terms_at(&grid);
             let rate = grid.iter().zip(&terms).map(|(&t, v)| (t, v[0].sqrt() + v[1].sqrt())).collect();
-            out.push(Overlay { cell: cell.id.clone(), metric: "regret".into(), label: RATE_LABEL.into(), kind: "upper".into(), points: rate });
+            out.push(Overlay {
+                cell: cell.id.clone(),
+                metric: "regret".into(),
+                label: RATE_LABEL.into(),
+                kind: "upper".into(),
+                points: rate,
+            });
             // The strongly convex bound's rate (σ²_max + Σ²_max)/λ · ln t with λ = 1 (Chen et al.
             // 2023, ICML form), from the exact maxima up to each checkpoint.
             let sc = grid.iter().zip(&terms).map(|(&t, v)| (t, (v[2] + v[3]) * (t as f64).ln().max(1.0))).collect();
-            out.push(Overlay { cell: cell.id.clone(), metric: "regret".into(), label: "(σ²max + Σ²max)·ln t: the strongly convex rate (λ = 1), constant 1".into(), kind: "upper".into(), points: sc });
+            out.push(Overlay {
+                cell: cell.id.clone(),
+                metric: "regret".into(),
+                label: "(σ²max + Σ²max)·ln t: the strongly convex rate (λ = 1), constant 1".into(),
+                kind: "upper".into(),
+                points: sc,
+            });
             let dg = inst.domain.diameter() * inst.gradient_bound();
-            out.push(Overlay { cell: cell.id.clone(), metric: "regret".into(), label: "OGD bound 1.5·D·G·√t (Zinkevich 2003)".into(), kind: "upper".into(), points: grid.iter().map(|&t| (t, 1.5 * dg * (t as f64).sqrt())).collect() });
+            out.push(Overlay {
+                cell: cell.id.clone(),
+                metric: "regret".into(),
+                label: "OGD bound 1.5·D·G·√t (Zinkevich 2003)".into(),
+                kind: "upper".into(),
+                points: grid.iter().map(|&t| (t, 1.5 * dg * (t as f64).sqrt())).collect(),
+            });
         }
         out
     }
