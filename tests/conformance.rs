@@ -39,7 +39,11 @@ fn movielens_fixture(dir: &Path) {
     std::fs::write(dir.join("ml-100k.inter"), inter).unwrap();
     let mut item = format!("{ITEM_HEADER}\n");
     for m in 1..=30usize {
-        item.push_str(&format!("{m}\tmovie {m}\t1995\t{} {}\n", GENRES[m % GENRES.len()], GENRES[(m * 7) % GENRES.len()]));
+        item.push_str(&format!(
+            "{m}\tmovie {m}\t1995\t{} {}\n",
+            GENRES[m % GENRES.len()],
+            GENRES[(m * 7) % GENRES.len()]
+        ));
     }
     std::fs::write(dir.join("ml-100k.item"), item).unwrap();
 }
@@ -58,7 +62,8 @@ fn conform(name: &str, text: &str, data: &Path) {
     let ov = Overrides { quick: true, ..Default::default() };
     let root = tmp(&format!("conformance-{name}"));
     let serial = root.join("serial");
-    regretlab::experiment::run(spec(), &ov, &opts(&serial, EngineKind::Serial, 1), None).unwrap_or_else(|e| panic!("{name}: {e}"));
+    regretlab::experiment::run(spec(), &ov, &opts(&serial, EngineKind::Serial, 1), None)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     let rayon = root.join("rayon");
     regretlab::experiment::run(spec(), &ov, &opts(&rayon, EngineKind::Rayon, 2), None).unwrap();
     same(name, "the rayon engine on 2 threads", &serial, &rayon);

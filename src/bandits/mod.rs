@@ -99,3 +99,31 @@ impl BanditConfig {
         out
     }
 }
+
+impl crate::settings::SettingSpec for BanditSpec {
+    type Checked = BanditConfig;
+    fn check(&self, horizons: &[u64]) -> crate::error::Result<BanditConfig> {
+        self.validate(horizons)
+    }
+}
+
+impl crate::settings::Setting for BanditConfig {
+    fn metrics(&self) -> &'static [&'static str] {
+        &sim::METRICS
+    }
+    fn x_label(&self) -> &'static str {
+        "t"
+    }
+    fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
+        BanditConfig::cells(self, horizons)
+    }
+    fn jobs(&self, cells: &[CellInfo], seed: u64, kernel: KernelChoice) -> Vec<Job> {
+        BanditConfig::jobs(self, cells, seed, kernel)
+    }
+    fn overlays(&self, cells: &[CellInfo]) -> Vec<Overlay> {
+        BanditConfig::overlays(self, cells)
+    }
+    fn backend(&self, kernel: KernelChoice) -> String {
+        BanditConfig::backend(self, kernel)
+    }
+}

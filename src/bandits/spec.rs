@@ -10,22 +10,7 @@ use super::arms::Arm;
 use super::kernel::{FixedRule, fixed_rule_support, fixed_support, max_fixed_alpha};
 use super::sim::PolicyConfig;
 
-/// A scalar or a list of values; a list is a sweep.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(untagged, expecting = "a value or a list of values")]
-pub enum OneOrMany<T> {
-    One(T),
-    Many(Vec<T>),
-}
-
-impl<T: Clone> OneOrMany<T> {
-    pub fn values(&self) -> Vec<T> {
-        match self {
-            OneOrMany::One(x) => vec![x.clone()],
-            OneOrMany::Many(v) => v.clone(),
-        }
-    }
-}
+pub use crate::spec::OneOrMany;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

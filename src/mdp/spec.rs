@@ -119,24 +119,26 @@ impl InstanceSpec {
 
     /// Makes a relative model-file path relative to `base` (the spec's folder), so that a spec
     /// reads the same files from any working directory.
-    pub fn resolve_paths(&mut self, base: &Path) {
+    pub fn resolve_paths(&mut self, base: &Path) -> bool {
         let fix = |p: &mut String| {
             if Path::new(p.as_str()).is_relative() {
                 *p = base.join(p.as_str()).display().to_string();
+                true
+            } else {
+                false
             }
         };
         // the label stays the path as written
         match self {
             InstanceSpec::Json { path, label } => {
                 label.get_or_insert_with(|| path.clone());
-                fix(path);
+                fix(path)
             }
             InstanceSpec::Npy { p, r, label } => {
                 label.get_or_insert_with(|| p.clone());
-                fix(p);
-                fix(r);
+                fix(p) | fix(r)
             }
-            _ => {}
+            _ => false,
         }
     }
 
@@ -398,5 +400,30 @@ impl TabularRlConfig {
             }
         }
         jobs
+    }
+}
+
+impl crate::settings::SettingSpec for TabularRlSpec {
+    type Checked = TabularRlConfig;
+    fn check(&self, horizons: &[u64]) -> Result<TabularRlConfig> {
+        self.validate(horizons)
+    }
+    fn resolve_paths(&mut self, base: &Path) -> bool {
+        self.instances.iter_mut().fold(false, |any, i| i.resolve_paths(base) | any)
+    }
+}
+
+impl crate::settings::Setting for TabularRlConfig {
+    fn metrics(&self) -> &'static [&'static str] {
+        &super::rl::METRICS
+    }
+    fn x_label(&self) -> &'static str {
+        "episode k"
+    }
+    fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
+        TabularRlConfig::cells(self, horizons)
+    }
+    fn jobs(&self, cells: &[CellInfo], seed: u64, _kernel: crate::bandits::kernel::KernelChoice) -> Vec<Job> {
+        TabularRlConfig::jobs(self, cells, seed)
     }
 }

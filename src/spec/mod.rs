@@ -2,28 +2,31 @@
 //! [`Experiment`], and the expansion of sweeps into cells with content-derived ids.
 //!
 //! A spec has a common header (name, seed, replications, horizons, plot options) and exactly
-//! one setting table (`[bandit]`, `[tabular_rl]`, `[mdpo]`, `[cascading]`, `[sea]`, `[dp_bai]`). Unknown fields are rejected; every range error names
+//! one setting table, found in the settings' registry ([`crate::settings::REGISTRY`]); this module
+//! names no setting. Unknown fields are rejected; every range error names
 //! the field, the value and the allowed range. Nothing downstream sees an unchecked value.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use crate::bandits::kernel::KernelChoice;
-use crate::bandits::spec::OneOrMany;
-use crate::bandits::{BanditConfig, BanditSpec};
 use crate::engine::Job;
 use crate::error::{Error, Result, invalid, io};
-use crate::mdp::spec::{TabularRlConfig, TabularRlSpec};
 use crate::results::Overlay;
 use crate::rng::{cell_key, content_hash};
-use crate::settings::cascading::{CascadingConfig, CascadingSpec};
-use crate::settings::dp_bai::{DpBaiConfig, DpBaiSpec};
-use crate::settings::mdpo::{MdpoConfig, MdpoSpec};
-use crate::settings::sea::{SeaConfig, SeaSpec};
+use crate::settings::Setting;
 
+pub mod common;
+pub use common::OneOrMany;
+
+/// A spec file as written. Unknown header fields are caught with the setting tables (serde
+/// cannot deny unknown fields beside a flattened map): [`parse`] refuses any table the registry
+/// does not know.
 #[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct SpecFile {
     /// Folder name under results/: lowercase letters, digits, '-' and '_'.
     pub name: String,
@@ -41,17 +44,9 @@ pub struct SpecFile {
     pub quick: Option<QuickSpec>,
     #[serde(default)]
     pub plot: PlotSpec,
-    pub bandit: Option<BanditSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tabular_rl: Option<TabularRlSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mdpo: Option<MdpoSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cascading: Option<CascadingSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sea: Option<SeaSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dp_bai: Option<DpBaiSpec>,
+    /// The setting's table (exactly one), by its registered name.
+    #[serde(flatten)]
+    pub tables: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -211,55 +206,6 @@ pub fn instance_cells<'a>(
     out
 }
 
-/// The checked setting of an experiment.
-#[derive(Clone, Debug, Serialize)]
-#[serde(tag = "setting", rename_all = "lowercase")]
-pub enum SettingConfig {
-    Bandit(BanditConfig),
-    TabularRl(TabularRlConfig),
-    Mdpo(MdpoConfig),
-    Cascading(CascadingConfig),
-    Sea(SeaConfig),
-    DpBai(DpBaiConfig),
-}
-
-impl SettingConfig {
-    /// The metrics every job of this setting records.
-    pub fn metrics(&self) -> &'static [&'static str] {
-        match self {
-            SettingConfig::Bandit(_) => &crate::bandits::sim::METRICS,
-            SettingConfig::TabularRl(_) => &crate::mdp::rl::METRICS,
-            SettingConfig::Mdpo(_) => &crate::settings::mdpo::METRICS,
-            SettingConfig::Cascading(c) => c.metrics(),
-            SettingConfig::Sea(_) => &crate::settings::sea::spec::METRICS,
-            SettingConfig::DpBai(_) => &crate::settings::dp_bai::spec::METRICS,
-        }
-    }
-
-    /// What the horizon counts, for the x axis of figures.
-    pub fn x_label(&self) -> &'static str {
-        match self {
-            SettingConfig::Bandit(_) => "t",
-            SettingConfig::TabularRl(_) | SettingConfig::Cascading(_) => "episode k",
-            SettingConfig::Mdpo(_) => "iteration k",
-            SettingConfig::Sea(_) => "round t",
-            SettingConfig::DpBai(c) => c.x_label(),
-        }
-    }
-
-    /// The spec table's name, for messages.
-    pub fn table(&self) -> &'static str {
-        match self {
-            SettingConfig::Bandit(_) => "bandit",
-            SettingConfig::TabularRl(_) => "tabular_rl",
-            SettingConfig::Mdpo(_) => "mdpo",
-            SettingConfig::Cascading(_) => "cascading",
-            SettingConfig::Sea(_) => "sea",
-            SettingConfig::DpBai(_) => "dp_bai",
-        }
-    }
-}
-
 /// A checked experiment: everything a run needs, nothing unvalidated.
 #[derive(Clone, Debug)]
 pub struct Experiment {
@@ -271,7 +217,9 @@ pub struct Experiment {
     pub confidence: f64,
     pub horizons: Vec<u64>,
     pub plot: PlotSpec,
-    pub setting: SettingConfig,
+    /// The setting's table name (`bandit`, …).
+    pub table: &'static str,
+    pub setting: Arc<dyn Setting>,
     /// The spec as resolved (after overrides): recorded in the manifest.
     pub resolved: SpecFile,
     pub cells: Vec<CellInfo>,
@@ -280,47 +228,40 @@ pub struct Experiment {
 impl Experiment {
     /// The jobs of every cell. `kernel` picks the implementation of batched kernels (speed only).
     pub fn jobs(&self, kernel: KernelChoice) -> Vec<Job> {
-        match &self.setting {
-            SettingConfig::Bandit(b) => b.jobs(&self.cells, self.seed, kernel),
-            SettingConfig::TabularRl(t) => t.jobs(&self.cells, self.seed),
-            SettingConfig::Mdpo(m) => m.jobs(&self.cells, self.seed),
-            SettingConfig::Cascading(c) => c.jobs(&self.cells, self.seed),
-            SettingConfig::Sea(c) => c.jobs(&self.cells, self.seed),
-            SettingConfig::DpBai(c) => c.jobs(&self.cells, self.seed),
-        }
+        self.setting.jobs(&self.cells, self.seed, kernel)
     }
 
     /// What computes the numbers (recorded in the manifest).
     pub fn backend(&self, kernel: KernelChoice) -> String {
-        match &self.setting {
-            SettingConfig::Bandit(b) => b.backend(kernel),
-            SettingConfig::TabularRl(_)
-            | SettingConfig::Mdpo(_)
-            | SettingConfig::Cascading(_)
-            | SettingConfig::Sea(_)
-            | SettingConfig::DpBai(_) => "cpu: f64".into(),
-        }
+        self.setting.backend(kernel)
     }
 
     pub fn overlays(&self) -> Vec<Overlay> {
         if !self.plot.overlays {
             return Vec::new();
         }
-        match &self.setting {
-            SettingConfig::Bandit(b) => b.overlays(&self.cells),
-            SettingConfig::TabularRl(_) => Vec::new(),
-            SettingConfig::Mdpo(m) => m.overlays(&self.cells),
-            SettingConfig::Cascading(_) => Vec::new(),
-            SettingConfig::Sea(c) => c.overlays(&self.cells),
-            SettingConfig::DpBai(c) => c.overlays(&self.cells),
-        }
+        self.setting.overlays(&self.cells)
     }
 }
 
-/// Parses TOML text; `origin` names it in messages.
+/// Parses TOML text; `origin` names it in messages. Every table beside the header must be a
+/// registered setting.
 pub fn parse(text: &str, origin: &str) -> Result<SpecFile> {
-    toml::from_str(text)
-        .map_err(|e| Error::Malformed { path: origin.to_string(), message: e.to_string().trim_end().to_string() })
+    let spec: SpecFile = toml::from_str(text)
+        .map_err(|e| Error::Malformed { path: origin.to_string(), message: e.to_string().trim_end().to_string() })?;
+    for key in spec.tables.keys() {
+        if crate::settings::find(key).is_none() {
+            let tables: Vec<String> = crate::settings::tables().iter().map(|t| format!("[{t}]")).collect();
+            return Err(Error::Malformed {
+                path: origin.to_string(),
+                message: format!(
+                    "unknown field `{key}`, expected one of `name`, `title`, `claim`, `seed`, `reps`, `horizon`, `confidence`, `quick`, `plot`, or a setting table: {}",
+                    tables.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(spec)
 }
 
 /// Largest spec file read.
@@ -344,13 +285,10 @@ pub fn read(path: &Path) -> Result<SpecFile> {
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| std::path::PathBuf::from("."));
-    for i in spec
-        .tabular_rl
-        .iter_mut()
-        .flat_map(|t| t.instances.iter_mut())
-        .chain(spec.mdpo.iter_mut().flat_map(|m| m.instances.iter_mut()))
-    {
-        i.resolve_paths(&base);
+    for (table, value) in spec.tables.iter_mut() {
+        if let Some(r) = crate::settings::find(table) {
+            r.resolve_paths(value, &base)?;
+        }
     }
     Ok(spec)
 }
@@ -415,52 +353,26 @@ impl SpecFile {
         if !(confidence > 0.0 && confidence < 1.0) {
             return Err(invalid("confidence", confidence, "the level of the t-intervals", "(0, 1)"));
         }
-        let tables = [
-            self.bandit.is_some(),
-            self.tabular_rl.is_some(),
-            self.mdpo.is_some(),
-            self.cascading.is_some(),
-            self.sea.is_some(),
-            self.dp_bai.is_some(),
-        ];
-        if tables.iter().filter(|&&t| t).count() != 1 {
+        if self.tables.len() != 1 {
+            let tables: Vec<String> = crate::settings::tables().iter().map(|t| format!("[{t}]")).collect();
             return Err(invalid(
                 "setting",
-                format!("{} tables", tables.iter().filter(|&&t| t).count()),
+                format!("{} tables", self.tables.len()),
                 "a spec needs exactly one setting table",
-                "one of [bandit], [tabular_rl], [mdpo], [cascading], [sea], [dp_bai]",
+                format!("one of {}", tables.join(", ")),
             ));
         }
-        let (setting, cells) = if let Some(b) = &self.bandit {
-            let cfg = b.validate(&horizons)?;
-            let cells = cfg.cells(&horizons);
-            (SettingConfig::Bandit(cfg), cells)
-        } else if let Some(t) = &self.tabular_rl {
-            let cfg = t.validate(&horizons)?;
-            let cells = cfg.cells(&horizons);
-            (SettingConfig::TabularRl(cfg), cells)
-        } else if let Some(m) = &self.mdpo {
-            let cfg = m.validate(&horizons)?;
-            let cells = cfg.cells(&horizons);
-            (SettingConfig::Mdpo(cfg), cells)
-        } else if let Some(c) = &self.cascading {
-            let cfg = c.validate(&horizons)?;
-            let cells = cfg.cells(&horizons);
-            (SettingConfig::Cascading(cfg), cells)
-        } else if let Some(c) = &self.sea {
-            let cfg = c.validate()?;
-            let cells = cfg.cells(&horizons);
-            (SettingConfig::Sea(cfg), cells)
-        } else if let Some(c) = &self.dp_bai {
-            let cfg = c.validate(&horizons)?;
-            let cells = cfg.cells(&horizons);
-            if self.plot.x_scale.is_none() {
-                self.plot.x_scale = cfg.x_scale();
-            }
-            (SettingConfig::DpBai(cfg), cells)
-        } else {
-            unreachable!("exactly one table checked above")
-        };
+        let (table, value) =
+            self.tables.iter().next().map(|(k, v)| (k.clone(), v.clone())).expect("one table, checked above");
+        let registered = crate::settings::find(&table).ok_or_else(|| {
+            invalid("setting", format!("[{table}]"), "not a registered setting", crate::settings::tables().join(", "))
+        })?;
+        let setting = registered.check(&value, &horizons)?;
+        let table = registered.table;
+        let cells = setting.cells(&horizons);
+        if self.plot.x_scale.is_none() {
+            self.plot.x_scale = setting.x_scale();
+        }
         if self.plot.metrics.is_empty() {
             self.plot.metrics = vec![setting.metrics()[0].to_string()];
         }
@@ -506,7 +418,7 @@ impl SpecFile {
             for b in &cells[..i] {
                 if a.id == b.id {
                     return Err(invalid(
-                        format!("{}.instances", setting.table()),
+                        format!("{}.instances", table),
                         format!("'{}' and '{}'", b.label, a.label),
                         "two cells have the same content (same instance and horizon)",
                         "distinct instances",
@@ -514,7 +426,7 @@ impl SpecFile {
                 }
                 if crate::plot::slug(&a.label) == crate::plot::slug(&b.label) {
                     return Err(invalid(
-                        format!("{}.instances.label", setting.table()),
+                        format!("{}.instances.label", table),
                         format!("'{}' and '{}'", b.label, a.label),
                         "labels that differ only in case or punctuation would share figure files",
                         "labels that differ in letters or digits",
@@ -523,7 +435,7 @@ impl SpecFile {
             }
         }
         if let Some(h) = &self.plot.heatmap {
-            check_heatmap(h, &setting, &cells)?;
+            check_heatmap(h, setting.as_ref(), &cells)?;
         }
         let exp = Experiment {
             name: self.name.clone(),
@@ -534,6 +446,7 @@ impl SpecFile {
             confidence,
             horizons,
             plot: self.plot.clone(),
+            table,
             setting,
             resolved: self,
             cells,
@@ -575,7 +488,7 @@ impl SpecFile {
 
 /// The heatmap's metric exists and both pointers give a number on every cell, with no two cells
 /// at the same place.
-fn check_heatmap(h: &HeatmapSpec, setting: &SettingConfig, cells: &[CellInfo]) -> Result<()> {
+fn check_heatmap(h: &HeatmapSpec, setting: &dyn Setting, cells: &[CellInfo]) -> Result<()> {
     if !setting.metrics().contains(&h.metric.as_str()) {
         return Err(invalid(
             "plot.heatmap.metric",
@@ -634,8 +547,9 @@ policies = [{ kind = "ucb1", alpha = [1.0, 2.0] }, { kind = "moss", arithmetic =
         let e = parse(OK, "ok").unwrap().validate(&Overrides::default()).unwrap();
         assert_eq!(e.cells.len(), 2);
         assert_eq!(e.jobs(KernelChoice::Auto).len(), 2 * 3);
-        let SettingConfig::Bandit(b) = &e.setting else { panic!("bandit spec") };
-        let labels: Vec<&str> = b.policies.iter().map(|p| p.label.as_str()).collect();
+        assert_eq!(e.table, "bandit");
+        let jobs = e.jobs(KernelChoice::Auto);
+        let labels: Vec<&str> = jobs.iter().take(3).map(|j| j.series.as_str()).collect();
         assert_eq!(labels, ["UCB1(alpha=1)", "UCB1(alpha=2)", "MOSS-fixed"]);
     }
 

@@ -17,3 +17,31 @@ pub mod movielens;
 pub mod spec;
 
 pub use spec::{CascadingConfig, CascadingSpec};
+
+use crate::bandits::kernel::KernelChoice;
+use crate::engine::Job;
+use crate::error::Result;
+use crate::settings::{Setting, SettingSpec};
+use crate::spec::CellInfo;
+
+impl SettingSpec for CascadingSpec {
+    type Checked = CascadingConfig;
+    fn check(&self, horizons: &[u64]) -> Result<CascadingConfig> {
+        self.validate(horizons)
+    }
+}
+
+impl Setting for CascadingConfig {
+    fn metrics(&self) -> &'static [&'static str] {
+        CascadingConfig::metrics(self)
+    }
+    fn x_label(&self) -> &'static str {
+        "episode k"
+    }
+    fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
+        CascadingConfig::cells(self, horizons)
+    }
+    fn jobs(&self, cells: &[CellInfo], seed: u64, _kernel: KernelChoice) -> Vec<Job> {
+        CascadingConfig::jobs(self, cells, seed)
+    }
+}

@@ -15,3 +15,38 @@ pub mod spec;
 pub mod theory;
 
 pub use spec::{METRICS, MdpoConfig, MdpoSpec};
+
+use crate::bandits::kernel::KernelChoice;
+use crate::engine::Job;
+use crate::error::Result;
+use crate::results::Overlay;
+use crate::settings::{Setting, SettingSpec};
+use crate::spec::CellInfo;
+
+impl SettingSpec for MdpoSpec {
+    type Checked = MdpoConfig;
+    fn check(&self, horizons: &[u64]) -> Result<MdpoConfig> {
+        self.validate(horizons)
+    }
+    fn resolve_paths(&mut self, base: &std::path::Path) -> bool {
+        self.instances.iter_mut().fold(false, |any, i| i.resolve_paths(base) | any)
+    }
+}
+
+impl Setting for MdpoConfig {
+    fn metrics(&self) -> &'static [&'static str] {
+        &METRICS
+    }
+    fn x_label(&self) -> &'static str {
+        "iteration k"
+    }
+    fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
+        MdpoConfig::cells(self, horizons)
+    }
+    fn jobs(&self, cells: &[CellInfo], seed: u64, _kernel: KernelChoice) -> Vec<Job> {
+        MdpoConfig::jobs(self, cells, seed)
+    }
+    fn overlays(&self, cells: &[CellInfo]) -> Vec<Overlay> {
+        MdpoConfig::overlays(self, cells)
+    }
+}

@@ -13,3 +13,36 @@ pub mod model;
 pub mod spec;
 
 pub use spec::{SeaConfig, SeaSpec};
+
+use crate::bandits::kernel::KernelChoice;
+use crate::engine::Job;
+use crate::error::Result;
+use crate::results::Overlay;
+use crate::settings::{Setting, SettingSpec};
+use crate::spec::CellInfo;
+
+impl SettingSpec for SeaSpec {
+    type Checked = SeaConfig;
+    /// The SEA setting's horizons are the rounds; nothing in its table depends on them.
+    fn check(&self, _horizons: &[u64]) -> Result<SeaConfig> {
+        self.validate()
+    }
+}
+
+impl Setting for SeaConfig {
+    fn metrics(&self) -> &'static [&'static str] {
+        &spec::METRICS
+    }
+    fn x_label(&self) -> &'static str {
+        "round t"
+    }
+    fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
+        SeaConfig::cells(self, horizons)
+    }
+    fn jobs(&self, cells: &[CellInfo], seed: u64, _kernel: KernelChoice) -> Vec<Job> {
+        SeaConfig::jobs(self, cells, seed)
+    }
+    fn overlays(&self, cells: &[CellInfo]) -> Vec<Overlay> {
+        SeaConfig::overlays(self, cells)
+    }
+}
