@@ -68,11 +68,16 @@ pub trait SettingSpec: serde::de::DeserializeOwned + serde::Serialize {
     }
 }
 
+/// Checks a raw table (named by the first argument) for these horizons.
+type Check = fn(&str, &toml::Value, &[u64]) -> Result<Arc<dyn Setting>>;
+/// Resolves a raw table's relative file paths against a folder.
+type Resolve = fn(&str, &mut toml::Value, &Path) -> Result<()>;
+
 /// One registered setting: its table's name and the two operations on the raw table.
 pub struct Registered {
     pub table: &'static str,
-    check: fn(&str, &toml::Value, &[u64]) -> Result<Arc<dyn Setting>>,
-    resolve: fn(&str, &mut toml::Value, &Path) -> Result<()>,
+    check: Check,
+    resolve: Resolve,
 }
 
 impl Registered {
