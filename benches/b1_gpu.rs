@@ -4,11 +4,11 @@
 //! GPU. `cargo bench --bench b1_gpu` (WGPU_BACKEND=vulkan picks lavapipe over GL).
 
 use criterion::{Criterion, Throughput};
-use regretlab::bandits::arms::Arm;
-use regretlab::bandits::kernel::gpu::GpuLayout;
-use regretlab::bandits::kernel::{FixedKernel, FixedRule, KernelChoice};
 use regretlab::engine::Trace;
+use regretlab::kernels::bandit::gpu::GpuLayout;
+use regretlab::kernels::bandit::{FixedKernel, FixedRule, KernelChoice};
 use regretlab::rng::cell_key;
+use regretlab::settings::bandit::arms::Arm;
 
 const B1: [f64; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.85];
 const T: u64 = 10_000;

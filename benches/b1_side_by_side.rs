@@ -7,11 +7,11 @@
 
 use std::time::Instant;
 
-use regretlab::bandits::arms::Arm;
-use regretlab::bandits::kernel::{FixedKernel, FixedRule, Isa};
-use regretlab::bandits::sim::{BanditSim, PolicyConfig};
 use regretlab::engine::{self, EngineConfig, EngineKind, Job, Simulation};
+use regretlab::kernels::bandit::{FixedKernel, FixedRule, Isa};
 use regretlab::rng::cell_key;
+use regretlab::settings::bandit::arms::Arm;
+use regretlab::settings::bandit::sim::{BanditSim, PolicyConfig};
 
 const B1: [f64; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.85];
 const T: u64 = 10_000;

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use crate::bandits::kernel::KernelChoice;
 use crate::engine::{self, EngineConfig, EngineKind};
 use crate::error::{Error, Result, io};
+use crate::kernels::bandit::KernelChoice;
 use crate::plot::{self, Figure};
 use crate::resources;
 use crate::results::cells::{CellState, CellStore, array_syntax, store_dir};

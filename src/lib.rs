@@ -13,21 +13,22 @@
 //! - [`text`]: labels escaped for terminals and Markdown tables;
 //! - [`experiment`]: runs a spec end to end (what the CLI calls);
 //! - `gpu` (feature `gpu`): the wgpu device, buffers and dispatch that GPU kernels run on;
-//! - [`bandits`]: classical stochastic bandits, the first setting, with its batched kernel;
+//! - [`kernels`]: batched kernels (the bandit index policies in fixed point, CPU lanes and WGSL);
 //! - [`mdp`]: the tabular and linear-mixture MDP core (certified planning, episode simulation,
 //!   UCBVI and optimistic Q-learning baselines);
 //! - [`oco`]: online convex optimisation primitives (domains, projections, mirror maps);
-//! - [`settings`]: one folder per paper setting (mirror descent policy optimisation so far).
+//! - [`settings`]: one folder per setting and the registry that lists them (bandits, tabular RL,
+//!   MDPO, cascading RL, SEA, DP-BAI).
 //!
 //! Reproducibility contract: the same spec and seed give byte-identical `curves.csv` and
 //! `final.csv` on any thread count.
 
-pub mod bandits;
 pub mod engine;
 pub mod error;
 pub mod experiment;
 #[cfg(feature = "gpu")]
 pub mod gpu;
+pub mod kernels;
 pub mod mdp;
 pub mod oco;
 pub mod plot;

@@ -180,10 +180,10 @@ fn figure_errors(rep: &experiment::RunReport) -> anyhow::Result<()> {
 #[cfg(feature = "gpu")]
 fn gpu_bench(check: usize, gpu_reps: usize, cpu_reps: usize) -> anyhow::Result<()> {
     use rayon::prelude::*;
-    use regretlab::bandits::arms::Arm;
-    use regretlab::bandits::kernel::gpu::GpuLayout;
-    use regretlab::bandits::kernel::{FixedKernel, FixedRule, KernelChoice};
     use regretlab::engine::Trace;
+    use regretlab::kernels::bandit::gpu::GpuLayout;
+    use regretlab::kernels::bandit::{FixedKernel, FixedRule, KernelChoice};
+    use regretlab::settings::bandit::arms::Arm;
     use std::time::Instant;
     const T: u64 = 10_000;
     let ctx = regretlab::gpu::context().context("gpu-bench needs a GPU adapter")?;

@@ -11,10 +11,10 @@
 mod common;
 use common::*;
 
-use regretlab::bandits::arms::Arm;
-use regretlab::bandits::theory::{lai_robbins_constant, ucb1_upper_bound};
 use regretlab::engine::EngineKind;
 use regretlab::results::{CurveRow, read_curves};
+use regretlab::settings::bandit::arms::Arm;
+use regretlab::settings::bandit::theory::{lai_robbins_constant, ucb1_upper_bound};
 
 fn run_b1() -> Vec<CurveRow> {
     let policies = r#"

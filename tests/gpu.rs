@@ -8,11 +8,11 @@
 mod common;
 use common::*;
 
-use regretlab::bandits::arms::Arm;
-use regretlab::bandits::kernel::gpu::GpuLayout;
-use regretlab::bandits::kernel::{FixedKernel, FixedRule};
 use regretlab::engine::{EngineKind, Trace, default_grid};
+use regretlab::kernels::bandit::gpu::GpuLayout;
+use regretlab::kernels::bandit::{FixedKernel, FixedRule};
 use regretlab::rng::cell_key;
+use regretlab::settings::bandit::arms::Arm;
 
 /// The shared device, or None (and a notice) when there is none outside CI.
 fn device() -> Option<&'static regretlab::gpu::Context> {
@@ -155,7 +155,7 @@ fn gpu_kl_ucb_equals_the_scalar_reference_bit_for_bit() {
 /// 200,000 random pairs up to 2^25.
 #[test]
 fn gpu_ucbv_sd_emulation_equals_the_cpus_f32() {
-    use regretlab::bandits::kernel::{gpu::WGSL_UCBV_SD, ucbv_sd};
+    use regretlab::kernels::bandit::{gpu::WGSL_UCBV_SD, ucbv_sd};
     let Some(ctx) = device() else { return };
     if !ctx.int64 {
         eprintln!("skipping the SD emulation test: the adapter has no SHADER_INT64 (UCB-V then runs on the CPU)");
@@ -335,8 +335,8 @@ fn gpu_totals_equal_the_scalar_references_sums() {
 /// replication-steps; a raised cancel flag stops the batch before any dispatch.
 #[test]
 fn one_batch_of_many_cells_equals_each_cells_scalar_reference() {
-    use regretlab::bandits::kernel::gpu::{GpuBatchPart, run_batch_gpu};
     use regretlab::engine::GpuControl;
+    use regretlab::kernels::bandit::gpu::{GpuBatchPart, run_batch_gpu};
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     if device().is_none() {
         return;

@@ -4,10 +4,10 @@
 mod common;
 use common::*;
 
-use regretlab::bandits::arms::Arm;
-use regretlab::bandits::kernel::{FixedKernel, FixedRule, Isa};
 use regretlab::engine::{EngineKind, Trace, default_grid};
+use regretlab::kernels::bandit::{FixedKernel, FixedRule, Isa};
 use regretlab::rng::cell_key;
+use regretlab::settings::bandit::arms::Arm;
 
 fn check(means: &[f64], t: u64, rule: FixedRule, seed: u64, reps: usize) {
     check_arms(&means.iter().map(|&p| Arm::Bernoulli { p }).collect::<Vec<_>>(), t, rule, seed, reps)

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use regretlab::mdp::generate;
-use regretlab::mdp::rl::{Bonus, RegretSim, RlAlgorithm};
+use regretlab::settings::tabular_rl::rl::{Bonus, RegretSim, RlAlgorithm};
 
 const EPISODES: u64 = 3000;
 const REPS: u32 = 8;

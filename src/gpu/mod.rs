@@ -1,6 +1,6 @@
 //! The GPU device through wgpu compute: adapter choice, one shared device, pipelines, storage
 //! buffers, chunked dispatch over a 2-D workgroup grid, and readback. Kernels live with their
-//! setting (e.g. `bandits::kernel::gpu`); this module knows no model.
+//! setting's kernel module (e.g. `kernels::bandit::gpu`); this module knows no model.
 //!
 //! Adapter choice: Vulkan, Metal and DX12 only, unless `WGPU_BACKEND` (e.g. `vulkan`, `gl`) names
 //! the backends explicitly; `WGPU_ADAPTER_NAME`

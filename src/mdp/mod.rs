@@ -1,6 +1,7 @@
 //! The MDP core that the RL settings stand on: tabular and linear-mixture models, planning that
 //! states what it certifies, exact policy evaluation, episode simulation on counter-addressed
-//! noise, and the tabular regret baselines (UCBVI, optimistic Q-learning).
+//! noise, and the instance kinds MDP settings share (their tabular regret baselines, UCBVI and
+//! optimistic Q-learning, are the `tabular_rl` setting's).
 //!
 //! - [`model`]: finite tabular MDPs (dense or sparse transitions) and their validation;
 //! - [`generate`]: instances from a seed (Dirichlet, uniform-dense as in B2, RiverSwim, gridworld);
@@ -10,8 +11,7 @@
 //!   each returning a [`planning::Certificate`];
 //! - [`linear_mixture`]: P(s'|s,a) = ⟨φ(s'|s,a), θ*⟩ with its ψ_V features;
 //! - [`episodes`]: sampling transitions and episodes from counter-addressed uniforms;
-//! - [`rl`]: UCBVI (Hoeffding and Bernstein bonuses) and Q-learning with UCB bonuses, as regret
-//!   simulations for the engine.
+//! - [`spec`]: how a spec gives an MDP instance (generated or from a file), shared by settings.
 
 pub mod episodes;
 pub mod generate;
@@ -19,7 +19,6 @@ pub mod io;
 pub mod linear_mixture;
 pub mod model;
 pub mod planning;
-pub mod rl;
 pub mod spec;
 
 pub use model::{Policy, TabularMdp, Transitions};

@@ -6,9 +6,8 @@
 //! implements [`Setting`]: cells, jobs, metrics, overlays, axis labels. [`REGISTRY`] lists them,
 //! one line each; `spec` finds a spec's table there and names no setting itself.
 //!
-//! - [`crate::bandits`]: classical stochastic bandits (the reference setting, `[bandit]`);
-//! - [`crate::mdp::spec`]: episodic tabular RL regret (UCBVI, optimistic Q-learning,
-//!   `[tabular_rl]`);
+//! - [`crate::settings::bandit`]: classical stochastic bandits (the reference setting, `[bandit]`);
+//! - [`tabular_rl`]: episodic tabular RL regret (UCBVI, optimistic Q-learning, `[tabular_rl]`);
 //! - [`mdpo`]: mirror descent policy optimisation (Tomar et al. 2022; tabular origin Shani,
 //!   Efroni & Mannor 2020) and its policy-gradient baselines;
 //! - [`cascading`]: cascading RL (Du, Srikant & Chen 2024): BestPerm, CascadingVI, CascadingBPI
@@ -17,17 +16,19 @@
 //! - [`dp_bai`]: fixed-budget differentially private best-arm identification in linear bandits
 //!   (Chen, Karthik, Chee & Tan 2024): DP-BAI, DP-OD-LinBAI and non-private baselines.
 
+pub mod bandit;
 pub mod cascading;
 pub mod dp_bai;
 pub mod mdpo;
 pub mod sea;
+pub mod tabular_rl;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::bandits::kernel::KernelChoice;
 use crate::engine::Job;
 use crate::error::{Error, Result};
+use crate::kernels::bandit::KernelChoice;
 use crate::results::Overlay;
 use crate::spec::CellInfo;
 
@@ -116,8 +117,8 @@ const fn entry<S: SettingSpec>(table: &'static str) -> Registered {
 
 /// Every setting, one line each: the spec table's name and its spec type.
 pub static REGISTRY: &[Registered] = &[
-    entry::<crate::bandits::BanditSpec>("bandit"),
-    entry::<crate::mdp::spec::TabularRlSpec>("tabular_rl"),
+    entry::<bandit::BanditSpec>("bandit"),
+    entry::<tabular_rl::TabularRlSpec>("tabular_rl"),
     entry::<mdpo::MdpoSpec>("mdpo"),
     entry::<cascading::CascadingSpec>("cascading"),
     entry::<sea::SeaSpec>("sea"),

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::bandits::kernel::KernelChoice;
 use crate::engine::Job;
 use crate::error::{Error, Result, invalid, io};
+use crate::kernels::bandit::KernelChoice;
 use crate::results::Overlay;
 use crate::rng::{cell_key, content_hash};
 use crate::settings::Setting;

@@ -32,7 +32,7 @@ use serde::Serialize;
 
 use super::best_perm::{Scratch, best_perm, brute_force, list_value};
 use super::model::{CascadingMdp, Feedback, ListPolicy};
-use crate::bandits::policies::kl_ucb_bound;
+use crate::settings::bandit::policies::kl_ucb_bound;
 
 /// The bonus on the attraction probabilities.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

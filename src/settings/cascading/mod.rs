@@ -18,9 +18,9 @@ pub mod spec;
 
 pub use spec::{CascadingConfig, CascadingSpec};
 
-use crate::bandits::kernel::KernelChoice;
 use crate::engine::Job;
 use crate::error::Result;
+use crate::kernels::bandit::KernelChoice;
 use crate::settings::{Setting, SettingSpec};
 use crate::spec::CellInfo;
 

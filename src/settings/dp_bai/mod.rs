@@ -11,9 +11,9 @@ pub mod spec;
 
 pub use spec::{DpBaiConfig, DpBaiSpec};
 
-use crate::bandits::kernel::KernelChoice;
 use crate::engine::Job;
 use crate::error::Result;
+use crate::kernels::bandit::KernelChoice;
 use crate::results::Overlay;
 use crate::settings::{Setting, SettingSpec};
 use crate::spec::CellInfo;

@@ -11,13 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use super::algorithms::{Algorithm, Noise, Prepared, SampledRewards, run};
 use super::model::LinearBai;
-use crate::bandits::spec::OneOrMany;
 use crate::engine::{Job, Simulation, Trace};
 use crate::error::{Result, invalid};
 use crate::mdp::spec::{check_labels, spec_error};
 use crate::results::Overlay;
 use crate::rng::{content_hash, mix64};
 use crate::spec::CellInfo;
+use crate::spec::OneOrMany;
 
 pub const METRICS: [&str; 2] = ["error", "simple_regret"];
 

@@ -16,9 +16,9 @@ pub mod theory;
 
 pub use spec::{METRICS, MdpoConfig, MdpoSpec};
 
-use crate::bandits::kernel::KernelChoice;
 use crate::engine::Job;
 use crate::error::Result;
+use crate::kernels::bandit::KernelChoice;
 use crate::results::Overlay;
 use crate::settings::{Setting, SettingSpec};
 use crate::spec::CellInfo;

@@ -14,9 +14,9 @@ pub mod spec;
 
 pub use spec::{SeaConfig, SeaSpec};
 
-use crate::bandits::kernel::KernelChoice;
 use crate::engine::Job;
 use crate::error::Result;
+use crate::kernels::bandit::KernelChoice;
 use crate::results::Overlay;
 use crate::settings::{Setting, SettingSpec};
 use crate::spec::CellInfo;

@@ -7,8 +7,8 @@ use crate::engine::{Simulation, Trace};
 use crate::rng::{Role, StreamId};
 
 use super::arms::{Arm, Env};
-use super::kernel::{FixedKernel, KernelChoice};
 use super::policies::*;
+use crate::kernels::bandit::{FixedKernel, KernelChoice};
 
 /// The metrics every bandit job records, in trace order.
 pub const METRICS: [&str; 3] = ["pseudo_regret", "realised_regret", "optimal_fraction"];
@@ -155,7 +155,7 @@ impl Simulation for BanditSim {
     }
     #[cfg(feature = "gpu")]
     fn run_gpu(&self, parts: &mut [GpuPart<'_>], ctl: &GpuControl<'_>) -> Result<(), GpuStop> {
-        use super::kernel::gpu::{GpuBatchPart, run_batch_gpu};
+        use crate::kernels::bandit::gpu::{GpuBatchPart, run_batch_gpu};
         let mut kparts = Vec::with_capacity(parts.len());
         for p in parts.iter_mut() {
             let kern = p

@@ -3,14 +3,12 @@
 //! - [`arms`]: arm distributions and the counter-addressed reward table (common random numbers);
 //! - [`policies`]: UCB1, UCB-V, KL-UCB, MOSS, Thompson sampling (Beta, Gaussian), ε-greedy,
 //!   explore-then-commit, EXP3 on the f64 path;
-//! - [`kernel`]: the batched fixed-point kernel (UCB1, UCB-V, MOSS, explore-then-commit,
-//!   ε-greedy on Bernoulli arms), with auto-vectorised lanes and a hand-written AVX-512 IFMA path;
+//! - the batched fixed-point kernels it runs live in [`crate::kernels::bandit`];
 //! - [`sim`]: a policy on an instance as an engine `Simulation`;
 //! - [`spec`]: the `[bandit]` section of a spec and its validation;
 //! - [`theory`]: Lai–Robbins and UCB1 overlays.
 
 pub mod arms;
-pub mod kernel;
 pub mod policies;
 pub mod sim;
 pub mod spec;
@@ -20,7 +18,7 @@ use crate::engine::{Job, default_grid};
 use crate::results::Overlay;
 use crate::spec::CellInfo;
 
-use kernel::{FixedKernel, KernelChoice};
+use crate::kernels::bandit::{FixedKernel, KernelChoice};
 use sim::BanditSim;
 pub use spec::{BanditConfig, BanditSpec};
 

@@ -7,10 +7,10 @@ use crate::error::{Result, invalid};
 use crate::rng::{Philox, Role, StreamId, content_hash, mix64};
 
 use super::arms::Arm;
-use super::kernel::{FixedRule, fixed_rule_support, fixed_support, max_fixed_alpha};
 use super::sim::PolicyConfig;
+use crate::kernels::bandit::{FixedRule, fixed_rule_support, fixed_support, max_fixed_alpha};
 
-pub use crate::spec::OneOrMany;
+use crate::spec::OneOrMany;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -639,8 +639,8 @@ impl BanditSpec {
                             }
                             if let PolicyConfig::ThompsonGaussian { sigma } = v.config {
                                 // the draw μ̂ + σZ/√(n+1) must stay in Q12.20 (|θ| < 2047), and σ 2^20 keep 10 bits
-                                let top = crate::bandits::kernel::gaussian::max_abs_reward(&inst.arms);
-                                let hi = (2047.0 - top) / crate::bandits::kernel::gaussian::Z_MAX;
+                                let top = crate::kernels::bandit::gaussian::max_abs_reward(&inst.arms);
+                                let hi = (2047.0 - top) / crate::kernels::bandit::gaussian::Z_MAX;
                                 let lo = 1.0 / 1024.0;
                                 if !(sigma >= lo && sigma < hi) {
                                     return Err(invalid(

@@ -21,8 +21,8 @@
 
 use super::gaussian::{GQ, SIGN, Z_MAX, normal_q24};
 use super::{FixedKernel, FixedRule, Trace, ucb1_b};
-use crate::bandits::arms::Arm;
 use crate::rng::{Role, StreamId};
+use crate::settings::bandit::arms::Arm;
 
 /// Why these arms and σ cannot run the fixed-point Thompson rule: every θ must stay below 2048
 /// in Q12.20 (and Gaussian sums below 2^53, [`super::gaussian::gaussian_support`]).
@@ -119,9 +119,9 @@ fn record(kern: &FixedKernel, t: u64, n: &[u32], s: &[u32], sum: &[i64], v: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bandits::sim::{BanditSim, PolicyConfig};
     use crate::engine::default_grid;
     use crate::rng::cell_key;
+    use crate::settings::bandit::sim::{BanditSim, PolicyConfig};
 
     #[test]
     fn theta_hand_computed() {

@@ -1260,8 +1260,8 @@ mod tests {
             assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true and no GPU adapter");
             return;
         };
-        let arms: Vec<crate::bandits::arms::Arm> =
-            [0.2, 0.5, 0.45].iter().map(|&p| crate::bandits::arms::Arm::Bernoulli { p }).collect();
+        let arms: Vec<crate::settings::bandit::arms::Arm> =
+            [0.2, 0.5, 0.45].iter().map(|&p| crate::settings::bandit::arms::Arm::Bernoulli { p }).collect();
         let kerns: Vec<FixedKernel> = (0..3)
             .map(|c| FixedKernel::new(&arms, 300 + 100 * c, FixedRule::Moss, crate::rng::cell_key(5, c)))
             .collect();

@@ -17,10 +17,10 @@ use std::sync::Arc;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use super::episodes::{sample_next, uniforms};
-use super::model::TabularMdp;
-use super::planning::backward_induction;
 use crate::engine::{Simulation, Trace};
+use crate::mdp::episodes::{sample_next, uniforms};
+use crate::mdp::model::TabularMdp;
+use crate::mdp::planning::backward_induction;
 use crate::rng::{Role, StreamId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

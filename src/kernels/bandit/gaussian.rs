@@ -33,8 +33,8 @@
 use std::sync::OnceLock;
 
 use super::{FixedKernel, FixedRule, IndexRule, Trace, V, philox_lanes};
-use crate::bandits::arms::{Arm, std_normal_quantile};
 use crate::rng::{Role, StreamId};
+use crate::settings::bandit::arms::{Arm, std_normal_quantile};
 
 /// Fraction bits of Gaussian rewards, sums, means and indices.
 pub const GQ: u32 = 20;

@@ -48,7 +48,7 @@ pub mod thompson;
 use crate::engine::Trace;
 use crate::rng::{Role, StreamId};
 
-use super::arms::Arm;
+use crate::settings::bandit::arms::Arm;
 
 const Q: u32 = 28;
 

@@ -29,7 +29,7 @@
 //! n 2^-32 nats; tested). Arms whose bounds are within one grid step tie, and ties go to the
 //! lowest arm.
 //!
-//! [`kl_ucb_bound`]: crate::bandits::policies::kl_ucb_bound
+//! [`kl_ucb_bound`]: crate::settings::bandit::policies::kl_ucb_bound
 
 // Lane loops index several arrays with one counter on purpose: that is the shape LLVM vectorises.
 #![allow(clippy::needless_range_loop)]
@@ -318,7 +318,7 @@ pub(super) fn group<const K: usize, const L: usize>(kern: &FixedKernel, r0: u64,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bandits::policies::kl_ucb_bound;
+    use crate::settings::bandit::policies::kl_ucb_bound;
     use proptest::prelude::*;
 
     fn level(m: u64, c: f64) -> f64 {
