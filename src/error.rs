@@ -57,3 +57,44 @@ pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.into();
     move |error| Error::Io { path, error }
 }
+
+/// Why a model (an MDP, a bandit instance, a loss sequence, …), a planner's input or a model
+/// file was refused: the general error of model code in every setting. Every message names the
+/// field; [`ModelError::in_spec`] places it in a spec.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{field} = {value}: {reason}; allowed: {allowed}")]
+    Invalid { field: String, value: String, reason: String, allowed: String },
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+}
+
+/// Shorthand for [`ModelError::Invalid`].
+pub fn bad(
+    field: impl Into<String>,
+    value: impl std::fmt::Display,
+    reason: impl Into<String>,
+    allowed: impl Into<String>,
+) -> ModelError {
+    ModelError::Invalid {
+        field: field.into(),
+        value: value.to_string(),
+        reason: reason.into(),
+        allowed: allowed.into(),
+    }
+}
+
+impl ModelError {
+    /// This error as a spec error whose field is prefixed with the instance's place in the spec
+    /// (e.g. `mdpo.instances[1]`).
+    pub fn in_spec(self, prefix: &str) -> Error {
+        match self {
+            ModelError::Invalid { field, value, reason, allowed } => {
+                Error::Invalid { field: format!("{prefix}.{field}"), value, reason, allowed }
+            }
+            ModelError::File { path, message } => {
+                Error::BadResults { path: path.into(), message: format!("{prefix}: {message}") }
+            }
+        }
+    }
+}

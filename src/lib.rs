@@ -13,6 +13,7 @@
 //! - [`text`]: labels escaped for terminals and Markdown tables;
 //! - [`experiment`]: runs a spec end to end (what the CLI calls);
 //! - `gpu` (feature `gpu`): the wgpu device, buffers and dispatch that GPU kernels run on;
+//! - [`linear`]: linear-model tools shared by settings (G-optimal design, span basis);
 //! - [`kernels`]: batched kernels (the bandit index policies in fixed point, CPU lanes and WGSL);
 //! - [`mdp`]: the tabular and linear-mixture MDP core (certified planning, episode simulation,
 //!   UCBVI and optimistic Q-learning baselines);
@@ -29,6 +30,7 @@ pub mod experiment;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod kernels;
+pub mod linear;
 pub mod mdp;
 pub mod oco;
 pub mod plot;

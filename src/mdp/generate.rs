@@ -6,7 +6,7 @@ use ndarray::{Array2, Array3};
 use rand_distr::{Distribution, Gamma};
 
 use super::model::TabularMdp;
-use super::{MdpError, bad};
+use super::{ModelError, bad};
 use crate::rng::{Role, StreamId, mix64};
 
 fn stream(seed: u64, tag: u64) -> crate::rng::Philox {
@@ -14,7 +14,7 @@ fn stream(seed: u64, tag: u64) -> crate::rng::Philox {
     StreamId::new([k as u32, (k >> 32) as u32], 0, Role::Instance).stream()
 }
 
-fn check_size(states: usize, actions: usize) -> Result<(), MdpError> {
+fn check_size(states: usize, actions: usize) -> Result<(), ModelError> {
     if states == 0 || states > 1 << 20 {
         return Err(bad("states", states, "the number of states", "1 ..= 2^20"));
     }
@@ -26,7 +26,7 @@ fn check_size(states: usize, actions: usize) -> Result<(), MdpError> {
 
 /// Transitions P(·|s,a) ~ Dirichlet(α, …, α) over all S next states, rewards r(s,a) ~ U(0,1).
 /// Small α gives peaked rows (near-deterministic MDPs), large α near-uniform ones.
-pub fn dirichlet(states: usize, actions: usize, alpha: f64, seed: u64) -> Result<TabularMdp, MdpError> {
+pub fn dirichlet(states: usize, actions: usize, alpha: f64, seed: u64) -> Result<TabularMdp, ModelError> {
     check_size(states, actions)?;
     if !(alpha > 0.0 && alpha.is_finite()) {
         return Err(bad("alpha", alpha, "the Dirichlet concentration", "> 0 and finite"));
@@ -54,7 +54,7 @@ pub fn dirichlet(states: usize, actions: usize, alpha: f64, seed: u64) -> Result
 
 /// The construction of workload B2: entries U(0,1) normalised per row, rewards U(0,1) (from
 /// Philox, so not numpy's numbers: load the anchors' arrays with [`super::io`] for those).
-pub fn uniform_dense(states: usize, actions: usize, seed: u64) -> Result<TabularMdp, MdpError> {
+pub fn uniform_dense(states: usize, actions: usize, seed: u64) -> Result<TabularMdp, ModelError> {
     check_size(states, actions)?;
     let mut rng = stream(seed, 0xb2);
     let mut p = Array3::zeros((states, actions, states));
@@ -79,7 +79,7 @@ pub fn uniform_dense(states: usize, actions: usize, seed: u64) -> Result<Tabular
 /// (left) moves left surely; action 1 (right) against the current: at the left bank stay 0.4 /
 /// right 0.6, in the middle left 0.05 / stay 0.6 / right 0.35, at the right bank left 0.4 /
 /// stay 0.6. Rewards scaled to [0, 1]: 0.005 for left at state 0, 1 for right at state n−1.
-pub fn river_swim(n: usize) -> Result<TabularMdp, MdpError> {
+pub fn river_swim(n: usize) -> Result<TabularMdp, ModelError> {
     if n < 2 {
         return Err(bad("states", n, "RiverSwim needs two banks", ">= 2"));
     }
@@ -104,7 +104,7 @@ pub fn river_swim(n: usize) -> Result<TabularMdp, MdpError> {
 /// Actions up, down, left, right; with probability `slip` the move is uniform over the four
 /// directions instead. Moves into a wall stay. The goal is absorbing and pays 1 per step;
 /// every other step pays 0.
-pub fn gridworld(width: usize, height: usize, slip: f64) -> Result<TabularMdp, MdpError> {
+pub fn gridworld(width: usize, height: usize, slip: f64) -> Result<TabularMdp, ModelError> {
     if width == 0 || height == 0 || width * height < 2 {
         return Err(bad(
             "width x height",

@@ -8,7 +8,7 @@ use std::path::Path;
 use ndarray::{Array2, Array3};
 use serde::Deserialize;
 
-use super::MdpError;
+use super::ModelError;
 use super::model::TabularMdp;
 
 /// The JSON model format: dense `transitions[s][a][s']`, or `sparse_transitions` as
@@ -23,8 +23,8 @@ pub struct ModelFile {
     pub rewards: Vec<Vec<f64>>,
 }
 
-fn file_err(path: &Path, message: impl Into<String>) -> MdpError {
-    MdpError::File { path: path.display().to_string(), message: message.into() }
+fn file_err(path: &Path, message: impl Into<String>) -> ModelError {
+    ModelError::File { path: path.display().to_string(), message: message.into() }
 }
 
 /// Largest model file read (a dense 65,536-state model does not fit anyway; a device such as
@@ -32,7 +32,7 @@ fn file_err(path: &Path, message: impl Into<String>) -> MdpError {
 pub const MAX_MODEL_FILE: u64 = 1 << 30;
 
 /// A model file's bytes: a regular file of at most [`MAX_MODEL_FILE`] bytes.
-pub(crate) fn read_capped(path: &Path) -> Result<Vec<u8>, MdpError> {
+pub(crate) fn read_capped(path: &Path) -> Result<Vec<u8>, ModelError> {
     use std::io::Read;
     let meta = std::fs::metadata(path).map_err(|e| file_err(path, e.to_string()))?;
     if !meta.is_file() {
@@ -49,10 +49,10 @@ pub(crate) fn read_capped(path: &Path) -> Result<Vec<u8>, MdpError> {
 }
 
 /// Reads a JSON model; shape and probability errors name the file and the entry.
-pub fn read_json(path: &Path) -> Result<TabularMdp, MdpError> {
+pub fn read_json(path: &Path) -> Result<TabularMdp, ModelError> {
     let text = String::from_utf8(read_capped(path)?).map_err(|e| file_err(path, e.to_string()))?;
     let m: ModelFile = serde_json::from_str(&text).map_err(|e| file_err(path, e.to_string()))?;
-    let in_file = |e: MdpError| file_err(path, e.to_string());
+    let in_file = |e: ModelError| file_err(path, e.to_string());
     let (s, a) = (m.states, m.actions);
     if !(1..=1 << 16).contains(&s) || !(1..=4096).contains(&a) {
         return Err(file_err(
@@ -90,7 +90,7 @@ pub fn read_json(path: &Path) -> Result<TabularMdp, MdpError> {
 }
 
 /// A float64 array from a `.npy` file: (shape, values in C order).
-pub fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>), MdpError> {
+pub fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>), ModelError> {
     let bytes = read_capped(path)?;
     parse_npy(&bytes).map_err(|m| file_err(path, m))
 }
@@ -141,7 +141,7 @@ fn parse_npy(b: &[u8]) -> Result<(Vec<usize>, Vec<f64>), String> {
 
 /// A dense model from numpy arrays in pymdptoolbox's layout: P of shape (A, S, S), R of shape
 /// (S, A).
-pub fn read_npy_model(p_path: &Path, r_path: &Path) -> Result<TabularMdp, MdpError> {
+pub fn read_npy_model(p_path: &Path, r_path: &Path) -> Result<TabularMdp, ModelError> {
     let (ps, pv) = read_npy(p_path)?;
     let (rs, rv) = read_npy(r_path)?;
     let [a, s, s2] = ps[..] else {

@@ -6,7 +6,7 @@ use ndarray::{Array2, Array4};
 use rand_distr::{Distribution, Gamma};
 
 use super::model::{ROW_SUM_TOL, TabularMdp};
-use super::{MdpError, bad};
+use super::{ModelError, bad};
 use crate::rng::{Role, StreamId, mix64};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -20,7 +20,7 @@ pub struct LinearMixtureMdp {
 
 impl LinearMixtureMdp {
     /// Checks that ⟨φ(·|s,a), θ⟩ is a distribution for every (s, a) and builds the model.
-    pub fn new(phi: Array4<f64>, theta: Vec<f64>, rewards: Array2<f64>) -> Result<LinearMixtureMdp, MdpError> {
+    pub fn new(phi: Array4<f64>, theta: Vec<f64>, rewards: Array2<f64>) -> Result<LinearMixtureMdp, ModelError> {
         let (d, s, a, s2) = phi.dim();
         if d == 0 || theta.len() != d {
             return Err(bad(
@@ -45,7 +45,7 @@ impl LinearMixtureMdp {
             (0..d).map(|m| phi[[m, i, k, j]] * theta[m]).sum::<f64>()
         });
         let model = TabularMdp::dense(p, rewards.clone()).map_err(|e| match e {
-            MdpError::Invalid { field, value, reason, allowed } => MdpError::Invalid {
+            ModelError::Invalid { field, value, reason, allowed } => ModelError::Invalid {
                 field: format!("⟨phi, theta⟩ at {field}"),
                 value,
                 reason,
@@ -64,7 +64,7 @@ impl LinearMixtureMdp {
         d: usize,
         alpha: f64,
         seed: u64,
-    ) -> Result<LinearMixtureMdp, MdpError> {
+    ) -> Result<LinearMixtureMdp, ModelError> {
         if d == 0 || d > 256 {
             return Err(bad("d", d, "the feature dimension", "1 ..= 256"));
         }
@@ -92,7 +92,12 @@ impl LinearMixtureMdp {
     /// μ ∈ {±Δ}^{d−1}, Δ = √(δ/K)/(4√2) for K episodes; x2 and x3 absorbing; r(x3, ·) = 1/H.
     /// As a linear mixture: θ* = (1, μ/Δ) ∈ ℝ^d and φ(x3|x1,a) = (δ, Δ·a), φ(x2|x1,a) = (1−δ, −Δ·a),
     /// φ(x|x,a) = (1, 0) for the absorbing states. The signs of μ come from `seed`.
-    pub fn reward_free_hard(d: usize, episodes: u64, horizon: usize, seed: u64) -> Result<LinearMixtureMdp, MdpError> {
+    pub fn reward_free_hard(
+        d: usize,
+        episodes: u64,
+        horizon: usize,
+        seed: u64,
+    ) -> Result<LinearMixtureMdp, ModelError> {
         if !(2..=12).contains(&d) {
             return Err(bad("d", d, "the dimension (the instance has 2^(d−1) actions)", "2 ..= 12"));
         }

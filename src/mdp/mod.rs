@@ -23,27 +23,11 @@ pub mod spec;
 
 pub use model::{Policy, TabularMdp, Transitions};
 
-/// Why a model, a planner's input or a model file was refused. Every message names the field.
-#[derive(Debug, thiserror::Error)]
-pub enum MdpError {
-    #[error("{field} = {value}: {reason}; allowed: {allowed}")]
-    Invalid { field: String, value: String, reason: String, allowed: String },
-    #[error("{path}: {message}")]
-    File { path: String, message: String },
-}
-
-pub fn bad(
-    field: impl Into<String>,
-    value: impl std::fmt::Display,
-    reason: impl Into<String>,
-    allowed: impl Into<String>,
-) -> MdpError {
-    MdpError::Invalid { field: field.into(), value: value.to_string(), reason: reason.into(), allowed: allowed.into() }
-}
+pub use crate::error::{ModelError, bad};
 
 /// Checks a discount factor: γ ∈ [0, 1), and γ·(1 + ROW_SUM_TOL) < 1 so that the Bellman
 /// operator of a model whose rows sum to 1 within the tolerance still contracts.
-pub fn check_gamma(gamma: f64) -> Result<(), MdpError> {
+pub fn check_gamma(gamma: f64) -> Result<(), ModelError> {
     if (0.0..1.0).contains(&gamma) && gamma * (1.0 + model::ROW_SUM_TOL) < 1.0 {
         Ok(())
     } else {
@@ -52,6 +36,6 @@ pub fn check_gamma(gamma: f64) -> Result<(), MdpError> {
 }
 
 /// Checks an episode length: H ≥ 1.
-pub fn check_horizon(h: usize) -> Result<(), MdpError> {
+pub fn check_horizon(h: usize) -> Result<(), ModelError> {
     if h >= 1 { Ok(()) } else { Err(bad("horizon", h, "the number of steps of an episode", ">= 1")) }
 }

@@ -4,7 +4,7 @@
 
 use ndarray::{Array2, Array3};
 
-use super::{MdpError, bad};
+use super::{ModelError, bad};
 
 /// A transition row may differ from 1 by this much (rounding of normalised data).
 pub const ROW_SUM_TOL: f64 = 1e-9;
@@ -149,14 +149,14 @@ impl Policy {
     }
 }
 
-fn check_prob(field: impl Fn() -> String, p: f64) -> Result<(), MdpError> {
+fn check_prob(field: impl Fn() -> String, p: f64) -> Result<(), ModelError> {
     if !p.is_finite() || p < 0.0 {
         return Err(bad(field(), p, "a transition probability", "[0, 1]"));
     }
     Ok(())
 }
 
-fn check_row_sum(s: usize, a: usize, sum: f64) -> Result<(), MdpError> {
+fn check_row_sum(s: usize, a: usize, sum: f64) -> Result<(), ModelError> {
     if (sum - 1.0).abs() > ROW_SUM_TOL {
         return Err(bad(
             format!("transitions[s={s}, a={a}]"),
@@ -170,7 +170,7 @@ fn check_row_sum(s: usize, a: usize, sum: f64) -> Result<(), MdpError> {
 
 impl TabularMdp {
     /// A model with dense transitions `p[[s, a, s']]` and rewards `r[[s, a]]`.
-    pub fn dense(p: Array3<f64>, r: Array2<f64>) -> Result<TabularMdp, MdpError> {
+    pub fn dense(p: Array3<f64>, r: Array2<f64>) -> Result<TabularMdp, ModelError> {
         let (s, a, s2) = p.dim();
         if s == 0 || a == 0 {
             return Err(bad(
@@ -218,7 +218,7 @@ impl TabularMdp {
         actions: usize,
         rows: Vec<Vec<(usize, f64)>>,
         r: Array2<f64>,
-    ) -> Result<TabularMdp, MdpError> {
+    ) -> Result<TabularMdp, ModelError> {
         if states == 0 || actions == 0 {
             return Err(bad(
                 "states/actions",
@@ -281,7 +281,7 @@ impl TabularMdp {
         Ok(TabularMdp { states, actions, transitions: Transitions::Sparse { offsets, next, prob }, rewards: r })
     }
 
-    fn check_rewards(r: &Array2<f64>) -> Result<(), MdpError> {
+    fn check_rewards(r: &Array2<f64>) -> Result<(), ModelError> {
         for ((s, a), &x) in r.indexed_iter() {
             if !(0.0..=1.0).contains(&x) {
                 return Err(bad(
@@ -359,7 +359,7 @@ impl TabularMdp {
     }
 
     /// Checks that a policy fits this model and its rows are distributions.
-    pub fn check_policy(&self, pi: &Policy) -> Result<(), MdpError> {
+    pub fn check_policy(&self, pi: &Policy) -> Result<(), ModelError> {
         if pi.probs.dim() != (self.states, self.actions) {
             return Err(bad(
                 "policy",

@@ -14,7 +14,7 @@ use nalgebra::{DMatrix, DVector};
 use ndarray::{Array2, Array3};
 
 use super::model::{Policy, TabularMdp, Transitions, dot_dense};
-use super::{MdpError, bad, check_gamma, check_horizon};
+use super::{ModelError, bad, check_gamma, check_horizon};
 
 /// Unit roundoff of f64.
 const U64: f64 = f64::EPSILON / 2.0;
@@ -25,7 +25,7 @@ fn lip(gamma: f64) -> f64 {
     gamma * (1.0 + super::model::ROW_SUM_TOL)
 }
 
-fn check_iters(max_iter: usize) -> Result<(), MdpError> {
+fn check_iters(max_iter: usize) -> Result<(), ModelError> {
     if max_iter >= 1 {
         Ok(())
     } else {
@@ -68,7 +68,7 @@ pub enum Stop {
 }
 
 impl Stop {
-    fn check(self) -> Result<(), MdpError> {
+    fn check(self) -> Result<(), ModelError> {
         let (name, x) = match self {
             Stop::Residual(t) => ("stop.residual", t),
             Stop::Certified(e) => ("stop.certified", e),
@@ -164,7 +164,7 @@ pub fn certify(mdp: &TabularMdp, gamma: f64, v: &[f64], method: &str) -> (Certif
 }
 
 /// Value iteration from V = 0 (Jacobi or Gauss–Seidel sweeps) until `opts.stop`.
-pub fn value_iteration(mdp: &TabularMdp, gamma: f64, opts: &ViOptions) -> Result<Solution, MdpError> {
+pub fn value_iteration(mdp: &TabularMdp, gamma: f64, opts: &ViOptions) -> Result<Solution, ModelError> {
     check_gamma(gamma)?;
     check_iters(opts.max_iter)?;
     opts.stop.check()?;
@@ -237,7 +237,7 @@ fn vi_solution(
 
 /// Exact policy evaluation: solves (I − γP_π)V = r_π by LU with partial pivoting.
 /// The certificate comes from the residual of the computed V.
-pub fn evaluate(mdp: &TabularMdp, gamma: f64, pi: &Policy) -> Result<(Vec<f64>, Certificate), MdpError> {
+pub fn evaluate(mdp: &TabularMdp, gamma: f64, pi: &Policy) -> Result<(Vec<f64>, Certificate), ModelError> {
     check_gamma(gamma)?;
     mdp.check_policy(pi)?;
     let (m, rv) = policy_system(mdp, gamma, pi, |s, a| mdp.reward(s, a));
@@ -304,7 +304,7 @@ pub fn evaluate_iterative(
     pi: &Policy,
     stop: Stop,
     max_iter: usize,
-) -> Result<(Vec<f64>, Certificate), MdpError> {
+) -> Result<(Vec<f64>, Certificate), ModelError> {
     check_gamma(gamma)?;
     check_iters(max_iter)?;
     mdp.check_policy(pi)?;
@@ -338,7 +338,7 @@ pub fn evaluate_iterative(
 
 /// Howard's policy iteration with exact evaluation; the current action is kept unless another
 /// improves Q by more than rounding, so it cannot cycle. Exact in finitely many steps.
-pub fn policy_iteration(mdp: &TabularMdp, gamma: f64, max_iter: usize) -> Result<Solution, MdpError> {
+pub fn policy_iteration(mdp: &TabularMdp, gamma: f64, max_iter: usize) -> Result<Solution, ModelError> {
     check_gamma(gamma)?;
     check_iters(max_iter)?;
     let (n, na) = (mdp.states(), mdp.actions());
@@ -380,7 +380,7 @@ pub fn modified_policy_iteration(
     m: usize,
     eps: f64,
     max_iter: usize,
-) -> Result<Solution, MdpError> {
+) -> Result<Solution, ModelError> {
     check_gamma(gamma)?;
     check_iters(max_iter)?;
     Stop::Certified(eps).check()?;
@@ -411,7 +411,7 @@ pub fn modified_policy_iteration(
 
 /// The primal LP of a discounted MDP: minimise Σ_s V(s) s.t. V(s) ≥ r(s,a) + γ Σ P(s'|s,a)V(s'),
 /// solved by the Clarabel interior-point method. Its certificate comes from the residual.
-pub fn linear_program(mdp: &TabularMdp, gamma: f64) -> Result<Solution, MdpError> {
+pub fn linear_program(mdp: &TabularMdp, gamma: f64) -> Result<Solution, ModelError> {
     use good_lp::{Expression, ProblemVariables, Solution as _, SolverModel, clarabel, constraint, variable};
     check_gamma(gamma)?;
     let n = mdp.states();
@@ -450,7 +450,7 @@ pub struct FiniteSolution {
 }
 
 /// Backward induction: exact up to rounding, which the certificate bounds.
-pub fn backward_induction(mdp: &TabularMdp, horizon: usize) -> Result<FiniteSolution, MdpError> {
+pub fn backward_induction(mdp: &TabularMdp, horizon: usize) -> Result<FiniteSolution, ModelError> {
     check_horizon(horizon)?;
     let (n, na) = (mdp.states(), mdp.actions());
     let mut v = Array2::zeros((horizon + 1, n));
@@ -486,7 +486,7 @@ pub fn backward_induction(mdp: &TabularMdp, horizon: usize) -> Result<FiniteSolu
 }
 
 /// Exact value of a non-stationary stochastic policy `pi[[h, s, a]]` over H steps: `v[[h, s]]`.
-pub fn evaluate_finite(mdp: &TabularMdp, pi: &Array3<f64>) -> Result<Array2<f64>, MdpError> {
+pub fn evaluate_finite(mdp: &TabularMdp, pi: &Array3<f64>) -> Result<Array2<f64>, ModelError> {
     let (h, n, na) = pi.dim();
     check_horizon(h)?;
     if (n, na) != (mdp.states(), mdp.actions()) {
@@ -563,7 +563,7 @@ fn fingerprint(mdp: &TabularMdp) -> u64 {
 }
 
 impl CompensatedMdp {
-    pub fn new(mdp: &TabularMdp) -> Result<CompensatedMdp, MdpError> {
+    pub fn new(mdp: &TabularMdp) -> Result<CompensatedMdp, ModelError> {
         let Transitions::Dense(p) = mdp.transitions() else {
             return Err(bad(
                 "transitions",
@@ -737,7 +737,7 @@ pub fn value_iteration_compensated(
     gamma: f64,
     stop: Stop,
     max_iter: usize,
-) -> Result<(Solution, CompensatedStats), MdpError> {
+) -> Result<(Solution, CompensatedStats), ModelError> {
     check_gamma(gamma)?;
     stop.check()?;
     check_iters(max_iter)?;

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::linear_mixture::LinearMixtureMdp;
 use super::model::TabularMdp;
-use super::{MdpError, generate, io};
-use crate::error::{Error, Result, invalid};
+use super::{ModelError, generate, io};
+use crate::error::{Result, invalid};
 use crate::rng::content_hash;
 
 /// An MDP instance in a spec.
@@ -77,18 +77,6 @@ pub fn size(field: &str, x: i64, lo: i64, hi: i64) -> Result<usize> {
     Ok(x as usize)
 }
 
-/// Turns a model error into a spec error whose field is prefixed with the instance's place.
-pub fn spec_error(prefix: &str, e: MdpError) -> Error {
-    match e {
-        MdpError::Invalid { field, value, reason, allowed } => {
-            Error::Invalid { field: format!("{prefix}.{field}"), value, reason, allowed }
-        }
-        MdpError::File { path, message } => {
-            Error::BadResults { path: path.into(), message: format!("{prefix}: {message}") }
-        }
-    }
-}
-
 impl InstanceSpec {
     pub fn label(&self) -> String {
         match self {
@@ -155,7 +143,7 @@ impl InstanceSpec {
     /// Builds the model; errors name `prefix` (e.g. `mdpo.instances[1]`) and the field.
     pub fn build(&self, prefix: &str) -> Result<TabularMdp> {
         let f = |name: &str| format!("{prefix}.{name}");
-        let err = |e| spec_error(prefix, e);
+        let err = |e: ModelError| e.in_spec(prefix);
         match self {
             InstanceSpec::Dirichlet { states, actions, alpha, seed, .. } => generate::dirichlet(
                 size(&f("states"), *states, 1, 4096)?,
@@ -227,21 +215,4 @@ impl InstanceSpec {
         }
         v
     }
-}
-
-/// Checks the labels of a list of instances: distinct after slugging (they name figure files).
-pub fn check_labels(field: &str, labels: &[String]) -> Result<()> {
-    for (i, a) in labels.iter().enumerate() {
-        for b in &labels[..i] {
-            if crate::plot::slug(a) == crate::plot::slug(b) {
-                return Err(invalid(
-                    format!("{field}.label"),
-                    format!("'{b}' and '{a}'"),
-                    "labels name figure files",
-                    "labels that differ in letters or digits",
-                ));
-            }
-        }
-    }
-    Ok(())
 }

@@ -6,7 +6,7 @@
 //! - [`MirrorMap`]: Euclidean ψ = ½‖x‖² and entropic ψ = Σ x log x (on the simplex), with
 //!   `bregman` and the mirror step argmin_x η⟨g, x⟩ + D_ψ(x, y) on the domain.
 
-use crate::mdp::{MdpError, bad};
+use crate::error::{ModelError, bad};
 
 /// A convex, compact domain in ℝ^d.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -24,7 +24,7 @@ pub enum Domain {
 
 impl Domain {
     /// Checks the parameters: a non-empty, bounded domain.
-    pub fn new(d: Domain) -> Result<Domain, MdpError> {
+    pub fn new(d: Domain) -> Result<Domain, ModelError> {
         let (dim, ok, field, value, what) = match &d {
             Domain::Ball { dim, radius } => (
                 *dim,

@@ -1,6 +1,10 @@
-//! Spec helpers every setting uses: a value-or-sweep field ([`OneOrMany`]).
+//! Spec helpers every setting uses: a value-or-sweep field ([`OneOrMany`]) and the check that
+//! labels stay distinct as file names ([`check_labels`]). Model errors become spec errors with
+//! [`crate::error::ModelError::in_spec`].
 
 use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, invalid};
 
 /// A scalar or a list of values; a list is a sweep.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -17,4 +21,21 @@ impl<T: Clone> OneOrMany<T> {
             OneOrMany::Many(v) => v.clone(),
         }
     }
+}
+
+/// Checks the labels of a list of instances: distinct after slugging (they name figure files).
+pub fn check_labels(field: &str, labels: &[String]) -> Result<()> {
+    for (i, a) in labels.iter().enumerate() {
+        for b in &labels[..i] {
+            if crate::plot::slug(a) == crate::plot::slug(b) {
+                return Err(invalid(
+                    format!("{field}.label"),
+                    format!("'{b}' and '{a}'"),
+                    "labels name figure files",
+                    "labels that differ in letters or digits",
+                ));
+            }
+        }
+    }
+    Ok(())
 }

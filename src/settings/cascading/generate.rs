@@ -7,7 +7,7 @@ use ndarray::{Array2, Array3};
 use rand_distr::{Distribution, Gamma};
 
 use super::model::CascadingMdp;
-use crate::mdp::MdpError;
+use crate::error::ModelError;
 use crate::rng::{Role, StreamId, mix64};
 
 pub fn synthetic(
@@ -17,9 +17,9 @@ pub fn synthetic(
     horizon: usize,
     q_max: f64,
     seed: u64,
-) -> Result<CascadingMdp, MdpError> {
+) -> Result<CascadingMdp, ModelError> {
     if !(q_max > 0.0 && q_max <= 1.0) {
-        return Err(crate::mdp::bad("max_attraction", q_max, "the largest attraction probability drawn", "(0, 1]"));
+        return Err(crate::error::bad("max_attraction", q_max, "the largest attraction probability drawn", "(0, 1]"));
     }
     let k = mix64(seed ^ 0xca5c);
     let mut rng = StreamId::new([k as u32, (k >> 32) as u32], 0, Role::Instance).stream();

@@ -8,9 +8,9 @@
 use ndarray::{Array2, Array3};
 
 use super::best_perm::{Scratch, best_perm, list_value};
+use crate::error::{ModelError, bad};
 use crate::mdp::episodes::{sample_next, uniforms};
 use crate::mdp::model::Row;
-use crate::mdp::{MdpError, bad};
 use crate::rng::StreamId;
 
 /// A row may differ from 1 by this much.
@@ -53,7 +53,7 @@ impl CascadingMdp {
         p: Array3<f64>,
         max_list: usize,
         horizon: usize,
-    ) -> Result<CascadingMdp, MdpError> {
+    ) -> Result<CascadingMdp, ModelError> {
         let (s, n) = q.dim();
         if s == 0 || n == 0 {
             return Err(bad(

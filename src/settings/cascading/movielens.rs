@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array2, Array3};
 
 use super::model::CascadingMdp;
+use crate::error::ModelError;
 use crate::error::{Error, Result};
-use crate::mdp::MdpError;
 use crate::rng::content_hash;
 
 pub const GENRES: [&str; 19] = [
@@ -173,7 +173,7 @@ pub fn build(
     items: usize,
     max_list: usize,
     horizon: usize,
-) -> std::result::Result<CascadingMdp, MdpError> {
+) -> std::result::Result<CascadingMdp, ModelError> {
     let mut count: HashMap<u32, usize> = HashMap::new();
     for r in &data.ratings {
         *count.entry(r.1).or_default() += 1;
@@ -181,7 +181,7 @@ pub fn build(
     let mut by_count: Vec<(u32, usize)> = count.into_iter().collect();
     by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     if by_count.len() < items {
-        return Err(crate::mdp::bad(
+        return Err(crate::error::bad(
             "items",
             items,
             "the most-rated movies to use",

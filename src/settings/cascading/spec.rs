@@ -16,7 +16,6 @@ use super::model::CascadingMdp;
 use super::movielens;
 use crate::engine::{Job, Simulation, Trace};
 use crate::error::{Result, invalid};
-use crate::mdp::spec::spec_error;
 use crate::rng::{Role, StreamId};
 use crate::spec::CellInfo;
 
@@ -164,7 +163,7 @@ impl CascadingSpec {
                         ));
                     }
                     let m = synthetic(s, n, self.list_length as usize, hh, max_attraction.unwrap_or(1.0), *seed)
-                        .map_err(|e| spec_error(&format!("cascading.instances[{i}]"), e))?;
+                        .map_err(|e| e.in_spec(&format!("cascading.instances[{i}]")))?;
                     // The id must not depend on whether the default was written out.
                     let mut content = serde_json::to_value(inst).unwrap_or_default();
                     content["max_attraction"] = max_attraction.unwrap_or(1.0).into();
@@ -183,7 +182,7 @@ impl CascadingSpec {
                     let dir = dir.as_ref().map(PathBuf::from).unwrap_or_else(movielens::default_dir);
                     let data = movielens::load(&dir)?;
                     let m = movielens::build(&data, n, self.list_length as usize, hh)
-                        .map_err(|e| spec_error(&format!("cascading.instances[{i}]"), e))?;
+                        .map_err(|e| e.in_spec(&format!("cascading.instances[{i}]")))?;
                     let mut content = serde_json::to_value(inst).unwrap_or_default();
                     if let Some(o) = content.as_object_mut() {
                         o.remove("dir");
@@ -207,7 +206,10 @@ impl CascadingSpec {
             contents.push(serde_json::json!({ "instance": content, "m": self.list_length, "H": hh }));
             models.push((label, Arc::new(model)));
         }
-        crate::mdp::spec::check_labels("cascading.instances", &models.iter().map(|m| m.0.clone()).collect::<Vec<_>>())?;
+        crate::spec::common::check_labels(
+            "cascading.instances",
+            &models.iter().map(|m| m.0.clone()).collect::<Vec<_>>(),
+        )?;
         let mut algorithms: Vec<(String, Algorithm)> = Vec::new();
         for (i, a) in self.algorithms.iter().enumerate() {
             let f = |n: &str| format!("cascading.algorithms[{i}].{n}");

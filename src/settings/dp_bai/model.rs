@@ -6,7 +6,8 @@ use nalgebra::{DMatrix, DVector};
 use rand_distr::{Distribution, Normal};
 use serde::Serialize;
 
-use crate::mdp::{MdpError, bad};
+use crate::error::{ModelError, bad};
+use crate::linear::span_basis;
 use crate::rng::{Role, StreamId};
 
 /// A checked instance.
@@ -19,26 +20,11 @@ pub struct LinearBai {
     pub means: Vec<f64>,
 }
 
-/// Numerical rank of the columns of `m` (singular values above 1e-9 of the largest, scaled by
-/// the larger side), with an orthonormal basis of their span (d × rank).
-pub fn span_basis(m: &DMatrix<f64>) -> (usize, DMatrix<f64>) {
-    let svd = m.clone().svd(true, false);
-    let u = svd.u.expect("u requested");
-    let smax = svd.singular_values.iter().cloned().fold(0.0, f64::max);
-    let tol = smax * 1e-9 * m.nrows().max(m.ncols()) as f64;
-    let keep: Vec<usize> = (0..svd.singular_values.len()).filter(|&i| svd.singular_values[i] > tol).collect();
-    let mut b = DMatrix::zeros(m.nrows(), keep.len());
-    for (j, &i) in keep.iter().enumerate() {
-        b.set_column(j, &u.column(i));
-    }
-    (keep.len(), b)
-}
-
 impl LinearBai {
     /// Checks and builds an instance: K ≥ 2 arms of one dimension d ≥ 1, finite entries,
     /// features spanning ℝ^d, means in [0, 1], and a unique best arm (otherwise "the best arm"
     /// and the error probability are not defined).
-    pub fn new(features: Vec<Vec<f64>>, theta: Vec<f64>) -> Result<LinearBai, MdpError> {
+    pub fn new(features: Vec<Vec<f64>>, theta: Vec<f64>) -> Result<LinearBai, ModelError> {
         let k = features.len();
         if k < 2 {
             return Err(bad(
@@ -113,7 +99,7 @@ impl LinearBai {
     }
 
     /// The K-armed bandit as a linear one: a_i = e_i, θ* = μ (d = K).
-    pub fn unstructured(means: &[f64]) -> Result<LinearBai, MdpError> {
+    pub fn unstructured(means: &[f64]) -> Result<LinearBai, ModelError> {
         let k = means.len();
         if !(2..=64).contains(&k) {
             return Err(bad(
@@ -136,7 +122,7 @@ impl LinearBai {
     /// Bernoulli mean of a planar arm x is (1 + s ⟨x, θ⟩)/2 for a scale s ∈ (0, 1] (s = 1: the
     /// best arm has mean 1; smaller s centres the means on ½ and shrinks the gaps by s), which is
     /// linear in the lifted features (x, 1) ∈ ℝ³ with θ* = (s/2, 0, ½): d = 3.
-    pub fn od_linbai(k: usize, angle_sd: f64, scale: f64, seed: u64) -> Result<LinearBai, MdpError> {
+    pub fn od_linbai(k: usize, angle_sd: f64, scale: f64, seed: u64) -> Result<LinearBai, ModelError> {
         if !(scale > 0.0 && scale <= 1.0) {
             return Err(bad("scale", scale, "the scale s of the means (1 + s⟨x, θ⟩)/2", "(0, 1]"));
         }
@@ -235,7 +221,7 @@ mod tests {
 
     #[test]
     fn bad_instances_are_refused() {
-        let e = |r: Result<LinearBai, MdpError>| r.unwrap_err().to_string();
+        let e = |r: Result<LinearBai, ModelError>| r.unwrap_err().to_string();
         assert!(e(LinearBai::new(vec![vec![1.0, 0.0], vec![2.0, 0.0]], vec![0.3, 0.1])).contains("span ℝ^2"));
         assert!(e(LinearBai::unstructured(&[0.5, 1.2])).contains("means[1] = 1.2"));
         assert!(e(LinearBai::unstructured(&[0.5, 0.5])).contains("unique"));

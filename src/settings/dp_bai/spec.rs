@@ -13,11 +13,11 @@ use super::algorithms::{Algorithm, Noise, Prepared, SampledRewards, run};
 use super::model::LinearBai;
 use crate::engine::{Job, Simulation, Trace};
 use crate::error::{Result, invalid};
-use crate::mdp::spec::{check_labels, spec_error};
 use crate::results::Overlay;
 use crate::rng::{content_hash, mix64};
 use crate::spec::CellInfo;
 use crate::spec::OneOrMany;
+use crate::spec::common::check_labels;
 
 pub const METRICS: [&str; 2] = ["error", "simple_regret"];
 
@@ -152,7 +152,7 @@ impl DpBaiSpec {
                     LinearBai::new(features.clone(), theta.clone()),
                 ),
             };
-            instances.push((label, inst.map_err(|e| spec_error(&p, e))?));
+            instances.push((label, inst.map_err(|e| e.in_spec(&p))?));
         }
         check_labels("dp_bai.instances", &instances.iter().map(|i| i.0.clone()).collect::<Vec<_>>())?;
 

@@ -5,8 +5,9 @@
 use nalgebra::DVector;
 use ndarray::Array2;
 
+use crate::error::ModelError;
 use crate::mdp::planning::{evaluate, policy_system};
-use crate::mdp::{MdpError, Policy, TabularMdp};
+use crate::mdp::{Policy, TabularMdp};
 
 /// π(a|s) = exp(logp[[s, a]]), each row normalised in log space.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,7 +53,7 @@ impl LogPolicy {
 }
 
 /// Exact V^π and Q^π (Q = r + γPV).
-pub fn q_values(mdp: &TabularMdp, gamma: f64, pi: &Policy) -> Result<(Vec<f64>, Array2<f64>), MdpError> {
+pub fn q_values(mdp: &TabularMdp, gamma: f64, pi: &Policy) -> Result<(Vec<f64>, Array2<f64>), ModelError> {
     let (v, _) = evaluate(mdp, gamma, pi)?;
     let q = mdp.q_table(gamma, &v);
     Ok((v, q))

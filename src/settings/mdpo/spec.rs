@@ -13,10 +13,11 @@ use crate::engine::{Job, Simulation, Trace, default_grid};
 use crate::error::{Result, invalid};
 use crate::mdp::TabularMdp;
 use crate::mdp::planning::policy_iteration;
-use crate::mdp::spec::{InstanceSpec, check_labels};
+use crate::mdp::spec::InstanceSpec;
 use crate::results::Overlay;
 use crate::rng::{Role, StreamId};
 use crate::spec::CellInfo;
+use crate::spec::common::check_labels;
 
 pub const METRICS: [&str; 2] = ["value_gap", "objective_gap"];
 

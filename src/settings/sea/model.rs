@@ -33,7 +33,7 @@
 
 use std::sync::Arc;
 
-use crate::mdp::{MdpError, bad};
+use crate::error::{ModelError, bad};
 use crate::oco::{Domain, norm2};
 use crate::rng::{Role, StreamId};
 
@@ -100,7 +100,7 @@ pub const MAX_DESIGN: usize = 10_000_000;
 
 impl SeaInstance {
     /// Checks every parameter and draws the fixed design.
-    pub fn new(dim: usize, domain: Domain, loss: Loss, seq: Sequence) -> Result<SeaInstance, MdpError> {
+    pub fn new(dim: usize, domain: Domain, loss: Loss, seq: Sequence) -> Result<SeaInstance, ModelError> {
         if !(2..=100_000).contains(&dim) {
             return Err(bad("dim", dim, "the dimension (the centres use two coordinates)", "2 ..= 100000"));
         }
@@ -149,7 +149,7 @@ impl SeaInstance {
     }
 
     /// The same domain, loss and design (shared, not redrawn) with other centres and noise.
-    pub fn with_sequence(&self, seq: Sequence) -> Result<SeaInstance, MdpError> {
+    pub fn with_sequence(&self, seq: Sequence) -> Result<SeaInstance, ModelError> {
         for (name, x) in [("sigma", seq.sigma), ("amplitude", seq.amplitude), ("drift", seq.drift)] {
             if !(x >= 0.0 && x.is_finite()) {
                 return Err(bad(name, x, "a scale of the sequence", "[0, ∞)"));
@@ -182,7 +182,7 @@ impl SeaInstance {
     }
 
     /// Quadratic losses on the ball of radius `radius` (the paper's running example).
-    pub fn quadratic_ball(dim: usize, radius: f64, seq: Sequence) -> Result<SeaInstance, MdpError> {
+    pub fn quadratic_ball(dim: usize, radius: f64, seq: Sequence) -> Result<SeaInstance, ModelError> {
         SeaInstance::new(dim, Domain::Ball { dim, radius }, Loss::Quadratic, seq)
     }
 
@@ -628,7 +628,7 @@ pub struct Theory {
     pub error_bound: f64,
 }
 
-fn check_examples(n: usize, d: usize) -> Result<(), MdpError> {
+fn check_examples(n: usize, d: usize) -> Result<(), ModelError> {
     if n == 0 || n.saturating_mul(d) > MAX_DESIGN {
         return Err(bad("loss.examples", n, "the design's size n·d", format!("1 ..= {MAX_DESIGN} / dim")));
     }

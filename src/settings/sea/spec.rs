@@ -10,7 +10,6 @@ use std::sync::{Arc, OnceLock};
 use super::model::{Loss, SeaInstance, Sequence, Theory};
 use crate::engine::{Job, Simulation, Trace, default_grid};
 use crate::error::{Result, invalid};
-use crate::mdp::spec::spec_error;
 use crate::oco::Domain;
 use crate::results::Overlay;
 use crate::rng::{Role, StreamId};
@@ -209,7 +208,7 @@ impl SeaSpec {
             (None, Some(DomainSpec::Simplex)) => Domain::Simplex { dim },
         };
         let field = if self.radius.is_some() { "sea" } else { "sea.domain" };
-        Domain::new(d).map_err(|e| spec_error(field, e))
+        Domain::new(d).map_err(|e| e.in_spec(field))
     }
 
     fn loss(&self, dim: usize) -> Result<Loss> {
@@ -244,7 +243,7 @@ impl SeaSpec {
         let dim = self.dim as usize;
         let domain = self.domain(dim)?;
         let zero = Sequence { sigma: 0.0, centre: 0.0, amplitude: 0.0, period: 0, drift: 0.0, drift_period: 0 };
-        let base = SeaInstance::new(dim, domain.clone(), self.loss(dim)?, zero).map_err(|e| spec_error("sea", e))?;
+        let base = SeaInstance::new(dim, domain.clone(), self.loss(dim)?, zero).map_err(|e| e.in_spec("sea"))?;
         let mut specs: Vec<(String, String, Sequence)> = Vec::new();
         for (i, s) in self.instances.iter().enumerate() {
             let label = s
@@ -285,7 +284,7 @@ impl SeaSpec {
         }
         let mut instances = Vec::new();
         for (field, label, seq) in specs {
-            instances.push((label, base.with_sequence(seq).map_err(|e| spec_error(&field, e))?));
+            instances.push((label, base.with_sequence(seq).map_err(|e| e.in_spec(&field))?));
         }
         for (label, inst) in &instances {
             // Every step size divides by G: a zero bound means every loss is constant in x.
@@ -298,7 +297,7 @@ impl SeaSpec {
                 ));
             }
         }
-        crate::mdp::spec::check_labels("sea.instances", &instances.iter().map(|i| i.0.clone()).collect::<Vec<_>>())?;
+        crate::spec::common::check_labels("sea.instances", &instances.iter().map(|i| i.0.clone()).collect::<Vec<_>>())?;
         let mut algorithms: Vec<(String, Algorithm)> = Vec::new();
         for (i, a) in self.algorithms.iter().enumerate() {
             let f = |n: &str| format!("sea.algorithms[{i}].{n}");

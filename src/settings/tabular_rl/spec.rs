@@ -9,8 +9,9 @@ use super::rl::{Bonus, RegretSim, RlAlgorithm};
 use crate::engine::Job;
 use crate::error::{Result, invalid};
 use crate::mdp::TabularMdp;
-use crate::mdp::spec::{InstanceSpec, check_labels, size};
+use crate::mdp::spec::{InstanceSpec, size};
 use crate::spec::CellInfo;
+use crate::spec::common::check_labels;
 
 /// `[tabular_rl]`: regret of UCBVI and optimistic Q-learning on episodic MDPs; the spec's
 /// `horizon` is the number of episodes.
