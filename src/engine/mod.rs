@@ -12,6 +12,7 @@
 //! replications are still folded in order, so the GPU's output is the CPU's bytes.
 
 pub mod grid;
+pub mod record;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -20,6 +21,7 @@ use rayon::prelude::*;
 
 use crate::stats::Welford;
 pub use grid::{checkpoint_grid, default_grid};
+pub use record::{Recorder, record_steps};
 
 /// The values one replication recorded: `values[m * grid.len() + c]` is metric `m` at
 /// checkpoint `c`; `finals[m]` the metric's final value.

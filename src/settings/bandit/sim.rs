@@ -3,7 +3,7 @@
 
 #[cfg(feature = "gpu")]
 use crate::engine::{GpuControl, GpuPart, GpuStop};
-use crate::engine::{Simulation, Trace};
+use crate::engine::{Recorder, Simulation, Trace};
 use crate::rng::{Role, StreamId};
 
 use super::arms::{Arm, Env};
@@ -82,8 +82,7 @@ impl BanditSim {
         let mut rng = StreamId::new(self.key, rep as u32, Role::Policy(self.tag)).stream();
         let mut st = ArmStats::new(k);
         let (mut pseudo, mut reward, mut opt) = (0.0f64, 0.0f64, 0u64);
-        let ncp = grid.len();
-        let mut c = 0;
+        let mut rec = Recorder::new(grid, tr);
         for t in 0..self.horizon {
             let a = p.select(t, &st, &mut rng);
             let x = env.reward(t, a);
@@ -92,16 +91,11 @@ impl BanditSim {
             pseudo += self.gaps[a];
             reward += x;
             opt += (self.gaps[a] == 0.0) as u64;
-            if c < ncp && grid[c] == t + 1 {
-                let tt = (t + 1) as f64;
-                tr.values[c] = pseudo;
-                tr.values[ncp + c] = tt * self.mu_star - reward;
-                tr.values[2 * ncp + c] = opt as f64 / tt;
-                c += 1;
-            }
+            let tt = (t + 1) as f64;
+            rec.step(t + 1, || [pseudo, tt * self.mu_star - reward, opt as f64 / tt]);
         }
         let tt = self.horizon as f64;
-        tr.finals.copy_from_slice(&[pseudo, tt * self.mu_star - reward, opt as f64 / tt]);
+        rec.finish(&[pseudo, tt * self.mu_star - reward, opt as f64 / tt]);
     }
 
     /// The scalar f64 path, one replication at a time (monomorphised per policy).

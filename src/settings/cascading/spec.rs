@@ -14,7 +14,7 @@ use super::best_perm::{all_lists, count_lists};
 use super::generate::synthetic;
 use super::model::CascadingMdp;
 use super::movielens;
-use crate::engine::{Job, Simulation, Trace};
+use crate::engine::{Job, Simulation, Trace, record_steps};
 use crate::error::{Result, invalid};
 use crate::rng::{Role, StreamId};
 use crate::spec::CellInfo;
@@ -456,19 +456,7 @@ impl Simulation for CascadingSim {
     }
     fn run_block(&self, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
         for (i, tr) in out.iter_mut().enumerate() {
-            let mut c = 0;
-            let nm = tr.finals.len();
-            let mut last = vec![0.0; nm];
-            self.run_rep((first_rep + i as u64) as u32, |k, vals| {
-                last.copy_from_slice(vals);
-                if c < grid.len() && grid[c] == k {
-                    for (m, v) in vals.iter().enumerate() {
-                        tr.values[m * grid.len() + c] = *v;
-                    }
-                    c += 1;
-                }
-            });
-            tr.finals.copy_from_slice(&last);
+            record_steps(grid, tr, |emit| self.run_rep((first_rep + i as u64) as u32, |k, vals| emit(k, vals)));
         }
     }
 }

@@ -8,7 +8,7 @@ use super::algorithms::{Algorithm, MAX_IMPLICIT_RHO, run};
 use std::sync::{Arc, OnceLock};
 
 use super::model::{Loss, SeaInstance, Sequence, Theory};
-use crate::engine::{Job, Simulation, Trace, default_grid};
+use crate::engine::{Job, Recorder, Simulation, Trace, default_grid};
 use crate::error::{Result, invalid};
 use crate::oco::Domain;
 use crate::results::Overlay;
@@ -541,15 +541,14 @@ impl Simulation for SeaSim {
         };
         for (i, tr) in out.iter_mut().enumerate() {
             let env = StreamId::new(self.key, (first_rep + i as u64) as u32, Role::Env);
-            let mut c = 0;
+            // `run` reports at the checkpoints only
             let mut last = [0.0; 2];
+            let mut rec = Recorder::new(grid, tr);
             run(&self.inst, th, &algo, &env, |_, r| {
                 last = r;
-                tr.values[c] = r[0];
-                tr.values[grid.len() + c] = r[1];
-                c += 1;
+                rec.record(&r);
             });
-            tr.finals.copy_from_slice(&last);
+            rec.finish(&last);
         }
     }
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Simulation, Trace};
+use crate::engine::{Simulation, Trace, record_steps};
 use crate::mdp::episodes::{sample_next, uniforms};
 use crate::mdp::model::TabularMdp;
 use crate::mdp::planning::backward_induction;
@@ -194,16 +194,7 @@ impl Simulation for RegretSim {
     }
     fn run_block(&self, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
         for (i, tr) in out.iter_mut().enumerate() {
-            let mut c = 0;
-            let mut last = 0.0;
-            self.run_rep((first_rep + i as u64) as u32, |k, r| {
-                last = r;
-                if c < grid.len() && grid[c] == k {
-                    tr.values[c] = r;
-                    c += 1;
-                }
-            });
-            tr.finals[0] = last;
+            record_steps(grid, tr, |emit| self.run_rep((first_rep + i as u64) as u32, |k, r| emit(k, &[r])));
         }
     }
 }
