@@ -87,6 +87,24 @@ pub fn cell_key(master_seed: u64, cell_id: u64) -> [u32; 2] {
     [k as u32, (k >> 32) as u32]
 }
 
+/// The one way code below the engine derives a key for an extra index (a point of a sweep, an
+/// arm's draw number): the 64-bit index, already mixed by the caller when it is small or
+/// structured (`mix64`), XOR-ed into the key's two words. Settings never XOR keys by hand.
+pub fn fold_in(key: [u32; 2], index: u64) -> [u32; 2] {
+    [key[0] ^ index as u32, key[1] ^ (index >> 32) as u32]
+}
+
+/// The key of a generator seeded by a value in the spec (a random instance's `seed`), salted by
+/// the purpose so that two generators given the same seed draw different streams.
+pub fn seed_key(seed: u64, salt: u64) -> [u32; 2] {
+    let k = mix64(seed ^ salt);
+    [k as u32, (k >> 32) as u32]
+}
+
+/// Role bit of an auxiliary stream derived from another stream (its own key by [`fold_in`]):
+/// Beta arms' per-(step, arm) draws.
+pub const AUX_ROLE_BIT: u32 = 0x2000_0000;
+
 /// The address of one stream: a cell's key, a replication and a role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StreamId {
@@ -96,6 +114,11 @@ pub struct StreamId {
 }
 
 impl StreamId {
+    /// This stream with `index` folded into its key ([`fold_in`]).
+    pub fn fold_in(self, index: u64) -> StreamId {
+        StreamId { key: fold_in(self.key, index), ..self }
+    }
+
     pub fn new(key: [u32; 2], rep: u32, role: Role) -> StreamId {
         StreamId { key, rep, role: role.word() }
     }
@@ -190,6 +213,15 @@ mod tests {
     use rand::RngExt;
 
     /// Random123's published known-answer vectors for philox4x32 with 10 rounds (kat_vectors).
+    #[test]
+    fn fold_in_and_seed_key_are_the_documented_xor_and_mix() {
+        assert_eq!(fold_in([1, 2], 0x0000_0003_0000_0005), [1 ^ 5, 2 ^ 3]);
+        let k = mix64(7 ^ 0xca5c);
+        assert_eq!(seed_key(7, 0xca5c), [k as u32, (k >> 32) as u32]);
+        let id = StreamId { key: [9, 9], rep: 4, role: 2 };
+        assert_eq!(id.fold_in(1), StreamId { key: [8, 9], rep: 4, role: 2 });
+    }
+
     #[test]
     fn philox_known_answers() {
         let cases: [([u32; 4], [u32; 2], [u32; 4]); 3] = [

@@ -76,8 +76,7 @@ impl LinearMixtureMdp {
             );
         }
         let phi = Array4::from_shape_fn((d, states, actions, states), |(i, s, a, j)| kernels[i][[s, a, j]]);
-        let k = mix64(seed ^ 0x7e7a);
-        let mut rng = StreamId::new([k as u32, (k >> 32) as u32], 1, Role::Instance).stream();
+        let mut rng = StreamId::new(crate::rng::seed_key(seed, 0x7e7a), 1, Role::Instance).stream();
         let g = Gamma::new(1.0, 1.0).expect("valid");
         let raw: Vec<f64> = (0..d).map(|_| g.sample(&mut rng)).collect();
         let sum: f64 = raw.iter().sum();

@@ -96,11 +96,7 @@ impl<'a> Env<'a> {
                 // The arm goes into the key (a bijective mix, so no two arms share a stream) and
                 // the step into the counter's last word; the spec caps the horizon at 2^32.
                 let m = crate::rng::mix64(k as u64 + 1);
-                let id = StreamId {
-                    key: [self.aux.key[0] ^ m as u32, self.aux.key[1] ^ (m >> 32) as u32],
-                    rep: self.aux.rep,
-                    role: self.aux.role ^ 0x2000_0000,
-                };
+                let id = StreamId { role: self.aux.role ^ crate::rng::AUX_ROLE_BIT, ..self.aux.fold_in(m) };
                 let mut s = BetaStream { id, t: t as u32, i: 0, buf: [0; 4] };
                 match rand_distr::Beta::new(a, b) {
                     Ok(d) => d.sample(&mut s),

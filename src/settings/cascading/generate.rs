@@ -8,7 +8,7 @@ use rand_distr::{Distribution, Gamma};
 
 use super::model::CascadingMdp;
 use crate::error::ModelError;
-use crate::rng::{Role, StreamId, mix64};
+use crate::rng::{Role, StreamId};
 
 pub fn synthetic(
     states: usize,
@@ -21,8 +21,7 @@ pub fn synthetic(
     if !(q_max > 0.0 && q_max <= 1.0) {
         return Err(crate::error::bad("max_attraction", q_max, "the largest attraction probability drawn", "(0, 1]"));
     }
-    let k = mix64(seed ^ 0xca5c);
-    let mut rng = StreamId::new([k as u32, (k >> 32) as u32], 0, Role::Instance).stream();
+    let mut rng = StreamId::new(crate::rng::seed_key(seed, 0xca5c), 0, Role::Instance).stream();
     let q = Array2::from_shape_fn((states, items), |_| q_max * rng.open01());
     let r = Array2::from_shape_fn((states, items), |_| rng.open01());
     let g = Gamma::new(1.0, 1.0).expect("valid");

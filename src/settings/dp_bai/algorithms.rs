@@ -100,7 +100,7 @@ impl Rewards for SampledRewards<'_> {
     fn pull(&mut self, arm: usize, n: u64) -> f64 {
         let h = mix64(arm as u64 ^ mix64(self.used[arm] ^ mix64(n)));
         self.used[arm] += n;
-        let id = StreamId { key: [self.id.key[0] ^ h as u32, self.id.key[1] ^ (h >> 32) as u32], ..self.id };
+        let id = self.id.fold_in(h);
         match Binomial::new(n, self.means[arm]) {
             Ok(b) => b.sample(&mut id.stream()) as f64,
             Err(_) => f64::NAN,

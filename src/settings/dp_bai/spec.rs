@@ -557,7 +557,7 @@ impl Simulation for DpBaiSim {
                 // (common random numbers); noise of its own per point.
                 let mut rw = SampledRewards::new(&inst.means, self.key, rep);
                 let h = mix64(g);
-                let mut z = Noise::new([self.key[0] ^ h as u32, self.key[1] ^ (h >> 32) as u32], rep, self.tag);
+                let mut z = Noise::new(crate::rng::fold_in(self.key, h), rep, self.tag);
                 let a = run(&self.prep, &algo, budget, &mut rw, &mut z);
                 tr.values[c] = (a != best) as u8 as f64;
                 tr.values[ncp + c] = top - inst.means[a];

@@ -135,8 +135,7 @@ impl<'a> Run<'a> {
         let (mut theta, mut features) = (Vec::new(), Vec::new());
         let mut pi = LogPolicy::uniform(n, na);
         if let Algorithm::MdSampled { param: Param::Linear { dim, seed }, .. } = algo {
-            let k = crate::rng::mix64(*seed ^ 0xfea7);
-            let mut rng = StreamId::new([k as u32, (k >> 32) as u32], 0, Role::Instance).stream();
+            let mut rng = StreamId::new(crate::rng::seed_key(*seed, 0xfea7), 0, Role::Instance).stream();
             features = (0..n * na * dim).map(|_| StandardNormal.sample(&mut rng)).collect();
             theta = vec![0.0; *dim];
             pi = linear_policy(&theta, &features, n, na);
