@@ -7,6 +7,8 @@
 //! - [`sim`]: a policy on an instance as an engine `Simulation`;
 //! - [`spec`]: the `[bandit]` section of a spec and its validation;
 //! - [`theory`]: Lai–Robbins and UCB1 overlays.
+//!
+#![doc = include_str!("README.md")]
 
 pub mod arms;
 pub mod policies;

@@ -8,6 +8,8 @@
 //!   CascadeKL-UCB, CascadingBPI and AdaptBPI;
 //! - [`generate`]: synthetic instances; [`movielens`]: the MovieLens-100K construction;
 //! - [`spec`]: the `[cascading]` section and the engine simulation.
+//!
+#![doc = include_str!("README.md")]
 
 pub mod algorithms;
 pub mod best_perm;

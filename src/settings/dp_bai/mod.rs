@@ -2,6 +2,8 @@
 //! Karthik, Chee & Tan, ICLR 2024): the linear instance and its complexities ([`model`]),
 //! Max-Det collections ([`max_det`]), DP-BAI and its baselines on a reward table
 //! ([`algorithms`]), an empirical privacy audit ([`audit`]) and the `[dp_bai]` spec ([`spec`]).
+//!
+#![doc = include_str!("README.md")]
 
 pub mod algorithms;
 pub mod audit;

@@ -8,6 +8,8 @@
 //!   the baselines softmax PG, natural PG, a KL-constrained (TRPO-style) step and PPO-clip;
 //! - [`theory`]: the regularised optimum (soft value iteration) and the rate overlays;
 //! - [`spec`]: the `[mdpo]` section of a spec and the engine simulation.
+//!
+#![doc = include_str!("README.md")]
 
 pub mod algorithms;
 pub mod policy;

@@ -7,6 +7,8 @@
 //! - [`algorithms`]: optimistic OMD (M_t = ∇f_{t−1}(x_{t−1})) in its convex-smooth and strongly
 //!   convex tunings, with perfect hints, and OGD baselines;
 //! - [`spec`]: the `[sea]` section and the engine simulation.
+//!
+#![doc = include_str!("README.md")]
 
 pub mod algorithms;
 pub mod model;

@@ -4,6 +4,8 @@
 //!
 //! - [`rl`]: the algorithms and the regret simulation;
 //! - [`spec`]: the `[tabular_rl]` table and its validation.
+//!
+#![doc = include_str!("README.md")]
 
 pub mod rl;
 pub mod spec;
