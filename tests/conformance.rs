@@ -77,6 +77,34 @@ fn conform(name: &str, text: &str, data: &Path) {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+/// Every registered setting has an experiment (so the suite above runs it), and every job of
+/// every experiment records exactly the metrics its setting declares, in the same order (the
+/// two lists come from different places: the setting's checked config and each simulation).
+#[test]
+fn every_setting_is_covered_and_declares_its_jobs_metrics() {
+    let data = tmp("conformance-movielens-metrics");
+    movielens_fixture(&data);
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, text) in BUILTIN {
+        let text =
+            text.replace("kind = \"movielens\",", &format!("kind = \"movielens\", dir = \"{}\",", data.display()));
+        let exp = parse(&text, name).unwrap().validate(&Overrides { quick: true, ..Default::default() }).unwrap();
+        seen.push(exp.table);
+        let declared: Vec<String> = exp.setting.metrics().iter().map(|m| m.to_string()).collect();
+        for job in exp.jobs(regretlab::kernels::bandit::KernelChoice::Auto) {
+            assert_eq!(
+                job.sim.metrics(),
+                declared,
+                "{name}: job '{}' records other metrics than its setting declares",
+                job.series
+            );
+        }
+    }
+    for r in regretlab::settings::REGISTRY {
+        assert!(seen.contains(&r.table), "setting [{}] has no experiment in experiments/", r.table);
+    }
+}
+
 #[test]
 fn every_experiment_gives_the_same_bytes_on_every_engine_and_shard_layout() {
     let data = tmp("conformance-movielens");
