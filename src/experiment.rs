@@ -177,8 +177,11 @@ fn heatmap_stem(series: &str) -> String {
 fn gpu_plan(jobs: &[engine::Job]) -> (EngineKind, String, Vec<String>) {
     match crate::gpu::context() {
         Ok(ctx) => {
-            let cpu: Vec<String> =
-                jobs.iter().filter(|j| j.sim.gpu_batch().is_none()).map(|j| j.series.clone()).collect();
+            let cpu: Vec<String> = jobs
+                .iter()
+                .filter(|j| j.sim.gpu().and_then(|g| g.batch_key()).is_none())
+                .map(|j| j.series.clone())
+                .collect();
             let mut notes = Vec::new();
             if !cpu.is_empty() {
                 let mut names = cpu.clone();

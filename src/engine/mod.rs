@@ -58,26 +58,28 @@ pub trait Simulation: Sync {
     fn grid(&self) -> Option<Vec<u64>> {
         None
     }
-    /// Jobs whose simulations give the same key share GPU dispatches: one launch serves many
-    /// cells (instances, parameters) of a sweep. None: no GPU kernel, the job runs on the CPU.
-    fn gpu_batch(&self) -> Option<String> {
+    /// The GPU capability of a simulation that has a GPU kernel; None: it runs on the CPU.
+    fn gpu(&self) -> Option<&dyn GpuBatched> {
         None
     }
-    /// This simulation as `Any`, so that a batch's leader can reach its peers' concrete type.
-    fn as_any(&self) -> Option<&dyn std::any::Any> {
-        None
-    }
-    /// Runs every part of one GPU batch (each part's simulation has this one's
-    /// [`Self::gpu_batch`] key) with the output bits of [`Self::run_block`]; reports progress
-    /// and honours cancellation between dispatches through `ctl`.
-    fn run_gpu(&self, _parts: &mut [GpuPart<'_>], _ctl: &GpuControl<'_>) -> Result<(), GpuStop> {
-        Err(GpuStop::Failed("no GPU kernel".into()))
-    }
+}
+
+/// The optional GPU capability beside [`Simulation`]: jobs whose capabilities give the same
+/// batch key share dispatches, so one launch serves many cells (instances, parameters) of a
+/// sweep, with the output bits of [`Simulation::run_block`].
+pub trait GpuBatched: Sync {
+    /// The batch key, or None when this device cannot run the kernel (it then runs on the CPU).
+    fn batch_key(&self) -> Option<String>;
+    /// This capability as `Any`, so that a batch's leader can reach its peers' concrete type.
+    fn as_any(&self) -> &dyn std::any::Any;
+    /// Runs every part of one batch (each part's capability has this one's key); reports
+    /// progress and honours cancellation between dispatches through `ctl`.
+    fn run_batch(&self, parts: &mut [GpuPart<'_>], ctl: &GpuControl<'_>) -> Result<(), GpuStop>;
 }
 
 /// Replications `first_rep .. first_rep + out.len()` of one job, inside a GPU batch.
 pub struct GpuPart<'a> {
-    pub sim: &'a dyn Simulation,
+    pub gpu: &'a dyn GpuBatched,
     pub first_rep: u64,
     pub grid: &'a [u64],
     pub out: &'a mut [Trace],
@@ -225,8 +227,10 @@ fn run_in_pool(
 
     let work: u64 = jobs.iter().fold(0u64, |w, j| w.saturating_add(j.sim.horizon().saturating_mul(cfg.reps)));
     let bar = progress_bar(cfg.progress && work > 200_000_000, work);
-    let gpu_keys: Vec<Option<String>> =
-        jobs.iter().map(|j| if cfg.kind == EngineKind::Gpu { j.sim.gpu_batch() } else { None }).collect();
+    let gpu_keys: Vec<Option<String>> = jobs
+        .iter()
+        .map(|j| if cfg.kind == EngineKind::Gpu { j.sim.gpu().and_then(|g| g.batch_key()) } else { None })
+        .collect();
     // The GPU's jobs and the CPU's are disjoint: each side folds into its own results, so the
     // GPU batches run on their own thread while the pool computes the CPU's jobs.
     let (mut on_gpu, mut on_cpu): (Vec<Option<&mut JobResult>>, Vec<Option<&mut JobResult>>) = results
@@ -383,13 +387,24 @@ fn run_gpu_batches(
                     vec![Trace::new(results[j].as_ref().map_or(0, |r| r.metrics.len()), grids[j].len()); n as usize]
                 })
                 .collect();
-            let mut parts: Vec<GpuPart> = batch
-                .iter()
-                .zip(traces.iter_mut())
-                .map(|(&(j, r0, _), out)| GpuPart { sim: jobs[j].sim.as_ref(), first_rep: r0, grid: &grids[j], out })
-                .collect();
+            // a batch holds only jobs whose capability gave its key
+            let no_kernel = |j: usize| EngineError::Gpu {
+                cell: jobs[j].cell.clone(),
+                series: jobs[j].series.clone(),
+                message: "in a GPU batch without a GPU kernel".into(),
+            };
+            let mut parts: Vec<GpuPart> = Vec::with_capacity(batch.len());
+            for (&(j, r0, _), out) in batch.iter().zip(traces.iter_mut()) {
+                parts.push(GpuPart {
+                    gpu: jobs[j].sim.gpu().ok_or_else(|| no_kernel(j))?,
+                    first_rep: r0,
+                    grid: &grids[j],
+                    out,
+                });
+            }
             let (lead, _, _) = batch[0];
-            jobs[lead].sim.run_gpu(&mut parts, &ctl).map_err(|e| match e {
+            let lead_gpu = jobs[lead].sim.gpu().ok_or_else(|| no_kernel(lead))?;
+            lead_gpu.run_batch(&mut parts, &ctl).map_err(|e| match e {
                 GpuStop::Cancelled => EngineError::Cancelled,
                 GpuStop::Failed(message) => {
                     let others = batch

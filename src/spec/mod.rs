@@ -188,6 +188,14 @@ impl CellInfo {
     }
 }
 
+/// Cells per instance under the instance-major order of [`instance_cells`] (and of every
+/// setting's `cells()`): cell `i` belongs to instance `i / cells_per_instance(…)`. The one
+/// statement of that rule, which settings' `jobs()` and `overlays()` rely on.
+pub fn cells_per_instance(cells: usize, instances: usize) -> usize {
+    debug_assert!(instances > 0 && cells.is_multiple_of(instances), "{cells} cells for {instances} instances");
+    cells / instances.max(1)
+}
+
 /// Every instance at every horizon, instance-major (the order settings' `jobs()` rely on: cell
 /// i is instance i / horizons.len()). A label gets " K=…" when the sweep has several horizons;
 /// `content(instance content, horizon)` is what fixes the cell's id.

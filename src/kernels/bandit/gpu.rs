@@ -1250,6 +1250,39 @@ fn launch_with(
     Ok(())
 }
 
+/// The bandit kernels' GPU capability: the engine batches jobs by [`FixedKernel::gpu_batch_key`]
+/// and runs each batch through [`run_batch_gpu`].
+impl crate::engine::GpuBatched for FixedKernel {
+    fn batch_key(&self) -> Option<String> {
+        // a kernel that needs i64 runs on the CPU when the device has no SHADER_INT64
+        let int64 = || crate::gpu::context().is_ok_and(|c| c.int64);
+        (self.gpu_supported() && (!self.gpu_needs_int64() || int64())).then(|| self.gpu_batch_key())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn run_batch(
+        &self,
+        parts: &mut [crate::engine::GpuPart<'_>],
+        ctl: &crate::engine::GpuControl<'_>,
+    ) -> Result<(), crate::engine::GpuStop> {
+        use crate::engine::GpuStop;
+        let mut kparts = Vec::with_capacity(parts.len());
+        for p in parts.iter_mut() {
+            let kern = p.gpu.as_any().downcast_ref::<FixedKernel>().filter(|k| k.gpu_supported());
+            let kern =
+                kern.ok_or_else(|| GpuStop::Failed("a GPU batch holds a job without a bandit GPU kernel".into()))?;
+            kparts.push(GpuBatchPart { kern, first_rep: p.first_rep, grid: p.grid, out: &mut *p.out });
+        }
+        let stop = |e: GpuError| match e {
+            GpuError::Cancelled => GpuStop::Cancelled,
+            e => GpuStop::Failed(e.to_string()),
+        };
+        let int64 = crate::gpu::context().map_err(stop)?.int64;
+        run_batch_gpu(&mut kparts, int64, ctl).map_err(stop)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

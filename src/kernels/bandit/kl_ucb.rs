@@ -78,6 +78,7 @@ impl KlTables {
     }
 
     /// LN, XL and LEV, for the GPU kernel's upload.
+    #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
     pub(super) fn tables(&self) -> (&[i64], &[i64], &[i64]) {
         (&self.ln, &self.xl, &self.lev)
     }

@@ -41,7 +41,7 @@ impl BanditConfig {
     /// One job per (cell, policy), in cell order then policy order.
     pub fn jobs(&self, cells: &[CellInfo], seed: u64, kernel: KernelChoice) -> Vec<Job> {
         let mut jobs = Vec::new();
-        let per_t = cells.len() / self.instances.len();
+        let per_t = crate::spec::cells_per_instance(cells.len(), self.instances.len());
         for (ci, cell) in cells.iter().enumerate() {
             let inst = &self.instances[ci / per_t];
             let key = cell.key(seed);
@@ -67,7 +67,7 @@ impl BanditConfig {
     /// Theory overlays on the pseudo-regret plot of each cell, on its checkpoint grid.
     pub fn overlays(&self, cells: &[CellInfo]) -> Vec<Overlay> {
         let mut out = Vec::new();
-        let per_t = cells.len() / self.instances.len();
+        let per_t = crate::spec::cells_per_instance(cells.len(), self.instances.len());
         let has_ucb1 =
             self.policies.iter().any(|p| matches!(p.config, sim::PolicyConfig::Ucb1 { alpha } if alpha == 2.0));
         for (ci, cell) in cells.iter().enumerate() {

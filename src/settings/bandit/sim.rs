@@ -1,8 +1,6 @@
 //! One policy on one bandit instance, as an engine [`Simulation`]: the scalar f64 path and the
 //! fixed-point batched path behind one type.
 
-#[cfg(feature = "gpu")]
-use crate::engine::{GpuControl, GpuPart, GpuStop};
 use crate::engine::{Recorder, Simulation, Trace};
 use crate::rng::{Role, StreamId};
 
@@ -136,38 +134,8 @@ impl Simulation for BanditSim {
         }
     }
     #[cfg(feature = "gpu")]
-    fn gpu_batch(&self) -> Option<String> {
-        // A kernel that needs i64 runs on the CPU when the device has no SHADER_INT64.
-        let int64 = || crate::gpu::context().is_ok_and(|c| c.int64);
-        self.fixed
-            .as_ref()
-            .filter(|k| k.gpu_supported() && (!k.gpu_needs_int64() || int64()))
-            .map(|k| k.gpu_batch_key())
-    }
-    fn as_any(&self) -> Option<&dyn std::any::Any> {
-        Some(self)
-    }
-    #[cfg(feature = "gpu")]
-    fn run_gpu(&self, parts: &mut [GpuPart<'_>], ctl: &GpuControl<'_>) -> Result<(), GpuStop> {
-        use crate::kernels::bandit::gpu::{GpuBatchPart, run_batch_gpu};
-        let mut kparts = Vec::with_capacity(parts.len());
-        for p in parts.iter_mut() {
-            let kern = p
-                .sim
-                .as_any()
-                .and_then(|a| a.downcast_ref::<BanditSim>())
-                .and_then(|b| b.fixed.as_ref())
-                .filter(|k| k.gpu_supported());
-            let kern =
-                kern.ok_or_else(|| GpuStop::Failed("a GPU batch holds a job without a bandit GPU kernel".into()))?;
-            kparts.push(GpuBatchPart { kern, first_rep: p.first_rep, grid: p.grid, out: &mut *p.out });
-        }
-        let stop = |e: crate::gpu::GpuError| match e {
-            crate::gpu::GpuError::Cancelled => GpuStop::Cancelled,
-            e => GpuStop::Failed(e.to_string()),
-        };
-        let int64 = crate::gpu::context().map_err(stop)?.int64;
-        run_batch_gpu(&mut kparts, int64, ctl).map_err(stop)
+    fn gpu(&self) -> Option<&dyn crate::engine::GpuBatched> {
+        self.fixed.as_ref().filter(|k| k.gpu_supported()).map(|k| k as &dyn crate::engine::GpuBatched)
     }
 }
 

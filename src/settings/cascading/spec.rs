@@ -357,7 +357,7 @@ impl CascadingConfig {
     }
 
     pub fn jobs(&self, cells: &[CellInfo], seed: u64) -> Vec<Job> {
-        let per = cells.len() / self.models.len();
+        let per = crate::spec::cells_per_instance(cells.len(), self.models.len());
         let mut jobs = Vec::new();
         for (ci, cell) in cells.iter().enumerate() {
             let mdp = self.models[ci / per].1.clone();

@@ -436,7 +436,7 @@ impl DpBaiConfig {
     }
 
     pub fn jobs(&self, cells: &[CellInfo], seed: u64) -> Vec<Job> {
-        let per = cells.len() / self.instances.len();
+        let per = crate::spec::cells_per_instance(cells.len(), self.instances.len());
         let mut jobs = Vec::new();
         for (ci, cell) in cells.iter().enumerate() {
             let prep = Prepared::new(self.instances[ci / per].1.clone());
@@ -467,7 +467,7 @@ impl DpBaiConfig {
             return Vec::new();
         }
         let eps = &self.overlay_epsilons;
-        let per = cells.len() / self.instances.len();
+        let per = crate::spec::cells_per_instance(cells.len(), self.instances.len());
         let mut out = Vec::new();
         for (ci, cell) in cells.iter().enumerate() {
             let inst = &self.instances[ci / per].1;

@@ -497,7 +497,7 @@ impl MdpoConfig {
     }
 
     pub fn jobs(&self, cells: &[CellInfo], seed: u64) -> Vec<Job> {
-        let per = cells.len() / self.models.len();
+        let per = crate::spec::cells_per_instance(cells.len(), self.models.len());
         let mut jobs = Vec::new();
         for (ci, cell) in cells.iter().enumerate() {
             let mdp = self.models[ci / per].1.clone();
@@ -526,7 +526,7 @@ impl MdpoConfig {
     /// Xiao's O(1/k) bound over each constant-step exact MD curve, and a γ^k reference over each
     /// geometric-step one whose ratio is at least 1/γ (see `theory::md_geometric_step_bound`).
     pub fn overlays(&self, cells: &[CellInfo]) -> Vec<Overlay> {
-        let per = cells.len() / self.models.len();
+        let per = crate::spec::cells_per_instance(cells.len(), self.models.len());
         let mut out = Vec::new();
         for (ci, cell) in cells.iter().enumerate() {
             let mdp = &self.models[ci / per].1;

@@ -446,7 +446,7 @@ impl SeaConfig {
     }
 
     pub fn jobs(&self, cells: &[CellInfo], seed: u64) -> Vec<Job> {
-        let per = cells.len() / self.instances.len();
+        let per = crate::spec::cells_per_instance(cells.len(), self.instances.len());
         let mut jobs = Vec::new();
         for (ci, cell) in cells.iter().enumerate() {
             let inst = &self.instances[ci / per].1;
@@ -469,7 +469,7 @@ impl SeaConfig {
     /// The convex-smooth bound's rate √σ²_{1:t} + √Σ²_{1:t} (constant 1), the strongly convex
     /// rate (σ²_max + Σ²_max)·ln t, and OGD's bound (3/2)·D·G·√t (Zinkevich 2003), on every cell.
     pub fn overlays(&self, cells: &[CellInfo]) -> Vec<Overlay> {
-        let per = cells.len() / self.instances.len();
+        let per = crate::spec::cells_per_instance(cells.len(), self.instances.len());
         let mut out = Vec::new();
         for (ci, cell) in cells.iter().enumerate() {
             let inst = &self.instances[ci / per].1;
