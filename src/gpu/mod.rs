@@ -127,29 +127,11 @@ pub fn context() -> Result<&'static Context, GpuError> {
 /// The 32 × 32 → 64-bit product as (hi, lo), in WGSL: native u64 where the device has it,
 /// otherwise four 16-bit partial products. Both give the same integers.
 pub fn wgsl_mul_wide(int64: bool) -> &'static str {
-    if int64 {
-        "fn mul_wide(a: u32, b: u32) -> vec2<u32> {\n    let p = u64(a) * u64(b);\n    return vec2<u32>(u32(p >> 32u), u32(p & 0xfffffffflu));\n}\n"
-    } else {
-        "fn mul_wide(a: u32, b: u32) -> vec2<u32> {\n    let a0 = a & 0xffffu;\n    let a1 = a >> 16u;\n    let b0 = b & 0xffffu;\n    let b1 = b >> 16u;\n    let p01 = a0 * b1;\n    let p10 = a1 * b0;\n    let mid = ((a0 * b0) >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);\n    return vec2<u32>(a1 * b1 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u), a * b);\n}\n"
-    }
+    if int64 { include_str!("shaders/mul_wide_u64.wgsl") } else { include_str!("shaders/mul_wide_limbs.wgsl") }
 }
 
 /// Philox4x32-10 in WGSL (needs `mul_wide`), the same rounds as [`crate::rng::philox4x32_10`].
-pub const WGSL_PHILOX: &str = "
-fn philox(ctr: vec4<u32>, key_in: vec2<u32>) -> vec4<u32> {
-    var c = ctr;
-    var k = key_in;
-    for (var r = 0u; r < 10u; r++) {
-        if (r > 0u) {
-            k = k + vec2<u32>(0x9E3779B9u, 0xBB67AE85u);
-        }
-        let p0 = mul_wide(0xD2511F53u, c.x);
-        let p1 = mul_wide(0xCD9E8D57u, c.z);
-        c = vec4<u32>(p1.x ^ c.y ^ k.x, p1.y, p0.x ^ c.w ^ k.y, p0.y);
-    }
-    return c;
-}
-";
+pub const WGSL_PHILOX: &str = include_str!("shaders/philox.wgsl");
 
 impl Context {
     /// The compute pipeline of `entry` in `src` (layout from the shader), compiled once per

@@ -47,235 +47,39 @@ const WG: u32 = 64;
 /// What both shader layouts share: parameters, the segment record of a cell, the bindings, the
 /// exact Q4.28 mean, the segment search and the entry point's first lines. `ARMS` takes the arm family's functions (or the
 /// unrolled layout's workgroup counters), `SCELL` the sums' storage type.
-const PRELUDE: &str = "
-struct Params { reps: u32, m_begin: u32, m_end: u32, role: u32 }
-// One cell's replications: invocations start.. until the next segment's start.
-// pad: Thompson's round(σ 2^20).
-struct Seg { key0: u32, key1: u32, first_rep: u32, start: u32, horizon: u32, explore: u32, prole: u32, a_off: u32, n_off: u32, e_off: u32, arm_off: u32, pad: u32 }
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read_write> cnt: array<u32>;
-@group(0) @binding(2) var<storage, read_write> suc: array<SCELL>;
-@group(0) @binding(3) var<storage, read> tab_a: array<u32>;
-@group(0) @binding(4) var<storage, read> tab_n: array<vec2<u32>>;
-// Per arm: Bernoulli (threshold, 1 if the arm always pays, 0, 0); Gaussian (μ, σ) in Q12.20 as
-// i64 words (lo, hi, lo, hi).
-@group(0) @binding(5) var<storage, read> arms: array<vec4<u32>>;
-@group(0) @binding(6) var<storage, read> segs: array<Seg>;
-BINDINGS
-
-ARMS
-
-// floor(s 2^28 / n) for 1 <= n < 2^25, s <= n.
-fn mean_q(s: u32, n: u32, rn: u32) -> u32 {
-    let sh = 4u + firstLeadingBit(n);
-    let p = mul_wide(s, rn);
-    var q = (p.x << (32u - sh)) | (p.y >> sh);
-    let hi = s >> 4u;
-    let lo = s << 28u;
-    for (var i = 0u; i < 2u; i++) {
-        let l = mul_wide(q + 1u, n);
-        if (l.x < hi || (l.x == hi && l.y <= lo)) {
-            q = q + 1u;
-        }
-    }
-    return q;
-}
-
-// The segment of invocation i: the last whose start is <= i (segment 0 starts at 0).
-fn seg_of(i: u32) -> u32 {
-    var lo = 0u;
-    var hi = arrayLength(&segs);
-    while (hi - lo > 1u) {
-        let mid = (lo + hi) / 2u;
-        if (segs[mid].start <= i) {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo;
-}
-
-// The entry point opens here (the invocation's cell and replication); each layout's body
-// continues it.
-@compute @workgroup_size(WG)
-fn bandit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let i = (wid.y * nwg.x + wid.x) * WG + lid;
-    if (i >= P.reps) {
-        return;
-    }
-    let R = P.reps;
-    let sg = segs[seg_of(i)];
-    let rep = sg.first_rep + (i - sg.start);
-    let key = vec2<u32>(sg.key0, sg.key1);
-    let m_end = min(P.m_end, sg.horizon);
-";
+const PRELUDE: &str = include_str!("shaders/prelude.wgsl");
 
 /// The step loop's head in both layouts: the rule's set-up (`LOAD`), the Env word of step m
 /// (one Philox block per four steps), round robin until the rule's exploration ends, then the
 /// rule's choice (`CHOOSE`).
-const STEP_HEAD: &str = "    LOAD
-    var blk = vec4<u32>(0u);
-    for (var m = P.m_begin; m < m_end; m++) {
-        if ((m & 3u) == 0u || m == P.m_begin) {
-            blk = philox(vec4<u32>(m >> 2u, rep, P.role, 0u), key);
-        }
-        let u = blk[m & 3u];
-        var arm = m % K;
-        if (m >= sg.explore) {
-            CHOOSE
-        }";
+const STEP_HEAD: &str = include_str!("shaders/step_head.wgsl");
 
 /// The per-thread-array layout: every rule; the pulled arm indexes private arrays.
-const BODY: &str = "
-    var n: array<u32, K>;
-    var s: array<STYPE, K>;
-    var mq: array<u32, K>;
-    var b: array<u32, K>;
-    for (var k = 0u; k < K; k++) {
-        n[k] = cnt[k * R + i];
-        s[k] = sload(k * R + i);
-        b[k] = 0u;
-        mq[k] = 0u;
-        if (n[k] > 0u) {
-            let t = tab_n[sg.n_off + n[k]];
-            b[k] = t.x;
-            mq[k] = mean(s[k], n[k], t.y);
-        }
-    }
-STEP_HEAD
-        let nk = n[arm] + 1u;
-        let sk = s[arm] + reward(arms[sg.arm_off + arm], u);
-        n[arm] = nk;
-        s[arm] = sk;
-        let t = tab_n[sg.n_off + nk];
-        b[arm] = t.x;
-        mq[arm] = mean(sk, nk, t.y);
-        UPDATE
-    }
-    for (var k = 0u; k < K; k++) {
-        cnt[k * R + i] = n[k];
-        sstore(k * R + i, s[k]);
-    }
-    STORE
-}
-";
+const BODY: &str = include_str!("shaders/body.wgsl");
 
 /// Bernoulli arms: success counts, `word < THR | FULL`, the exact Q4.28 mean.
-const BERNOULLI: &str = "
-fn sload(j: u32) -> u32 {
-    return suc[j];
-}
-fn sstore(j: u32, v: u32) {
-    suc[j] = v;
-}
-fn reward(th: vec4<u32>, u: u32) -> u32 {
-    return select(0u, 1u, u < th.x) | th.y;
-}
-fn mean(s: u32, n: u32, rn: u32) -> u32 {
-    return mean_q(s, n, rn);
-}
-";
+const BERNOULLI: &str = include_str!("shaders/bernoulli.wgsl");
 
 /// The integer normal deviate of [`super::gaussian`] from the host's quantile table (needs
 /// SHADER_INT64): Gaussian arms' rewards and Thompson sampling's draws.
-const NORMAL: &str = "
-@group(0) @binding(8) var<storage, read> ztab: array<i32>;
-fn normal_q24(w: u32) -> i32 {
-    let up = w >= 0x80000000u;
-    let v = select(w, ~w, up);
-    let e = max(firstLeadingBit(v | 1u), 10u);
-    let sh = e - 10u;
-    let idx = ((e - 10u) << 10u) + (v >> sh);
-    let a = ztab[idx];
-    let d = i64(ztab[idx + 1u] - a);
-    let g = a + i32((d * i64(v & ((1u << sh) - 1u))) >> sh);
-    return select(-g, g, up);
-}
-";
+const NORMAL: &str = include_str!("shaders/normal.wgsl");
 
 /// Gaussian arms (needs SHADER_INT64): i64 reward sums in Q12.20 stored as (lo, hi) words, the
 /// reward μ + ⌊σ Z / 2^24⌋, and ⌊S / n⌋ with the sign bit flipped.
-const GAUSSIAN: &str = "
-fn sload(j: u32) -> i64 {
-    let v = suc[j];
-    return i64((u64(v.y) << 32u) | u64(v.x));
-}
-fn sstore(j: u32, s: i64) {
-    let v = u64(s);
-    suc[j] = vec2<u32>(u32(v & 0xfffffffflu), u32(v >> 32u));
-}
-fn reward(th: vec4<u32>, u: u32) -> i64 {
-    let mu = i64((u64(th.y) << 32u) | u64(th.x));
-    let sd = i64((u64(th.w) << 32u) | u64(th.z));
-    return mu + ((sd * i64(normal_q24(u))) >> 24u);
-}
-fn floor_div(s: i64, n: u32) -> i64 {
-    let d = i64(n);
-    var q = s / d;
-    if (s - q * d < 0li) {
-        q = q - 1li;
-    }
-    return q;
-}
-fn mean(s: i64, n: u32, rn: u32) -> u32 {
-    return u32(i32(floor_div(s, n))) ^ 0x80000000u;
-}
-fn ts_mean(s: i64, n: u32) -> i64 {
-    return floor_div(s, n + 1u);
-}
-";
+const GAUSSIAN: &str = include_str!("shaders/gaussian.wgsl");
 
 /// Thompson sampling's draw ([`super::thompson`]): the Q12.20 mean over n + 1 plus
 /// ⌊⌊Σ Z / 2^24⌋ W[n] / 2^32⌋, signed, its sign bit flipped. Bernoulli arms' mean.
-const TS_BERNOULLI: &str = "
-fn ts_mean(s: u32, n: u32) -> i64 {
-    return i64((u64(s) << 20u) / u64(n + 1u));
-}
-";
+const TS_BERNOULLI: &str = include_str!("shaders/ts_bernoulli.wgsl");
 
 /// The argmax of the K draws of step m: words of blocks m·⌈K/4⌉ + ⌊k/4⌋ of the policy's stream.
-const TS_CHOOSE: &str = "var bv = 0u;
-            var pw = vec4<u32>(0u);
-            let sig = i64(u64(sg.pad));
-            for (var k = 0u; k < K; k++) {
-                if ((k & 3u) == 0u) {
-                    pw = philox(vec4<u32>(m * NB + (k >> 2u), rep, sg.prole, 0u), key);
-                }
-                let z = normal_q24(pw[k & 3u]);
-                let noise = (((sig * i64(z)) >> 24u) * i64(u64(tab_n[sg.n_off + n[k]].x))) >> 32u;
-                let x = u32(i32(ts_mean(s[k], n[k]) + noise)) ^ 0x80000000u;
-                if (k == 0u || x > bv) {
-                    bv = x;
-                    arm = k;
-                }
-            }";
+const TS_CHOOSE: &str = include_str!("shaders/ts_choose.wgsl");
 
 /// KL-UCB's fixed-point index ([`super::kl_ucb`]): the binary search of the scalar reference on
 /// the 2^-16 grid, with the host's i64 tables LN (2^16 + 1 entries) then XL (T + 1), and the
 /// level table in `tab_a` as (lo, hi) word pairs. j0 = ⌊s 2^16 / n⌋ is the exact Q4.28 mean
 /// shifted down by 12 (a floor of a floor).
-const KL_UCB: &str = "@group(0) @binding(7) var<storage, read> kl_tab: array<vec2<u32>>;
-fn ld64(v: vec2<u32>) -> i64 {
-    return i64((u64(v.y) << 32u) | u64(v.x));
-}
-fn kl_g(cst: i64, n: u32, s: u32, j: u32) -> i64 {
-    return cst - i64(s) * ld64(kl_tab[j]) - i64(n - s) * ld64(kl_tab[65536u - j]);
-}
-fn kl_index(n: u32, s: u32, mq: u32, lev: i64) -> u32 {
-    if (s == n) {
-        return 65536u;
-    }
-    let cst = ld64(kl_tab[65537u + s]) + ld64(kl_tab[65537u + n - s]) - ld64(kl_tab[65537u + n]);
-    var lo = mq >> 12u;
-    for (var b = 16u; b > 0u; b--) {
-        let c = lo + (1u << (b - 1u));
-        if (c < 65536u && kl_g(cst, n, s, c) <= lev) {
-            lo = c;
-        }
-    }
-    return lo;
-}";
+const KL_UCB: &str = include_str!("shaders/kl_ucb.wgsl");
 
 /// UCB-V's SD[n, s] = [`super::ucbv_sd`], an IEEE f32 expression, reproduced exactly in integers
 /// (needs SHADER_INT64): a device's own f32 sqrt and division need not be correctly rounded
@@ -285,114 +89,17 @@ fn kl_index(n: u32, s: u32, mq: u32, lev: i64) -> u32 {
 /// mantissa product) and quotient (mantissa long division with its remainder), then the clamp
 /// to 4294967040 and truncation. `tests/gpu.rs` compares it with the CPU's f32 on every
 /// n < 2^11 and s ≤ n, near 2^24 and 2^25, and on random pairs up to 2^25.
-pub const WGSL_UCBV_SD: &str = "
-struct F32 { m: u32, e: i32 }
-// Rounds v 2^e (v > 0, any width, with `sticky` set when nonzero bits were dropped below v) to
-// 24 significant bits, to nearest, ties to even.
-fn f_round(v: u64, e: i32, sticky: bool) -> F32 {
-    let b = 64u - countLeadingZeros(u32(v >> 32u)) - select(0u, countLeadingZeros(u32(v)), (v >> 32u) == 0lu);
-    if (b <= 24u) {
-        return F32(u32(v) << (24u - b), e - i32(24u - b));
-    }
-    let sh = b - 24u;
-    var m = v >> sh;
-    let low = v & ((1lu << sh) - 1lu);
-    let half = 1lu << (sh - 1u);
-    if (low > half || (low == half && (sticky || (m & 1lu) == 1lu))) {
-        m = m + 1lu;
-    }
-    if (m == (1lu << 24u)) {
-        return F32(1u << 23u, e + i32(sh) + 1);
-    }
-    return F32(u32(m), e + i32(sh));
-}
-// floor(sqrt(x)) for x < 2^52: an f32 estimate, then exact integer corrections.
-fn isqrt(x: u64) -> u64 {
-    var q = u64(sqrt(f32(u32(x >> 20u)) * 1048576.0));
-    while (q * q > x) {
-        q = q - 1lu;
-    }
-    while ((q + 1lu) * (q + 1lu) <= x) {
-        q = q + 1lu;
-    }
-    return q;
-}
-fn f_sqrt(a: F32) -> F32 {
-    // an even exponent, then 26 more bits: sqrt(m 2^26 2^(e - 26)) = sqrt(M) 2^((e - 26) / 2)
-    let odd = (a.e & 1) != 0;
-    let m = select(u64(a.m), u64(a.m) << 1u, odd);
-    let e = select(a.e, a.e - 1, odd);
-    let big = m << 26u;
-    let q = isqrt(big);
-    return f_round(q, (e - 26) / 2, q * q != big);
-}
-fn f_mul(a: F32, b: F32) -> F32 {
-    return f_round(u64(a.m) * u64(b.m), a.e + b.e, false);
-}
-fn f_div(a: F32, b: F32) -> F32 {
-    let num = u64(a.m) << 26u;
-    let q = num / u64(b.m);
-    return f_round(q, a.e - 26 - b.e, q * u64(b.m) != num);
-}
-fn ucbv_sd(n: u32, s: u32) -> u32 {
-    let x = u64(s) * u64(n - s);
-    if (x == 0lu) {
-        return 0u;
-    }
-    let v = f_sqrt(f_round(x, 0, false));
-    let nf = f_round(u64(n), 0, false);
-    let q = f_div(F32(v.m, v.e + 32), f_mul(nf, f_sqrt(nf)));
-    // truncation of min(q, 4294967040): q is an f32, so below 2^32 it is at most that bound
-    if (q.e >= 0) {
-        if (q.e >= 9) {
-            return 4294967040u;
-        }
-        let w = u64(q.m) << u32(q.e);
-        return select(u32(w), 4294967040u, w >= 4294967296lu);
-    }
-    if (q.e <= -24) {
-        return 0u;
-    }
-    return q.m >> u32(-q.e);
-}
-";
+pub const WGSL_UCBV_SD: &str = include_str!("shaders/ucbv_sd.wgsl");
 
 /// The unrolled layout (the probe's fast kernel, for UCB1, MOSS, ETC and ε-greedy on Bernoulli
 /// arms): each arm's index parts are named scalars that the pulled arm updates by `select`, and
 /// the pull and success counts live in workgroup memory laid out [K][WG], touched once per pull.
 /// No per-thread array is indexed by the chosen arm, which GPU compilers would place in slow
 /// local memory. The same prelude (bindings, segments, the exact mean) and integers as [`BODY`].
-const BODY_UNROLLED: &str = "
-DECLARE
-STEP_HEAD
-        let slot = arm * WG + lid;
-        let th = arms[sg.arm_off + arm];
-        let nk = wn[slot] + 1u;
-        let sk = ws[slot] + (select(0u, 1u, u < th.x) | th.y);
-        wn[slot] = nk;
-        ws[slot] = sk;
-        let t = tab_n[sg.n_off + nk];
-        let mqn = mean_q(sk, nk, t.y);
-SELECTS
-    }
-    for (var k = 0u; k < K; k++) {
-        cnt[k * R + i] = wn[k * WG + lid];
-        suc[k * R + i] = ws[k * WG + lid];
-    }
-    STORE
-}
-";
+const BODY_UNROLLED: &str = include_str!("shaders/body_unrolled.wgsl");
 
 /// The argmax of `INDEX(k)` by strict `>` from arm 0, into `arm`.
-const ARGMAX: &str = "arm = 0u;
-            var best = INDEX0;
-            for (var k = 1u; k < K; k++) {
-                let v = INDEXK;
-                if (v > best) {
-                    best = v;
-                    arm = k;
-                }
-            }";
+const ARGMAX: &str = include_str!("shaders/argmax.wgsl");
 
 /// ⌊(2^(32+e) − 1)/n⌋ with e = ⌊log2 n⌋: in [2^31, 2^32).
 fn reciprocal(n: u32) -> u32 {
