@@ -151,9 +151,11 @@ pub fn planned_files(cells: &[spec::CellInfo], plot: &spec::PlotSpec, series: &[
     }
     if plot.heatmap.is_some() {
         let mut seen: Vec<&String> = Vec::new();
-        for s in series.iter().filter(|s| !seen.contains(s)).collect::<Vec<_>>() {
-            seen.push(s);
-            stems.push(heatmap_stem(s));
+        for s in series {
+            if !seen.contains(&s) {
+                seen.push(s);
+                stems.push(heatmap_stem(s));
+            }
         }
     }
     for st in stems {
@@ -851,4 +853,24 @@ pub fn slurm_scripts(
     results::atomic_write(&dir.join("merge.sbatch"), merge.as_bytes())?;
     results::atomic_write(&dir.join("submit.sh"), submit.as_bytes())?;
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The planned files name each file once: a sweep's series repeat in every cell, and a
+    /// heatmap is one figure per series, not per (cell, series).
+    #[test]
+    fn planned_files_are_distinct_with_one_heatmap_per_series() {
+        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == "sea_heatmap").expect("sea_heatmap is built in");
+        let exp = spec::parse(text, "sea_heatmap").unwrap().validate(&Overrides::default()).unwrap();
+        let series: Vec<String> = exp.jobs(KernelChoice::Auto).iter().map(|j| j.series.clone()).collect();
+        let files = planned_files(&exp.cells, &exp.plot, &series);
+        let mut sorted = files.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), files.len(), "a file planned twice");
+        assert_eq!(files.iter().filter(|f| f.starts_with("heatmap_") && f.ends_with(".png")).count(), 3);
+    }
 }

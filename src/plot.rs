@@ -293,9 +293,8 @@ const LEGEND_ROW: i32 = 18;
 /// The legend's size in pixels in `cols` columns (DejaVu Sans at 13 px: about 7.3 px a
 /// character).
 fn legend_size(entries: &[Entry], cols: usize) -> (i32, i32) {
-    let chars = entries.iter().map(|e| e.label.chars().count()).max().unwrap_or(0) as f64;
     let rows = entries.len().div_ceil(cols.max(1)) as i32;
-    (legend_column(entries) * cols as i32, LEGEND_ROW * rows + 10).max(((34.0 + 7.3 * chars) as i32, 0))
+    (legend_column(entries) * cols.max(1) as i32, LEGEND_ROW * rows + 10)
 }
 
 fn legend_column(entries: &[Entry]) -> i32 {
@@ -565,7 +564,12 @@ where
     Ok(0)
 }
 
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, fig: &Figure) -> std::result::Result<Vec<String>, String>
+/// Draws the figure; `reserves` are the legend strips of [`row_reserves`], one per row.
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    fig: &Figure,
+    reserves: &[i32],
+) -> std::result::Result<Vec<String>, String>
 where
     DB::ErrorType: 'static,
 {
@@ -578,7 +582,6 @@ where
     let f = frame(&fig.curves, &fig.overlays, fig, &mut notes);
     let order = series_order(fig);
     // each row is as tall as in the base layout plus the legend strip it needs
-    let reserves = row_reserves(fig);
     let (_, body_h) = body.dim_in_pixel();
     let base_row = (body_h as i32 - reserves.iter().sum::<i32>()) / rows as i32;
     let mut rest = body;
@@ -699,31 +702,50 @@ fn footer_lines(footer: &str, width: u32) -> Vec<String> {
 /// Something drawn to both an SVG and a PNG: a curve figure or a heatmap. Drawing returns what
 /// had to be left out (values a log axis cannot show, say).
 trait Drawing {
-    /// Pixel size.
-    fn size(&self) -> (u32, u32);
-    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> std::result::Result<Vec<String>, String>
+    /// What drawing needs that is worked out once for both files (a figure's legend strips).
+    type Layout;
+    /// The layout and the pixel size it gives.
+    fn layout(&self) -> (Self::Layout, (u32, u32));
+    fn draw_on<DB: DrawingBackend>(
+        &self,
+        root: DrawingArea<DB, Shift>,
+        layout: &Self::Layout,
+    ) -> std::result::Result<Vec<String>, String>
     where
         DB::ErrorType: 'static;
 }
 
 impl Drawing for Figure<'_> {
-    fn size(&self) -> (u32, u32) {
+    /// The legend strip below each row of panels.
+    type Layout = Vec<i32>;
+    fn layout(&self) -> (Vec<i32>, (u32, u32)) {
         let (w, h) = base_size(panels(self).len());
-        (w, h + row_reserves(self).iter().sum::<i32>() as u32)
+        let reserves = row_reserves(self);
+        let extra = reserves.iter().sum::<i32>() as u32;
+        (reserves, (w, h + extra))
     }
-    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> std::result::Result<Vec<String>, String>
+    fn draw_on<DB: DrawingBackend>(
+        &self,
+        root: DrawingArea<DB, Shift>,
+        reserves: &Vec<i32>,
+    ) -> std::result::Result<Vec<String>, String>
     where
         DB::ErrorType: 'static,
     {
-        draw(root, self)
+        draw(root, self, reserves)
     }
 }
 
 impl Drawing for Heatmap {
-    fn size(&self) -> (u32, u32) {
-        (900, 680)
+    type Layout = ();
+    fn layout(&self) -> ((), (u32, u32)) {
+        ((), (900, 680))
     }
-    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> std::result::Result<Vec<String>, String>
+    fn draw_on<DB: DrawingBackend>(
+        &self,
+        root: DrawingArea<DB, Shift>,
+        _: &(),
+    ) -> std::result::Result<Vec<String>, String>
     where
         DB::ErrorType: 'static,
     {
@@ -750,8 +772,10 @@ fn write_both<D: Drawing>(dir: &Path, stem: &str, d: &D) -> Result<Drawn> {
         let _ = std::fs::remove_file(&tmp_png);
     };
     let drawn = (|| {
-        let notes = d.draw_on(SVGBackend::new(&tmp_svg, d.size()).into_drawing_area()).map_err(|m| err(&svg, m))?;
-        d.draw_on(BitMapBackend::new(&tmp_png, d.size()).into_drawing_area()).map_err(|m| err(&png, m))?;
+        let (layout, size) = d.layout();
+        let notes =
+            d.draw_on(SVGBackend::new(&tmp_svg, size).into_drawing_area(), &layout).map_err(|m| err(&svg, m))?;
+        d.draw_on(BitMapBackend::new(&tmp_png, size).into_drawing_area(), &layout).map_err(|m| err(&png, m))?;
         std::fs::rename(&tmp_svg, &svg).map_err(crate::error::io(&svg))?;
         std::fs::rename(&tmp_png, &png).map_err(crate::error::io(&png))?;
         Ok(notes)
