@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use regretlab::mdp::io::{read_npy, read_npy_model};
 use regretlab::mdp::planning::{
-    CompensatedMdp, Solution, Stop, Sweep, ViOptions, value_iteration, value_iteration_compensated,
+    CompensatedMdp, Solution, Stop, SweepOrder, ViOptions, value_iteration, value_iteration_compensated,
 };
 use regretlab::mdp::{TabularMdp, generate};
 
@@ -105,7 +105,7 @@ fn main() {
     let sol = value_iteration(
         &mdp,
         GAMMA,
-        &ViOptions { stop: Stop::Residual(TOL), max_iter: 1_000_000, sweep: Sweep::Jacobi },
+        &ViOptions { stop: Stop::Residual(TOL), max_iter: 1_000_000, sweep: SweepOrder::Jacobi },
     )
     .unwrap();
     row("regretlab VI, f64", &sol, t0.elapsed().as_secs_f64(), reference);
@@ -114,7 +114,7 @@ fn main() {
     let gs = value_iteration(
         &mdp,
         GAMMA,
-        &ViOptions { stop: Stop::Residual(TOL), max_iter: 1_000_000, sweep: Sweep::GaussSeidel },
+        &ViOptions { stop: Stop::Residual(TOL), max_iter: 1_000_000, sweep: SweepOrder::GaussSeidel },
     )
     .unwrap();
     row("regretlab Gauss–Seidel VI, f64", &gs, t0.elapsed().as_secs_f64(), reference);

@@ -30,7 +30,7 @@ use regretlab::engine::{Simulation, Trace};
 use regretlab::rng::{Role, StreamId, mix64};
 use regretlab::settings::dp_bai::algorithms::{Algorithm, Noise, Prepared, Rewards, run};
 use regretlab::settings::dp_bai::model::LinearBai;
-use regretlab::settings::dp_bai::spec::{DpBaiSim, Sweep};
+use regretlab::settings::dp_bai::spec::{DpBaiSim, SweepAxis};
 
 fn benches(c: &mut Criterion) {
     let prep = Prepared::new(LinearBai::od_linbai(10, 0.3, 0.8, 2).unwrap());
@@ -48,7 +48,7 @@ fn benches(c: &mut Criterion) {
         let sim = DpBaiSim {
             prep: prep.clone(),
             algo,
-            sweep: Sweep::Budget,
+            sweep: SweepAxis::Budget,
             budget: 20_000,
             grid: grid.clone(),
             key: [1, 2],

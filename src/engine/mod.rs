@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use crate::stats::Welford;
 pub use grid::{checkpoint_grid, default_grid};
-pub use record::{Recorder, record_steps};
+pub use record::{Checkpoints, Recorder, record_steps};
 
 /// The values one replication recorded: `values[m * grid.len() + c]` is metric `m` at
 /// checkpoint `c`; `finals[m]` the metric's final value.
@@ -34,6 +34,16 @@ pub struct Trace {
 impl Trace {
     pub fn new(metrics: usize, checkpoints: usize) -> Trace {
         Trace { values: vec![0.0; metrics * checkpoints], finals: vec![0.0; metrics] }
+    }
+
+    /// Writes checkpoint `c`'s metric values (one per metric, in trace order; values are
+    /// stored metric-major).
+    #[inline]
+    pub fn put(&mut self, c: usize, values: &[f64]) {
+        let checkpoints = self.values.len() / self.finals.len().max(1);
+        for (m, &v) in values.iter().enumerate() {
+            self.values[m * checkpoints + c] = v;
+        }
     }
 }
 
@@ -465,16 +475,13 @@ mod tests {
         fn run_block(&self, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
             for (i, tr) in out.iter_mut().enumerate() {
                 let id = StreamId::new(cell_key(3, 4), (first_rep + i as u64) as u32, Role::Env);
-                let mut x = 0.0;
-                let mut c = 0;
-                for t in 1..=1000u64 {
-                    x += u32_to_open01(id.word(t)) - 0.5;
-                    if grid[c] == t {
-                        tr.values[c] = x;
-                        c += 1;
+                record_steps(grid, tr, |emit| {
+                    let mut x = 0.0;
+                    for t in 1..=1000u64 {
+                        x += u32_to_open01(id.word(t)) - 0.5;
+                        emit(t, &[x]);
                     }
-                }
-                tr.finals[0] = x;
+                });
             }
         }
     }

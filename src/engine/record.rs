@@ -4,21 +4,23 @@
 //!
 //! A setting that advances step by step reports every step's metric values to a [`Recorder`];
 //! the recorder keeps those of the checkpoints and the last values as the finals. Batched
-//! kernels that advance many replications in lanes keep their own raw block interface.
+//! kernels that advance many replications in lanes keep their own raw block interface and use
+//! the same [`Checkpoints`] cursor to find the checkpoints.
 
 use super::Trace;
 
-/// Keeps one replication's metric values at the checkpoints of `grid` (1-based step counts,
-/// increasing) and its final values.
-pub struct Recorder<'a> {
+/// A cursor over a checkpoint grid (1-based step counts, increasing): the one place that
+/// decides whether a step count is the next checkpoint. Copy it to give lanes that advance
+/// together the same position.
+#[derive(Clone, Copy, Debug)]
+pub struct Checkpoints<'a> {
     grid: &'a [u64],
     next: usize,
-    trace: &'a mut Trace,
 }
 
-impl<'a> Recorder<'a> {
-    pub fn new(grid: &'a [u64], trace: &'a mut Trace) -> Recorder<'a> {
-        Recorder { grid, next: 0, trace }
+impl<'a> Checkpoints<'a> {
+    pub fn new(grid: &'a [u64]) -> Checkpoints<'a> {
+        Checkpoints { grid, next: 0 }
     }
 
     /// Whether step count `t` is the next checkpoint.
@@ -27,12 +29,50 @@ impl<'a> Recorder<'a> {
         self.next < self.grid.len() && self.grid[self.next] == t
     }
 
+    /// If step count `t` is the next checkpoint, its index; the cursor then moves past it.
+    #[inline]
+    pub fn hit(&mut self, t: u64) -> Option<usize> {
+        self.due(t).then(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+
+    /// The next checkpoint's index, if any is left, moving past it (for runs that report only
+    /// at checkpoints).
+    #[inline]
+    pub fn advance(&mut self) -> Option<usize> {
+        (self.next < self.grid.len()).then(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+}
+
+/// Keeps one replication's metric values at the checkpoints of `grid` (1-based step counts,
+/// increasing) and its final values.
+pub struct Recorder<'a> {
+    checkpoints: Checkpoints<'a>,
+    trace: &'a mut Trace,
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(grid: &'a [u64], trace: &'a mut Trace) -> Recorder<'a> {
+        Recorder { checkpoints: Checkpoints::new(grid), trace }
+    }
+
+    /// Whether step count `t` is the next checkpoint.
+    #[inline]
+    pub fn due(&self, t: u64) -> bool {
+        self.checkpoints.due(t)
+    }
+
     /// Step count `t` happened with these metric values (one per metric, in trace order): kept
     /// if `t` is the next checkpoint. `values` is only evaluated then.
     #[inline]
     pub fn step<V: AsRef<[f64]>>(&mut self, t: u64, values: impl FnOnce() -> V) {
-        if self.due(t) {
-            self.record(values().as_ref());
+        if let Some(c) = self.checkpoints.hit(t) {
+            self.trace.put(c, values().as_ref());
         }
     }
 
@@ -40,12 +80,8 @@ impl<'a> Recorder<'a> {
     /// only at checkpoints).
     #[inline]
     pub fn record(&mut self, values: &[f64]) {
-        let n = self.grid.len();
-        if self.next < n {
-            for (m, &v) in values.iter().enumerate() {
-                self.trace.values[m * n + self.next] = v;
-            }
-            self.next += 1;
+        if let Some(c) = self.checkpoints.advance() {
+            self.trace.put(c, values);
         }
     }
 

@@ -71,7 +71,7 @@ pub fn sample_action(probs: &[f64], u: f64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mdp::Policy;
+    use crate::mdp::TabularPolicy;
     use crate::mdp::generate;
     use crate::mdp::planning::evaluate;
     use crate::rng::Role;
@@ -91,7 +91,7 @@ mod tests {
     fn monte_carlo_returns_match_exact_evaluation() {
         let mdp = generate::dirichlet(5, 2, 1.0, 3).unwrap();
         let gamma = 0.8;
-        let pi = Policy::uniform(5, 2);
+        let pi = TabularPolicy::uniform(5, 2);
         let (v, _) = evaluate(&mdp, gamma, &pi).unwrap();
         let (mut sum, mut sq) = (0.0, 0.0);
         let n = 20_000u32;

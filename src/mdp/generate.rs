@@ -160,7 +160,7 @@ pub fn gridworld(width: usize, height: usize, slip: f64) -> Result<TabularMdp, M
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mdp::Policy;
+    use crate::mdp::TabularPolicy;
     use crate::mdp::planning::{evaluate, policy_iteration};
 
     #[test]
@@ -183,7 +183,7 @@ mod tests {
         let g = gridworld(2, 3, 0.0).unwrap();
         let sol = policy_iteration(&g, 0.9, 100).unwrap();
         assert!((sol.v[0] - 0.9f64.powi(3) / 0.1).abs() < 1e-9, "{}", sol.v[0]);
-        let (v, _) = evaluate(&g, 0.9, &Policy::uniform(6, 4)).unwrap();
+        let (v, _) = evaluate(&g, 0.9, &TabularPolicy::uniform(6, 4)).unwrap();
         assert!(v[0] < sol.v[0]);
     }
 

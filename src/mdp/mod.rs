@@ -21,7 +21,7 @@ pub mod model;
 pub mod planning;
 pub mod spec;
 
-pub use model::{Policy, TabularMdp, Transitions};
+pub use model::{TabularMdp, TabularPolicy, Transitions};
 
 pub use crate::error::{ModelError, bad};
 

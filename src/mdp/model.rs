@@ -129,23 +129,23 @@ pub struct TabularMdp {
 
 /// A stochastic stationary policy: `probs[[s, a]]` = π(a|s).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Policy {
+pub struct TabularPolicy {
     pub probs: Array2<f64>,
 }
 
-impl Policy {
+impl TabularPolicy {
     /// The uniform policy.
-    pub fn uniform(states: usize, actions: usize) -> Policy {
-        Policy { probs: Array2::from_elem((states, actions), 1.0 / actions as f64) }
+    pub fn uniform(states: usize, actions: usize) -> TabularPolicy {
+        TabularPolicy { probs: Array2::from_elem((states, actions), 1.0 / actions as f64) }
     }
 
     /// The deterministic policy that plays `actions[s]` in state s.
-    pub fn deterministic(actions: &[usize], num_actions: usize) -> Policy {
+    pub fn deterministic(actions: &[usize], num_actions: usize) -> TabularPolicy {
         let mut probs = Array2::zeros((actions.len(), num_actions));
         for (s, &a) in actions.iter().enumerate() {
             probs[[s, a]] = 1.0;
         }
-        Policy { probs }
+        TabularPolicy { probs }
     }
 }
 
@@ -359,7 +359,7 @@ impl TabularMdp {
     }
 
     /// Checks that a policy fits this model and its rows are distributions.
-    pub fn check_policy(&self, pi: &Policy) -> Result<(), ModelError> {
+    pub fn check_policy(&self, pi: &TabularPolicy) -> Result<(), ModelError> {
         if pi.probs.dim() != (self.states, self.actions) {
             return Err(bad(
                 "policy",

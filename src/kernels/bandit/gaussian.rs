@@ -33,6 +33,7 @@
 use std::sync::OnceLock;
 
 use super::{FixedKernel, FixedRule, IndexRule, Trace, V, philox_lanes};
+use crate::engine::Checkpoints;
 use crate::rng::{Role, StreamId};
 use crate::settings::bandit::arms::{Arm, std_normal_quantile};
 
@@ -168,7 +169,7 @@ pub(super) fn run_scalar(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: 
         let env = StreamId::new(kern.key, rep, Role::Env);
         let (mut n, mut s, mut mq, mut bb) = (vec![0u32; k], vec![0i64; k], vec![0u32; k], vec![0u32; k]);
         let mut blk = [0u32; 4];
-        let mut c = 0;
+        let mut cps = Checkpoints::new(grid);
         let mut v = [0.0; 3];
         let explore = match kern.rule {
             FixedRule::Etc { m } => m * k as u64,
@@ -185,10 +186,9 @@ pub(super) fn run_scalar(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: 
             s[arm] += ga.reward(arm, normal_q24(blk[(m & 3) as usize]));
             mq[arm] = mean_int(s[arm], n[arm]);
             bb[arm] = kern.per_n(n[arm]);
-            if c < grid.len() && grid[c] == m + 1 {
+            if let Some(c) = cps.hit(m + 1) {
                 kern.record_total(m + 1, &n, total(&s), &mut v);
-                kern.put(tr, grid.len(), c, &v);
-                c += 1;
+                tr.put(c, &v);
             }
         }
         kern.record_total(kern.horizon, &n, total(&s), &mut v);
@@ -243,8 +243,7 @@ pub(super) fn group<const K: usize, const L: usize, R: IndexRule>(
     };
     let etc = matches!(kern.rule, FixedRule::Etc { .. });
     let mut committed = V::<L>::splat(0);
-    let ncp = grid.len();
-    let mut c = 0;
+    let mut cps = Checkpoints::new(grid);
     let mut v = [0.0; 3];
     let mut n = vec![0u32; k];
     let mut s = vec![0i64; k];
@@ -310,13 +309,12 @@ pub(super) fn group<const K: usize, const L: usize, R: IndexRule>(
                 bb[a].0[l] = bn.0[l];
             }
             m += 1;
-            if c < ncp && grid[c] == m {
+            if let Some(c) = cps.hit(m) {
                 for (l, tr) in out.iter_mut().enumerate() {
                     snapshot(&nn, &ss, l, &mut n, &mut s);
                     kern.record_total(m, &n, total(&s), &mut v);
-                    kern.put(tr, ncp, c, &v);
+                    tr.put(c, &v);
                 }
-                c += 1;
             }
         }
     }

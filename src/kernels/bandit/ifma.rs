@@ -12,7 +12,7 @@
 use std::arch::x86_64::*;
 
 use super::{FixedKernel, V, philox_lanes};
-use crate::engine::Trace;
+use crate::engine::{Checkpoints, Trace};
 use crate::rng::{Role, StreamId};
 
 /// Horizons this packing supports (n and s in 14 bits).
@@ -42,27 +42,25 @@ pub(super) unsafe fn run<const K: usize>(kern: &FixedKernel, first_rep: u64, gri
 fn group<const K: usize>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [Trace]) {
     let k = kern.k;
     let t_end = kern.horizon;
-    let ncp = grid.len();
     // The forced first pulls, per lane and in scalar, as in the other kernels.
     let init = (k as u64).min(t_end);
     let mut acc0 = [[0u64; L]; K];
     let mut bb0 = [[0u64; L]; K];
     let (mut n, mut s) = (vec![0u32; k], vec![0u32; k]);
     let mut v = [0.0; 3];
-    let mut c = 0;
+    let mut cps = Checkpoints::new(grid);
     for l in 0..out.len() {
         let env = StreamId::new(kern.key, (r0 + l as u64) as u32, Role::Env);
-        let mut cl = 0;
+        let mut cl = Checkpoints::new(grid);
         n.iter_mut().for_each(|x| *x = 0);
         s.iter_mut().for_each(|x| *x = 0);
         for m in 0..init {
             let a = m as usize;
             n[a] = 1;
             s[a] = (env.word(m) < kern.thr[a]) as u32;
-            if cl < ncp && grid[cl] == m + 1 {
+            if let Some(c) = cl.hit(m + 1) {
                 kern.record(m + 1, &n, &s, &mut v);
-                kern.put(&mut out[l], ncp, cl, &v);
-                cl += 1;
+                out[l].put(c, &v);
             }
         }
         for j in 0..k {
@@ -70,7 +68,7 @@ fn group<const K: usize>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [T
                 pack(j, n[j] as u64, s[j] as u64, super::mean_q_int(s[j], n[j].max(1)) as u64 * (n[j] > 0) as u64);
             bb0[j][l] = if n[j] > 0 { super::ucb1_b(n[j]) as u64 } else { 0 };
         }
-        c = cl;
+        cps = cl;
     }
     // SAFETY (all intrinsics below): this function is compiled with every feature they need and
     // is only called from `run`, whose caller checked the CPU for them. Each load reads 8 u64
@@ -135,12 +133,11 @@ fn group<const K: usize>(kern: &FixedKernel, r0: u64, grid: &[u64], out: &mut [T
                 }
             }
             m += 1;
-            if c < ncp && grid[c] == m {
-                record_all::<K>(kern, &acc, m, ncp, Some(c), out);
-                c += 1;
+            if let Some(c) = cps.hit(m) {
+                record_all::<K>(kern, &acc, m, Some(c), out);
             }
         }
-        record_all::<K>(kern, &acc, t_end, ncp, None, out);
+        record_all::<K>(kern, &acc, t_end, None, out);
     }
 }
 
@@ -156,7 +153,6 @@ fn record_all<const K: usize>(
     kern: &FixedKernel,
     acc: &[[__m512i; K]; G],
     m: u64,
-    ncp: usize,
     c: Option<usize>,
     out: &mut [Trace],
 ) {
@@ -181,7 +177,7 @@ fn record_all<const K: usize>(
             }
             kern.record(m, &n, &s, &mut v);
             match c {
-                Some(c) => kern.put(&mut out[l], ncp, c, &v),
+                Some(c) => out[l].put(c, &v),
                 None => out[l].finals.copy_from_slice(&v),
             }
         }

@@ -35,7 +35,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::{FixedKernel, V, mean_f64, philox_lanes};
-use crate::engine::Trace;
+use crate::engine::{Checkpoints, Trace};
 use crate::rng::{Role, StreamId};
 
 /// Grid bits of the index.
@@ -221,8 +221,7 @@ pub(super) fn group<const K: usize, const L: usize>(kern: &FixedKernel, r0: u64,
     // Padded arms: index 0 and an interval that never needs a walk, so they never win.
     let idle = Cache { idx: V::splat(0), cst: [0; L], lo: [i64::MIN; L], hi: [i64::MAX; L] };
     let mut cache = [idle; K];
-    let ncp = grid.len();
-    let mut c = 0;
+    let mut cps = Checkpoints::new(grid);
     let mut v = [0.0; 3];
     let (mut n, mut s) = (vec![0u32; k], vec![0u32; k]);
     let snapshot = |nn: &[V<L>; K], ss: &[V<L>; K], l: usize, n: &mut [u32], s: &mut [u32]| {
@@ -235,19 +234,18 @@ pub(super) fn group<const K: usize, const L: usize>(kern: &FixedKernel, r0: u64,
     let init = (k as u64).min(t_end);
     for l in 0..out.len() {
         let env = StreamId::new(kern.key, (r0 + l as u64) as u32, Role::Env);
-        let mut cl = 0;
+        let mut cl = Checkpoints::new(grid);
         for m in 0..init {
             let a = m as usize;
             nn[a].0[l] = 1;
             ss[a].0[l] = (env.word(m) < thr[a]) as u32 | kern.full[a];
-            if cl < ncp && grid[cl] == m + 1 {
+            if let Some(c) = cl.hit(m + 1) {
                 snapshot(&nn, &ss, l, &mut n, &mut s);
                 kern.record(m + 1, &n, &s, &mut v);
-                kern.put(&mut out[l], ncp, cl, &v);
-                cl += 1;
+                out[l].put(c, &v);
             }
         }
-        c = cl;
+        cps = cl;
     }
     if init < t_end {
         for a in 0..k {
@@ -299,13 +297,12 @@ pub(super) fn group<const K: usize, const L: usize>(kern: &FixedKernel, r0: u64,
                 }
             }
             m += 1;
-            if c < ncp && grid[c] == m {
+            if let Some(c) = cps.hit(m) {
                 for (l, tr) in out.iter_mut().enumerate() {
                     snapshot(&nn, &ss, l, &mut n, &mut s);
                     kern.record(m, &n, &s, &mut v);
-                    kern.put(tr, ncp, c, &v);
+                    tr.put(c, &v);
                 }
-                c += 1;
             }
         }
     }

@@ -21,6 +21,7 @@
 
 use super::gaussian::{GQ, SIGN, Z_MAX, normal_q24};
 use super::{FixedKernel, FixedRule, Trace, ucb1_b};
+use crate::engine::Checkpoints;
 use crate::rng::{Role, StreamId};
 use crate::settings::bandit::arms::Arm;
 
@@ -71,7 +72,7 @@ pub(super) fn run_scalar(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: 
         let pol = StreamId::new(kern.key, rep, Role::Policy(tag));
         let (mut n, mut s, mut sum) = (vec![0u32; k], vec![0u32; k], vec![0i64; k]);
         let (mut blk, mut pw) = ([0u32; 4], [0u32; 4]);
-        let (mut c, mut v) = (0, [0.0; 3]);
+        let (mut cps, mut v) = (Checkpoints::new(grid), [0.0; 3]);
         for m in 0..kern.horizon {
             if m & 3 == 0 {
                 blk = env.block(m >> 2);
@@ -98,10 +99,9 @@ pub(super) fn run_scalar(kern: &FixedKernel, first_rep: u64, grid: &[u64], out: 
                 Some(g) => sum[best] += g.reward(best, normal_q24(u)),
                 None => s[best] += (u < kern.thr[best]) as u32 | kern.full[best],
             }
-            if c < grid.len() && grid[c] == m + 1 {
+            if let Some(c) = cps.hit(m + 1) {
                 record(kern, m + 1, &n, &s, &sum, &mut v);
-                kern.put(tr, grid.len(), c, &v);
-                c += 1;
+                tr.put(c, &v);
             }
         }
         record(kern, kern.horizon, &n, &s, &sum, &mut v);

@@ -23,7 +23,7 @@ pub const METRICS: [&str; 2] = ["error", "simple_regret"];
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum Sweep {
+pub enum SweepAxis {
     #[default]
     Budget,
     Epsilon,
@@ -33,7 +33,7 @@ pub enum Sweep {
 #[serde(deny_unknown_fields)]
 pub struct DpBaiSpec {
     #[serde(default)]
-    pub sweep: Sweep,
+    pub sweep: SweepAxis,
     /// Budgets of the budget sweep, strictly increasing, the last one the horizon (default: 20
     /// evenly spaced from the largest minimum budget of the algorithms to the horizon).
     pub budgets: Option<Vec<i64>>,
@@ -98,7 +98,7 @@ pub enum AlgorithmSpec {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct DpBaiConfig {
-    pub sweep: Sweep,
+    pub sweep: SweepAxis,
     pub instances: Vec<(String, LinearBai)>,
     /// (label, algorithm); in the epsilon sweep private algorithms carry ε = 0, set per point.
     pub algorithms: Vec<(String, Algorithm)>,
@@ -156,7 +156,7 @@ impl DpBaiSpec {
         }
         check_labels("dp_bai.instances", &instances.iter().map(|i| i.0.clone()).collect::<Vec<_>>())?;
 
-        let eps_sweep = self.sweep == Sweep::Epsilon;
+        let eps_sweep = self.sweep == SweepAxis::Epsilon;
         let mut algorithms: Vec<(String, Algorithm)> = Vec::new();
         for (i, a) in self.algorithms.iter().enumerate() {
             let f = |n: &str| format!("dp_bai.algorithms[{i}].{n}");
@@ -254,7 +254,7 @@ impl DpBaiSpec {
             .max()
             .unwrap_or(1);
         let grid: Vec<u64> = match self.sweep {
-            Sweep::Budget => {
+            SweepAxis::Budget => {
                 if self.epsilons.is_some() {
                     return Err(invalid(
                         "dp_bai.epsilons",
@@ -330,7 +330,7 @@ impl DpBaiSpec {
                 }
                 g
             }
-            Sweep::Epsilon => {
+            SweepAxis::Epsilon => {
                 if self.budgets.is_some() {
                     return Err(invalid(
                         "dp_bai.budgets",
@@ -414,13 +414,13 @@ impl DpBaiSpec {
 impl DpBaiConfig {
     pub fn x_label(&self) -> &'static str {
         match self.sweep {
-            Sweep::Budget => "budget T",
-            Sweep::Epsilon => "privacy level ε",
+            SweepAxis::Budget => "budget T",
+            SweepAxis::Epsilon => "privacy level ε",
         }
     }
 
     pub fn x_scale(&self) -> Option<f64> {
-        (self.sweep == Sweep::Epsilon).then_some(1000.0)
+        (self.sweep == SweepAxis::Epsilon).then_some(1000.0)
     }
 
     pub fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
@@ -463,7 +463,7 @@ impl DpBaiConfig {
     /// log d), both with constant 1: the paper's constants are not reproduced, so these compare
     /// slopes, not levels.
     pub fn overlays(&self, cells: &[CellInfo]) -> Vec<Overlay> {
-        if self.sweep != Sweep::Budget {
+        if self.sweep != SweepAxis::Budget {
             return Vec::new();
         }
         let eps = &self.overlay_epsilons;
@@ -500,7 +500,7 @@ impl DpBaiConfig {
 pub struct DpBaiSim {
     pub prep: Prepared,
     pub algo: Algorithm,
-    pub sweep: Sweep,
+    pub sweep: SweepAxis,
     /// The budget of the epsilon sweep.
     pub budget: u64,
     pub grid: Vec<u64>,
@@ -512,8 +512,8 @@ impl DpBaiSim {
     /// The algorithm and budget of checkpoint `g`.
     fn point(&self, g: u64) -> (Algorithm, u64) {
         match self.sweep {
-            Sweep::Budget => (self.algo.clone(), g),
-            Sweep::Epsilon => {
+            SweepAxis::Budget => (self.algo.clone(), g),
+            SweepAxis::Epsilon => {
                 let e = g as f64 / 1000.0;
                 let a = match self.algo {
                     Algorithm::DpBai { .. } => Algorithm::DpBai { epsilon: e },
@@ -548,7 +548,6 @@ impl Simulation for DpBaiSim {
         let inst = &self.prep.inst;
         let best = inst.best();
         let top = inst.means[best];
-        let ncp = grid.len();
         for (i, tr) in out.iter_mut().enumerate() {
             let rep = (first_rep + i as u64) as u32;
             for (c, &g) in grid.iter().enumerate() {
@@ -559,10 +558,11 @@ impl Simulation for DpBaiSim {
                 let h = mix64(g);
                 let mut z = Noise::new(crate::rng::fold_in(self.key, h), rep, self.tag);
                 let a = run(&self.prep, &algo, budget, &mut rw, &mut z);
-                tr.values[c] = (a != best) as u8 as f64;
-                tr.values[ncp + c] = top - inst.means[a];
+                let values = [(a != best) as u8 as f64, top - inst.means[a]];
+                tr.put(c, &values);
+                // the largest budget is the last checkpoint
+                tr.finals.copy_from_slice(&values);
             }
-            tr.finals.copy_from_slice(&[tr.values[ncp - 1], tr.values[2 * ncp - 1]]);
         }
     }
 }

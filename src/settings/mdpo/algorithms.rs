@@ -27,7 +27,7 @@ use serde::Serialize;
 use super::policy::{LogPolicy, occupancy, q_values};
 use crate::mdp::episodes::{sample_action, sample_next, uniforms};
 use crate::mdp::planning::policy_system;
-use crate::mdp::{Policy, TabularMdp};
+use crate::mdp::{TabularMdp, TabularPolicy};
 use crate::rng::{Role, StreamId};
 
 /// Step sizes t_k, k = 1, 2, … (the k-th update).
@@ -276,7 +276,7 @@ impl<'a> Run<'a> {
     }
 
     /// Fills `q_hat` with an estimate of Q^{π_k}.
-    fn estimate(&mut self, est: &Estimator, pi: &Policy) {
+    fn estimate(&mut self, est: &Estimator, pi: &TabularPolicy) {
         let (mdp, gamma) = (self.mdp, self.gamma);
         let (n, na) = (mdp.states(), mdp.actions());
         let k = self.k as u64;
@@ -400,7 +400,7 @@ pub fn soft_value(mdp: &TabularMdp, gamma: f64, pi: &LogPolicy, lambda: f64) -> 
     m.lu().solve(&r).map(|x| x.iter().copied().collect()).expect("I − γP_π is invertible for γ < 1")
 }
 
-fn advantages(q: &Array2<f64>, pi: &Policy) -> Array2<f64> {
+fn advantages(q: &Array2<f64>, pi: &TabularPolicy) -> Array2<f64> {
     let mut adv = q.clone();
     for (s, mut row) in adv.rows_mut().into_iter().enumerate() {
         let v: f64 = (0..row.len()).map(|a| pi.probs[[s, a]] * q[[s, a]]).sum();
@@ -503,7 +503,7 @@ mod tests {
         let mdp = generate::dirichlet(6, 3, 0.5, 1).unwrap();
         let gamma = 0.9;
         let rho = vec![1.0 / 6.0; 6];
-        let v0 = at(&rho, &q_values(&mdp, gamma, &Policy::uniform(6, 3)).unwrap().0);
+        let v0 = at(&rho, &q_values(&mdp, gamma, &TabularPolicy::uniform(6, 3)).unwrap().0);
         let algos = [
             Algorithm::SoftmaxPg { lr: 5.0 },
             Algorithm::Trpo { delta: 0.05 },

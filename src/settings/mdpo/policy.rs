@@ -7,7 +7,7 @@ use ndarray::Array2;
 
 use crate::error::ModelError;
 use crate::mdp::planning::{evaluate, policy_system};
-use crate::mdp::{Policy, TabularMdp};
+use crate::mdp::{TabularMdp, TabularPolicy};
 
 /// π(a|s) = exp(logp[[s, a]]), each row normalised in log space.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,14 +31,14 @@ impl LogPolicy {
         LogPolicy { logp: logits }
     }
 
-    pub fn probs(&self) -> Policy {
+    pub fn probs(&self) -> TabularPolicy {
         let mut p = self.logp.mapv(f64::exp);
         // Renormalise so rows sum to 1 within rounding (exp of normalised logs is off by ulps).
         for mut row in p.rows_mut() {
             let z: f64 = row.sum();
             row.iter_mut().for_each(|x| *x /= z);
         }
-        Policy { probs: p }
+        TabularPolicy { probs: p }
     }
 
     /// KL(self(·|s) ‖ other(·|s)).
@@ -53,7 +53,7 @@ impl LogPolicy {
 }
 
 /// Exact V^π and Q^π (Q = r + γPV).
-pub fn q_values(mdp: &TabularMdp, gamma: f64, pi: &Policy) -> Result<(Vec<f64>, Array2<f64>), ModelError> {
+pub fn q_values(mdp: &TabularMdp, gamma: f64, pi: &TabularPolicy) -> Result<(Vec<f64>, Array2<f64>), ModelError> {
     let (v, _) = evaluate(mdp, gamma, pi)?;
     let q = mdp.q_table(gamma, &v);
     Ok((v, q))
@@ -61,7 +61,7 @@ pub fn q_values(mdp: &TabularMdp, gamma: f64, pi: &Policy) -> Result<(Vec<f64>, 
 
 /// The normalised discounted occupancy d^π_ρ(s) = (1−γ) Σ_t γ^t P(s_t = s), solving
 /// (I − γP_π)ᵀ d = (1−γ) ρ.
-pub fn occupancy(mdp: &TabularMdp, gamma: f64, pi: &Policy, rho: &[f64]) -> Vec<f64> {
+pub fn occupancy(mdp: &TabularMdp, gamma: f64, pi: &TabularPolicy, rho: &[f64]) -> Vec<f64> {
     let n = mdp.states();
     let (m, _) = policy_system(mdp, gamma, pi, |_, _| 0.0);
     let b = DVector::from_iterator(n, rho.iter().map(|x| (1.0 - gamma) * x));

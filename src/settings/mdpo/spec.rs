@@ -537,7 +537,7 @@ impl MdpoConfig {
                 v_star
                     - at(
                         &rho,
-                        &q_values(mdp, self.gamma, &crate::mdp::Policy::uniform(mdp.states(), na))
+                        &q_values(mdp, self.gamma, &crate::mdp::TabularPolicy::uniform(mdp.states(), na))
                             .expect("checked model")
                             .0,
                     )

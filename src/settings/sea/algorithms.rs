@@ -43,6 +43,7 @@
 //!   η_t = 1/(λt) (Hazan et al. 2007).
 
 use super::model::{SeaInstance, Theory};
+use crate::engine::Checkpoints;
 use crate::oco::{Domain, norm2};
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -228,7 +229,7 @@ pub fn run(
     let mut loss = 0.0;
     let implicit = matches!(algo, Algorithm::OomdPerfectHints { .. });
     let (mut noise_sum, mut noise_x) = (vec![0.0; d], 0.0);
-    let mut k = 0;
+    let mut cps = Checkpoints::new(&th.grid);
     let mut step = vec![0.0; d];
     for t in 1..=horizon {
         let tf = t as f64;
@@ -294,7 +295,7 @@ pub fn run(
                 noise_x += n * x[i];
             }
         }
-        while k < th.grid.len() && th.grid[k] == t {
+        if let Some(k) = cps.hit(t) {
             let mut regret = loss - th.best[k];
             let mut dynamic = loss - th.dyn_best[k];
             if implicit {
@@ -302,7 +303,6 @@ pub fn run(
                 dynamic += noise_x;
             }
             record(t, [regret, dynamic]);
-            k += 1;
         }
         match algo {
             Algorithm::Oomd { .. }

@@ -33,6 +33,7 @@
 
 use std::sync::Arc;
 
+use crate::engine::Checkpoints;
 use crate::error::{ModelError, bad};
 use crate::oco::{Domain, norm2};
 use crate::rng::{Role, StreamId};
@@ -486,7 +487,7 @@ impl SeaInstance {
         let first = self.first_round(&prev, &c);
         let mut acc = [0.0, first, 0.0, first];
         let mut out = Vec::with_capacity(grid.len());
-        let mut k = 0;
+        let mut cps = Checkpoints::new(grid);
         for t in 1..=grid.last().copied().unwrap_or(0) {
             let s2 = self.sigma2_at(t, &mut c);
             acc[0] += s2;
@@ -498,9 +499,8 @@ impl SeaInstance {
                 acc[3] = acc[3].max(b2);
                 std::mem::swap(&mut cur, &mut prev);
             }
-            while k < grid.len() && grid[k] == t {
+            if cps.hit(t).is_some() {
                 out.push(acc);
-                k += 1;
             }
         }
         out
@@ -548,7 +548,7 @@ impl SeaInstance {
             error_bound: 0.0,
         };
         let (mut dyn_sum, mut dyn_err) = (0.0, 0.0);
-        let mut k = 0;
+        let mut cps = Checkpoints::new(grid);
         for t in 1..=horizon {
             self.mean_theta(t, &mut c, &mut mean);
             sum.iter_mut().zip(&mean).for_each(|(s, m)| *s += m);
@@ -583,7 +583,7 @@ impl SeaInstance {
                 out.path_length += norm2(&u_round.iter().zip(&u_prev).map(|(a, b)| a - b).collect::<Vec<_>>());
             }
             u_prev.copy_from_slice(&u_round);
-            while k < grid.len() && grid[k] == t {
+            if cps.hit(t).is_some() {
                 let tf = t as f64;
                 let avg: Vec<f64> = sum.iter().map(|s| s / tf).collect();
                 // For random features Σ_s F_s is minimised over ℝ^d at the mean centre.
@@ -596,7 +596,6 @@ impl SeaInstance {
                 out.comparators.push(u_best.clone());
                 out.dyn_best.push(dyn_sum);
                 out.error_bound = out.error_bound.max(tf * gap).max(dyn_err);
-                k += 1;
             }
         }
         out
