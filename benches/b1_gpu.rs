@@ -5,8 +5,9 @@
 
 use criterion::{Criterion, Throughput};
 use regretlab::engine::Trace;
+use regretlab::kernels::KernelChoice;
 use regretlab::kernels::bandit::gpu::GpuLayout;
-use regretlab::kernels::bandit::{FixedKernel, FixedRule, KernelChoice};
+use regretlab::kernels::bandit::{FixedKernel, FixedRule};
 use regretlab::rng::cell_key;
 use regretlab::settings::bandit::arms::Arm;
 

@@ -5,7 +5,8 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use regretlab::engine::{Trace, default_grid};
-use regretlab::kernels::bandit::{FixedKernel, FixedRule, KernelChoice};
+use regretlab::kernels::KernelChoice;
+use regretlab::kernels::bandit::{FixedKernel, FixedRule};
 use regretlab::rng::cell_key;
 use regretlab::settings::bandit::arms::Arm;
 use regretlab::settings::bandit::sim::{BanditSim, PolicyConfig};

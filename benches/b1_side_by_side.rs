@@ -8,7 +8,8 @@
 use std::time::Instant;
 
 use regretlab::engine::{self, EngineConfig, EngineKind, Job, Simulation};
-use regretlab::kernels::bandit::{FixedKernel, FixedRule, Isa};
+use regretlab::kernels::Isa;
+use regretlab::kernels::bandit::{FixedKernel, FixedRule};
 use regretlab::rng::cell_key;
 use regretlab::settings::bandit::arms::Arm;
 use regretlab::settings::bandit::sim::{BanditSim, PolicyConfig};

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::engine::{self, EngineConfig, EngineKind};
 use crate::error::{Error, Result, io};
-use crate::kernels::bandit::KernelChoice;
+use crate::kernels::KernelChoice;
 use crate::plot::{self, Figure};
 use crate::resources;
 use crate::results::cells::{CellState, CellStore, array_syntax, store_dir};

@@ -181,8 +181,9 @@ fn figure_errors(rep: &experiment::RunReport) -> anyhow::Result<()> {
 fn gpu_bench(check: usize, gpu_reps: usize, cpu_reps: usize) -> anyhow::Result<()> {
     use rayon::prelude::*;
     use regretlab::engine::Trace;
+    use regretlab::kernels::KernelChoice;
     use regretlab::kernels::bandit::gpu::GpuLayout;
-    use regretlab::kernels::bandit::{FixedKernel, FixedRule, KernelChoice};
+    use regretlab::kernels::bandit::{FixedKernel, FixedRule};
     use regretlab::settings::bandit::arms::Arm;
     use std::time::Instant;
     const T: u64 = 10_000;

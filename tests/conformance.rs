@@ -91,7 +91,7 @@ fn every_setting_is_covered_and_declares_its_jobs_metrics() {
         let exp = parse(&text, name).unwrap().validate(&Overrides { quick: true, ..Default::default() }).unwrap();
         seen.push(exp.table);
         let declared: Vec<String> = exp.setting.metrics().iter().map(|m| m.to_string()).collect();
-        for job in exp.jobs(regretlab::kernels::bandit::KernelChoice::Auto) {
+        for job in exp.jobs(regretlab::kernels::KernelChoice::Auto) {
             assert_eq!(
                 job.sim.metrics(),
                 declared,

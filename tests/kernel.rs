@@ -5,7 +5,8 @@ mod common;
 use common::*;
 
 use regretlab::engine::{EngineKind, Trace, default_grid};
-use regretlab::kernels::bandit::{FixedKernel, FixedRule, Isa};
+use regretlab::kernels::Isa;
+use regretlab::kernels::bandit::{FixedKernel, FixedRule};
 use regretlab::rng::cell_key;
 use regretlab::settings::bandit::arms::Arm;
 

@@ -103,7 +103,7 @@ fn seed_changes_the_numbers_and_only_the_seed() {
 #[test]
 fn every_kernel_choice_gives_the_same_bytes_and_the_manifest_says_which_ran() {
     use regretlab::experiment::{self, RunOptions};
-    use regretlab::kernels::bandit::Isa;
+    use regretlab::kernels::Isa;
     let spec = SMALL.replace(r#"{ label = "beta", arms = "beta", a = [2.0, 3.0], b = [3.0, 2.0] },"#, "");
     let mut choices = vec!["auto".to_string(), "scalar".to_string()];
     choices.extend(Isa::available().iter().map(|i| i.name().to_string()));

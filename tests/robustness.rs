@@ -363,10 +363,10 @@ fn nonsense_is_refused_by_name() {
     let e = failed(&cli(&["merge", out.to_str().unwrap()], None, &[], 60));
     assert!(e.contains("not a cell store"), "{e}");
     // a lane kernel this CPU lacks is named as such
-    let avail = [regretlab::kernels::bandit::Isa::Avx2, regretlab::kernels::bandit::Isa::Portable];
-    let e = regretlab::kernels::bandit::KernelChoice::parse_on("avx512ifma", &avail).unwrap_err();
+    let avail = [regretlab::kernels::Isa::Avx2, regretlab::kernels::Isa::Portable];
+    let e = regretlab::kernels::KernelChoice::parse_on("avx512ifma", &avail).unwrap_err();
     assert!(e.contains("this CPU lacks avx512ifma"), "{e}");
-    assert!(!regretlab::kernels::bandit::KernelChoice::parse_on("sse9", &avail).unwrap_err().contains("lacks"));
+    assert!(!regretlab::kernels::KernelChoice::parse_on("sse9", &avail).unwrap_err().contains("lacks"));
 }
 
 #[test]

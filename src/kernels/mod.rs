@@ -6,3 +6,6 @@
 //!   KL-UCB, MOSS, explore-then-commit, ε-greedy, Gaussian Thompson sampling).
 
 pub mod bandit;
+mod choice;
+
+pub use choice::{Isa, KernelChoice};

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use crate::engine::Job;
 use crate::error::{Error, Result};
-use crate::kernels::bandit::KernelChoice;
+use crate::kernels::KernelChoice;
 use crate::results::Overlay;
 use crate::spec::CellInfo;
 

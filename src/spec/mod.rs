@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::engine::Job;
 use crate::error::{Error, Result, invalid, io};
-use crate::kernels::bandit::KernelChoice;
+use crate::kernels::KernelChoice;
 use crate::results::Overlay;
 use crate::rng::{cell_key, content_hash};
 use crate::settings::Setting;

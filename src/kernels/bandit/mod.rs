@@ -49,9 +49,9 @@ mod rules;
 mod scalar;
 pub mod thompson;
 
-pub use isa::{Isa, KernelChoice};
 pub use rules::{FixedRule, eps_threshold, mean_int, mean_q_int, ucb1_b, ucbv_r, ucbv_sd};
 
+use crate::kernels::{Isa, KernelChoice};
 use isa::dispatch;
 use lanes::{V, philox_lanes};
 use rules::{EpsRule, EtcRule, Gauss, IndexRule, KlUcbRule, MossRule, Q, Ucb1Rule, UcbVRule, mean_f64, mulhi};

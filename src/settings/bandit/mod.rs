@@ -20,7 +20,8 @@ use crate::engine::{Job, default_grid};
 use crate::results::Overlay;
 use crate::spec::CellInfo;
 
-use crate::kernels::bandit::{FixedKernel, KernelChoice};
+use crate::kernels::KernelChoice;
+use crate::kernels::bandit::FixedKernel;
 use sim::BanditSim;
 pub use spec::{BanditConfig, BanditSpec};
 

@@ -6,7 +6,8 @@ use crate::rng::{Role, StreamId};
 
 use super::arms::{Arm, Env};
 use super::policies::*;
-use crate::kernels::bandit::{FixedKernel, KernelChoice};
+use crate::kernels::KernelChoice;
+use crate::kernels::bandit::FixedKernel;
 
 /// The metrics every bandit job records, in trace order.
 pub const METRICS: [&str; 3] = ["pseudo_regret", "realised_regret", "optimal_fraction"];

@@ -20,7 +20,7 @@ pub use spec::{METRICS, MdpoConfig, MdpoSpec};
 
 use crate::engine::Job;
 use crate::error::Result;
-use crate::kernels::bandit::KernelChoice;
+use crate::kernels::KernelChoice;
 use crate::results::Overlay;
 use crate::settings::{Setting, SettingSpec};
 use crate::spec::CellInfo;

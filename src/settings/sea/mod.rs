@@ -1,11 +1,12 @@
 //! Optimistic online mirror descent in the stochastically extended adversarial (SEA) model
 //! (Chen, Zhang, Tu, Zhao & Zhang, ICML 2023 / JMLR 2024; the model is Sachs et al. 2022).
 //!
-//! - [`model`]: SEA sequences of quadratic losses f_t(x) = ½‖x − ξ_t‖², ξ_t = c_t + noise, with
-//!   centres c_t that are fixed, switching, alternating or drifting; the exact σ²_{1:T} and
-//!   Σ²_{1:T}; the best fixed point in hindsight in closed form; expected regret;
-//! - [`algorithms`]: optimistic OMD (M_t = ∇f_{t−1}(x_{t−1})) in its convex-smooth and strongly
-//!   convex tunings, with perfect hints, and OGD baselines;
+//! - [`model`]: SEA sequences of quadratic, linear, logistic and random-feature losses over a
+//!   ball, box, simplex or ℓ1 ball, with centres that are fixed, switching, alternating or drifting; the
+//!   exact σ²_{1:T} and Σ²_{1:T}; certified comparators (best fixed point, dynamic); expected regret;
+//! - [`algorithms`]: optimistic OMD in its convex-smooth, strongly convex, perfect-hint, dynamic
+//!   and parameter-free (meta) tunings, optimistic FTRL, (optimistic) Hedge, (optimistic) ONS,
+//!   and OGD baselines;
 //! - [`spec`]: the `[sea]` section and the engine simulation.
 //!
 #![doc = include_str!("README.md")]
@@ -18,7 +19,7 @@ pub use spec::{SeaConfig, SeaSpec};
 
 use crate::engine::Job;
 use crate::error::Result;
-use crate::kernels::bandit::KernelChoice;
+use crate::kernels::KernelChoice;
 use crate::results::Overlay;
 use crate::settings::{Setting, SettingSpec};
 use crate::spec::CellInfo;

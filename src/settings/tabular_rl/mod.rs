@@ -14,7 +14,7 @@ pub use spec::{TabularRlConfig, TabularRlSpec};
 
 use crate::engine::Job;
 use crate::error::Result;
-use crate::kernels::bandit::KernelChoice;
+use crate::kernels::KernelChoice;
 use crate::settings::{Setting, SettingSpec};
 use crate::spec::CellInfo;
 
