@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use regretlab::settings::cascading::algorithms::{Algorithm, Planner, QBonus};
-use regretlab::settings::cascading::best_perm::{Scratch, all_lists, best_perm, count_lists};
+use regretlab::settings::cascading::best_perm::all_lists;
 use regretlab::settings::cascading::generate::synthetic;
 use regretlab::settings::cascading::model::CascadingMdp;
 use regretlab::settings::cascading::spec::CascadingSim;
@@ -56,10 +56,9 @@ const ADAPT: Algorithm = Algorithm::AdaptRm { c: 0.1, delta: 0.1 };
 
 /// Fig. 1: on the synthetic S = 20, H = 3, m = 3, N = 10 instance after 3,000 episodes,
 /// CascadingVI's regret is below CascadingVI-Bonus's and AdaptRM's (paired over 6 replications,
-/// by more than 2 standard errors), and CascadingVI-Oracle's is within 10% of CascadingVI's
-/// (same estimates, exhaustive planning; they differ only where lists tie).
+/// by more than 2 standard errors).
 #[test]
-fn cascading_vi_beats_bonus_and_adapt_rm_and_matches_the_oracle() {
+fn cascading_vi_beats_bonus_and_adapt_rm() {
     let mdp = Arc::new(synthetic(20, 10, 3, 3, 1.0, 1).unwrap());
     let k = 3000;
     let vi = finals(&sim(&mdp, VI, k), 6);
@@ -67,35 +66,56 @@ fn cascading_vi_beats_bonus_and_adapt_rm_and_matches_the_oracle() {
         let (m, se) = paired(&finals(&sim(&mdp, other, k), 6), &vi);
         assert!(m > 2.0 * se && m > 0.0, "{name} − CascadingVI = {m} (s.e. {se})");
     }
-    let oracle = finals(&sim(&mdp, ORACLE, k), 6);
-    let (m, _) = paired(&oracle, &vi);
-    let mean_vi = vi.iter().map(|x| x[0]).sum::<f64>() / 6.0;
-    assert!(m.abs() <= 0.1 * mean_vi, "Oracle − CascadingVI = {m}, CascadingVI {mean_vi}");
 }
 
-/// The work behind the running-time claim (timed in `benches/cascading_episode.rs`): exhaustive
-/// planning scores every list — `all_lists` enumerates Σ_{l≤m} N!/(N−l)! of them, growing from
-/// N = 10 to 25 with exponent in [2.8, 3.3] (N^m, m = 3) — while the DP BestPerm actually fills
-/// has at most (N+1)(m+1) cells on random instances.
+/// CascadingVI-Oracle differs from CascadingVI only in its planner (exhaustive search over the
+/// Σ_{l≤m} N!/(N−l)! lists instead of BestPerm's DP), so what the paper's "same regret, much more
+/// time" means is that the two planners find lists of the same optimistic value in every state
+/// at every step. Checked along CascadingVI's own trajectory: an oracle learner is fed the same
+/// feedback, both plan before every episode, and their optimistic values agree to 1e-9 in every
+/// state (and so, by backward induction, at every step); where their lists differ the lists tie.
+/// Over 300 episodes of S = 4, N = 7, m = 3, H = 3 (840 lists per state). Fails if BestPerm is
+/// not an exact maximiser on the optimistic model the learner builds (for instance if items
+/// below a_⊥ were ranked by q̄ instead of q̲, or if a list were cut short).
 #[test]
-fn oracle_work_grows_like_n_to_the_m() {
-    let lists = |n: usize| all_lists(n, 3).len() as f64;
-    assert_eq!(lists(10) as u64, count_lists(10, 3));
-    let exponent = (lists(25) / lists(10)).ln() / 2.5f64.ln();
-    assert!((2.8..=3.3).contains(&exponent), "{exponent}");
-    let mut scratch = Scratch::default();
-    let mut out = Vec::new();
-    for n in [10usize, 25] {
-        let mdp = synthetic(1, n, 3, 1, 1.0, n as u64).unwrap();
-        let u: Vec<f64> = mdp.attraction().row(0).to_vec();
-        let w: Vec<f64> = mdp.rewards().row(0).to_vec();
-        best_perm(&u, &w, 0.0, 3, &mut scratch, &mut out);
-        assert!(
-            scratch.table_cells() <= (n + 1) * 4 && scratch.table_cells() > n,
-            "N = {n}: {} cells",
-            scratch.table_cells()
-        );
+fn oracle_and_best_perm_plan_lists_of_equal_value_in_every_state() {
+    use regretlab::rng::{Role, StreamId};
+    use regretlab::settings::cascading::algorithms::Learner;
+    let mdp = synthetic(4, 7, 3, 3, 1.0, 11).unwrap();
+    let lists = Arc::new(all_lists(mdp.items(), mdp.max_list));
+    let k = 300;
+    let mut vi = Learner::new(&mdp, &VI, None, k);
+    let mut oracle = Learner::new(&mdp, &ORACLE, Some(lists), k);
+    let env = StreamId::new([3, 5], 0, Role::Env);
+    let (mut differing, mut compared) = (0, 0);
+    for ep in 0..k {
+        vi.plan();
+        oracle.plan();
+        for s in 0..mdp.states() {
+            let (a, b) = (vi.upper[s], oracle.upper[s]);
+            assert!(
+                (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+                "episode {ep}, state {s}: BestPerm {a} vs exhaustive {b}"
+            );
+        }
+        for h in 0..mdp.horizon {
+            for s in 0..mdp.states() {
+                compared += 1;
+                differing += (vi.policy[h][s] != oracle.policy[h][s]) as usize;
+            }
+        }
+        let mut s = 0;
+        for h in 0..mdp.horizon {
+            let fb = mdp.step(&env, ep, h, s, &vi.policy[h][s]);
+            vi.observe(s, h, &fb);
+            oracle.observe(s, h, &fb);
+            s = fb.next;
+        }
+        vi.end_episode();
+        oracle.end_episode();
     }
+    // q̄ < 1 keeps the optimum generically unique: the lists themselves almost always agree
+    assert!(differing * 100 <= compared, "{differing} of {compared} (step, state) lists differ");
 }
 
 /// Thm 1 (Õ(H√(HSNK))): regret/√K does not grow — from K = 500 to K = 8,000 it stays within

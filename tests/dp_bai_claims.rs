@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 
-use regretlab::settings::dp_bai::algorithms::{Algorithm, Noise, Prepared, SampledRewards, TableRewards, dp_bai, run};
+use regretlab::settings::dp_bai::algorithms::{Algorithm, Noise, Prepared, SampledRewards, TableRewards, run};
 use regretlab::settings::dp_bai::audit::audit;
 use regretlab::settings::dp_bai::model::LinearBai;
 use regretlab::stats::wilson_interval;
@@ -26,26 +26,51 @@ fn errors(prep: &Prepared, algo: &Algorithm, budget: u64, reps: u32) -> u64 {
         .count() as u64
 }
 
-/// With ε = ∞ DP-BAI adds no noise; with ε = 10^12 the noise (≤ 10^-9 here) never changes a
-/// decision: the two agree replication by replication on the same reward tables.
+/// Saturation (Chen et al. Sec. 5: the error falls to the non-private rate as ε grows; in the
+/// bound H = H_BAI + H_pri/ε the private term vanishes). At T = 1,000 (20,000 replications, the
+/// same reward tables for every ε):
+/// - the error is flat in ε from 10 on: ε = 10, 100 and 1,000 err within 2% of each other (the
+///   noise Lap(1/(εn)) is still drawn and still breaks exact ties);
+/// - the saturated error is within a factor 1.25 of non-private DP-BAI's (ε = ∞), whichever way
+///   exact ties fall. They do matter: Bernoulli means are fractions s/n and tie often; without
+///   noise a tie goes to the lower arm, so the non-private error is lower than the saturated one
+///   when the best arm is arm 0 (336 vs 397 errors here) and higher when it is arm K − 1 (467 vs
+///   410): the saturated rate lies between the two;
+/// - at ε = 0.03 the error is more than 10 times the saturated one (a noise scale that did not
+///   shrink with ε would leave it at the small-ε level).
 #[test]
-fn dp_bai_at_infinite_epsilon_is_its_non_private_version() {
-    let prep = instance();
-    for r in 0..2000 {
-        let answer = |e: f64| {
-            let mut rw = SampledRewards::new(&prep.inst.means, [1, 2], r);
-            let mut z = Noise::new([1, 2], r, 3);
-            dp_bai(&prep, e, 3000, &mut rw, &mut z)
-        };
-        assert_eq!(answer(f64::INFINITY), answer(1e12), "replication {r}");
+fn error_saturates_at_the_non_private_rate_as_epsilon_grows() {
+    let base = LinearBai::od_linbai(10, 0.3, 0.8, 2).unwrap();
+    let mut reversed = base.features.clone();
+    reversed.reverse();
+    let last = Prepared::new(LinearBai::new(reversed, base.theta.clone()).unwrap());
+    let first = Prepared::new(base);
+    assert_eq!((first.inst.best(), last.inst.best()), (0, 9));
+    let (t, reps) = (1000, 20_000);
+    let err = |p: &Prepared, e: f64| errors(p, &Algorithm::DpBai { epsilon: e }, t, reps) as f64;
+    let mut non_private = Vec::new();
+    for p in [&first, &last] {
+        let (e10, e100, e1000) = (err(p, 10.0), err(p, 100.0), err(p, 1000.0));
+        for e in [e10, e100] {
+            assert!((e - e1000).abs() <= 0.02 * e1000, "not flat in ε: {e10}, {e100}, {e1000} errors");
+        }
+        let inf = err(p, f64::INFINITY);
+        assert!((0.8..=1.25).contains(&(e1000 / inf)), "saturated {e1000} vs non-private {inf} errors");
+        let small = err(p, 0.03);
+        assert!(small > 10.0 * e1000, "ε = 0.03: {small} errors vs saturated {e1000}");
+        non_private.push((inf, e1000));
     }
+    // exact ties: to the best arm when it is arm 0, against it when it is arm 9
+    assert!(non_private[0].0 < non_private[0].1 && non_private[1].0 > non_private[1].1, "{non_private:?}");
 }
 
-/// The error probability decays log-linearly in T: at ε = 0.03 the fitted slope of ln P(error)
-/// against T (budgets 4,000 … 12,000, where P is between 0.3 and 1e-3) has R² ≥ 0.97 and lies in
-/// the bounds' range [1/(⌈log₂ d⌉ H), 1/H], H = H_BAI + H_pri/ε, widened by a factor 4 each way
-/// (the paper's constants are not reproduced, so constant 1 plus a factor 4 is the stated
-/// tolerance).
+/// The error probability decays log-linearly in T (the abstract; Thms 1 and 2: exp(−Θ(T/H))):
+/// at ε = 0.03, over budgets 4,000 … 12,000 (P between 0.3 and 1e-3, 20,000 replications):
+/// - ln P is linear in T, not in ln T: the residual sum of squares of the fit against T is at
+///   most a tenth of the fit against ln T (a power law T^−b, which a linear fit's R² alone does
+///   not rule out, would make it the other way round; measured: 7.5e-4 vs 0.17);
+/// - the fitted rate lies in the bounds' range [1/(⌈log₂ d⌉ H), 1/H], H = H_BAI + H_pri/ε, with
+///   the bounds' constants taken as 1 (measured: 0.63/H).
 #[test]
 fn error_decays_log_linearly_within_the_bounds_range() {
     let prep = instance();
@@ -54,23 +79,22 @@ fn error_decays_log_linearly_within_the_bounds_range() {
     let ts = [4000u64, 6000, 8000, 10_000, 12_000];
     let pts: Vec<(f64, f64)> =
         ts.iter().map(|&t| (t as f64, (errors(&prep, &algo, t, 20_000) as f64 / 20_000.0).ln())).collect();
-    let n = pts.len() as f64;
-    let (mx, my) = (pts.iter().map(|p| p.0).sum::<f64>() / n, pts.iter().map(|p| p.1).sum::<f64>() / n);
-    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
-    let syy: f64 = pts.iter().map(|p| (p.1 - my).powi(2)).sum();
-    let slope = sxy / sxx;
-    let r2 = sxy * sxy / (sxx * syy);
+    // least squares of y on x: (slope, residual sum of squares)
+    let fit = |pts: &[(f64, f64)]| {
+        let n = pts.len() as f64;
+        let (mx, my) = (pts.iter().map(|p| p.0).sum::<f64>() / n, pts.iter().map(|p| p.1).sum::<f64>() / n);
+        let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+        let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+        let b = sxy / sxx;
+        (b, pts.iter().map(|p| (p.1 - my - b * (p.0 - mx)).powi(2)).sum::<f64>())
+    };
+    let (slope, sse_linear) = fit(&pts);
+    let (_, sse_power) = fit(&pts.iter().map(|p| (p.0.ln(), p.1)).collect::<Vec<_>>());
+    assert!(sse_linear <= sse_power / 10.0, "linear in T {sse_linear:e} vs in ln T {sse_power:e}: {pts:?}");
     let (hb, hp) = prep.inst.complexities();
     let h = hb + hp / eps;
     let logd = 2.0; // ⌈log₂ 3⌉
-    assert!(r2 >= 0.97, "R² = {r2}: {pts:?}");
-    assert!(
-        -slope >= 1.0 / (4.0 * logd * h) && -slope <= 4.0 / h,
-        "slope {slope:e}, range [{:e}, {:e}]",
-        1.0 / (4.0 * logd * h),
-        4.0 / h
-    );
+    assert!(-slope >= 1.0 / (logd * h) && -slope <= 1.0 / h, "rate {:.3}/H, range [1/{logd}, 1]/H", -slope * h);
 }
 
 /// For fixed T the error grows as ε shrinks (ε = 0.1, 0.03, 0.01 at T = 8,000: Wilson intervals
