@@ -1,10 +1,12 @@
-//! Embeds `experiments/*.toml` into the binary and records the git commit when there is one.
+//! Embeds `experiments/*.toml` and `claims/*.toml` into the binary and records the git commit
+//! when there is one.
 use std::{env, fs, path::Path, process::Command};
 
-fn main() {
-    println!("cargo:rerun-if-changed=experiments");
+/// Writes `OUT_DIR/<folder>.rs`: a `&[(stem, text)]` of the folder's TOML files, by name.
+fn embed(folder: &str) {
+    println!("cargo:rerun-if-changed={folder}");
     let mut entries: Vec<(String, String)> = Vec::new();
-    if let Ok(rd) = fs::read_dir("experiments") {
+    if let Ok(rd) = fs::read_dir(folder) {
         for e in rd.flatten() {
             let p = e.path();
             if p.extension().is_some_and(|x| x == "toml") {
@@ -17,8 +19,13 @@ fn main() {
     }
     entries.sort();
     let body: Vec<String> = entries.iter().map(|(n, p)| format!("({n:?}, include_str!({p:?}))")).collect();
-    let out = Path::new(&env::var("OUT_DIR").unwrap()).join("experiments.rs");
+    let out = Path::new(&env::var("OUT_DIR").unwrap()).join(format!("{folder}.rs"));
     fs::write(out, format!("&[{}]", body.join(", "))).unwrap();
+}
+
+fn main() {
+    embed("experiments");
+    embed("claims");
 
     // The commit changes when HEAD moves to another branch or the branch's ref moves. Nothing
     // under .git that `git status` rewrites (the index) is watched, and the dirty check below
@@ -54,4 +61,4 @@ fn main() {
 
 /// What decides the binary's numbers: a difference here from the commit marks it dirty
 /// (results/ and the docs do not count).
-const SOURCES: [&str; 5] = ["src", "Cargo.toml", "Cargo.lock", "build.rs", "experiments"];
+const SOURCES: [&str; 6] = ["src", "Cargo.toml", "Cargo.lock", "build.rs", "experiments", "claims"];

@@ -32,6 +32,10 @@ pub enum Error {
 
     #[error("{0}; nothing was written")]
     Engine(#[from] crate::engine::EngineError),
+    /// A claim registry entry or the run it reads does not fit together (an unknown series,
+    /// cell or metric, a malformed registry file).
+    #[error("claims: {0}")]
+    Claim(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
+use crate::claims;
 use crate::engine::{self, EngineConfig, EngineKind};
 use crate::error::{Error, Result, io};
 use crate::kernels::KernelChoice;
@@ -63,6 +64,68 @@ pub struct RunReport {
     pub notes: Vec<String>,
     /// Figures that could not be drawn, with why; the CSVs and the other figures were written.
     pub figure_errors: Vec<String>,
+}
+
+/// What `reproduce` wrote for one paper.
+#[derive(Debug)]
+pub struct ReproduceReport {
+    pub paper: String,
+    pub markdown: PathBuf,
+    pub html: PathBuf,
+    /// (claim id, verdict in words) in registry order.
+    pub verdicts: Vec<(String, String)>,
+}
+
+/// Checks a paper's claims (`all`: every paper of the registry) and writes `<out>/<paper>.md`
+/// and `<out>/<paper>.html`. Without `from`, runs the experiments the claims read first, into
+/// `<out>/runs/<experiment>/` (with the overrides: `--quick`, `--reps`, `--seed`); with `from`,
+/// reads the runs under that folder (`<from>/<experiment>/`, e.g. the committed `results/`).
+pub fn reproduce(
+    paper: &str,
+    from: Option<&Path>,
+    out: &Path,
+    ov: &Overrides,
+    opts: &RunOptions,
+    command: &str,
+) -> Result<Vec<ReproduceReport>> {
+    let papers = if paper == "all" { claims::papers()? } else { vec![claims::paper(paper)?] };
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    let runs_root = from.map(Path::to_path_buf).unwrap_or_else(|| out.join("runs"));
+    let mut reports = Vec::new();
+    for p in &papers {
+        if from.is_none() {
+            for e in p.experiments() {
+                let dir = runs_root.join(&e);
+                if dir.join("manifest.json").exists() && reproduce_done(&dir, ov)? {
+                    continue; // another paper of this call ran it already
+                }
+                let spec = load(&e)?;
+                let o = RunOptions { out: Some(dir), progress: opts.progress, kernel: opts.kernel.clone(), ..*opts };
+                // a run that cannot be made (a data set that is not installed) leaves its claims
+                // "not checked, no run"; the other experiments still run
+                if let Err(err) = run(spec, ov, &o, None) {
+                    eprintln!("{e}: not run: {err}");
+                }
+            }
+        }
+        let outcomes = p.evaluate(&runs_root);
+        let md = claims::markdown(p, &outcomes, &runs_root, out, command)?;
+        let html = claims::html(p, &outcomes, &runs_root, command)?;
+        let (mp, hp) = (out.join(format!("{}.md", p.name)), out.join(format!("{}.html", p.name)));
+        results::atomic_write(&mp, md.as_bytes())?;
+        results::atomic_write(&hp, html.as_bytes())?;
+        let verdicts = outcomes.iter().map(|(c, o)| (c.id.clone(), o.verdict.text().to_string())).collect();
+        reports.push(ReproduceReport { paper: p.name.clone(), markdown: mp, html: hp, verdicts });
+    }
+    Ok(reports)
+}
+
+/// Whether the run in `dir` was made by this `reproduce` call's sizes (same seed and
+/// replications as the spec with these overrides would give).
+fn reproduce_done(dir: &Path, ov: &Overrides) -> Result<bool> {
+    let m = results::read_manifest(dir)?;
+    let exp = check(load(&m.experiment)?, ov)?;
+    Ok(m.seed == exp.seed && m.reps == exp.reps)
 }
 
 /// Where a run goes without `--out`.

@@ -12,6 +12,8 @@
 //! - [`plot`]: figures with CI bands and theory overlays;
 //! - [`text`]: labels escaped for terminals and Markdown tables;
 //! - [`experiment`]: runs a spec end to end (what the CLI calls);
+//! - [`claims`]: each paper's checkable claims as data, their statistics and verdicts, and the
+//!   claims report of `regretlab reproduce`;
 //! - `gpu` (feature `gpu`): the wgpu device, buffers and dispatch that GPU kernels run on;
 //! - [`linear`]: linear-model tools shared by settings (G-optimal design, span basis);
 //! - [`kernels`]: batched kernels (the bandit index policies in fixed point, CPU lanes and WGSL);
@@ -24,6 +26,7 @@
 //! Reproducibility contract: the same spec and seed give byte-identical `curves.csv` and
 //! `final.csv` on any thread count.
 
+pub mod claims;
 pub mod engine;
 pub mod error;
 pub mod experiment;

@@ -117,6 +117,17 @@ enum Command {
         #[arg(long, default_value_t = 65_536)]
         cpu_reps: usize,
     },
+    /// Check a paper's claims (claims/<paper>.toml) and write its claims report, Markdown and
+    /// self-contained HTML, into --out (default reports/). Runs the experiments the claims read
+    /// (full size, or --quick) into <out>/runs/, unless --from names a folder of finished runs.
+    Reproduce {
+        /// A paper of the registry (cascading_rl, dp_bai, mdpo, sea_oomd, …) or `all`.
+        paper: String,
+        /// Read the runs under this folder (<from>/<experiment>/, e.g. results) instead of
+        /// running the experiments.
+        #[arg(long)]
+        from: Option<PathBuf>,
+    },
     /// Redraw a run's figures from its CSVs.
     Plot { dir: PathBuf },
     /// Obtain a data set that may not be redistributed: `movielens` downloads the recbole 1.2.1
@@ -160,6 +171,29 @@ fn run(spec: &str, a: &RunArgs) -> anyhow::Result<()> {
         println!("figure:  {}", f.display());
     }
     figure_errors(&rep)
+}
+
+fn reproduce(paper: &str, from: Option<&std::path::Path>, a: &RunArgs) -> anyhow::Result<()> {
+    let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick };
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("reports"));
+    let mut command = format!("regretlab reproduce {paper}");
+    if let Some(f) = from {
+        command += &format!(" --from {}", f.display());
+    }
+    if a.quick {
+        command += " --quick";
+    }
+    command += &format!(" --out {}", out.display());
+    let reports = experiment::reproduce(paper, from, &out, &ov, &run_options(a, true), &command)
+        .with_context(|| format!("reproducing the claims of '{paper}'"))?;
+    for r in &reports {
+        println!("{}:", r.paper);
+        for (id, v) in &r.verdicts {
+            println!("  {id}: {v}");
+        }
+        println!("  report: {} and {}", r.markdown.display(), r.html.display());
+    }
+    Ok(())
 }
 
 /// A run whose figures failed still wrote its CSVs: say so, and fail.
@@ -403,6 +437,7 @@ fn main() -> ExitCode {
                 })
                 .with_context(|| format!("fetching MovieLens-100K into {}", dir.display()))
         }
+        Some(Command::Reproduce { paper, from }) => reproduce(paper, from.as_deref(), &cli.run),
         Some(Command::Plot { dir }) => {
             experiment::redraw(dir).with_context(|| format!("redrawing {}", dir.display())).map(|(files, notes)| {
                 for n in notes {

@@ -1,0 +1,117 @@
+//! A finished run read back for claim checking: its manifest, its curves, its per-replication
+//! final values (when the run wrote them) and its overlays, addressed by cell label and series.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::results::{CurveRow, Manifest, Overlay, read_curves, read_manifest, read_overlays};
+
+/// One run folder, read once.
+pub struct RunData {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    curves: Vec<CurveRow>,
+    overlays: Vec<Overlay>,
+    /// (cell id, series) → metric → values by replication; empty when the run has no final.csv.
+    finals: BTreeMap<(String, String), BTreeMap<String, Vec<f64>>>,
+}
+
+impl RunData {
+    pub fn read(dir: &Path) -> Result<RunData> {
+        let manifest = read_manifest(dir)?;
+        let curves = read_curves(&dir.join("curves.csv"))?;
+        let overlays =
+            if dir.join("overlays.csv").exists() { read_overlays(&dir.join("overlays.csv"))? } else { vec![] };
+        let finals = read_finals(&dir.join("final.csv"))?;
+        Ok(RunData { dir: dir.to_path_buf(), manifest, curves, overlays, finals })
+    }
+
+    /// The cells' labels, in the run's order.
+    pub fn cell_labels(&self) -> Vec<String> {
+        self.manifest.cells.iter().map(|c| c.label.clone()).collect()
+    }
+
+    /// The id of the cell labelled `label`.
+    pub fn cell_id(&self, label: &str) -> Result<String> {
+        let found = self.manifest.cells.iter().find(|c| c.label == label).map(|c| c.id.clone());
+        found.ok_or_else(|| self.missing("cell", label, &self.cell_labels()))
+    }
+
+    /// The curve of (cell, series, metric), in checkpoint order.
+    pub fn curve(&self, cell: &str, series: &str, metric: &str) -> Result<Vec<&CurveRow>> {
+        let id = self.cell_id(cell)?;
+        let rows: Vec<&CurveRow> =
+            self.curves.iter().filter(|r| r.cell == id && r.policy == series && r.metric == metric).collect();
+        if rows.is_empty() {
+            let mut names: Vec<String> =
+                self.curves.iter().filter(|r| r.cell == id).map(|r| format!("{} / {}", r.policy, r.metric)).collect();
+            names.dedup();
+            return Err(self.missing("series / metric", &format!("{series} / {metric}"), &names));
+        }
+        Ok(rows)
+    }
+
+    /// The last checkpoint of (cell, series, metric).
+    pub fn last(&self, cell: &str, series: &str, metric: &str) -> Result<&CurveRow> {
+        Ok(*self.curve(cell, series, metric)?.last().expect("curve is not empty"))
+    }
+
+    /// Per-replication final values of (cell, series, metric), if the run wrote final.csv.
+    pub fn finals(&self, cell: &str, series: &str, metric: &str) -> Result<Option<&[f64]>> {
+        let id = self.cell_id(cell)?;
+        Ok(self.finals.get(&(id, series.to_string())).and_then(|m| m.get(metric)).map(|v| v.as_slice()))
+    }
+
+    /// The theory overlay of (cell, metric) with this label.
+    pub fn overlay(&self, cell: &str, metric: &str, label: &str) -> Result<&Overlay> {
+        let id = self.cell_id(cell)?;
+        let found = self.overlays.iter().find(|o| o.cell == id && o.metric == metric && o.label == label);
+        found.ok_or_else(|| {
+            let names: Vec<String> = self.overlays.iter().filter(|o| o.cell == id).map(|o| o.label.clone()).collect();
+            self.missing("overlay", label, &names)
+        })
+    }
+
+    /// CPU seconds of the job (cell, series), from the manifest.
+    pub fn cpu_seconds(&self, cell: &str, series: &str) -> Result<f64> {
+        let id = self.cell_id(cell)?;
+        let found = self.manifest.timings.jobs.iter().find(|j| j.cell == id && j.policy == series);
+        found.map(|j| j.seconds).ok_or_else(|| self.missing("job timing", &format!("{cell} / {series}"), &[]))
+    }
+
+    /// The run's figures (PNG), in the order the manifest lists them.
+    pub fn figures(&self) -> Vec<PathBuf> {
+        self.manifest.files.iter().filter(|f| f.ends_with(".png")).map(|f| self.dir.join(f)).collect()
+    }
+
+    fn missing(&self, what: &str, name: &str, known: &[String]) -> Error {
+        let known = if known.is_empty() { String::new() } else { format!(" (it has: {})", known.join(", ")) };
+        Error::Claim(format!("{}: no {what} `{name}`{known}", self.dir.display()))
+    }
+}
+
+type Finals = BTreeMap<(String, String), BTreeMap<String, Vec<f64>>>;
+
+/// final.csv: `cell,policy,rep,<metric>...`, replications in order within each job.
+fn read_finals(path: &Path) -> Result<Finals> {
+    let mut out: Finals = BTreeMap::new();
+    if !path.exists() {
+        return Ok(out);
+    }
+    let bad = |e: csv::Error| Error::Claim(format!("{}: {e}", path.display()));
+    let mut rd = csv::Reader::from_path(path).map_err(bad)?;
+    let headers = rd.headers().map_err(bad)?.clone();
+    let metrics: Vec<String> = headers.iter().skip(3).map(str::to_string).collect();
+    for rec in rd.records() {
+        let rec = rec.map_err(bad)?;
+        let job = out.entry((rec[0].to_string(), rec[1].to_string())).or_default();
+        for (m, name) in metrics.iter().enumerate() {
+            let v: f64 = rec[3 + m]
+                .parse()
+                .map_err(|_| Error::Claim(format!("{}: `{}` is not a number", path.display(), &rec[3 + m])))?;
+            job.entry(name.clone()).or_default().push(v);
+        }
+    }
+    Ok(out)
+}
