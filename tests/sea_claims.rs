@@ -48,7 +48,9 @@ const OOMD: Algorithm = Algorithm::Oomd { delta: 1.0 };
 
 /// Thm 1 in the stochastic regime (Σ²₁:T = O(1)): regret grows like √(σ²T) — log-log slope from
 /// T = 1,000 to 16,000 within [0.35, 0.65], for optimistic OMD, optimistic FTRL and OGD — and
-/// optimistic OMD's stays within [0.1, 10]·√(σ²T).
+/// optimistic OMD's is within [0.5, 1.5]·√(σ²T) at T = 16,000: the bound's leading term with a
+/// constant of order 1 (measured: 0.77), which a regret off by a factor 2 either way (a step
+/// tuned to the wrong variance, say) would leave.
 #[test]
 fn stochastic_regime_grows_like_sqrt_sigma2_t() {
     let i = inst(0.5, 0.0, 0);
@@ -60,7 +62,7 @@ fn stochastic_regime_grows_like_sqrt_sigma2_t() {
     let s = slope(&c, 1000, 16_000);
     assert!((0.35..=0.65).contains(&s), "slope {s}");
     let ratio = c[15_999] / (0.25f64 * 16_000.0).sqrt();
-    assert!((0.1..=10.0).contains(&ratio), "regret/√(σ²T) = {ratio}");
+    assert!((0.5..=1.5).contains(&ratio), "regret/√(σ²T) = {ratio}");
 }
 
 /// With σ = 0 and a fixed centre (σ²₁:T = 0, Σ²₁:T = O(1)) the regret is O(1): it adds less than
