@@ -162,7 +162,7 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
         });
     }
     let kernel = parse_kernel(opts)?;
-    let exp = spec.validate(ov)?;
+    let mut exp = spec.validate(ov)?;
     let dir = run_dir::resolve(&opts.out.clone().unwrap_or_else(|| default_out(&exp.name)))?;
     let jobs = exp.jobs(kernel);
     let files = planned_files(&exp.cells, &exp.plot, &jobs.iter().map(|j| j.series.clone()).collect::<Vec<_>>());
@@ -187,15 +187,96 @@ pub fn run(spec: SpecFile, ov: &Overrides, opts: &RunOptions, cancel: Option<&At
     let cfg = EngineConfig { kind, threads: opts.threads, reps: exp.reps, progress: opts.progress };
     let threads = cfg.worker_threads();
     let t0 = Instant::now();
-    let out = engine::run(&jobs, &cfg, cancel)?;
+    let (out, precision) = match &exp.precision {
+        None => (engine::run(&jobs, &cfg, cancel)?, None),
+        Some(p) => {
+            let (out, record) = run_to_precision(&jobs, &cfg, p, exp.confidence, cancel)?;
+            exp.reps = record.reached;
+            (out, Some(record))
+        }
+    };
     let wall = t0.elapsed().as_secs_f64();
     let mut backend = exp.backend(kernel);
     if kind == EngineKind::Gpu {
         backend.push_str("; gpu: WGSL fixed point (integers only: u32, and i64 where a rule needs it), bit-identical to the CPU kernel");
     }
-    let mut report = write_run(&exp, &out, staging, &engine, threads, backend, wall)?;
+    let mut report = write_run(&exp, &out, staging, &engine, threads, backend, wall, precision)?;
     report.notes.splice(0..0, notes);
     Ok(report)
+}
+
+/// Runs the jobs in growing blocks of replications (64, then doubling, up to the spec's `reps`)
+/// until every job's final-value interval of the target metric (or of every metric) is at most
+/// `p.half_width` wide on each side. The engine folds replications in order, so the result is
+/// the same bits as a run with the number reached.
+fn run_to_precision(
+    jobs: &[engine::Job],
+    cfg: &EngineConfig,
+    p: &spec::Precision,
+    level: f64,
+    cancel: Option<&AtomicBool>,
+) -> Result<(Vec<engine::JobResult>, results::PrecisionRecord)> {
+    let cap = cfg.reps;
+    let mut reps = engine::BLOCK.min(cap);
+    let mut out = None;
+    loop {
+        let c = EngineConfig { reps, ..*cfg };
+        let res = engine::extend(jobs, &c, out.take(), cancel)?;
+        let widest = widest_half_width(&res, p.metric.as_deref(), level);
+        let stopped = if widest <= p.half_width {
+            Some("half-width reached")
+        } else if reps == cap {
+            Some("cap reached")
+        } else {
+            None
+        };
+        if let Some(why) = stopped {
+            let record = results::PrecisionRecord {
+                half_width: p.half_width,
+                metric: p.metric.clone(),
+                cap,
+                reached: reps,
+                widest,
+                stopped: why.into(),
+            };
+            return Ok((res, record));
+        }
+        out = Some(res);
+        reps = reps.saturating_mul(2).min(cap);
+    }
+}
+
+/// The widest half-width of the jobs' final-value intervals (t, or Wilson for proportions), of
+/// one metric or of all; infinite while a job has fewer than 2 replications.
+pub fn widest_half_width(res: &[engine::JobResult], metric: Option<&str>, level: f64) -> f64 {
+    let mut widest: f64 = 0.0;
+    for r in res {
+        for (m, name) in r.metrics.iter().enumerate() {
+            if metric.is_some_and(|x| x != name) {
+                continue;
+            }
+            let mut w = crate::stats::Welford::default();
+            r.finals[m].iter().for_each(|&v| w.push(v));
+            let (lo, hi) = results::interval(&w, r.proportion[m], level);
+            let half = (hi - lo) / 2.0;
+            widest = widest.max(if half.is_finite() { half } else { f64::INFINITY });
+        }
+    }
+    widest
+}
+
+/// A sharded run's cells finish in separate processes, so no process sees every interval: a
+/// precision target needs the whole sweep in one run.
+fn refuse_precision_in_shards(exp: &Experiment) -> Result<()> {
+    match &exp.precision {
+        None => Ok(()),
+        Some(p) => Err(crate::error::invalid(
+            "precision",
+            p.half_width,
+            "grows the whole sweep until its intervals are narrow; shards finish cells separately",
+            "no precision with --shard, --shards, missing or slurm (fix reps instead)",
+        )),
+    }
 }
 
 /// Every file a run folder of these cells and series will hold: what [`run_dir::begin`] probes
@@ -282,6 +363,7 @@ fn gpu_plan(_jobs: &[engine::Job]) -> (EngineKind, String, Vec<String>) {
 
 /// Writes a run folder from the engine's results (a single process's, or a merge's) into
 /// `staging`, then puts it in place.
+#[allow(clippy::too_many_arguments)]
 fn write_run(
     exp: &Experiment,
     out: &[engine::JobResult],
@@ -290,6 +372,7 @@ fn write_run(
     threads: usize,
     backend: String,
     wall: f64,
+    precision: Option<results::PrecisionRecord>,
 ) -> Result<RunReport> {
     let dir = staging.dir.clone();
     let rows = results::curve_rows(out, exp.confidence);
@@ -313,6 +396,7 @@ fn write_run(
         plot: exp.plot.clone(),
         timings: Timings { wall_seconds: wall, jobs: timings.clone() },
         files: Vec::new(),
+        precision,
     };
     let (summary_csv, table) = results::summary(out, &exp.cells, exp.confidence)?;
     let overlays = exp.overlays();
@@ -633,6 +717,7 @@ pub fn run_shard(
 ) -> Result<ShardReport> {
     let kernel = parse_kernel(opts)?;
     let exp = spec.validate(ov)?;
+    refuse_precision_in_shards(&exp)?;
     let store = open_store(&exp, &opts.out);
     let begun = store_experiment(&store.dir)?;
     if let Some(old) = &begun {
@@ -722,6 +807,7 @@ pub fn missing(spec: SpecFile, ov: &Overrides, out: &Option<PathBuf>, count: usi
         });
     }
     let exp = spec.validate(ov)?;
+    refuse_precision_in_shards(&exp)?;
     let dir = store_dir(&out.clone().unwrap_or_else(|| default_out(&exp.name)));
     let exp = match store_experiment(&dir)? {
         Some(stored) => {
@@ -783,7 +869,7 @@ pub fn merge(store_path: &Path, out: Option<PathBuf>) -> Result<RunReport> {
     run_dir::check_replaceable(&dir, &files)?;
     let staging = run_dir::begin(&dir, &files)?;
     let wall = all.iter().map(|j| j.seconds).sum();
-    write_run(&exp, &all, staging, "merged cell store", 0, format!("merged from {}", store_path.display()), wall)
+    write_run(&exp, &all, staging, "merged cell store", 0, format!("merged from {}", store_path.display()), wall, None)
 }
 
 /// Resources of the generated Slurm scripts.
@@ -813,6 +899,7 @@ pub fn slurm_scripts(
     so: &SlurmOptions,
 ) -> Result<PathBuf> {
     let exp = spec.validate(ov)?;
+    refuse_precision_in_shards(&exp)?;
     if !(1..=exp.cells.len()).contains(&shards) {
         return Err(Error::InvalidOption {
             option: "--shards".into(),

@@ -42,6 +42,11 @@ struct RunArgs {
     /// Use the spec's reduced [quick] sizes.
     #[arg(long, global = true)]
     quick: bool,
+    /// Add replications (64, then doubling, up to the spec's reps) until every final value's
+    /// interval half-width is at most this (the spec's `precision`); the result equals a run
+    /// with the number reached, which the manifest records.
+    #[arg(long, global = true, allow_negative_numbers = true)]
+    precision: Option<f64>,
     /// Implementation of batched kernels: auto, scalar, portable, avx2, avx512, avx512ifma. Output does
     /// not depend on it; the manifest records which ran.
     #[arg(long, global = true, default_value = "auto")]
@@ -157,7 +162,7 @@ fn run_options(a: &RunArgs, progress: bool) -> RunOptions {
 
 fn run(spec: &str, a: &RunArgs) -> anyhow::Result<()> {
     let file = experiment::load(spec).with_context(|| format!("loading experiment '{spec}'"))?;
-    let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick };
+    let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick, precision: a.precision };
     let opts = run_options(a, true);
     let rep = experiment::run(file, &ov, &opts, None).with_context(|| format!("running experiment '{spec}'"))?;
     for n in &rep.notes {
@@ -174,7 +179,7 @@ fn run(spec: &str, a: &RunArgs) -> anyhow::Result<()> {
 }
 
 fn reproduce(paper: &str, from: Option<&std::path::Path>, a: &RunArgs) -> anyhow::Result<()> {
-    let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick };
+    let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick, precision: a.precision };
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("reports"));
     let mut command = format!("regretlab reproduce {paper}");
     if let Some(f) = from {
@@ -300,7 +305,7 @@ fn run_shard(spec: &str, shard: Option<&str>, shards: Option<usize>, a: &RunArgs
         (None, None) => unreachable!("called for sharded runs only"),
     };
     let file = experiment::load(spec).with_context(|| format!("loading experiment '{spec}'"))?;
-    let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick };
+    let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick, precision: a.precision };
     let opts = run_options(a, false);
     // SIGTERM (what Slurm sends before its time limit) and Ctrl-C: abandon the cell in flight
     // at the engine's next wave and keep every completed cell.
@@ -344,7 +349,7 @@ fn slurm(
         anyhow::bail!("--shards = {shards}; allowed: 1 ..= 100000");
     }
     let file = experiment::load(spec).with_context(|| format!("loading experiment '{spec}'"))?;
-    let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick };
+    let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick, precision: a.precision };
     let mut run_flags = Vec::new();
     if let Some(r) = a.reps {
         run_flags.extend(["--reps".to_string(), r.to_string()]);
@@ -407,7 +412,12 @@ fn main() -> ExitCode {
             .and_then(|file| {
                 experiment::missing(
                     file,
-                    &Overrides { reps: cli.run.reps, seed: cli.run.seed, quick: cli.run.quick },
+                    &Overrides {
+                        reps: cli.run.reps,
+                        seed: cli.run.seed,
+                        quick: cli.run.quick,
+                        precision: cli.run.precision,
+                    },
                     &cli.run.out,
                     *shards,
                 )

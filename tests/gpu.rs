@@ -568,3 +568,27 @@ fn bandit_sweep_is_identical_on_gpu_and_cpu() {
         assert_eq!(std::fs::read(dirs[0].join(f)).unwrap(), std::fs::read(dirs[1].join(f)).unwrap(), "{f} differs");
     }
 }
+
+/// `--precision` on the GPU engine: the blocks it adds continue each job's replications on the
+/// device, so the run equals a CPU run with the number of replications it reached.
+#[test]
+fn a_precision_run_on_the_gpu_equals_a_fixed_cpu_run() {
+    if device().is_none() {
+        return;
+    }
+    let policies = r#"{ kind = "ucb1", arithmetic = "fixed" }, { kind = "moss", arithmetic = "fixed" }"#;
+    let spec = |reps: u64, extra: &str| {
+        b1_spec("gpu-precision", 5, reps, 2000, "", policies).replace("[bandit]", &format!("{extra}\n[bandit]"))
+    };
+    let g = tmp("gpu-precision");
+    run_text(&spec(5000, "precision = 4.0"), g.clone(), EngineKind::Gpu, 2);
+    let m = regretlab::results::read_manifest(&g).unwrap();
+    let p = m.precision.unwrap();
+    assert_eq!(p.stopped, "half-width reached");
+    assert!(p.reached > 64, "it grew at least once: {p:?}");
+    let c = tmp("gpu-precision-cpu");
+    run_text(&spec(p.reached, ""), c.clone(), EngineKind::Rayon, 2);
+    for f in ["curves.csv", "final.csv"] {
+        assert_eq!(std::fs::read(g.join(f)).unwrap(), std::fs::read(c.join(f)).unwrap(), "{f} differs");
+    }
+}

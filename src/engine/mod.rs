@@ -199,43 +199,54 @@ pub enum EngineError {
 /// batches and dispatches); a cancelled run
 /// returns `EngineError::Cancelled`.
 pub fn run(jobs: &[Job], cfg: &EngineConfig, cancel: Option<&AtomicBool>) -> Result<Vec<JobResult>, EngineError> {
+    extend(jobs, cfg, None, cancel)
+}
+
+/// Continues `prior` — the results of these jobs over replications 0..r, as [`run`] or an
+/// earlier `extend` left them — up to `cfg.reps` replications. Replications are folded in order,
+/// so the result has the same bits as [`run`] with `cfg.reps` replications: a run can grow in
+/// blocks until its intervals are narrow enough (`--precision`) without changing a number.
+pub fn extend(
+    jobs: &[Job],
+    cfg: &EngineConfig,
+    prior: Option<Vec<JobResult>>,
+    cancel: Option<&AtomicBool>,
+) -> Result<Vec<JobResult>, EngineError> {
     let threads = cfg.worker_threads();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| EngineError::ThreadPool { threads, message: e.to_string() })?;
-    pool.install(|| run_in_pool(jobs, cfg, threads, cancel))
+    pool.install(|| run_in_pool(jobs, cfg, prior, threads, cancel))
+}
+
+/// Replications already folded into `results` (every job has the same number).
+pub fn replications(results: &[JobResult]) -> u64 {
+    results.first().and_then(|r| r.finals.first()).map_or(0, |f| f.len() as u64)
 }
 
 fn run_in_pool(
     jobs: &[Job],
     cfg: &EngineConfig,
+    prior: Option<Vec<JobResult>>,
     threads: usize,
     cancel: Option<&AtomicBool>,
 ) -> Result<Vec<JobResult>, EngineError> {
     let grids: Vec<Vec<u64>> =
         jobs.iter().map(|j| j.sim.grid().unwrap_or_else(|| default_grid(j.sim.horizon()))).collect();
-    let mut results: Vec<JobResult> = jobs
-        .iter()
-        .zip(&grids)
-        .map(|(j, g)| {
-            let metrics = j.sim.metrics();
-            let mut proportion = j.sim.proportions();
-            proportion.resize(metrics.len(), false);
-            JobResult {
-                proportion,
-                cell: j.cell.clone(),
-                series: j.series.clone(),
-                stats: vec![Welford::default(); metrics.len() * g.len()],
-                finals: vec![Vec::with_capacity(cfg.reps as usize); metrics.len()],
-                metrics,
-                grid: g.clone(),
-                seconds: 0.0,
-            }
-        })
-        .collect();
+    let first = prior.as_deref().map_or(0, replications);
+    assert!(
+        prior.as_ref().is_none_or(
+            |p| p.len() == jobs.len() && p.iter().zip(jobs).all(|(r, j)| r.cell == j.cell && r.series == j.series)
+        ),
+        "extend: the prior results are of other jobs"
+    );
+    assert!(first <= cfg.reps, "extend: {first} replications done, {} asked", cfg.reps);
+    let mut results: Vec<JobResult> = prior.unwrap_or_else(|| fresh(jobs, &grids, cfg.reps));
+    let reps = first..cfg.reps;
 
-    let work: u64 = jobs.iter().fold(0u64, |w, j| w.saturating_add(j.sim.horizon().saturating_mul(cfg.reps)));
+    let work: u64 =
+        jobs.iter().fold(0u64, |w, j| w.saturating_add(j.sim.horizon().saturating_mul(reps.end - reps.start)));
     let bar = progress_bar(cfg.progress && work > 200_000_000, work);
     let gpu_keys: Vec<Option<String>> = jobs
         .iter()
@@ -251,16 +262,16 @@ fn run_in_pool(
     let gpu_failed = AtomicBool::new(false);
     let (gpu, cpu) = std::thread::scope(|scope| {
         let gpu = gpu_keys.iter().any(Option::is_some).then(|| {
-            let (grids, keys, bar, failed) = (&grids, &gpu_keys, &bar, &gpu_failed);
+            let (grids, keys, bar, failed, reps) = (&grids, &gpu_keys, &bar, &gpu_failed, reps.clone());
             scope.spawn(move || {
-                let r = run_gpu_batches(jobs, grids, keys, cfg.reps, cancel, bar, &mut on_gpu);
+                let r = run_gpu_batches(jobs, grids, keys, reps, cancel, bar, &mut on_gpu);
                 if r.is_err() {
                     failed.store(true, Ordering::Relaxed);
                 }
                 r
             })
         });
-        let cpu = run_cpu_jobs(jobs, &grids, &gpu_keys, cfg.reps, threads, cancel, &gpu_failed, &bar, &mut on_cpu);
+        let cpu = run_cpu_jobs(jobs, &grids, &gpu_keys, reps.clone(), threads, cancel, &gpu_failed, &bar, &mut on_cpu);
         (gpu.map(|h| h.join()), cpu)
     });
     match gpu {
@@ -280,6 +291,28 @@ fn run_in_pool(
     Ok(results)
 }
 
+/// Empty results for the jobs, with room for `reps` replications.
+fn fresh(jobs: &[Job], grids: &[Vec<u64>], reps: u64) -> Vec<JobResult> {
+    jobs.iter()
+        .zip(grids)
+        .map(|(j, g)| {
+            let metrics = j.sim.metrics();
+            let mut proportion = j.sim.proportions();
+            proportion.resize(metrics.len(), false);
+            JobResult {
+                proportion,
+                cell: j.cell.clone(),
+                series: j.series.clone(),
+                stats: vec![Welford::default(); metrics.len() * g.len()],
+                finals: vec![Vec::with_capacity(reps as usize); metrics.len()],
+                metrics,
+                grid: g.clone(),
+                seconds: 0.0,
+            }
+        })
+        .collect()
+}
+
 /// Computes the jobs without a GPU batch key on the pool, in waves of blocks, each wave folded in
 /// (job, replication) order. Stops when `cancel` is raised or the GPU side failed.
 #[allow(clippy::too_many_arguments)]
@@ -287,7 +320,7 @@ fn run_cpu_jobs(
     jobs: &[Job],
     grids: &[Vec<u64>],
     keys: &[Option<String>],
-    reps: u64,
+    reps: std::ops::Range<u64>,
     threads: usize,
     cancel: Option<&AtomicBool>,
     gpu_failed: &AtomicBool,
@@ -297,9 +330,9 @@ fn run_cpu_jobs(
     // (job, first replication, count), in fold order.
     let mut items = Vec::new();
     for (j, _) in jobs.iter().enumerate().filter(|(j, _)| keys[*j].is_none()) {
-        let mut r = 0;
-        while r < reps {
-            let n = BLOCK.min(reps - r);
+        let mut r = reps.start;
+        while r < reps.end {
+            let n = BLOCK.min(reps.end - r);
             items.push((j, r, n));
             r += n;
         }
@@ -351,7 +384,7 @@ fn run_gpu_batches(
     jobs: &[Job],
     grids: &[Vec<u64>],
     keys: &[Option<String>],
-    reps: u64,
+    reps: std::ops::Range<u64>,
     cancel: Option<&AtomicBool>,
     bar: &indicatif::ProgressBar,
     results: &mut [Option<&mut JobResult>],
@@ -374,13 +407,13 @@ fn run_gpu_batches(
         let mut members: Vec<usize> = (0..jobs.len()).filter(|&j| keys[j].as_deref() == Some(key)).collect();
         members.sort_by_key(|&j| jobs[j].sim.horizon());
         for j in members {
-            let mut r = 0;
-            while r < reps {
+            let mut r = reps.start;
+            while r < reps.end {
                 if filled == GPU_BLOCK {
                     batches.push(Vec::new());
                     filled = 0;
                 }
-                let n = (GPU_BLOCK - filled).min(reps - r);
+                let n = (GPU_BLOCK - filled).min(reps.end - r);
                 batches.last_mut().expect("one batch").push((j, r, n));
                 filled += n;
                 r += n;
@@ -501,6 +534,22 @@ mod tests {
             assert_eq!(a[0].stats, b[0].stats);
         }
         assert_eq!(a[0].finals[0].len(), 300);
+    }
+
+    #[test]
+    fn extending_a_run_gives_the_bits_of_one_run() {
+        let full = run_with(EngineKind::Rayon, 2);
+        let jobs = vec![Job { cell: "c".into(), series: "walk".into(), sim: Box::new(Walk) }];
+        // 100 (not a multiple of the block), then 300
+        let mut part = None;
+        for reps in [100, 300] {
+            let cfg = EngineConfig { kind: EngineKind::Rayon, threads: 2, reps, progress: false };
+            part = Some(extend(&jobs, &cfg, part, None).unwrap());
+            assert_eq!(replications(part.as_ref().unwrap()), reps);
+        }
+        let part = part.unwrap();
+        assert_eq!(part[0].finals, full[0].finals);
+        assert_eq!(part[0].stats, full[0].stats);
     }
 
     #[test]

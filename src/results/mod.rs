@@ -67,6 +67,24 @@ pub struct Manifest {
     /// the folder is the user's, and stops the rerun).
     #[serde(default)]
     pub files: Vec<String>,
+    /// How a run with a precision target grew (absent for a fixed number of replications).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<PrecisionRecord>,
+}
+
+/// What a precision-driven run reached: `reps` in the manifest is `reached`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PrecisionRecord {
+    pub half_width: f64,
+    /// The metric whose intervals counted (None: every metric).
+    pub metric: Option<String>,
+    /// The spec's `reps`: the most replications the run could grow to.
+    pub cap: u64,
+    pub reached: u64,
+    /// The widest half-width at the end.
+    pub widest: f64,
+    /// "half-width reached" or "cap reached".
+    pub stopped: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -102,7 +120,7 @@ fn fmt(x: f64) -> String {
 
 /// A t-interval on the mean, or for a binomial proportion the Wilson score interval (its
 /// success count is n × mean, an integer up to rounding).
-fn interval(w: &Welford, proportion: bool, level: f64) -> (f64, f64) {
+pub fn interval(w: &Welford, proportion: bool, level: f64) -> (f64, f64) {
     if proportion {
         crate::stats::wilson_interval((w.mean * w.n as f64).round() as u64, w.n, level)
     } else {

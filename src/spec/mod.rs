@@ -42,6 +42,12 @@ pub struct SpecFile {
     pub confidence: Option<f64>,
     /// Reduced sizes for `--quick`.
     pub quick: Option<QuickSpec>,
+    /// Add replications in blocks until the interval of every reported final value (of
+    /// `precision_metric`, or of every metric) has at most this half-width; `reps` is the cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision_metric: Option<String>,
     #[serde(default)]
     pub plot: PlotSpec,
     /// The setting's table (exactly one), by its registered name.
@@ -165,6 +171,17 @@ pub struct Overrides {
     pub reps: Option<i64>,
     pub seed: Option<u64>,
     pub quick: bool,
+    /// `--precision h`: the spec's `precision`.
+    pub precision: Option<f64>,
+}
+
+/// A run that grows until its intervals are narrow enough (the spec's `precision`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Precision {
+    /// The widest half-width allowed.
+    pub half_width: f64,
+    /// The metric whose intervals count (None: every metric).
+    pub metric: Option<String>,
 }
 
 /// One point of a sweep. Its id is a hash of its content, never of its position.
@@ -231,6 +248,8 @@ pub struct Experiment {
     /// The spec as resolved (after overrides): recorded in the manifest.
     pub resolved: SpecFile,
     pub cells: Vec<CellInfo>,
+    /// Grow the run until its intervals are this narrow, up to `reps` replications.
+    pub precision: Option<Precision>,
 }
 
 impl Experiment {
@@ -263,7 +282,7 @@ pub fn parse(text: &str, origin: &str) -> Result<SpecFile> {
             return Err(Error::Malformed {
                 path: origin.to_string(),
                 message: format!(
-                    "unknown field `{key}`, expected one of `name`, `title`, `claim`, `seed`, `reps`, `horizon`, `confidence`, `quick`, `plot`, or a setting table: {}",
+                    "unknown field `{key}`, expected one of `name`, `title`, `claim`, `seed`, `reps`, `horizon`, `confidence`, `quick`, `precision`, `precision_metric`, `plot`, or a setting table: {}",
                     tables.join(", ")
                 ),
             });
@@ -329,6 +348,9 @@ impl SpecFile {
         }
         if let Some(s) = ov.seed {
             self.seed = s;
+        }
+        if let Some(p) = ov.precision {
+            self.precision = Some(p);
         }
         if self.reps < 1 || self.reps > MAX_REPS {
             return Err(invalid(
@@ -445,6 +467,38 @@ impl SpecFile {
         if let Some(h) = &self.plot.heatmap {
             check_heatmap(h, setting.as_ref(), &cells)?;
         }
+        let precision = match (self.precision, &self.precision_metric) {
+            (None, None) => None,
+            (None, Some(m)) => {
+                return Err(invalid(
+                    "precision_metric",
+                    m,
+                    "names the metric of a precision target",
+                    "a `precision` too",
+                ));
+            }
+            (Some(h), m) => {
+                if !(h.is_finite() && h > 0.0) {
+                    return Err(invalid(
+                        "precision",
+                        h,
+                        "the widest half-width of the final values' intervals",
+                        "(0, ∞), finite",
+                    ));
+                }
+                if let Some(m) = m
+                    && !setting.metrics().contains(&m.as_str())
+                {
+                    return Err(invalid(
+                        "precision_metric",
+                        m,
+                        "not a metric this setting records",
+                        setting.metrics().join(", "),
+                    ));
+                }
+                Some(Precision { half_width: h, metric: m.clone() })
+            }
+        };
         let exp = Experiment {
             name: self.name.clone(),
             title: self.title.clone().unwrap_or_else(|| self.name.clone()),
@@ -458,6 +512,7 @@ impl SpecFile {
             setting,
             resolved: self,
             cells,
+            precision,
         };
         if let Some(prefix) = exp.plot.heatmap.as_ref().and_then(|h| h.ratio_to.clone()) {
             if !exp.plot.overlays {
