@@ -12,6 +12,7 @@
 //! - [`plot`]: figures with CI bands and theory overlays;
 //! - [`text`]: labels escaped for terminals and Markdown tables;
 //! - [`experiment`]: runs a spec end to end (what the CLI calls);
+//! - [`rate`]: `regretlab rate`, the fitted exponent of a metric along one variable;
 //! - [`claims`]: each paper's checkable claims as data, their statistics and verdicts, and the
 //!   claims report of `regretlab reproduce`;
 //! - `gpu` (feature `gpu`): the wgpu device, buffers and dispatch that GPU kernels run on;
@@ -37,6 +38,7 @@ pub mod linear;
 pub mod mdp;
 pub mod oco;
 pub mod plot;
+pub mod rate;
 pub mod resources;
 pub mod results;
 pub mod rng;

@@ -133,6 +133,25 @@ enum Command {
         #[arg(long)]
         from: Option<PathBuf>,
     },
+    /// How a metric scales with one variable: run the spec, fit the exponent of the spec's
+    /// [rate] law along --over (T, or a name=value parameter of the cells' or series' labels)
+    /// with a bootstrap interval over replications, compare it with the theorem's, and write
+    /// rate.md, rate.csv, rate.json and a figure into --out (default results/<name>_rate).
+    Rate {
+        spec: String,
+        /// The variable: T, or a parameter of the labels (K, d, H, N, epsilon, …).
+        #[arg(long)]
+        over: Option<String>,
+        /// The metric (default: the setting's first).
+        #[arg(long)]
+        metric: Option<String>,
+        /// power, log or exponential.
+        #[arg(long)]
+        law: Option<String>,
+        /// The theorem's exponent (the rate for `exponential`).
+        #[arg(long, allow_negative_numbers = true)]
+        exponent: Option<f64>,
+    },
     /// Redraw a run's figures from its CSVs.
     Plot { dir: PathBuf },
     /// Obtain a data set that may not be redistributed: `movielens` downloads the recbole 1.2.1
@@ -176,6 +195,30 @@ fn run(spec: &str, a: &RunArgs) -> anyhow::Result<()> {
         println!("figure:  {}", f.display());
     }
     figure_errors(&rep)
+}
+
+fn rate(spec: &str, rov: &regretlab::rate::RateOverrides, a: &RunArgs) -> anyhow::Result<()> {
+    let file = experiment::load(spec).with_context(|| format!("loading experiment '{spec}'"))?;
+    let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick, precision: None };
+    let mut command = format!("regretlab rate {spec}");
+    for (flag, v) in [("--over", &rov.over), ("--metric", &rov.metric), ("--law", &rov.law)] {
+        if let Some(v) = v {
+            command += &format!(" {flag} {v}");
+        }
+    }
+    if let Some(e) = rov.exponent {
+        command += &format!(" --exponent {e}");
+    }
+    if a.quick {
+        command += " --quick";
+    }
+    let r = regretlab::rate::rate(file, &ov, rov, a.threads, a.out.clone(), &command)
+        .with_context(|| format!("fitting the rate of '{spec}'"))?;
+    println!("{}", r.table);
+    for f in &r.files {
+        println!("wrote:   {}", f.display());
+    }
+    Ok(())
 }
 
 fn reproduce(paper: &str, from: Option<&std::path::Path>, a: &RunArgs) -> anyhow::Result<()> {
@@ -448,6 +491,15 @@ fn main() -> ExitCode {
                 .with_context(|| format!("fetching MovieLens-100K into {}", dir.display()))
         }
         Some(Command::Reproduce { paper, from }) => reproduce(paper, from.as_deref(), &cli.run),
+        Some(Command::Rate { spec, over, metric, law, exponent }) => {
+            let rov = regretlab::rate::RateOverrides {
+                over: over.clone(),
+                metric: metric.clone(),
+                law: law.clone(),
+                exponent: *exponent,
+            };
+            rate(spec, &rov, &cli.run)
+        }
         Some(Command::Plot { dir }) => {
             experiment::redraw(dir).with_context(|| format!("redrawing {}", dir.display())).map(|(files, notes)| {
                 for n in notes {

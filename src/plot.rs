@@ -474,8 +474,10 @@ where
         let c = if o.kind == "lower" { RGBColor(0, 0, 0) } else { RGBColor(110, 110, 110) };
         let pts: Vec<Option<(f64, f64)>> = o.points.iter().map(|&(t, v)| Some((x_of(t)?, axis(v, ly)?))).collect();
         lines.push((clip(&pts, &f), c, true));
+        // a fitted line ("fit") is a statistic of the data, not a theory curve
+        let suffix = if o.kind == "fit" { "" } else { " [theory]" };
         entries.push(Entry {
-            label: format!("{} [theory]", crate::text::escape_controls(&o.label)),
+            label: format!("{}{suffix}", crate::text::escape_controls(&o.label)),
             color: c,
             dashed: true,
         });
@@ -533,14 +535,27 @@ where
     };
     let mut chart = build(&plot_area)?;
     let decades = |a: f64, b: f64| ((b.floor() - a.ceil()) as usize + 1).clamp(2, 12);
+    // A log axis that holds fewer than two powers of ten gets plain values instead (none of its
+    // ticks would otherwise be labelled).
+    let narrow = |a: f64, b: f64| b.floor() - a.ceil() < 1.0;
+    let (nx, ny) = (lx && narrow(f.x.0, f.x.1), ly && narrow(f.y.0, f.y.1));
+    let labels = |log: bool, narrow: bool, a: f64, b: f64| {
+        if narrow {
+            5
+        } else if log {
+            decades(a, b)
+        } else {
+            10
+        }
+    };
     chart
         .configure_mesh()
-        .x_labels(if lx { decades(f.x.0, f.x.1) } else { 10 })
-        .y_labels(if ly { decades(f.y.0, f.y.1) } else { 10 })
+        .x_labels(labels(lx, nx, f.x.0, f.x.1))
+        .y_labels(labels(ly, ny, f.y.0, f.y.1))
         .x_desc(if lx { format!("{} (log scale)", fig.x_label) } else { fig.x_label.clone() })
         .y_desc(if ly { format!("{} (log scale)", fig.metric) } else { fig.metric.to_string() })
-        .x_label_formatter(&|v| tick(*v, lx))
-        .y_label_formatter(&|v| tick(*v, ly))
+        .x_label_formatter(&|v| if nx { tick(10f64.powf(*v), false) } else { tick(*v, lx) })
+        .y_label_formatter(&|v| if ny { tick(10f64.powf(*v), false) } else { tick(*v, ly) })
         .label_style(("sans-serif", 14))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()

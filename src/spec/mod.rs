@@ -48,6 +48,9 @@ pub struct SpecFile {
     pub precision: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precision_metric: Option<String>,
+    /// What `regretlab rate` sweeps and fits (ignored by `run`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<crate::rate::RateSpec>,
     #[serde(default)]
     pub plot: PlotSpec,
     /// The setting's table (exactly one), by its registered name.
@@ -282,7 +285,7 @@ pub fn parse(text: &str, origin: &str) -> Result<SpecFile> {
             return Err(Error::Malformed {
                 path: origin.to_string(),
                 message: format!(
-                    "unknown field `{key}`, expected one of `name`, `title`, `claim`, `seed`, `reps`, `horizon`, `confidence`, `quick`, `precision`, `precision_metric`, `plot`, or a setting table: {}",
+                    "unknown field `{key}`, expected one of `name`, `title`, `claim`, `seed`, `reps`, `horizon`, `confidence`, `quick`, `precision`, `precision_metric`, `rate`, `plot`, or a setting table: {}",
                     tables.join(", ")
                 ),
             });
