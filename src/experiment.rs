@@ -413,7 +413,7 @@ fn write_run(
         manifest.threads,
         manifest.backend
     );
-    let table = format!("{header}{table}");
+    let table = format!("{header}{table}{}", results::paired_markdown(out, &exp.cells, exp.confidence));
 
     // Plain writes: the staging folder as a whole is what becomes visible atomically.
     let mut written: Vec<String> = Vec::new();

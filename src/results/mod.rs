@@ -369,6 +369,44 @@ pub fn summary(results: &[JobResult], cells: &[CellInfo], level: f64) -> Result<
     Ok((csv, md))
 }
 
+/// The paired comparisons of the first metric as a Markdown section for `table.md` (empty when
+/// no cell has two series or the run has one replication): each policy minus the cell's first,
+/// on common random numbers.
+pub fn paired_markdown(results: &[JobResult], cells: &[CellInfo], level: f64) -> String {
+    let Some(metric) = results.first().and_then(|r| r.metrics.first()) else { return String::new() };
+    let mut md = String::new();
+    for cell in cells {
+        let jobs: Vec<&JobResult> = results.iter().filter(|r| r.cell == cell.id).collect();
+        let Some(base) = jobs.first() else { continue };
+        for r in jobs.iter().skip(1) {
+            let mut w = Welford::default();
+            for (x, y) in r.finals[0].iter().zip(&base.finals[0]) {
+                w.push(x - y);
+            }
+            if w.n < 2 {
+                return String::new();
+            }
+            let (lo, hi) = w.t_interval(level);
+            md.push_str(&format!(
+                "| {} | {} − {} | {} [{}, {}] |\n",
+                crate::text::table_cell(&cell.label),
+                crate::text::table_cell(&r.series),
+                crate::text::table_cell(&base.series),
+                table_num(w.mean),
+                table_num(lo),
+                table_num(hi)
+            ));
+        }
+    }
+    if md.is_empty() {
+        return md;
+    }
+    format!(
+        "\nPaired differences of the final {metric} on common random numbers (each policy minus the cell's first, replication by replication; {:.0}% t-intervals; every metric in `paired.csv`):\n\n| cell | difference | mean [CI] |\n|---|---|---:|\n{md}",
+        level * 100.0
+    )
+}
+
 /// Paired comparisons on common random numbers: for every cell, each policy's final values
 /// minus those of the cell's first policy, replication by replication, with a t-interval on the
 /// mean difference (`paired.csv`). Pairing removes the variance the policies share, so these
