@@ -123,8 +123,9 @@ enum Command {
         cpu_reps: usize,
     },
     /// Check a paper's claims (claims/<paper>.toml) and write its claims report, Markdown and
-    /// self-contained HTML, into --out (default reports/). Runs the experiments the claims read
-    /// (full size, or --quick) into <out>/runs/, unless --from names a folder of finished runs.
+    /// self-contained HTML, into --out. Runs the experiments the claims read (full size, or
+    /// --quick) into <out>/runs/ (default out: runs/reproduce), unless --from names a folder of
+    /// finished runs (default out: reports, where the committed reports live).
     Reproduce {
         /// A paper of the registry (cascading_rl, dp_bai, mdpo, sea_oomd, …) or `all`.
         paper: String,
@@ -223,7 +224,8 @@ fn rate(spec: &str, rov: &regretlab::rate::RateOverrides, a: &RunArgs) -> anyhow
 
 fn reproduce(paper: &str, from: Option<&std::path::Path>, a: &RunArgs) -> anyhow::Result<()> {
     let ov = Overrides { reps: a.reps, seed: a.seed, quick: a.quick, precision: a.precision };
-    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("reports"));
+    // The committed reports come from the committed runs; a fresh reproduction goes where runs go.
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from(if from.is_some() { "reports" } else { "runs/reproduce" }));
     let mut command = format!("regretlab reproduce {paper}");
     if let Some(f) = from {
         command += &format!(" --from {}", f.display());
