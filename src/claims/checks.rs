@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use super::run_data::RunData;
 use crate::error::{Error, Result};
 use crate::results::CurveRow;
-use crate::stats::t_quantile;
 
 /// What the evidence says of a claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,9 +63,9 @@ pub enum Side {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Check {
     /// `lower`'s metric is below `higher`'s at the last checkpoint, in every listed cell (all
-    /// cells by default): the paired difference over replications (common random numbers) when
-    /// the run kept per-replication finals, otherwise disjoint intervals. With
-    /// `every_checkpoint`, at every checkpoint (disjoint intervals).
+    /// cells by default): the paired difference over replications (common random numbers, from
+    /// `paired.csv`) where one of the two is the cell's first series, otherwise disjoint
+    /// intervals. With `every_checkpoint`, at every checkpoint (disjoint intervals).
     Ordering {
         metric: String,
         lower: String,
@@ -341,27 +340,25 @@ fn window(lo: f64, hi: f64, min: f64, max: f64) -> Verdict {
     }
 }
 
-/// `lower` < `higher` at the last checkpoint of one cell.
+/// `lower` < `higher` at the last checkpoint of one cell: the paired difference on common random
+/// numbers where `paired.csv` has it (one of the two is the cell's first series), otherwise
+/// disjoint intervals.
 fn ordering_final(run: &RunData, cell: &str, metric: &str, lower: &str, higher: &str) -> Result<(Verdict, String)> {
-    let level = run.manifest.confidence;
-    if let (Some(a), Some(b)) = (run.finals(cell, lower, metric)?, run.finals(cell, higher, metric)?)
-        && a.len() == b.len()
-        && a.len() >= 2
+    let pair = match run.paired(cell, higher, lower, metric)? {
+        Some(p) => Some(p),
+        None => run.paired(cell, lower, higher, metric)?.map(|(n, m, lo, hi)| (n, -m, -hi, -lo)),
+    };
+    if let Some((n, m, lo, hi)) = pair
+        && n >= 2
     {
-        // paired over replications: the same index saw the same random numbers
-        let d: Vec<f64> = b.iter().zip(a).map(|(y, x)| y - x).collect();
-        let n = d.len() as f64;
-        let m = d.iter().sum::<f64>() / n;
-        let sd = (d.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-        let h = t_quantile(level, d.len() as u64) * sd / n.sqrt();
-        let v = if m - h > 0.0 {
+        let v = if lo > 0.0 {
             Verdict::Holds
-        } else if m + h < 0.0 {
+        } else if hi < 0.0 {
             Verdict::DoesNotHold
         } else {
             Verdict::Inconclusive
         };
-        return Ok((v, format!("{higher} − {lower} = {m:.4} ± {h:.4} (paired, n = {})", d.len())));
+        return Ok((v, format!("{higher} − {lower} = {m:.4} [{lo:.4}, {hi:.4}] (paired, n = {n})")));
     }
     let (a, b) = (run.last(cell, lower, metric)?, run.last(cell, higher, metric)?);
     Ok((

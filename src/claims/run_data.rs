@@ -1,5 +1,7 @@
-//! A finished run read back for claim checking: its manifest, its curves, its per-replication
-//! final values (when the run wrote them) and its overlays, addressed by cell label and series.
+//! A finished run read back for claim checking: its manifest, its curves, its paired
+//! differences and its overlays, addressed by cell label and series. Only files that are
+//! committed with a run are read (not `final.csv`, which is not), so a verdict is the same on
+//! every checkout.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,8 +15,8 @@ pub struct RunData {
     pub manifest: Manifest,
     curves: Vec<CurveRow>,
     overlays: Vec<Overlay>,
-    /// (cell id, series) → metric → values by replication; empty when the run has no final.csv.
-    finals: BTreeMap<(String, String), BTreeMap<String, Vec<f64>>>,
+    /// (cell id, series, baseline, metric) → (n, mean difference, ci_lo, ci_hi) of `paired.csv`.
+    paired: BTreeMap<(String, String, String, String), (u64, f64, f64, f64)>,
 }
 
 impl RunData {
@@ -23,8 +25,8 @@ impl RunData {
         let curves = read_curves(&dir.join("curves.csv"))?;
         let overlays =
             if dir.join("overlays.csv").exists() { read_overlays(&dir.join("overlays.csv"))? } else { vec![] };
-        let finals = read_finals(&dir.join("final.csv"))?;
-        Ok(RunData { dir: dir.to_path_buf(), manifest, curves, overlays, finals })
+        let paired = read_paired(&dir.join("paired.csv"))?;
+        Ok(RunData { dir: dir.to_path_buf(), manifest, curves, overlays, paired })
     }
 
     /// The cells' labels, in the run's order.
@@ -57,10 +59,18 @@ impl RunData {
         Ok(*self.curve(cell, series, metric)?.last().expect("curve is not empty"))
     }
 
-    /// Per-replication final values of (cell, series, metric), if the run wrote final.csv.
-    pub fn finals(&self, cell: &str, series: &str, metric: &str) -> Result<Option<&[f64]>> {
+    /// The paired difference `series − baseline` of (cell, metric) at the last checkpoint, on
+    /// common random numbers, as `paired.csv` holds it (the baseline is the cell's first series):
+    /// (replications, mean, ci_lo, ci_hi).
+    pub fn paired(
+        &self,
+        cell: &str,
+        series: &str,
+        baseline: &str,
+        metric: &str,
+    ) -> Result<Option<(u64, f64, f64, f64)>> {
         let id = self.cell_id(cell)?;
-        Ok(self.finals.get(&(id, series.to_string())).and_then(|m| m.get(metric)).map(|v| v.as_slice()))
+        Ok(self.paired.get(&(id, series.to_string(), baseline.to_string(), metric.to_string())).copied())
     }
 
     /// The theory overlay of (cell, metric) with this label.
@@ -91,27 +101,28 @@ impl RunData {
     }
 }
 
-type Finals = BTreeMap<(String, String), BTreeMap<String, Vec<f64>>>;
+type Paired = BTreeMap<(String, String, String, String), (u64, f64, f64, f64)>;
 
-/// final.csv: `cell,policy,rep,<metric>...`, replications in order within each job.
-fn read_finals(path: &Path) -> Result<Finals> {
-    let mut out: Finals = BTreeMap::new();
+/// paired.csv: `cell,cell_label,policy,baseline,metric,n,mean_diff,sd,ci_lo,ci_hi`.
+fn read_paired(path: &Path) -> Result<Paired> {
+    let mut out = Paired::new();
     if !path.exists() {
         return Ok(out);
     }
     let bad = |e: csv::Error| Error::Claim(format!("{}: {e}", path.display()));
     let mut rd = csv::Reader::from_path(path).map_err(bad)?;
-    let headers = rd.headers().map_err(bad)?.clone();
-    let metrics: Vec<String> = headers.iter().skip(3).map(str::to_string).collect();
     for rec in rd.records() {
         let rec = rec.map_err(bad)?;
-        let job = out.entry((rec[0].to_string(), rec[1].to_string())).or_default();
-        for (m, name) in metrics.iter().enumerate() {
-            let v: f64 = rec[3 + m]
-                .parse()
-                .map_err(|_| Error::Claim(format!("{}: `{}` is not a number", path.display(), &rec[3 + m])))?;
-            job.entry(name.clone()).or_default().push(v);
-        }
+        let num = |i: usize| -> Result<f64> {
+            // NaN (one replication) parses as NaN
+            rec[i].parse().map_err(|_| Error::Claim(format!("{}: `{}` is not a number", path.display(), &rec[i])))
+        };
+        let n: u64 =
+            rec[5].parse().map_err(|_| Error::Claim(format!("{}: `{}` is not a count", path.display(), &rec[5])))?;
+        out.insert(
+            (rec[0].to_string(), rec[2].to_string(), rec[3].to_string(), rec[4].to_string()),
+            (n, num(6)?, num(8)?, num(9)?),
+        );
     }
     Ok(out)
 }
