@@ -15,8 +15,7 @@ pub struct RunData {
     pub manifest: Manifest,
     curves: Vec<CurveRow>,
     overlays: Vec<Overlay>,
-    /// (cell id, series, baseline, metric) → (n, mean difference, ci_lo, ci_hi) of `paired.csv`.
-    paired: BTreeMap<(String, String, String, String), (u64, f64, f64, f64)>,
+    paired: Paired,
 }
 
 impl RunData {
@@ -101,7 +100,10 @@ impl RunData {
     }
 }
 
-type Paired = BTreeMap<(String, String, String, String), (u64, f64, f64, f64)>;
+/// A paired difference of `paired.csv`: (replications, mean, ci_lo, ci_hi).
+pub type PairedDiff = (u64, f64, f64, f64);
+/// (cell id, series, baseline, metric) → its paired difference.
+type Paired = BTreeMap<(String, String, String, String), PairedDiff>;
 
 /// paired.csv: `cell,cell_label,policy,baseline,metric,n,mean_diff,sd,ci_lo,ci_hi`.
 fn read_paired(path: &Path) -> Result<Paired> {
