@@ -24,6 +24,42 @@ fn every_claim_has_its_registered_verdict_on_the_committed_runs() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// The reduced-size reproduction: every paper's experiments at their `[quick]` sizes, checked
+/// against the registry's `quick` verdicts (the same definitions as the full-size report). An
+/// experiment that cannot run here (a data set that is not installed) leaves its claims out.
+#[test]
+fn every_claim_has_its_registered_verdict_at_the_quick_size() {
+    use regretlab::experiment::{RunOptions, reproduce};
+    let out = std::env::temp_dir().join(format!("regretlab-test-{}-claims-quick", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let ov = regretlab::spec::Overrides { quick: true, ..Default::default() };
+    let opts = RunOptions {
+        engine: regretlab::engine::EngineKind::Rayon,
+        threads: 2,
+        out: None,
+        progress: false,
+        kernel: "auto".into(),
+    };
+    reproduce("all", None, &out, &ov, &opts, "regretlab reproduce all --quick").unwrap();
+    let mut wrong = Vec::new();
+    for p in claims::papers().unwrap() {
+        for (c, o) in p.evaluate(&out.join("runs")) {
+            let Some(quick) = c.quick else { continue };
+            if o.ours.starts_with("no run:") {
+                eprintln!("{}/{}: not run here ({})", p.name, c.id, o.ours);
+                continue;
+            }
+            if o.verdict != quick {
+                wrong.push(format!(
+                    "{}/{}: {:?} at the quick size, registry says {quick:?} ({})",
+                    p.name, c.id, o.verdict, o.ours
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 #[test]
 fn claims_resting_on_a_test_name_one_that_exists() {
     for p in claims::papers().unwrap() {

@@ -51,6 +51,10 @@ pub struct Claim {
     pub check: Check,
     /// The verdict on the committed full-size run, asserted by `tests/claims_registry.rs`.
     pub expected: Verdict,
+    /// The verdict at the experiment's `[quick]` size, asserted by `tests/claims_registry.rs` on
+    /// a fresh quick run (a claim whose checkpoints the quick run does not reach is
+    /// `not_checked` there). Required for every claim that reads a run.
+    pub quick: Option<Verdict>,
     /// What a reader should know about the verdict (why it does not hold, at which size).
     pub note: Option<String>,
 }
@@ -79,6 +83,9 @@ fn parse(name: &str, text: &str) -> Result<Paper> {
         let bad = |m: String| Error::Claim(format!("claims/{name}.toml, claim `{}`: {m}", c.id));
         if !seen.insert(c.id.clone()) {
             return Err(bad("the id is used twice".into()));
+        }
+        if c.check.needs_run() && c.quick.is_none() {
+            return Err(bad("its check reads a run: state its `quick` verdict too".into()));
         }
         match (&c.experiment, c.check.needs_run()) {
             (None, true) => return Err(bad("its check reads a run: name the `experiment`".into())),
