@@ -329,7 +329,7 @@ impl TabularMdp {
         }
     }
 
-    /// The dense tensor P[s, a, s'] (a copy for sparse models).
+    /// The dense tensor P\[s, a, s'\] (a copy for sparse models).
     pub fn dense_transitions(&self) -> Array3<f64> {
         match &self.transitions {
             Transitions::Dense(p) => p.clone(),

@@ -27,7 +27,7 @@ struct JobRecord {
     proportion: Vec<bool>,
     /// (n, mean bits, M2 bits) per (metric, checkpoint).
     stats: Vec<(u64, u64, u64)>,
-    /// finals[m][rep] bits.
+    /// finals\[m\]\[rep\] bits.
     finals: Vec<Vec<u64>>,
     seconds: f64,
 }

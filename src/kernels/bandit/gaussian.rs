@@ -6,7 +6,7 @@
 //! - fold: v = w if w < 2^31, else 2^32 − 1 − w; G(v) ≈ −Φ⁻¹((v + ½) / 2^32) ≥ 0 and
 //!   Z = −G(v) below 2^31, +G(v) above: Z(w) = −Z(2^32 − 1 − w) exactly, so the deviate is
 //!   symmetric and has mean exactly 0 over the 2^32 words;
-//! - v < 2^10: G(v) = D[v], the correctly placed quantile of that word, rounded to 2^-24;
+//! - v < 2^10: G(v) = D\[v\], the correctly placed quantile of that word, rounded to 2^-24;
 //! - otherwise, with e = ⌊log₂ v⌋ (a leading-zero count) and sh = e − 10, v lies between the
 //!   nodes (v >> sh) << sh and the next one; G is the node value plus ⌊Δ · frac / 2^sh⌋, a linear
 //!   interpolation in i64 between nodes 2^-10 apart *relative to v*. Relative spacing keeps the
@@ -22,7 +22,7 @@
 //! mq = ⌊S / n⌋ (Q12.20, signed). Indices are signed Q12.20 stored with the sign bit flipped
 //! (x ⊕ 2^31), so the unsigned comparisons and wrapping additions of the Bernoulli rules order
 //! them correctly as long as mean + bonus < 2048 (validated by [`gaussian_support`]); UCB1's
-//! bonus is mulhi(round(sqrt(α ln m) 2^20), B[n]) and MOSS's C[n] is scaled by 2^20.
+//! bonus is mulhi(round(sqrt(α ln m) 2^20), B\[n\]) and MOSS's C\[n\] is scaled by 2^20.
 //! ⌊S / n⌋ from one f64 division is exact while |S| < 2^53, which n max|r| < 2^33 guarantees.
 //! Explore-then-commit commits to the largest mean (equal n, so the largest sum up to the floor;
 //! exact ties of the floored means go to the lowest arm).
@@ -48,7 +48,7 @@ const MB: u32 = 10;
 pub const Z_MAX: f64 = 6.338;
 pub(super) const SIGN: u32 = 1 << 31;
 
-/// The quantile table: D[v] for v < 2^10, then the nodes v = i 2^(e−10), i ∈ [2^10, 2^11),
+/// The quantile table: D\[v\] for v < 2^10, then the nodes v = i 2^(e−10), i ∈ [2^10, 2^11),
 /// e = 10 … 30, in order, then the node v = 2^31. Values are round(G(v) 2^24).
 pub(super) fn table() -> &'static [i32] {
     static T: OnceLock<Vec<i32>> = OnceLock::new();

@@ -2,7 +2,7 @@
 //! sort-key formulation. It computes exactly the integers of `FixedKernel::run_scalar`.
 //!
 //! Per arm k and lane, one u64 holds `(15 − k) << 60 | (n << 14 | s) << 32 | mq`. One IFMA
-//! instruction adds the bonus mulhi(A[m], B[n]) to the low half (A << 20 times B, high 52 bits
+//! instruction adds the bonus mulhi(A\[m\], B\[n\]) to the low half (A << 20 times B, high 52 bits
 //! of the product = ⌊A B / 2^32⌋ exactly; the index stays below 2^32, validated), a 32-bit
 //! rotation moves the index to the top, and an unsigned max over the K keys yields the largest
 //! index, ties to the lowest arm (largest 15 − k), with the winner's arm, n and s carried along:

@@ -21,7 +21,7 @@
 //! interval of levels [g(I), g(I + 1)) on which the index stays I and walks up when the level
 //! leaves it; the scalar reference recomputes every index from scratch. Both give the same bits.
 //!
-//! **Range.** |s LN| + |(n − s) LN| ≤ n · 11.1 · 2^32 and XL[n] ≤ 2.5e18 for n < 2^25, so
+//! **Range.** |s LN| + |(n − s) LN| ≤ n · 11.1 · 2^32 and XL\[n\] ≤ 2.5e18 for n < 2^25, so
 //! every term fits in i64 for the kernel's horizons (< 2^25, checked by `fixed_support`).
 //!
 //! **Tolerance against the real-valued bound** (the f64 path's [`kl_ucb_bound`]): the index
@@ -47,11 +47,11 @@ const F: i32 = 32;
 /// The host tables of one (horizon, c).
 #[derive(Clone, Debug)]
 pub struct KlTables {
-    /// LN[j] = round(ln(j / 2^B) 2^F) for 1 ≤ j ≤ 2^B; LN[0] is never read in a decision.
+    /// LN\[j\] = round(ln(j / 2^B) 2^F) for 1 ≤ j ≤ 2^B; LN\[0\] is never read in a decision.
     ln: Vec<i64>,
-    /// XL[x] = round(x ln x 2^F) for 0 ≤ x ≤ T (0 ln 0 = 0).
+    /// XL\[x\] = round(x ln x 2^F) for 0 ≤ x ≤ T (0 ln 0 = 0).
     xl: Vec<i64>,
-    /// LEV[m] = round((ln m + c ln ln m) 2^F), 0 for m < 2 (those steps are forced pulls).
+    /// LEV\[m\] = round((ln m + c ln ln m) 2^F), 0 for m < 2 (those steps are forced pulls).
     lev: Vec<i64>,
 }
 
@@ -89,7 +89,7 @@ impl KlTables {
         self.lev[m as usize]
     }
 
-    /// XL[s] + XL[n − s] − XL[n]: the j-free part of g.
+    /// XL\[s\] + XL\[n − s\] − XL\[n\]: the j-free part of g.
     #[inline(always)]
     fn constant(&self, n: u32, s: u32) -> i64 {
         self.xl[s as usize] + self.xl[(n - s) as usize] - self.xl[n as usize]

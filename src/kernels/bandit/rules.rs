@@ -17,7 +17,7 @@ pub enum FixedRule {
     Moss,
     /// UCB-V on Bernoulli arms (empirical variance p̂(1 − p̂), as the f64 path's
     /// sumsq/n − mean²), in Q8.24 because its 3 c b ζ ln t / n term reaches beyond 16:
-    /// index = mq + mulhi(A2[m], R[n]) + mulhi(A1[m], SD[n, s]) with host tables
+    /// index = mq + mulhi(A2\[m\], R\[n\]) + mulhi(A1\[m\], SD\[n, s\]) with host tables
     /// A1 = round(sqrt(2 ζ ln m) 2^24), A2 = round(3 c b ζ ln m 2^24), and SD = f32
     /// 2^32 sqrt(s (n − s)) / n^1.5, R = f32 2^32 / n. R's f32 relative error (2^-24) on a term
     /// up to ~60 is up to ~4e-6 absolute: coarser than the Q8.24 grid, so near-ties resolve
@@ -51,7 +51,7 @@ pub enum FixedRule {
     KlUcb {
         c: f64,
     },
-    /// Gaussian Thompson sampling with scale σ, on the fixed-point definition of [`thompson`]
+    /// Gaussian Thompson sampling with scale σ, on the fixed-point definition of [`thompson`](super::thompson)
     /// (draws from the policy's stream `Role::Policy(tag)`; no forced pulls). Scalar reference
     /// only on the CPU, and a GPU kernel.
     Thompson {
@@ -128,7 +128,7 @@ impl IndexRule for UcbVRule {
     }
 }
 
-/// R[n] = ⌊min(2^32 ⊘ n, 4294967040)⌋ in IEEE f32 (n ≥ 1).
+/// R\[n\] = ⌊min(2^32 ⊘ n, 4294967040)⌋ in IEEE f32 (n ≥ 1).
 #[inline(always)]
 pub fn ucbv_r(n: u32) -> u32 {
     let x = (4_294_967_296.0f32 / n as f32).min(4_294_967_040.0);
@@ -136,7 +136,7 @@ pub fn ucbv_r(n: u32) -> u32 {
     unsafe { x.to_int_unchecked::<u32>() }
 }
 
-/// SD[n, s] = ⌊min(2^32 √(s (n − s)) ⊘ (n √n), 4294967040)⌋ in IEEE f32: 2^32 sqrt(V / n) for
+/// SD\[n, s\] = ⌊min(2^32 √(s (n − s)) ⊘ (n √n), 4294967040)⌋ in IEEE f32: 2^32 sqrt(V / n) for
 /// the Bernoulli empirical variance V = (s/n)(1 − s/n).
 #[inline(always)]
 pub fn ucbv_sd(n: u32, s: u32) -> u32 {

@@ -8,7 +8,7 @@
 //!   `Role::Policy(tag)`: the integer standard normal of the Gaussian arms (Q8.24, |Z| ≤ 6.338);
 //! - mean: ⌊S_k 2^20 / (n_k + 1)⌋ (Bernoulli, S = successes) or ⌊S_k / (n_k + 1)⌋ (Gaussian,
 //!   S = the Q12.20 reward sum), floored, in Q12.20;
-//! - noise: ⌊⌊Σ Z_k / 2^24⌋ · W[n_k] / 2^32⌋ with Σ = round(σ 2^20) and W[n] = `ucb1_b(n + 1)`
+//! - noise: ⌊⌊Σ Z_k / 2^24⌋ · W\[n_k\] / 2^32⌋ with Σ = round(σ 2^20) and W\[n\] = `ucb1_b(n + 1)`
 //!   ≈ 2^32 / √(n + 1) (an IEEE f32 expression the host tabulates), floors of i64 products;
 //! - θ_k = mean + noise as a signed Q12.20 integer with its sign bit flipped, so that the
 //!   kernel's unsigned argmax (strict `>`, ties to the lowest arm) orders it; the range
@@ -46,7 +46,7 @@ pub fn sigma_q20(sigma: f64) -> i64 {
     (sigma * (1u64 << GQ) as f64).round() as i64
 }
 
-/// W[n] for n = 0 ..= horizon: `ucb1_b(n + 1)`.
+/// W\[n\] for n = 0 ..= horizon: `ucb1_b(n + 1)`.
 pub fn w_table(horizon: u64) -> Vec<u32> {
     (0..=horizon as u32).map(|n| ucb1_b(n + 1)).collect()
 }

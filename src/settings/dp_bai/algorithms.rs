@@ -1,6 +1,6 @@
 //! Fixed-budget best-arm identification algorithms, private and not, on a reward table.
 //!
-//! **Reward table.** Arm i's j-th pull returns entry x[i][j] of a table of independent
+//! **Reward table.** Arm i's j-th pull returns entry x\[i\]\[j\] of a table of independent
 //! Bernoulli(μ_i) entries; ε-DP is with respect to that table (neighbours differ in one entry).
 //! Every algorithm here consumes each arm's entries in order and never reuses one, and only ever
 //! needs block sums. [`SampledRewards`] draws the sum of a block of n fresh entries as one

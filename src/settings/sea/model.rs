@@ -11,7 +11,7 @@
 //!   convex minimisation: in closed form for the quadratic (a projection) and linear (the linear
 //!   minimisation oracle) families, by a certified solve (FISTA stopped on a Frank–Wolfe gap,
 //!   [`crate::oco::minimise`]) for the others;
-//! - E[f_t(x_t) | past] = F_t(x_t) whenever x_t is chosen before θ_t is drawn, so
+//! - E\[f_t(x_t) | past\] = F_t(x_t) whenever x_t is chosen before θ_t is drawn, so
 //!   Σ F_s(x_s) − Σ F_s(u) is an unbiased estimate of the expected regret with the noise's own
 //!   variance removed.
 //!
@@ -223,7 +223,7 @@ impl SeaInstance {
     }
 
     /// θ̄_t and a draw θ_t (`c` is scratch of length d). The draw reads word t·W + i of `env`,
-    /// W = [`Self::words`], a Philox block at a time.
+    /// W = `Self::words`, a Philox block at a time.
     pub fn round(&self, env: &StreamId, t: u64, c: &mut [f64], mean: &mut [f64], draw: &mut [f64]) {
         self.mean_theta(t, c, mean);
         draw.copy_from_slice(mean);
@@ -479,7 +479,7 @@ impl SeaInstance {
 
     /// [σ²_{1:t}, Σ²_{1:t}, σ²_max, Σ²_max] at each checkpoint t of an increasing grid: the
     /// per-round terms σ²_t and ‖θ̄_t − θ̄_{t−1}‖² (the first round's from
-    /// [`Self::first_round`]), summed and maximised in one pass.
+    /// `Self::first_round`), summed and maximised in one pass.
     pub fn terms_at(&self, grid: &[u64]) -> Vec<[f64; 4]> {
         let d = self.dim;
         let (mut c, mut prev, mut cur) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);

@@ -1,5 +1,5 @@
 //! Tabular RL regret baselines on episodic MDPs (H steps, stationary model, start state s₀,
-//! deterministic rewards r(s,a) ∈ [0,1] known to the planner-based algorithms, as in Azar et al.):
+//! deterministic rewards r(s,a) ∈ \[0,1\] known to the planner-based algorithms, as in Azar et al.):
 //!
 //! - **UCBVI** (Azar, Osband & Munos 2017, Alg. 1): optimistic backward induction on the
 //!   empirical model with a Hoeffding bonus `b = c·H·√(L/n)`, or an empirical-Bernstein bonus

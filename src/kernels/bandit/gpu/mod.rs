@@ -6,12 +6,12 @@
 //!   cell's key, word m & 3; the reward is `word < THR[arm] | FULL[arm]` (per-arm data in a
 //!   buffer: the shader depends only on K and the rule, so a sweep compiles it once per pair);
 //! - UCB1's index is `mq + mulhi(A[m], B[n])` (wrapping u32 add), with A by step and B by pull
-//!   count uploaded from the host's own tables (B[n] is [`ucb1_b`], an f32 expression the GPU
+//!   count uploaded from the host's own tables (B\[n\] is [`ucb1_b`](crate::kernels::bandit::ucb1_b), an f32 expression the GPU
 //!   does not recompute); MOSS's is `mq + C[n]` (the host's table); ETC's and ε-greedy's `mq`;
 //! - round robin while m < the rule's exploration length (K; m·K for ETC; 0 for Thompson), then ETC's committed
 //!   arm (kept in a buffer across dispatches), else the argmax, which ε-greedy replaces by
 //!   ⌊w₁K/2^32⌋ when word w₀ of block m of its policy stream is below the host's threshold;
-//! - mq = ⌊s 2^28 / n⌋ exactly: an estimate from a normalised reciprocal RN[n] =
+//! - mq = ⌊s 2^28 / n⌋ exactly: an estimate from a normalised reciprocal RN\[n\] =
 //!   ⌊(2^(32+e) − 1)/n⌋, e = ⌊log2 n⌋, which is at most one below, then corrected by comparing
 //!   (q + 1)·n with s·2^28 in 64 bits (two checks, so the result never depends on the estimate);
 //! - the argmax by strict `>` from arm 0, rounds 0..K round robin;
@@ -65,7 +65,7 @@ const NORMAL: &str = include_str!("../shaders/normal.wgsl");
 const GAUSSIAN: &str = include_str!("../shaders/gaussian.wgsl");
 
 /// Thompson sampling's draw ([`super::thompson`]): the Q12.20 mean over n + 1 plus
-/// ⌊⌊Σ Z / 2^24⌋ W[n] / 2^32⌋, signed, its sign bit flipped. Bernoulli arms' mean.
+/// ⌊⌊Σ Z / 2^24⌋ W\[n\] / 2^32⌋, signed, its sign bit flipped. Bernoulli arms' mean.
 const TS_BERNOULLI: &str = include_str!("../shaders/ts_bernoulli.wgsl");
 
 /// The argmax of the K draws of step m: words of blocks m·⌈K/4⌉ + ⌊k/4⌋ of the policy's stream.
@@ -77,7 +77,7 @@ const TS_CHOOSE: &str = include_str!("../shaders/ts_choose.wgsl");
 /// shifted down by 12 (a floor of a floor).
 const KL_UCB: &str = include_str!("../shaders/kl_ucb.wgsl");
 
-/// UCB-V's SD[n, s] = [`super::ucbv_sd`], an IEEE f32 expression, reproduced exactly in integers
+/// UCB-V's SD\[n, s\] = [`super::ucbv_sd`], an IEEE f32 expression, reproduced exactly in integers
 /// (needs SHADER_INT64): a device's own f32 sqrt and division need not be correctly rounded
 /// (WGSL allows 2.5 ulp), so each f32 operation is emulated with round-to-nearest-even on
 /// positive normal values, a value being (m, e) = m 2^e with m in [2^23, 2^24):
@@ -89,7 +89,7 @@ pub const WGSL_UCBV_SD: &str = include_str!("../shaders/ucbv_sd.wgsl");
 
 /// The unrolled layout (the probe's fast kernel, for UCB1, MOSS, ETC and ε-greedy on Bernoulli
 /// arms): each arm's index parts are named scalars that the pulled arm updates by `select`, and
-/// the pull and success counts live in workgroup memory laid out [K][WG], touched once per pull.
+/// the pull and success counts live in workgroup memory laid out \[K\]\[WG\], touched once per pull.
 /// No per-thread array is indexed by the chosen arm, which GPU compilers would place in slow
 /// local memory. The same prelude (bindings, segments, the exact mean) and integers as [`BODY`].
 const BODY_UNROLLED: &str = include_str!("../shaders/body_unrolled.wgsl");

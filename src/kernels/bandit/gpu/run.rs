@@ -53,9 +53,9 @@ pub enum GpuLayout {
     /// Unrolled on a GPU where the rule has it and its workgroup memory fits the adapter; arrays
     /// otherwise, and on CPU adapters (lavapipe), where arrays measure faster.
     Auto,
-    /// Per-thread arrays indexed by the pulled arm ([`BODY`](super::BODY)): every rule.
+    /// Per-thread arrays indexed by the pulled arm (`BODY`): every rule.
     Arrays,
-    /// Named per-arm scalars and counters in workgroup memory ([`BODY_UNROLLED`](super::BODY_UNROLLED)).
+    /// Named per-arm scalars and counters in workgroup memory (`BODY_UNROLLED`).
     Unrolled,
 }
 

@@ -146,7 +146,7 @@ impl FixedKernel {
         )
     }
 
-    /// Whether this kernel has the unrolled layout ([`BODY_UNROLLED`]): UCB1, MOSS, ETC and
+    /// Whether this kernel has the unrolled layout (`BODY_UNROLLED`): UCB1, MOSS, ETC and
     /// ε-greedy on Bernoulli arms.
     pub fn gpu_unrolled(&self) -> bool {
         self.gauss.is_none()
@@ -157,8 +157,8 @@ impl FixedKernel {
     }
 
     /// The WGSL of the unrolled layout for this (rule, K), or None (see [`Self::gpu_unrolled`]).
-    /// Per arm k the shader keeps `q{k}` (the Q4.28 mean) and, for UCB1 and MOSS, `b{k}` (B[n]
-    /// or C[n]); the pulled arm's new values replace them through `select`.
+    /// Per arm k the shader keeps `q{k}` (the Q4.28 mean) and, for UCB1 and MOSS, `b{k}` (B\[n\]
+    /// or C\[n\]); the pulled arm's new values replace them through `select`.
     pub fn gpu_source_unrolled(&self, int64: bool) -> Option<String> {
         if !self.gpu_unrolled() {
             return None;
