@@ -434,20 +434,16 @@ fn write_run(
     results::write_final_csv(out, std::io::BufWriter::with_capacity(1 << 20, f))
         .map_err(|e| Error::BadResults { path: dir.join("final.csv"), message: e.to_string() })?;
     written.push("final.csv".into());
-    let figures = draw_figures(&staging.file(""), &manifest, &rows, &overlays);
+    let figures = draw_figures(&staging.file(""), &dir, &manifest, &rows, &overlays);
     written.extend(figures.files.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string())));
     written.push("manifest.json".into());
     manifest.files = written;
     fs::write(staging.file("manifest.json"), results::manifest_json(&manifest)?)
         .map_err(staging.io("manifest.json"))?;
-    let staged = staging.file("").display().to_string();
     let mut notes = figures.notes;
     notes.extend(staging.commit()?);
     let files = figures.files.iter().filter_map(|p| p.file_name().map(|n| dir.join(n))).collect();
-    // failures name the run folder, where the run now is, not the staging folder it was drawn in
-    let staged = staged.trim_end_matches('/');
-    let failed = figures.failed.iter().map(|m| m.replace(staged, &dir.display().to_string())).collect();
-    Ok(RunReport { dir, table, figures: files, wall_seconds: wall, notes, figure_errors: failed })
+    Ok(RunReport { dir, table, figures: files, wall_seconds: wall, notes, figure_errors: figures.failed })
 }
 
 /// What drawing a run's figures gave: the files, what had to be left out, and the figures that
@@ -458,12 +454,24 @@ struct Figures {
     failed: Vec<String>,
 }
 
-fn draw_figures(dir: &Path, m: &Manifest, rows: &[results::CurveRow], overlays: &[results::Overlay]) -> Figures {
+/// Draws a run's figures into `dir`; failures name the files as they will be in `shown` (the run
+/// folder, where a staged run ends up).
+fn draw_figures(
+    dir: &Path,
+    shown: &Path,
+    m: &Manifest,
+    rows: &[results::CurveRow],
+    overlays: &[results::Overlay],
+) -> Figures {
     let mut out = Figures { files: Vec::new(), notes: Vec::new(), failed: Vec::new() };
     let mut keep = |stem: &str, drawn: Result<plot::Drawn>| match drawn {
         Ok(d) => {
             out.files.extend(d.files);
             out.notes.extend(d.notes.into_iter().map(|n| format!("figure {stem}: {n}")));
+        }
+        Err(Error::Plot { path, message }) => {
+            let name = path.file_name().map(|n| shown.join(n)).unwrap_or_else(|| shown.join(stem));
+            out.failed.push(format!("{stem}: plot {}: {message}", name.display()))
         }
         Err(e) => out.failed.push(format!("{stem}: {e}")),
     };
@@ -560,7 +568,7 @@ pub fn redraw(dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
         });
     }
     let overlays = if m.plot.overlays { results::read_overlays(&dir.join("overlays.csv"))? } else { Vec::new() };
-    let f = draw_figures(dir, &m, &rows, &overlays);
+    let f = draw_figures(dir, dir, &m, &rows, &overlays);
     if !f.failed.is_empty() {
         return Err(Error::Plot {
             path: dir.to_path_buf(),

@@ -197,6 +197,7 @@ fn output_problems_are_found_before_simulating_and_figures_fail_alone() {
     std::fs::remove_file(two.join("tied_realised_regret.svg")).unwrap();
     let e = failed(&cli(&["plot", two.to_str().unwrap()], None, &[], 60));
     assert!(e.contains("tied_pseudo_regret") && e.contains("could not be drawn"), "{e}");
+    assert!(e.contains(two.join("tied_pseudo_regret.png").to_str().unwrap()), "the failure names the file: {e}");
     assert!(two.join("tied_realised_regret.svg").is_file() && two.join("curves.csv").is_file());
 }
 
