@@ -19,6 +19,7 @@
 pub mod bandit;
 pub mod cascading;
 pub mod dp_bai;
+pub mod lsd;
 pub mod mdpo;
 pub mod sea;
 pub mod tabular_rl;

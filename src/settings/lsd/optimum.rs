@@ -1,0 +1,243 @@
+//! The exact planning optimum of an LSD instance: the best long-run mean reward per round.
+//!
+//! Given the schedule the joint state evolves deterministically, so the best long-run average
+//! from the start state is the maximum mean cycle of the joint state graph reachable from it
+//! (vertices: joint states; an edge per arm, weighted by that pull's mean reward). It is computed
+//! with Karp's algorithm (1978) on the reachable graph, after compressing each arm's counts to
+//! where its payoffs still change ([`LsdInstance::caps`]). Karp's O(V·E) time limits it to graphs
+//! of at most [`MAX_STATES`] reachable states; [`brute_force`] over periodic schedules is the
+//! independent check on tiny instances.
+
+use std::collections::HashMap;
+
+use super::model::{ArmState, LsdInstance};
+use crate::error::{ModelError, bad};
+
+/// Reachable joint states Karp's algorithm accepts (its table has V·(V+1) entries).
+pub const MAX_STATES: usize = 4000;
+
+/// The reachable joint state graph from the start: states, and per state and arm the successor
+/// and the mean reward.
+pub struct StateGraph {
+    pub states: Vec<Vec<ArmState>>,
+    /// `next[v * k + j]`: the state after pulling arm j in state v.
+    pub next: Vec<usize>,
+    pub reward: Vec<f64>,
+    pub arms: usize,
+}
+
+impl StateGraph {
+    /// Explores from the start state (counts compressed by `inst.caps()`), refusing graphs of
+    /// more than `limit` states.
+    pub fn build(inst: &LsdInstance, limit: usize) -> Result<StateGraph, ModelError> {
+        let caps = inst.caps();
+        let k = inst.arms();
+        let clamp = |s: &[ArmState]| -> Vec<ArmState> {
+            s.iter()
+                .zip(&caps)
+                .map(|(a, &(ca, ci))| ArmState { active: a.active, n: a.n.min(if a.active { ca } else { ci }) })
+                .collect()
+        };
+        let start = clamp(&inst.start);
+        let mut index: HashMap<Vec<ArmState>, usize> = HashMap::new();
+        let mut states = vec![start.clone()];
+        index.insert(start, 0);
+        let (mut next, mut reward) = (Vec::new(), Vec::new());
+        let mut v = 0;
+        while v < states.len() {
+            for j in 0..k {
+                let mut s = states[v].clone();
+                reward.push(inst.mean(j, s[j]));
+                inst.step(&mut s, j, &caps);
+                let id = match index.get(&s) {
+                    Some(&id) => id,
+                    None => {
+                        if states.len() == limit {
+                            return Err(bad(
+                                "instance",
+                                format!("more than {limit} reachable joint states"),
+                                "the exact optimum explores the joint state graph",
+                                "fewer arms, or payoffs that change over fewer counts",
+                            ));
+                        }
+                        index.insert(s.clone(), states.len());
+                        states.push(s);
+                        states.len() - 1
+                    }
+                };
+                next.push(id);
+            }
+            v += 1;
+        }
+        Ok(StateGraph { states, next, reward, arms: k })
+    }
+}
+
+/// The best long-run mean reward per round from the start state (Karp's maximum mean cycle from
+/// the start, which reaches every vertex of the graph).
+pub fn optimum(inst: &LsdInstance) -> Result<f64, ModelError> {
+    let g = StateGraph::build(inst, MAX_STATES)?;
+    Ok(karp(&g))
+}
+
+/// Karp's theorem for the maximum: with D_m(v) the largest weight of a walk of exactly m edges
+/// from the source to v, the maximum cycle mean reachable from the source is
+/// max_v min_{m < V, D_m(v) finite} (D_V(v) − D_m(v)) / (V − m).
+pub fn karp(g: &StateGraph) -> f64 {
+    let (nv, k) = (g.states.len(), g.arms);
+    let neg = f64::NEG_INFINITY;
+    let mut d = vec![neg; (nv + 1) * nv];
+    d[0] = 0.0;
+    for m in 0..nv {
+        let (cur, rest) = d.split_at_mut((m + 1) * nv);
+        let (cur, nxt) = (&cur[m * nv..], &mut rest[..nv]);
+        for (v, &dv) in cur.iter().enumerate() {
+            if dv == neg {
+                continue;
+            }
+            for j in 0..k {
+                let w = g.next[v * k + j];
+                let x = dv + g.reward[v * k + j];
+                if x > nxt[w] {
+                    nxt[w] = x;
+                }
+            }
+        }
+    }
+    let mut best = neg;
+    for v in 0..nv {
+        let dn = d[nv * nv + v];
+        if dn == neg {
+            continue;
+        }
+        let mut worst = f64::INFINITY;
+        for m in 0..nv {
+            let dm = d[m * nv + v];
+            if dm != neg {
+                worst = worst.min((dn - dm) / (nv - m) as f64);
+            }
+        }
+        best = best.max(worst);
+    }
+    best
+}
+
+/// The best long-run mean reward over every periodic schedule of period at most `max_period`,
+/// by enumeration (k^p schedules of each period p): the independent check of [`optimum`] on tiny
+/// instances. Each schedule is repeated from the start until its state at the period boundary
+/// repeats; its long-run mean is the mean over that loop.
+pub fn brute_force(inst: &LsdInstance, max_period: usize) -> f64 {
+    let k = inst.arms();
+    let caps = inst.full_caps();
+    let mut best = f64::NEG_INFINITY;
+    for p in 1..=max_period {
+        let mut seq = vec![0usize; p];
+        loop {
+            best = best.max(periodic_mean(inst, &seq, &caps));
+            // next sequence in base k
+            let mut i = 0;
+            while i < p {
+                seq[i] += 1;
+                if seq[i] < k {
+                    break;
+                }
+                seq[i] = 0;
+                i += 1;
+            }
+            if i == p {
+                break;
+            }
+        }
+    }
+    best
+}
+
+fn periodic_mean(inst: &LsdInstance, seq: &[usize], caps: &[(u16, u16)]) -> f64 {
+    let mut s = inst.start.clone();
+    let mut seen: HashMap<Vec<ArmState>, (usize, f64)> = HashMap::new();
+    let mut total = 0.0;
+    for period in 0.. {
+        if let Some(&(p0, t0)) = seen.get(&s) {
+            return (total - t0) / ((period - p0) * seq.len()) as f64;
+        }
+        seen.insert(s.clone(), (period, total));
+        for &j in seq {
+            total += inst.mean(j, s[j]);
+            inst.step(&mut s, j, caps);
+        }
+    }
+    unreachable!("the joint state space is finite")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Role, StreamId};
+
+    #[test]
+    fn laforgues_instances_have_their_stated_optima() {
+        // main: arm 1 every 3 rounds (0.95), arm 2 every 9 (0.96), a 0.15 arm otherwise:
+        // (3 · 0.95 + 0.96 + 5 · 0.15) / 9 = 4.56 / 9
+        let main = optimum(&LsdInstance::laforgue_main()).unwrap();
+        assert!((main - 4.56 / 9.0).abs() < 1e-12, "{main}");
+        // supplementary: alternate, (0.95 + 0.05) / 2
+        let sup = optimum(&LsdInstance::laforgue_supplementary()).unwrap();
+        assert!((sup - 0.5).abs() < 1e-12, "{sup}");
+    }
+
+    /// Karp on the compressed graph equals enumeration of periodic schedules on the full one, on
+    /// random tiny instances (k = 2 or 3, τ_max = 2 or 3, any payoffs, any start).
+    #[test]
+    fn karp_equals_brute_force_on_tiny_instances() {
+        let mut rng = StreamId::new([5, 6], 0, Role::Instance).stream();
+        for case in 0..60 {
+            let k = 2 + case % 2;
+            let tau: usize = 2 + (case / 2) % 2;
+            let table = |rng: &mut crate::rng::Philox| -> Vec<Vec<f64>> {
+                (0..k).map(|_| (0..tau).map(|_| (rng.open01() * 10.0).floor() / 10.0).collect()).collect()
+            };
+            let (act, idle) = (table(&mut rng), table(&mut rng));
+            let start = (0..k)
+                .map(|i| ArmState { active: (case + i) % 3 == 0, n: 1 + ((case * 7 + i) % tau) as u16 })
+                .collect();
+            let inst = LsdInstance::new(act, idle, start).unwrap();
+            let g = StateGraph::build(&inst, MAX_STATES).unwrap();
+            let exact = karp(&g);
+            // a maximum mean cycle is simple, so a period up to the full graph's size suffices
+            let full = (2 * tau).pow(k as u32);
+            let brute = brute_force(&inst, full.min(if k == 2 { 12 } else { 7 }));
+            assert!(brute <= exact + 1e-12, "case {case}: a periodic schedule beats the optimum: {brute} > {exact}");
+            assert!(
+                (brute - exact).abs() < 1e-12,
+                "case {case}: brute force {brute}, Karp {exact} ({} states)",
+                g.states.len()
+            );
+        }
+    }
+
+    #[test]
+    fn caps_hand_computed_and_the_main_graph_is_small() {
+        let inst = LsdInstance::laforgue_supplementary();
+        let caps = inst.caps();
+        assert_eq!(caps, vec![(1, 1), (1, 1)]);
+        let main = LsdInstance::laforgue_main();
+        // arm 1 changes up to idle n = 3 (τ = 4), arm 2 up to idle n = 8 (τ = 9)
+        assert_eq!(main.caps(), vec![(1, 1), (1, 3), (1, 8), (1, 1), (1, 1)]);
+        assert!(StateGraph::build(&main, MAX_STATES).unwrap().states.len() < 200);
+    }
+
+    #[test]
+    fn bad_tables_are_refused_by_name() {
+        let s = vec![ArmState { active: true, n: 1 }];
+        let e = LsdInstance::new(vec![vec![0.5, 1.5]], vec![vec![0.5, 0.5]], s.clone()).unwrap_err().to_string();
+        assert!(e.contains("arm 0, entry 2") && e.contains("[0, 1]"), "{e}");
+        let e = LsdInstance::new(vec![vec![]], vec![vec![]], s.clone()).unwrap_err().to_string();
+        assert!(e.contains("tau_max") && e.contains("1 ..= 1000"), "{e}");
+        let e = LsdInstance::new(vec![vec![0.5]], vec![vec![0.5]], vec![ArmState { active: false, n: 3 }])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("start[0].n"), "{e}");
+        let e = LsdInstance::positive_state(&[vec![0.5]]).unwrap_err().to_string();
+        assert!(e.contains("C ≥ 2"), "{e}");
+    }
+}
