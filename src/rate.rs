@@ -211,8 +211,8 @@ pub fn rate(
         };
         fits.push(fit(&g, rs.law, exp.confidence, resamples, exp.seed, rs.exponent, tolerance, rs.side)?);
     }
-    let files = write(&dir, &exp, &rs, &over, &metric, &fits, &axis, command)?;
     let table = table(&exp, &rs, &over, &metric, &fits, command);
+    let files = write(&dir, &exp, &rs, &over, &metric, &fits, &axis, &table)?;
     Ok(RateReport { dir, fits, table, files })
 }
 
@@ -252,7 +252,7 @@ fn groups(exp: &Experiment, axis: &Axis, over: &str, m: usize, threads: usize) -
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| Error::Claim(format!("thread pool: {e}")))?;
+        .map_err(|e| Error::Engine(engine::EngineError::ThreadPool { threads, message: e.to_string() }))?;
     let value = |l: &str| crate::plot::label_parameter(l, name).and_then(|v| v.parse::<f64>().ok());
     let label_of = |cell: &str| exp.cells.iter().find(|c| c.id == cell).map(|c| c.label.clone()).unwrap_or_default();
     let mut groups: Vec<Group> = Vec::new();
@@ -511,11 +511,12 @@ fn write(
     metric: &str,
     fits: &[Fit],
     axis: &Axis,
-    command: &str,
+    table: &str,
 ) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(crate::error::io(dir))?;
     let mut w = csv::Writer::from_writer(Vec::new());
-    let bad = |e: csv::Error| Error::Claim(format!("rate.csv: {e}"));
+    let path = dir.join("rate.csv");
+    let bad = |e: csv::Error| Error::BadResults { path: path.clone(), message: e.to_string() };
     w.write_record(["series", "x", "n", "mean", "ci_lo", "ci_hi", "local_exponent"]).map_err(bad)?;
     for f in fits {
         for i in 0..f.xs.len() {
@@ -533,13 +534,13 @@ fn write(
             w.write_record(&rec).map_err(bad)?;
         }
     }
-    let csv = w.into_inner().map_err(|e| Error::Claim(format!("rate.csv: {e}")))?;
+    let csv = w.into_inner().map_err(|e| Error::BadResults { path: path.clone(), message: e.to_string() })?;
     let mut files = Vec::new();
     let p = dir.join("rate.csv");
     atomic_write(&p, &csv)?;
     files.push(p);
     let p = dir.join("rate.md");
-    atomic_write(&p, table(exp, rs, over, metric, fits, command).as_bytes())?;
+    atomic_write(&p, table.as_bytes())?;
     files.push(p);
     let record = serde_json::json!({
         "experiment": exp.name, "seed": exp.seed, "reps": exp.reps, "confidence": exp.confidence,

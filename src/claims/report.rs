@@ -6,10 +6,10 @@ use std::path::{Component, Path, PathBuf};
 
 use base64::Engine as _;
 
-use super::run_data::RunData;
 use super::{Claim, Outcome, Paper};
 use crate::error::{Result, io};
 use crate::plot::slug;
+use crate::results::read_manifest;
 use crate::text::table_cell as cell;
 
 /// The Markdown report; figure links are relative to `report_dir`.
@@ -125,8 +125,10 @@ pub fn html(paper: &Paper, outcomes: &[(Claim, Outcome)], root: &Path, command: 
 /// of its run.
 fn figure(c: &Claim, root: &Path) -> Result<Option<PathBuf>> {
     let Some(e) = c.experiment.as_ref().filter(|_| c.check.needs_run()) else { return Ok(None) };
-    let Ok(run) = RunData::read(&root.join(e)) else { return Ok(None) };
-    let figs = run.figures();
+    // the manifest lists the figures: no need to parse the run's CSVs again for each claim
+    let dir = root.join(e);
+    let Ok(m) = read_manifest(&dir) else { return Ok(None) };
+    let figs: Vec<PathBuf> = m.files.iter().filter(|f| f.ends_with(".png")).map(|f| dir.join(f)).collect();
     let name = |f: &PathBuf| f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let own = c.check.cell_metric().and_then(|(cell, metric)| {
         figs.iter().find(|f| name(f).starts_with(&slug(cell)) && name(f).contains(&slug(metric)))
@@ -138,11 +140,10 @@ fn figure(c: &Claim, root: &Path) -> Result<Option<PathBuf>> {
 fn provenance(paper: &Paper, root: &Path) -> Result<String> {
     let mut parts = Vec::new();
     for exp in paper.experiments() {
-        let Ok(run) = RunData::read(&root.join(&exp)) else {
+        let Ok(m) = read_manifest(&root.join(&exp)) else {
             parts.push(format!("{exp}: no run"));
             continue;
         };
-        let m = run.manifest;
         let commit = m.git_commit.as_deref().map(|c| &c[..c.len().min(12)]).unwrap_or("no commit");
         parts.push(format!(
             "{exp}: seed {}, replications {}, {} engine, regretlab {} ({commit})",

@@ -89,11 +89,6 @@ impl RunData {
         found.map(|j| j.seconds).ok_or_else(|| self.missing("job timing", &format!("{cell} / {series}"), &[]))
     }
 
-    /// The run's figures (PNG), in the order the manifest lists them.
-    pub fn figures(&self) -> Vec<PathBuf> {
-        self.manifest.files.iter().filter(|f| f.ends_with(".png")).map(|f| self.dir.join(f)).collect()
-    }
-
     fn missing(&self, what: &str, name: &str, known: &[String]) -> Error {
         let known = if known.is_empty() { String::new() } else { format!(" (it has: {})", known.join(", ")) };
         Error::Claim(format!("{}: no {what} `{name}`{known}", self.dir.display()))
