@@ -7,6 +7,7 @@
 //! - [`span`]: numerical rank and an orthonormal basis of a column span.
 
 pub mod design;
+pub mod simplex;
 pub mod span;
 
 pub use design::{g_optimal, round_allocation};

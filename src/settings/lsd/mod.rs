@@ -16,6 +16,7 @@
 
 #![doc = include_str!("README.md")]
 
+pub mod block;
 pub mod greedy;
 pub mod model;
 pub mod optimum;
