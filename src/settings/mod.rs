@@ -14,7 +14,9 @@
 //!   and their baselines;
 //! - [`sea`]: optimistic online mirror descent in the SEA model (Chen et al. 2023);
 //! - [`dp_bai`]: fixed-budget differentially private best-arm identification in linear bandits
-//!   (Chen, Karthik, Chee & Tan 2024): DP-BAI, DP-OD-LinBAI and non-private baselines.
+//!   (Chen, Karthik, Chee & Tan 2024): DP-BAI, DP-OD-LinBAI and non-private baselines;
+//! - [`lsd`]: last-switch-dependent bandits (Foussoul, Goyal, Papadigenopoulos & Zeevi 2023) with
+//!   Laforgue et al.'s (2022) instances and algorithms.
 
 pub mod bandit;
 pub mod cascading;
@@ -124,6 +126,7 @@ pub static REGISTRY: &[Registered] = &[
     entry::<cascading::CascadingSpec>("cascading"),
     entry::<sea::SeaSpec>("sea"),
     entry::<dp_bai::DpBaiSpec>("dp_bai"),
+    entry::<lsd::LsdSpec>("lsd"),
 ];
 
 /// The registered setting of a table name.

@@ -131,6 +131,7 @@ impl BlockLp {
     }
 
     /// The LP optimum of the positions after `prefix`, with the prefix's pulls fixed.
+    #[allow(clippy::needless_range_loop)] // (arm, position) indices address several tables
     pub fn rest(&mut self, p: &BlockProblem, prefix: &[usize]) -> Result<f64, LpError> {
         let (k, d, t) = (p.k, p.d, prefix.len());
         if t >= d {

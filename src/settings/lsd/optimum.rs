@@ -18,6 +18,7 @@ pub const MAX_STATES: usize = 4000;
 
 /// The reachable joint state graph from the start: states, and per state and arm the successor
 /// and the mean reward.
+#[derive(Debug)]
 pub struct StateGraph {
     pub states: Vec<Vec<ArmState>>,
     /// `next[v * k + j]`: the state after pulling arm j in state v.
@@ -79,6 +80,31 @@ impl StateGraph {
 pub fn optimum(inst: &LsdInstance) -> Result<f64, ModelError> {
     let g = StateGraph::build(inst, MAX_HOWARD_STATES)?;
     howard(&g)
+}
+
+/// OPT_t, the best expected total reward over t rounds from the start state, at each
+/// checkpoint t of `grid` (increasing): finite-horizon dynamic programming on the reachable state
+/// graph, V_h(v) = max_j r(v, j) + V_{h−1}(next(v, j)), V_0 = 0 (V·k work per round).
+pub fn finite_optimum(g: &StateGraph, grid: &[u64]) -> Vec<f64> {
+    let (nv, k) = (g.states.len(), g.arms);
+    let (mut v, mut w) = (vec![0.0f64; nv], vec![0.0f64; nv]);
+    let mut out = Vec::with_capacity(grid.len());
+    let mut h = 0u64;
+    for &t in grid {
+        while h < t {
+            for (s, ws) in w.iter_mut().enumerate() {
+                let mut best = f64::NEG_INFINITY;
+                for j in 0..k {
+                    best = best.max(g.reward[s * k + j] + v[g.next[s * k + j]]);
+                }
+                *ws = best;
+            }
+            std::mem::swap(&mut v, &mut w);
+            h += 1;
+        }
+        out.push(v[0]);
+    }
+    out
 }
 
 /// Reachable joint states [`howard`] accepts (its work per iteration is V·k).
@@ -280,6 +306,42 @@ mod tests {
         // supplementary: alternate, (0.95 + 0.05) / 2
         let sup = optimum(&LsdInstance::laforgue_supplementary()).unwrap();
         assert!((sup - 0.5).abs() < 1e-12, "{sup}");
+    }
+
+    /// OPT_T by dynamic programming: the notes' totals on Laforgue's instances (1,823.2 over
+    /// 3,600 rounds, 1,650 over 3,300), and enumeration of all k^t schedules on tiny instances.
+    #[test]
+    fn finite_horizon_optimum() {
+        let g = StateGraph::build(&LsdInstance::laforgue_main(), MAX_HOWARD_STATES).unwrap();
+        let v = finite_optimum(&g, &[1800, 3600]);
+        assert!((v[1] - 1823.2).abs() < 0.05, "{v:?}");
+        let g = StateGraph::build(&LsdInstance::laforgue_supplementary(), MAX_HOWARD_STATES).unwrap();
+        let v = finite_optimum(&g, &[3300]);
+        assert!((v[0] - 1650.0).abs() < 1e-6, "{v:?}");
+        let mut rng = StreamId::new([8, 10], 0, Role::Instance).stream();
+        for case in 0..20 {
+            let (k, tau) = (2 + case % 2, 2 + case % 3);
+            let mut table = || -> Vec<Vec<f64>> { (0..k).map(|_| (0..tau).map(|_| rng.open01()).collect()).collect() };
+            let (act, idle) = (table(), table());
+            let inst = LsdInstance::new(act, idle, vec![ArmState { active: false, n: 1 }; k]).unwrap();
+            let g = StateGraph::build(&inst, MAX_STATES).unwrap();
+            let dp = finite_optimum(&g, &[1, 3, 6]);
+            for (c, &t) in [1usize, 3, 6].iter().enumerate() {
+                let mut best = f64::NEG_INFINITY;
+                for code in 0..k.pow(t as u32) {
+                    let mut s = inst.start.clone();
+                    let caps = inst.full_caps();
+                    let mut total = 0.0;
+                    for p in 0..t {
+                        let j = code / k.pow(p as u32) % k;
+                        total += inst.mean(j, s[j]);
+                        inst.step(&mut s, j, &caps);
+                    }
+                    best = best.max(total);
+                }
+                assert!((dp[c] - best).abs() < 1e-12, "case {case}, t = {t}: {} vs {best}", dp[c]);
+            }
+        }
     }
 
     /// Karp and Howard on the compressed graph equal enumeration of periodic schedules on the full
