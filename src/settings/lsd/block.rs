@@ -5,7 +5,7 @@
 //!
 //! Two planners:
 //! - [`BlockLp`]: the authors' planner, rebuilt from `algo_tools.py` (lines 23–605 at commit
-//!   3f3ee76): the LP over first-pull variables X[i,s] and later-pull variables Y[i,δ,s], rounded
+//!   3f3ee76): the LP over first-pull variables X\[i,s\] and later-pull variables Y\[i,δ,s\], rounded
 //!   position by position — each arm is scored by the exact reward of the prefix it extends
 //!   plus the LP optimum of the rest, the first best arm is kept, and the last position is
 //!   chosen by exact evaluation. Their code solves each LP with cvxopt's interior-point method;
