@@ -285,6 +285,7 @@ pub fn planned_files(cells: &[spec::CellInfo], plot: &spec::PlotSpec, series: &[
     let mut files: Vec<String> = run_dir::RUN_FILES
         .iter()
         .filter(|f| **f != "heatmap.csv" || plot.heatmap.is_some())
+        .filter(|f| **f != "histogram.csv" || plot.histogram.is_some())
         .map(|f| f.to_string())
         .collect();
     let mut stems = Vec::new();
@@ -292,6 +293,9 @@ pub fn planned_files(cells: &[spec::CellInfo], plot: &spec::PlotSpec, series: &[
         for c in cells {
             stems.extend(plot.metrics.iter().map(|m| figure_stem(&c.label, m)));
         }
+    }
+    if plot.histogram.is_some() {
+        stems.extend(cells.iter().map(|c| histogram_stem(&c.label)));
     }
     if plot.heatmap.is_some() {
         let mut seen: Vec<&String> = Vec::new();
@@ -311,6 +315,10 @@ pub fn planned_files(cells: &[spec::CellInfo], plot: &spec::PlotSpec, series: &[
 
 fn figure_stem(cell_label: &str, metric: &str) -> String {
     plot::slug(&format!("{cell_label}_{metric}"))
+}
+
+fn histogram_stem(cell_label: &str) -> String {
+    plot::slug(&format!("histogram_{cell_label}"))
 }
 
 fn heatmap_stem(series: &str) -> String {
@@ -430,11 +438,15 @@ fn write_run(
     if let Some(h) = &exp.plot.heatmap {
         write("heatmap.csv", &results::heatmap_csv(&results::heatmap_rows(h, &exp.cells, &rows, &overlays))?)?;
     }
+    let hist = exp.plot.histogram.as_ref().map(|h| results::histogram_rows(h, out)).unwrap_or_default();
+    if exp.plot.histogram.is_some() {
+        write("histogram.csv", &results::histogram_csv(&hist)?)?;
+    }
     let f = fs::File::create(staging.file("final.csv")).map_err(staging.io("final.csv"))?;
     results::write_final_csv(out, std::io::BufWriter::with_capacity(1 << 20, f))
         .map_err(|e| Error::BadResults { path: dir.join("final.csv"), message: e.to_string() })?;
     written.push("final.csv".into());
-    let figures = draw_figures(&staging.file(""), &dir, &manifest, &rows, &overlays);
+    let figures = draw_figures(&staging.file(""), &dir, &manifest, &rows, &overlays, &hist);
     written.extend(figures.files.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string())));
     written.push("manifest.json".into());
     manifest.files = written;
@@ -462,6 +474,7 @@ fn draw_figures(
     m: &Manifest,
     rows: &[results::CurveRow],
     overlays: &[results::Overlay],
+    hist: &[results::HistRow],
 ) -> Figures {
     let mut out = Figures { files: Vec::new(), notes: Vec::new(), failed: Vec::new() };
     let mut keep = |stem: &str, drawn: Result<plot::Drawn>| match drawn {
@@ -508,6 +521,37 @@ fn draw_figures(
             };
             let stem = figure_stem(&cell.label, metric);
             keep(&stem, plot::write_figure(dir, &stem, &fig));
+        }
+    }
+    if let Some(h) = &m.plot.histogram {
+        for cell in &m.cells {
+            let mut series: Vec<(String, Vec<(f64, f64, u64)>)> = Vec::new();
+            for r in hist.iter().filter(|r| r.cell == cell.id) {
+                match series.iter_mut().find(|(s, _)| *s == r.series) {
+                    Some((_, bins)) => bins.push((r.lo, r.hi, r.count)),
+                    None => series.push((r.series.clone(), vec![(r.lo, r.hi, r.count)])),
+                }
+            }
+            if series.is_empty() {
+                continue;
+            }
+            let fig = plot::Histogram {
+                title: format!("{} — {}", m.title, cell.label),
+                x_label: h.metric.clone(),
+                series,
+                marks: h.marks.iter().map(|k| (k.label.clone(), k.value)).collect(),
+                footer: format!(
+                    "regretlab {}{} · seed {} · {} replications · {} · {}",
+                    m.regretlab_version,
+                    m.git_commit.as_ref().map(|c| format!(" ({})", &c[..c.len().min(10)])).unwrap_or_default(),
+                    m.seed,
+                    m.reps,
+                    m.experiment,
+                    m.backend
+                ),
+            };
+            let stem = histogram_stem(&cell.label);
+            keep(&stem, plot::write_histogram(dir, &stem, &fig));
         }
     }
     if let Some(h) = &m.plot.heatmap {
@@ -568,7 +612,8 @@ pub fn redraw(dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
         });
     }
     let overlays = if m.plot.overlays { results::read_overlays(&dir.join("overlays.csv"))? } else { Vec::new() };
-    let f = draw_figures(dir, dir, &m, &rows, &overlays);
+    let hist = if m.plot.histogram.is_some() { results::read_histogram(&dir.join("histogram.csv"))? } else { Vec::new() };
+    let f = draw_figures(dir, dir, &m, &rows, &overlays, &hist);
     if !f.failed.is_empty() {
         return Err(Error::Plot {
             path: dir.to_path_buf(),

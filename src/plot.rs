@@ -940,6 +940,126 @@ pub fn write_heatmap(dir: &Path, stem: &str, h: &Heatmap) -> Result<Drawn> {
     write_both(dir, stem, h)
 }
 
+/// Histograms of one metric's final values, one outline per series, with marked values.
+pub struct Histogram {
+    pub title: String,
+    pub x_label: String,
+    /// Per series: bins (lo, hi, count); bins with an infinite end count values outside the
+    /// binned range and are reported in the legend rather than drawn.
+    pub series: Vec<(String, Vec<(f64, f64, u64)>)>,
+    pub marks: Vec<(String, f64)>,
+    pub footer: String,
+}
+
+impl Drawing for Histogram {
+    type Layout = ();
+    fn layout(&self) -> ((), (u32, u32)) {
+        ((), (900, 600))
+    }
+    fn draw_on<DB: DrawingBackend>(
+        &self,
+        root: DrawingArea<DB, Shift>,
+        _: &(),
+    ) -> std::result::Result<Vec<String>, String>
+    where
+        DB::ErrorType: 'static,
+    {
+        draw_histogram(root, self).map(|()| Vec::new())
+    }
+}
+
+fn draw_histogram<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, h: &Histogram) -> std::result::Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let finite = |b: &&(f64, f64, u64)| b.0.is_finite() && b.1.is_finite();
+    let bins = h.series.iter().flat_map(|(_, b)| b.iter().filter(finite));
+    let (mut lo, mut hi, mut top) = (f64::INFINITY, f64::NEG_INFINITY, 0u64);
+    for &(a, b, n) in bins {
+        lo = lo.min(a);
+        hi = hi.max(b);
+        top = top.max(n);
+    }
+    for (_, v) in &h.marks {
+        lo = lo.min(*v);
+        hi = hi.max(*v);
+    }
+    if !(lo.is_finite() && hi > lo) {
+        root.draw(&Text::new(format!("{}: nothing to draw", h.title), (20, 40), ("sans-serif", 18).into_font()))
+            .map_err(|e| e.to_string())?;
+        return root.present().map_err(|e| e.to_string());
+    }
+    let pad = 0.03 * (hi - lo);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(crate::text::escape_controls(&h.title), ("sans-serif", title_size(&h.title, root.dim_in_pixel().0, 20)))
+        .margin(12)
+        .margin_bottom(30)
+        .x_label_area_size(42)
+        .y_label_area_size(60)
+        .build_cartesian_2d((lo - pad)..(hi + pad), 0.0..(top.max(1) as f64 * 1.15))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc(h.x_label.clone())
+        .y_desc("instances (replications)")
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (i, (name, bins)) in h.series.iter().enumerate() {
+        let c = Palette99::pick(i).to_rgba();
+        let mut pts = Vec::new();
+        for &(a, b, n) in bins.iter().filter(|b| b.0.is_finite() && b.1.is_finite()) {
+            pts.push((a, 0.0));
+            pts.push((a, n as f64));
+            pts.push((b, n as f64));
+            pts.push((b, 0.0));
+        }
+        let outside: u64 = bins.iter().filter(|b| !(b.0.is_finite() && b.1.is_finite())).map(|b| b.2).sum();
+        let label = if outside > 0 { format!("{name} ({outside} outside the range)") } else { name.clone() };
+        chart
+            .draw_series(std::iter::once(PathElement::new(pts, c.stroke_width(2))))
+            .map_err(|e| e.to_string())?
+            .label(crate::text::escape_controls(&label))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+    }
+    let ymax = top.max(1) as f64 * 1.15;
+    for (j, (label, v)) in h.marks.iter().enumerate() {
+        let grey = RGBColor(60, 60, 60);
+        let mut y = 0.0;
+        while y < ymax {
+            chart
+                .draw_series(std::iter::once(PathElement::new(vec![(*v, y), (*v, (y + ymax / 60.0).min(ymax))], grey.stroke_width(1))))
+                .map_err(|e| e.to_string())?;
+            y += ymax / 30.0;
+        }
+        chart
+            .draw_series(std::iter::once(Text::new(
+                crate::text::escape_controls(label),
+                (*v, ymax * (0.97 - 0.05 * j as f64)),
+                ("sans-serif", 13).into_font().color(&grey),
+            )))
+            .map_err(|e| e.to_string())?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let (_, ph) = root.dim_in_pixel();
+    root.draw(&Text::new(h.footer.clone(), (12, ph as i32 - 18), ("sans-serif", 12).into_font().color(&RGBColor(120, 120, 120))))
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// Writes a histogram as `<stem>.svg` and `<stem>.png`.
+pub fn write_histogram(dir: &Path, stem: &str, h: &Histogram) -> Result<Drawn> {
+    write_both(dir, stem, h)
+}
+
 /// Longest slug in bytes: a figure's temporary name adds about 20 bytes, and file names stop
 /// at 255.
 const SLUG_MAX: usize = 120;

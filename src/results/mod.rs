@@ -279,6 +279,87 @@ pub fn heatmap_rows(
     out
 }
 
+/// One bin of a histogram: a series' count of final values in [lo, hi) (the last bin closed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistRow {
+    pub cell: String,
+    pub series: String,
+    pub lo: f64,
+    pub hi: f64,
+    pub count: u64,
+}
+
+/// The histograms of `h.metric`'s final values, per (cell, series), over common bins; values
+/// outside an explicit range are counted in the end bins' neighbours `below`/`above` rows
+/// (lo = hi = −inf / +inf) so that nothing is dropped silently; non-finite values likewise.
+pub fn histogram_rows(h: &crate::spec::HistogramSpec, results: &[crate::engine::JobResult]) -> Vec<HistRow> {
+    let bins = h.bins.unwrap_or(40) as usize;
+    fn values<'a>(r: &'a crate::engine::JobResult, metric: &str) -> Option<&'a Vec<f64>> {
+        r.metrics.iter().position(|m| m == metric).map(|i| &r.finals[i])
+    }
+    let [lo, hi] = h.range.unwrap_or_else(|| {
+        let all = results.iter().filter_map(|r| values(r, &h.metric)).flatten().copied().filter(|v| v.is_finite());
+        let (a, b) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        if a.is_finite() && b > a { [a, b] } else if a.is_finite() { [a - 0.5, a + 0.5] } else { [0.0, 1.0] }
+    });
+    let width = (hi - lo) / bins as f64;
+    let mut out = Vec::new();
+    for r in results {
+        let Some(v) = values(r, &h.metric) else { continue };
+        let mut counts = vec![0u64; bins];
+        let (mut below, mut above) = (0u64, 0u64);
+        for &x in v {
+            if x.is_nan() || x < lo {
+                below += 1;
+            } else if x > hi {
+                above += 1;
+            } else {
+                counts[(((x - lo) / width) as usize).min(bins - 1)] += 1;
+            }
+        }
+        let row = |a: f64, b: f64, n: u64| HistRow { cell: r.cell.clone(), series: r.series.clone(), lo: a, hi: b, count: n };
+        if below > 0 {
+            out.push(row(f64::NEG_INFINITY, lo, below));
+        }
+        for (i, &n) in counts.iter().enumerate() {
+            out.push(row(lo + i as f64 * width, if i + 1 == bins { hi } else { lo + (i + 1) as f64 * width }, n));
+        }
+        if above > 0 {
+            out.push(row(hi, f64::INFINITY, above));
+        }
+    }
+    out
+}
+
+/// `histogram.csv`.
+pub fn histogram_csv(rows: &[HistRow]) -> Result<Vec<u8>> {
+    csv_bytes(
+        &["cell", "series", "lo", "hi", "count"],
+        rows.iter().map(|r| vec![r.cell.clone(), r.series.clone(), fmt(r.lo), fmt(r.hi), r.count.to_string()]),
+    )
+}
+
+/// Reads `histogram.csv`.
+pub fn read_histogram(path: &Path) -> Result<Vec<HistRow>> {
+    let bad = |m: String| Error::BadResults { path: path.to_path_buf(), message: m };
+    let mut rd = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let mut out = Vec::new();
+    for rec in rd.records() {
+        let rec = rec.map_err(|e| bad(e.to_string()))?;
+        let num = |i: usize| -> Result<f64> {
+            rec.get(i).and_then(|x| x.parse::<f64>().ok()).ok_or_else(|| bad(format!("row {}: column {i} is not a number", out.len() + 1)))
+        };
+        out.push(HistRow {
+            cell: rec.get(0).unwrap_or_default().to_string(),
+            series: rec.get(1).unwrap_or_default().to_string(),
+            lo: num(2)?,
+            hi: num(3)?,
+            count: num(4)? as u64,
+        });
+    }
+    Ok(out)
+}
+
 /// `heatmap.csv`.
 pub fn heatmap_csv(rows: &[HeatRow]) -> Result<Vec<u8>> {
     csv_bytes(

@@ -19,7 +19,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// Files of every run folder (figures and heatmap files vary with the spec).
-pub const RUN_FILES: [&str; 8] = [
+pub const RUN_FILES: [&str; 9] = [
     "curves.csv",
     "final.csv",
     "overlays.csv",
@@ -28,6 +28,7 @@ pub const RUN_FILES: [&str; 8] = [
     "table.md",
     "manifest.json",
     "heatmap.csv",
+    "histogram.csv",
 ];
 
 /// `--out` as an absolute path without `.` or `..`, so that `--out .` inside a run folder names

@@ -106,6 +106,10 @@ pub struct PlotSpec {
     /// A heatmap of each series' final mean over two numeric parameters of the cells.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heatmap: Option<HeatmapSpec>,
+    /// A histogram per cell of one metric's final values over the replications, one outline
+    /// per series, with marked reference values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<HistogramSpec>,
     /// Small multiples: one panel per value of this parameter of the series labels (`ε` splits
     /// "DP-BAI ε=0.01", "DP-BAI ε=0.1", …); series without it appear in every panel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,6 +146,29 @@ pub struct HeatmapSpec {
     pub ratio_to: Option<String>,
 }
 
+/// `[plot.histogram]`: the distribution of `metric`'s final values over the replications, per
+/// cell and series, in `bins` equal bins over `range` (default: the values' range over every
+/// cell), with vertical marks at reference values.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HistogramSpec {
+    pub metric: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bins: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<[f64; 2]>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub marks: Vec<Mark>,
+}
+
+/// A labelled reference value on a histogram's axis.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Mark {
+    pub label: String,
+    pub value: f64,
+}
+
 fn yes() -> bool {
     true
 }
@@ -157,6 +184,7 @@ impl Default for PlotSpec {
             x_scale: None,
             cells: true,
             heatmap: None,
+            histogram: None,
             panels: None,
             y_range: None,
         }
@@ -467,6 +495,9 @@ impl SpecFile {
                 }
             }
         }
+        if let Some(h) = &self.plot.histogram {
+            check_histogram(h, setting.as_ref())?;
+        }
         if let Some(h) = &self.plot.heatmap {
             check_heatmap(h, setting.as_ref(), &cells)?;
         }
@@ -550,6 +581,27 @@ impl SpecFile {
         }
         Ok(exp)
     }
+}
+
+/// The histogram's metric exists, its bins, range and marks are usable.
+fn check_histogram(h: &HistogramSpec, setting: &dyn Setting) -> Result<()> {
+    if !setting.metrics().contains(&h.metric.as_str()) {
+        return Err(invalid("plot.histogram.metric", &h.metric, "a metric the setting records", setting.metrics().join(", ")));
+    }
+    if let Some(b) = h.bins
+        && !(2..=400).contains(&b)
+    {
+        return Err(invalid("plot.histogram.bins", b, "the number of equal bins", "2 ..= 400"));
+    }
+    if let Some([lo, hi]) = h.range
+        && !(lo.is_finite() && hi.is_finite() && lo < hi)
+    {
+        return Err(invalid("plot.histogram.range", format!("[{lo}, {hi}]"), "the binned interval", "finite lo < hi"));
+    }
+    if let Some(m) = h.marks.iter().find(|m| !m.value.is_finite()) {
+        return Err(invalid("plot.histogram.marks.value", m.value, "a mark's position", "a finite number"));
+    }
+    Ok(())
 }
 
 /// The heatmap's metric exists and both pointers give a number on every cell, with no two cells

@@ -23,6 +23,8 @@ pub mod greedy;
 pub mod laforgue;
 pub mod model;
 pub mod optimum;
+pub mod planners;
+pub mod ratios;
 pub mod relaxation;
 pub mod sim;
 pub mod spec;

@@ -11,6 +11,8 @@ use super::generate::{Class, generate};
 use super::laforgue::{BlockKind, Calibration, Planner};
 use super::model::{ArmState, LsdInstance};
 use super::optimum::{MAX_HOWARD_STATES, StateGraph};
+use super::planners::{Planner as PlannerKind, Scheduling};
+use super::ratios::{self, Family, RatioSim, Series};
 use super::sim::{Algorithm, LsdSim};
 use crate::engine::{Job, default_grid};
 use crate::error::{ModelError, Result, bad, invalid};
@@ -21,8 +23,42 @@ use crate::spec::common::check_labels;
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LsdSpec {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub instances: Vec<InstanceSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub algorithms: Vec<AlgorithmSpec>,
+    /// The approximation-ratio sweep (instead of instances and algorithms): one cell per class
+    /// of random instances, one replication per instance, one series per planner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratios: Option<RatioSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub planners: Vec<PlannerSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatioSpec {
+    pub classes: Vec<Class>,
+    pub arms: i64,
+    pub tau_max: i64,
+    pub seed: u64,
+    /// Rounds before the measured window (default 1,000); the window is the horizon.
+    pub burn: Option<i64>,
+    /// Draws of a planner's randomness averaged per instance (default 4).
+    pub draws: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PlannerSpec {
+    /// The relaxation, rounding and scheduling with virtual states.
+    Rounding { label: Option<String>, scheduling: Scheduling },
+    /// Papadigenopoulos et al.'s single-pull LP, rounding and random interleaving.
+    Recharging { label: Option<String> },
+    /// The arm of the largest current mean.
+    Greedy { label: Option<String> },
+    /// The LP relaxation's value itself.
+    LpBound { label: Option<String> },
 }
 
 /// One instance; exactly one of `laforgue`, `table`, `act` + `idle`, `file`, `generate`.
@@ -92,11 +128,20 @@ pub enum AlgorithmSpec {
 /// Metrics every job records, before the per-arm pull counts.
 pub const BASE_METRICS: [&str; 4] = ["reward", "expected_reward", "regret", "alpha_regret"];
 
+/// The checked ratio sweep: classes, the family, and the series.
+#[derive(Debug)]
+pub struct RatioConfig {
+    pub classes: Vec<Class>,
+    pub family: Family,
+    pub series: Vec<(String, Series, u32)>,
+}
+
 /// A checked `[lsd]` table.
 #[derive(Debug)]
 pub struct LsdConfig {
     pub instances: Vec<(String, Arc<LsdInstance>, Arc<StateGraph>)>,
     pub algorithms: Vec<(String, Algorithm, u32)>,
+    pub ratios: Option<RatioConfig>,
     /// The base metrics, then `pulls_arm_i` for the largest instance's arms.
     pub metrics: &'static [&'static str],
 }
@@ -223,6 +268,12 @@ fn block_d(field: &str, d: i64, horizons: &[u64]) -> Result<usize> {
 
 impl LsdSpec {
     pub fn validate(&self, horizons: &[u64]) -> Result<LsdConfig> {
+        if let Some(r) = &self.ratios {
+            return self.validate_ratios(r);
+        }
+        if !self.planners.is_empty() {
+            return Err(invalid("lsd.planners", self.planners.len(), "planners run in the ratio sweep", "omit them, or give lsd.ratios"));
+        }
         if self.instances.is_empty() {
             return Err(invalid("lsd.instances", "[]", "a sweep needs an instance", "at least one"));
         }
@@ -269,7 +320,78 @@ impl LsdSpec {
         }
         check_labels("lsd.algorithms", &algorithms.iter().map(|(l, _, _)| l.clone()).collect::<Vec<_>>())?;
         check_labels("lsd.instances", &instances.iter().map(|(l, _, _)| l.clone()).collect::<Vec<_>>())?;
-        Ok(LsdConfig { instances, algorithms, metrics: metric_names(max_k) })
+        Ok(LsdConfig { instances, algorithms, ratios: None, metrics: metric_names(max_k) })
+    }
+
+    fn validate_ratios(&self, r: &RatioSpec) -> Result<LsdConfig> {
+        if !self.instances.is_empty() || !self.algorithms.is_empty() {
+            return Err(invalid(
+                "lsd.ratios",
+                "given with instances or algorithms",
+                "the ratio sweep draws its own instances and runs planners",
+                "either ratios + planners, or instances + algorithms",
+            ));
+        }
+        if r.classes.is_empty() {
+            return Err(invalid("lsd.ratios.classes", "[]", "one cell per class", "at least one class"));
+        }
+        if self.planners.is_empty() {
+            return Err(invalid("lsd.planners", "[]", "the series of the ratio sweep", "at least one planner"));
+        }
+        if !(1..=8).contains(&r.arms) {
+            return Err(invalid("lsd.ratios.arms", r.arms, "arms per random instance", "1 ..= 8"));
+        }
+        if !(1..=20).contains(&r.tau_max) {
+            return Err(invalid("lsd.ratios.tau_max", r.tau_max, "counts per state", "1 ..= 20"));
+        }
+        // the exact optimum explores at most (2 τ_max)^k joint states
+        if (2.0 * r.tau_max as f64).powi(r.arms as i32) > MAX_HOWARD_STATES as f64 {
+            return Err(invalid(
+                "lsd.ratios.arms",
+                r.arms,
+                format!("(2 τ_max)^arms joint states must stay within {MAX_HOWARD_STATES} for the exact optimum"),
+                "fewer arms or a smaller tau_max",
+            ));
+        }
+        let burn = r.burn.unwrap_or(1000);
+        if !(0..=1_000_000).contains(&burn) {
+            return Err(invalid("lsd.ratios.burn", burn, "rounds before the measured window", "0 ..= 1000000"));
+        }
+        let draws = r.draws.unwrap_or(4);
+        if !(1..=1000).contains(&draws) {
+            return Err(invalid("lsd.ratios.draws", draws, "draws of a planner's randomness per instance", "1 ..= 1000"));
+        }
+        let family = Family { arms: r.arms as usize, tau_max: r.tau_max as usize, seed: r.seed, burn: burn as u64, draws: draws as u32 };
+        let series: Vec<(String, Series, u32)> = self
+            .planners
+            .iter()
+            .map(|p| {
+                let (label, s) = match p {
+                    PlannerSpec::Rounding { label, scheduling } => (
+                        label.clone().unwrap_or(match scheduling {
+                            Scheduling::Atomic => "rounding, atomic runs".into(),
+                            Scheduling::PerRound => "rounding, per-round service".into(),
+                        }),
+                        Series::Planner(PlannerKind::Rounding(*scheduling)),
+                    ),
+                    PlannerSpec::Recharging { label } => {
+                        (label.clone().unwrap_or("recharging planner".into()), Series::Planner(PlannerKind::Recharging))
+                    }
+                    PlannerSpec::Greedy { label } => (label.clone().unwrap_or("greedy".into()), Series::Planner(PlannerKind::Greedy)),
+                    PlannerSpec::LpBound { label } => (label.clone().unwrap_or("LP bound".into()), Series::LpBound),
+                };
+                (label, s, content_hash(serde_json::to_string(p).unwrap_or_default().as_bytes()) as u32)
+            })
+            .collect();
+        check_labels("lsd.planners", &series.iter().map(|(l, _, _)| l.clone()).collect::<Vec<_>>())?;
+        let mut classes = r.classes.clone();
+        classes.dedup();
+        Ok(LsdConfig {
+            instances: Vec::new(),
+            algorithms: Vec::new(),
+            ratios: Some(RatioConfig { classes, family, series }),
+            metrics: &ratios::METRICS,
+        })
     }
 
     /// Makes relative instance-file paths relative to `base` (the spec's folder).
@@ -302,6 +424,20 @@ fn metric_names(k: usize) -> &'static [&'static str] {
 
 impl LsdConfig {
     pub fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
+        if let Some(r) = &self.ratios {
+            let f = &r.family;
+            let contents: Vec<(String, serde_json::Value)> = r
+                .classes
+                .iter()
+                .map(|c| {
+                    let v = serde_json::to_value(c).unwrap_or_default();
+                    (v.as_str().unwrap_or("class").to_string(), serde_json::json!({ "class": v, "arms": f.arms, "tau_max": f.tau_max, "seed": f.seed, "burn": f.burn, "draws": f.draws }))
+                })
+                .collect();
+            return crate::spec::instance_cells(contents.iter().map(|(l, c)| (l.as_str(), c)), horizons, |c, t| {
+                serde_json::json!({ "setting": "lsd", "ratios": c, "rounds": t })
+            });
+        }
         let contents: Vec<(String, serde_json::Value)> = self
             .instances
             .iter()
@@ -315,6 +451,24 @@ impl LsdConfig {
     }
 
     pub fn jobs(&self, cells: &[CellInfo], seed: u64) -> Vec<Job> {
+        if let Some(r) = &self.ratios {
+            let per = crate::spec::cells_per_instance(cells.len(), r.classes.len());
+            let mut jobs = Vec::new();
+            for (ci, cell) in cells.iter().enumerate() {
+                for (label, series, tag) in &r.series {
+                    let sim = RatioSim {
+                        class: r.classes[ci / per],
+                        family: r.family,
+                        series: *series,
+                        rounds: cell.horizon,
+                        key: cell.key(seed),
+                        tag: *tag,
+                    };
+                    jobs.push(Job { cell: cell.id.clone(), series: label.clone(), sim: Box::new(sim) });
+                }
+            }
+            return jobs;
+        }
         let per = crate::spec::cells_per_instance(cells.len(), self.instances.len());
         let mut jobs = Vec::new();
         for (ci, cell) in cells.iter().enumerate() {
