@@ -525,7 +525,7 @@ fn draw_figures(
     }
     if let Some(h) = &m.plot.histogram {
         for cell in &m.cells {
-            let mut series: Vec<(String, Vec<(f64, f64, u64)>)> = Vec::new();
+            let mut series: Vec<(String, plot::Bins)> = Vec::new();
             for r in hist.iter().filter(|r| r.cell == cell.id) {
                 match series.iter_mut().find(|(s, _)| *s == r.series) {
                     Some((_, bins)) => bins.push((r.lo, r.hi, r.count)),
@@ -612,7 +612,8 @@ pub fn redraw(dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
         });
     }
     let overlays = if m.plot.overlays { results::read_overlays(&dir.join("overlays.csv"))? } else { Vec::new() };
-    let hist = if m.plot.histogram.is_some() { results::read_histogram(&dir.join("histogram.csv"))? } else { Vec::new() };
+    let hist =
+        if m.plot.histogram.is_some() { results::read_histogram(&dir.join("histogram.csv"))? } else { Vec::new() };
     let f = draw_figures(dir, dir, &m, &rows, &overlays, &hist);
     if !f.failed.is_empty() {
         return Err(Error::Plot {

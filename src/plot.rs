@@ -940,13 +940,16 @@ pub fn write_heatmap(dir: &Path, stem: &str, h: &Heatmap) -> Result<Drawn> {
     write_both(dir, stem, h)
 }
 
+/// A histogram's bins: (lo, hi, count).
+pub type Bins = Vec<(f64, f64, u64)>;
+
 /// Histograms of one metric's final values, one outline per series, with marked values.
 pub struct Histogram {
     pub title: String,
     pub x_label: String,
     /// Per series: bins (lo, hi, count); bins with an infinite end count values outside the
     /// binned range and are reported in the legend rather than drawn.
-    pub series: Vec<(String, Vec<(f64, f64, u64)>)>,
+    pub series: Vec<(String, Bins)>,
     pub marks: Vec<(String, f64)>,
     pub footer: String,
 }
@@ -992,7 +995,10 @@ where
     }
     let pad = 0.03 * (hi - lo);
     let mut chart = ChartBuilder::on(&root)
-        .caption(crate::text::escape_controls(&h.title), ("sans-serif", title_size(&h.title, root.dim_in_pixel().0, 20)))
+        .caption(
+            crate::text::escape_controls(&h.title),
+            ("sans-serif", title_size(&h.title, root.dim_in_pixel().0, 20)),
+        )
         .margin(12)
         .margin_bottom(30)
         .x_label_area_size(42)
@@ -1029,7 +1035,10 @@ where
         let mut y = 0.0;
         while y < ymax {
             chart
-                .draw_series(std::iter::once(PathElement::new(vec![(*v, y), (*v, (y + ymax / 60.0).min(ymax))], grey.stroke_width(1))))
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(*v, y), (*v, (y + ymax / 60.0).min(ymax))],
+                    grey.stroke_width(1),
+                )))
                 .map_err(|e| e.to_string())?;
             y += ymax / 30.0;
         }
@@ -1050,8 +1059,12 @@ where
         .draw()
         .map_err(|e| e.to_string())?;
     let (_, ph) = root.dim_in_pixel();
-    root.draw(&Text::new(h.footer.clone(), (12, ph as i32 - 18), ("sans-serif", 12).into_font().color(&RGBColor(120, 120, 120))))
-        .map_err(|e| e.to_string())?;
+    root.draw(&Text::new(
+        h.footer.clone(),
+        (12, ph as i32 - 18),
+        ("sans-serif", 12).into_font().color(&RGBColor(120, 120, 120)),
+    ))
+    .map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())
 }
 

@@ -300,7 +300,13 @@ pub fn histogram_rows(h: &crate::spec::HistogramSpec, results: &[crate::engine::
     let [lo, hi] = h.range.unwrap_or_else(|| {
         let all = results.iter().filter_map(|r| values(r, &h.metric)).flatten().copied().filter(|v| v.is_finite());
         let (a, b) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
-        if a.is_finite() && b > a { [a, b] } else if a.is_finite() { [a - 0.5, a + 0.5] } else { [0.0, 1.0] }
+        if a.is_finite() && b > a {
+            [a, b]
+        } else if a.is_finite() {
+            [a - 0.5, a + 0.5]
+        } else {
+            [0.0, 1.0]
+        }
     });
     let width = (hi - lo) / bins as f64;
     let mut out = Vec::new();
@@ -317,7 +323,8 @@ pub fn histogram_rows(h: &crate::spec::HistogramSpec, results: &[crate::engine::
                 counts[(((x - lo) / width) as usize).min(bins - 1)] += 1;
             }
         }
-        let row = |a: f64, b: f64, n: u64| HistRow { cell: r.cell.clone(), series: r.series.clone(), lo: a, hi: b, count: n };
+        let row =
+            |a: f64, b: f64, n: u64| HistRow { cell: r.cell.clone(), series: r.series.clone(), lo: a, hi: b, count: n };
         if below > 0 {
             out.push(row(f64::NEG_INFINITY, lo, below));
         }
@@ -347,7 +354,9 @@ pub fn read_histogram(path: &Path) -> Result<Vec<HistRow>> {
     for rec in rd.records() {
         let rec = rec.map_err(|e| bad(e.to_string()))?;
         let num = |i: usize| -> Result<f64> {
-            rec.get(i).and_then(|x| x.parse::<f64>().ok()).ok_or_else(|| bad(format!("row {}: column {i} is not a number", out.len() + 1)))
+            rec.get(i)
+                .and_then(|x| x.parse::<f64>().ok())
+                .ok_or_else(|| bad(format!("row {}: column {i} is not a number", out.len() + 1)))
         };
         out.push(HistRow {
             cell: rec.get(0).unwrap_or_default().to_string(),

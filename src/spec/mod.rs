@@ -586,7 +586,12 @@ impl SpecFile {
 /// The histogram's metric exists, its bins, range and marks are usable.
 fn check_histogram(h: &HistogramSpec, setting: &dyn Setting) -> Result<()> {
     if !setting.metrics().contains(&h.metric.as_str()) {
-        return Err(invalid("plot.histogram.metric", &h.metric, "a metric the setting records", setting.metrics().join(", ")));
+        return Err(invalid(
+            "plot.histogram.metric",
+            &h.metric,
+            "a metric the setting records",
+            setting.metrics().join(", "),
+        ));
     }
     if let Some(b) = h.bins
         && !(2..=400).contains(&b)

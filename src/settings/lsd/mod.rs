@@ -22,6 +22,7 @@ pub mod generate;
 pub mod greedy;
 pub mod laforgue;
 pub mod model;
+pub mod online;
 pub mod optimum;
 pub mod planners;
 pub mod ratios;

@@ -161,7 +161,8 @@ impl Schedule {
                 }
                 let phase_u = rng.open01();
                 chosen.map(|p| {
-                    let (run, period) = if p.run == usize::MAX { (1, 1) } else { (p.run as u64, (p.run + p.idle) as u64) };
+                    let (run, period) =
+                        if p.run == usize::MAX { (1, 1) } else { (p.run as u64, (p.run + p.idle) as u64) };
                     Plan { run, period, phase: ((phase_u * period as f64) as u64).min(period - 1) }
                 })
             })
@@ -215,7 +216,9 @@ impl Schedule {
         if let Some(i) = self.plans.iter().position(Option::is_none) {
             return i;
         }
-        (0..self.plans.len()).max_by_key(|&i| (self.plans[i].map_or(u64::MAX, |p| p.wait(t)), std::cmp::Reverse(i))).unwrap_or(0)
+        (0..self.plans.len())
+            .max_by_key(|&i| (self.plans[i].map_or(u64::MAX, |p| p.wait(t)), std::cmp::Reverse(i)))
+            .unwrap_or(0)
     }
 }
 
@@ -281,7 +284,8 @@ mod tests {
     fn no_planner_beats_the_optimum() {
         let mut rng = StreamId::new([19, 3], 0, Role::Policy(0)).stream();
         for index in 0..40 {
-            let class = [Class::Monotone, Class::NonMonotone, Class::RechargingConcave, Class::Satiation][index as usize % 4];
+            let class =
+                [Class::Monotone, Class::NonMonotone, Class::RechargingConcave, Class::Satiation][index as usize % 4];
             let inst = generate(class, 3, 3, 9, index).unwrap();
             let opt = optimum(&inst).unwrap();
             let (_, x) = primal(&inst, false);
@@ -315,7 +319,10 @@ mod tests {
                 ratios.push(v / lp);
             }
             let mean = ratios.iter().sum::<f64>() / ratios.len() as f64;
-            eprintln!("{class:?}: mean ratio to the LP {mean:.4}, min {:.4}", ratios.iter().cloned().fold(1.0, f64::min));
+            eprintln!(
+                "{class:?}: mean ratio to the LP {mean:.4}, min {:.4}",
+                ratios.iter().cloned().fold(1.0, f64::min)
+            );
             assert!(mean >= 1.0 - (-1.0f64).exp() - 0.02, "{class:?}: {mean}");
         }
     }

@@ -11,9 +11,11 @@ use std::sync::{Arc, OnceLock};
 
 use super::laforgue::{BlockKind, BlockUcb, Planner};
 use super::model::LsdInstance;
+use super::online::{Estimates, Online};
 use super::optimum::{StateGraph, finite_optimum};
+use super::planners::{Planner as KnownPlanner, Schedule, long_run, primal};
 use crate::engine::{Recorder, Simulation, Trace};
-use crate::rng::{Role, StreamId, u32_to_open01};
+use crate::rng::{Role, StreamId, seed_key, u32_to_open01};
 
 /// A resolved algorithm.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +27,34 @@ pub enum Algorithm {
         d: usize,
     },
     OracleGreedy,
+    /// A known-payoff planner's schedule on the true model (the full-information counterpart).
+    Known {
+        planner: KnownPlanner,
+    },
+    /// The online adaptation with epochs of `base`, 2·`base`, … rounds.
+    Online {
+        planner: KnownPlanner,
+        estimates: Estimates,
+        base: u64,
+    },
+}
+
+impl Algorithm {
+    /// The known-payoff planner whose ratio to OPT is this algorithm's α (None: α = 1).
+    pub fn alpha_planner(&self) -> Option<KnownPlanner> {
+        match self {
+            Algorithm::Known { planner } | Algorithm::Online { planner, .. } => Some(*planner),
+            _ => None,
+        }
+    }
+}
+
+/// α: a known-payoff planner's long-run reward on the true model over OPT (rounds 1,000..21,000
+/// of its schedule, 16 draws of its randomness from a fixed stream).
+pub fn alpha(inst: &LsdInstance, planner: KnownPlanner, opt: f64) -> f64 {
+    let x = primal(inst, planner == KnownPlanner::Recharging).1;
+    let mut rng = StreamId::new(seed_key(19, 0xA1FA), 0, Role::Policy(0)).stream();
+    long_run(inst, planner, &x, 1000, 20_000, 16, &mut rng) / opt
 }
 
 pub struct LsdSim {
@@ -37,6 +67,16 @@ pub struct LsdSim {
     pub key: [u32; 2],
     pub tag: u32,
     pub metrics: &'static [&'static str],
+    /// α of `alpha_regret` (1 for algorithms that target OPT).
+    pub alpha: f64,
+}
+
+/// The learner behind a job.
+enum Learner {
+    Block(Box<BlockUcb>),
+    Greedy,
+    Known(Schedule),
+    Online(Box<Online>),
 }
 
 /// What one replication did, summed as it goes.
@@ -58,14 +98,25 @@ impl LsdSim {
         let mut tot = Totals { reward: 0.0, expected: 0.0, pulls: vec![0.0; k] };
         let horizon = self.horizon();
         let mut learner = match &self.algo {
-            Algorithm::Block { kind, planner, d } => Some(BlockUcb::new(*kind, *planner, k, *d)),
-            Algorithm::OracleGreedy => None,
+            Algorithm::Block { kind, planner, d } => Learner::Block(Box::new(BlockUcb::new(*kind, *planner, k, *d))),
+            Algorithm::OracleGreedy => Learner::Greedy,
+            Algorithm::Known { planner } => {
+                let x = primal(inst, *planner == KnownPlanner::Recharging).1;
+                Learner::Known(Schedule::draw(*planner, &x, &mut coins))
+            }
+            Algorithm::Online { planner, estimates, base } => {
+                Learner::Online(Box::new(Online::new(*planner, *estimates, inst, *base)))
+            }
         };
         let mut ties = Vec::with_capacity(k);
         for t in 0..horizon {
             let arm = match &mut learner {
-                Some(b) => b.choose().expect("the block LP is feasible and bounded (every position can be filled)"),
-                None => {
+                Learner::Block(b) => {
+                    b.choose().expect("the block LP is feasible and bounded (every position can be filled)")
+                }
+                Learner::Known(s) => s.next(inst, &states, &mut coins),
+                Learner::Online(o) => o.choose(&mut coins),
+                Learner::Greedy => {
                     let best = (0..k).map(|j| inst.mean(j, states[j])).fold(f64::NEG_INFINITY, f64::max);
                     ties.clear();
                     ties.extend((0..k).filter(|&j| inst.mean(j, states[j]) == best));
@@ -79,8 +130,10 @@ impl LsdSim {
             let mean = inst.mean(arm, states[arm]);
             let u = u32_to_open01(env.word(t * k as u64 + arm as u64));
             let r = if u < mean { 1.0 } else { 0.0 };
-            if let Some(b) = &mut learner {
-                b.observe(arm, r);
+            match &mut learner {
+                Learner::Block(b) => b.observe(arm, r),
+                Learner::Online(o) => o.observe(arm, r),
+                Learner::Known(_) | Learner::Greedy => {}
             }
             inst.step(&mut states, arm, &caps);
             tot.reward += r;
@@ -113,7 +166,7 @@ impl Simulation for LsdSim {
                     values[0] = tot.reward;
                     values[1] = tot.expected;
                     values[2] = opt[c] - tot.expected;
-                    values[3] = opt[c] - tot.expected;
+                    values[3] = self.alpha * opt[c] - tot.expected;
                     for (v, &p) in values[4..].iter_mut().zip(&tot.pulls) {
                         *v = p;
                     }

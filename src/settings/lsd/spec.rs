@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use super::generate::{Class, generate};
 use super::laforgue::{BlockKind, Calibration, Planner};
 use super::model::{ArmState, LsdInstance};
+use super::online::Estimates;
 use super::optimum::{MAX_HOWARD_STATES, StateGraph};
 use super::planners::{Planner as PlannerKind, Scheduling};
 use super::ratios::{self, Family, RatioSim, Series};
-use super::sim::{Algorithm, LsdSim};
+use super::sim::{Algorithm, LsdSim, alpha};
 use crate::engine::{Job, default_grid};
 use crate::error::{ModelError, Result, bad, invalid};
 use crate::rng::content_hash;
@@ -123,6 +124,40 @@ pub enum AlgorithmSpec {
     CsWorst { label: Option<String>, d: i64, planner: Option<Planner> },
     /// Knows the means; plays an arm of the largest current mean, ties at random.
     OracleGreedy { label: Option<String> },
+    /// A known-payoff planner's schedule on the true model.
+    Planner { label: Option<String>, planner: PlannerChoice },
+    /// The online adaptation: `planner` on estimated payoffs in epochs of `epoch`, 2·`epoch`, …
+    /// rounds (default 100).
+    Online { label: Option<String>, planner: PlannerChoice, estimates: Estimates, epoch: Option<i64> },
+}
+
+/// A known-payoff planner, by name.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PlannerChoice {
+    RoundingAtomic,
+    RoundingPerRound,
+    Recharging,
+    Greedy,
+}
+
+impl PlannerChoice {
+    fn planner(self) -> PlannerKind {
+        match self {
+            PlannerChoice::RoundingAtomic => PlannerKind::Rounding(Scheduling::Atomic),
+            PlannerChoice::RoundingPerRound => PlannerKind::Rounding(Scheduling::PerRound),
+            PlannerChoice::Recharging => PlannerKind::Recharging,
+            PlannerChoice::Greedy => PlannerKind::Greedy,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            PlannerChoice::RoundingAtomic => "rounding, atomic runs",
+            PlannerChoice::RoundingPerRound => "rounding, per-round service",
+            PlannerChoice::Recharging => "recharging planner",
+            PlannerChoice::Greedy => "greedy",
+        }
+    }
 }
 
 /// Metrics every job records, before the per-arm pull counts.
@@ -272,7 +307,12 @@ impl LsdSpec {
             return self.validate_ratios(r);
         }
         if !self.planners.is_empty() {
-            return Err(invalid("lsd.planners", self.planners.len(), "planners run in the ratio sweep", "omit them, or give lsd.ratios"));
+            return Err(invalid(
+                "lsd.planners",
+                self.planners.len(),
+                "planners run in the ratio sweep",
+                "omit them, or give lsd.ratios",
+            ));
         }
         if self.instances.is_empty() {
             return Err(invalid("lsd.instances", "[]", "a sweep needs an instance", "at least one"));
@@ -313,6 +353,29 @@ impl LsdSpec {
                 ),
                 AlgorithmSpec::OracleGreedy { label } => {
                     (label.clone().unwrap_or("Oracle Greedy".into()), Algorithm::OracleGreedy)
+                }
+                AlgorithmSpec::Planner { label, planner } => (
+                    label.clone().unwrap_or(format!("known payoffs: {}", planner.name())),
+                    Algorithm::Known { planner: planner.planner() },
+                ),
+                AlgorithmSpec::Online { label, planner, estimates, epoch } => {
+                    let base = epoch.unwrap_or(100);
+                    if !(1..=1_000_000_000).contains(&base) {
+                        return Err(invalid(
+                            format!("{p}.epoch"),
+                            base,
+                            "the first epoch's length in rounds",
+                            "1 ..= 1000000000",
+                        ));
+                    }
+                    let e = match estimates {
+                        Estimates::PlugIn => "plug-in",
+                        Estimates::Ucb => "UCB",
+                    };
+                    (
+                        label.clone().unwrap_or(format!("online ({e}): {}", planner.name())),
+                        Algorithm::Online { planner: planner.planner(), estimates: *estimates, base: base as u64 },
+                    )
                 }
             };
             let tag = content_hash(serde_json::to_string(s).unwrap_or_default().as_bytes()) as u32;
@@ -359,9 +422,20 @@ impl LsdSpec {
         }
         let draws = r.draws.unwrap_or(4);
         if !(1..=1000).contains(&draws) {
-            return Err(invalid("lsd.ratios.draws", draws, "draws of a planner's randomness per instance", "1 ..= 1000"));
+            return Err(invalid(
+                "lsd.ratios.draws",
+                draws,
+                "draws of a planner's randomness per instance",
+                "1 ..= 1000",
+            ));
         }
-        let family = Family { arms: r.arms as usize, tau_max: r.tau_max as usize, seed: r.seed, burn: burn as u64, draws: draws as u32 };
+        let family = Family {
+            arms: r.arms as usize,
+            tau_max: r.tau_max as usize,
+            seed: r.seed,
+            burn: burn as u64,
+            draws: draws as u32,
+        };
         let series: Vec<(String, Series, u32)> = self
             .planners
             .iter()
@@ -377,7 +451,9 @@ impl LsdSpec {
                     PlannerSpec::Recharging { label } => {
                         (label.clone().unwrap_or("recharging planner".into()), Series::Planner(PlannerKind::Recharging))
                     }
-                    PlannerSpec::Greedy { label } => (label.clone().unwrap_or("greedy".into()), Series::Planner(PlannerKind::Greedy)),
+                    PlannerSpec::Greedy { label } => {
+                        (label.clone().unwrap_or("greedy".into()), Series::Planner(PlannerKind::Greedy))
+                    }
                     PlannerSpec::LpBound { label } => (label.clone().unwrap_or("LP bound".into()), Series::LpBound),
                 };
                 (label, s, content_hash(serde_json::to_string(p).unwrap_or_default().as_bytes()) as u32)
@@ -434,9 +510,11 @@ impl LsdConfig {
                     (v.as_str().unwrap_or("class").to_string(), serde_json::json!({ "class": v, "arms": f.arms, "tau_max": f.tau_max, "seed": f.seed, "burn": f.burn, "draws": f.draws }))
                 })
                 .collect();
-            return crate::spec::instance_cells(contents.iter().map(|(l, c)| (l.as_str(), c)), horizons, |c, t| {
-                serde_json::json!({ "setting": "lsd", "ratios": c, "rounds": t })
-            });
+            return crate::spec::instance_cells(
+                contents.iter().map(|(l, c)| (l.as_str(), c)),
+                horizons,
+                |c, t| serde_json::json!({ "setting": "lsd", "ratios": c, "rounds": t }),
+            );
         }
         let contents: Vec<(String, serde_json::Value)> = self
             .instances
@@ -475,6 +553,10 @@ impl LsdConfig {
             let (_, inst, graph) = &self.instances[ci / per];
             let opt = Arc::new(OnceLock::new());
             for (label, algo, tag) in &self.algorithms {
+                let a = algo.alpha_planner().map_or(1.0, |p| {
+                    let o = super::optimum::howard(graph).expect("the state graph was checked");
+                    alpha(inst, p, o)
+                });
                 let sim = LsdSim {
                     inst: inst.clone(),
                     graph: graph.clone(),
@@ -484,6 +566,7 @@ impl LsdConfig {
                     key: cell.key(seed),
                     tag: *tag,
                     metrics: self.metrics,
+                    alpha: a,
                 };
                 jobs.push(Job { cell: cell.id.clone(), series: label.clone(), sim: Box::new(sim) });
             }
