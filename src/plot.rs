@@ -1009,17 +1009,24 @@ where
         .configure_mesh()
         .x_desc(h.x_label.clone())
         .y_desc("instances (replications)")
+        .y_label_formatter(&|v| format!("{v:.0}"))
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(|e| e.to_string())?;
     for (i, (name, bins)) in h.series.iter().enumerate() {
         let c = Palette99::pick(i).to_rgba();
-        let mut pts = Vec::new();
-        for &(a, b, n) in bins.iter().filter(|b| b.0.is_finite() && b.1.is_finite()) {
-            pts.push((a, 0.0));
+        // one step outline: up at the first bin's left edge, along the tops, down at the end
+        let inside: Vec<&(f64, f64, u64)> = bins.iter().filter(|b| b.0.is_finite() && b.1.is_finite()).collect();
+        let mut pts = Vec::with_capacity(2 * inside.len() + 2);
+        if let Some(first) = inside.first() {
+            pts.push((first.0, 0.0));
+        }
+        for &&(a, b, n) in &inside {
             pts.push((a, n as f64));
             pts.push((b, n as f64));
-            pts.push((b, 0.0));
+        }
+        if let Some(last) = inside.last() {
+            pts.push((last.1, 0.0));
         }
         let outside: u64 = bins.iter().filter(|b| !(b.0.is_finite() && b.1.is_finite())).map(|b| b.2).sum();
         let label = if outside > 0 { format!("{name} ({outside} outside the range)") } else { name.clone() };
@@ -1045,7 +1052,7 @@ where
         chart
             .draw_series(std::iter::once(Text::new(
                 crate::text::escape_controls(label),
-                (*v, ymax * (0.97 - 0.05 * j as f64)),
+                (*v + 0.005 * (hi - lo), ymax * (0.97 - 0.05 * j as f64)),
                 ("sans-serif", 13).into_font().color(&grey),
             )))
             .map_err(|e| e.to_string())?;
