@@ -10,7 +10,7 @@
 //! one of its seeds beside this benchmark. `cargo bench --bench lsd_blocks`.
 
 use criterion::{Criterion, Throughput};
-use regretlab::engine::{Simulation, Trace};
+use regretlab::engine::Trace;
 use regretlab::settings::SettingSpec;
 use regretlab::settings::lsd::LsdSpec;
 use regretlab::settings::lsd::block::{BlockLp, BlockProblem, best_block};
