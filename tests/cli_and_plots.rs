@@ -82,6 +82,55 @@ fn every_builtin_experiment_is_valid() {
     }
 }
 
+/// A spec with `[plot.histogram]` writes `histogram.csv`: per cell and series, bins whose counts
+/// add up to the replications (values outside the range in rows with an infinite end), the
+/// counts equal to a count of final.csv's values by hand; one figure per cell; `plot` redraws
+/// them from the CSV.
+#[test]
+fn histograms_are_written_and_redrawn() {
+    let out = std::env::temp_dir().join(format!("regretlab-hist-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let o = bin().args(["run", "lsd_ratios", "--quick", "--out", out.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("histogram.csv")).unwrap();
+    let rows = regretlab::results::read_histogram(&out.join("histogram.csv")).unwrap();
+    let mut fin = csv::Reader::from_path(out.join("final.csv")).unwrap();
+    let col = fin.headers().unwrap().iter().position(|h| h == "ratio_to_opt").unwrap();
+    let finals: Vec<(String, String, f64)> = fin
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_string(), r[1].to_string(), r[col].parse().unwrap())
+        })
+        .collect();
+    let mut checked = 0;
+    for r in &rows {
+        let here = finals.iter().filter(|f| f.0 == r.cell && f.1 == r.series);
+        // the spec's range is [0.4, 1.1]; its last bin is closed
+        let n = here
+            .filter(|f| match (r.lo.is_infinite(), r.hi.is_infinite()) {
+                (true, _) => f.2 < 0.4,
+                (_, true) => f.2 > 1.1,
+                _ if r.hi == 1.1 => f.2 >= r.lo && f.2 <= r.hi,
+                _ => f.2 >= r.lo && f.2 < r.hi,
+            })
+            .count();
+        assert_eq!(n as u64, r.count, "{csv}: row {r:?}");
+        checked += 1;
+    }
+    // 5 classes × 5 series × 60 bins, plus the out-of-range rows
+    assert!(checked >= 5 * 5 * 60, "{checked}");
+    for c in ["monotone", "satiation"] {
+        let png = out.join(format!("histogram_{c}.png"));
+        assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+        std::fs::remove_file(&png).unwrap();
+    }
+    let o = bin().args(["plot", out.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("histogram_monotone.png").is_file() && out.join("histogram_satiation.svg").is_file());
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 /// A spec with `[plot.heatmap]` writes `heatmap.csv` (one row per series and cell, with the
 /// ratio to the named overlay) and one heatmap figure per series; `plot` redraws them; a pointer
 /// that reads no number is refused before anything runs.
