@@ -99,6 +99,20 @@ fn bad_lsd_tables_are_refused_by_name() {
     assert!(validation_error(&spec("{ laforgue = \"main\" }", "{ kind = \"thompson\" }", 100)).contains("thompson"));
 }
 
+/// Every instance's monotonicity is reported in its cell's label: Laforgue's main instance is
+/// not monotone (arm 1 pays only three rounds after its last pull), the supplementary one is.
+#[test]
+fn monotonicity_is_reported_per_instance() {
+    let text = spec(
+        "{ laforgue = \"main\" }, { laforgue = \"supplementary\" }, { act = [[0.9, 0.5]], idle = [[0.2, 0.8]] }",
+        GREEDY,
+        50,
+    );
+    let exp = regretlab::spec::parse(&text, "t").unwrap().validate(&Default::default()).unwrap();
+    let labels: Vec<&str> = exp.cells.iter().map(|c| c.label.as_str()).collect();
+    assert_eq!(labels, ["Laforgue main (non-monotone)", "Laforgue supplementary (monotone)", "instance 2 (monotone)"]);
+}
+
 /// Instance files: a positive-state table or explicit tables, read relative to the spec's
 /// folder; a malformed file names itself.
 #[test]
@@ -110,7 +124,9 @@ fn instance_files() {
     let path = dir.join("spec.toml");
     std::fs::write(&path, &text).unwrap();
     let s = regretlab::spec::read(&path).unwrap();
-    s.validate(&Default::default()).unwrap();
+    let exp = s.validate(&Default::default()).unwrap();
+    // the label keeps the path as written and reports the instance's monotonicity
+    assert_eq!(exp.cells[0].label, "m.json (monotone)");
     std::fs::write(&path, spec("{ file = \"bad.json\" }", GREEDY, 50)).unwrap();
     let e = regretlab::spec::read(&path).unwrap().validate(&Default::default()).unwrap_err().to_string();
     assert!(e.contains("bad.json") && e.contains("expected"), "{e}");

@@ -164,15 +164,7 @@ impl LsdInstance {
     /// (Active cap, Idle cap)).
     #[inline]
     pub fn step(&self, states: &mut [ArmState], j: usize, caps: &[(u16, u16)]) {
-        for (i, s) in states.iter_mut().enumerate() {
-            let (ca, ci) = caps[i];
-            *s = match (i == j, s.active) {
-                (true, true) => ArmState { active: true, n: (s.n + 1).min(ca) },
-                (true, false) => ArmState { active: true, n: 1 },
-                (false, true) => ArmState { active: false, n: 1 },
-                (false, false) => ArmState { active: false, n: (s.n + 1).min(ci) },
-            };
-        }
+        advance(states, j, caps)
     }
 
     /// Per arm, the smallest counts beyond which its payoffs no longer change: tracking
@@ -196,5 +188,21 @@ impl LsdInstance {
             idle_non_decreasing: self.idle.iter().all(|t| t.windows(2).all(|w| w[1] >= w[0])),
             switch_in_at_least_run: self.act.iter().zip(&self.idle).all(|(a, d)| a[0] <= d[0]),
         }
+    }
+}
+
+/// The dynamics, which need no payoffs (a learner that does not know them tracks states with
+/// it): pulling arm j makes it Active (a run grows, an Idle arm starts a run); every other arm
+/// goes or stays Idle; counts saturate at `caps` (per arm, (Active cap, Idle cap)).
+#[inline]
+pub fn advance(states: &mut [ArmState], j: usize, caps: &[(u16, u16)]) {
+    for (i, s) in states.iter_mut().enumerate() {
+        let (ca, ci) = caps[i];
+        *s = match (i == j, s.active) {
+            (true, true) => ArmState { active: true, n: (s.n + 1).min(ca) },
+            (true, false) => ArmState { active: true, n: 1 },
+            (false, true) => ArmState { active: false, n: 1 },
+            (false, false) => ArmState { active: false, n: (s.n + 1).min(ci) },
+        };
     }
 }

@@ -15,7 +15,7 @@
 //! α is the planner's ratio to OPT on the true model (measured by the caller), so α-regret
 //! α·OPT_T − reward compares the learner with its full-information counterpart.
 
-use super::model::{ArmState, LsdInstance};
+use super::model::{ArmState, LsdInstance, advance};
 use super::planners::{Planner, Schedule, primal};
 use super::relaxation::Pattern;
 use crate::rng::Philox;
@@ -146,17 +146,7 @@ impl Online {
         let e = self.entry(arm, self.states[arm]);
         self.sum[e] += reward;
         self.count[e] += 1;
-        let states = &mut self.states;
-        let caps = &self.caps;
-        for (i, s) in states.iter_mut().enumerate() {
-            let (ca, ci) = caps[i];
-            *s = match (i == arm, s.active) {
-                (true, true) => ArmState { active: true, n: (s.n + 1).min(ca) },
-                (true, false) => ArmState { active: true, n: 1 },
-                (false, true) => ArmState { active: false, n: 1 },
-                (false, false) => ArmState { active: false, n: (s.n + 1).min(ci) },
-            };
-        }
+        advance(&mut self.states, arm, &self.caps);
         self.t += 1;
     }
 }

@@ -326,7 +326,10 @@ impl LsdSpec {
             let inst = s.build().map_err(|e| e.in_spec(&p))?;
             // OPT_T needs the reachable joint state graph
             let g = StateGraph::build(&inst, MAX_HOWARD_STATES).map_err(|e| e.in_spec(&p))?;
-            instances.push((s.label(i), Arc::new(inst), Arc::new(g)));
+            // monotonicity is reported in the cell's label, never assumed
+            let m = inst.monotonicity();
+            let shape = if m.act_non_increasing && m.idle_non_decreasing { "monotone" } else { "non-monotone" };
+            instances.push((format!("{} ({shape})", s.label(i)), Arc::new(inst), Arc::new(g)));
         }
         let max_k = instances.iter().map(|(_, i, _)| i.arms()).max().unwrap_or(1);
         let mut algorithms = Vec::new();
