@@ -20,6 +20,7 @@
 
 pub mod bandit;
 pub mod cascading;
+pub mod causal;
 pub mod dp_bai;
 pub mod lsd;
 pub mod mdpo;
