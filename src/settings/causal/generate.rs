@@ -2,9 +2,11 @@
 //! node order topological (B and B′ strictly upper-triangular, the last node a sink), each edge
 //! present with probability `edge_prob` (1/2), magnitude uniform in [`w_min`, `w_max`]
 //! ([0.5, 2]) with a random sign, resampled until every column n ≥ 1 of B differs from that of
-//! B′ (so every intervention changes something); ν and Σ = σ²·I given. The draws come from a
-//! seeded Philox stream, not numpy's MT19937: the paper's exact 100 instances are read from a
-//! JSON file instead.
+//! B′ (so every intervention changes something); ν and Σ = σ²·I given. The authors redraw both
+//! whole matrices until every column differs; we redraw column by column, which gives the same
+//! distribution (the columns are independent, so conditioning on all of them differing is
+//! conditioning each). The draws come from a seeded Philox stream, not numpy's MT19937: the
+//! paper's exact 100 instances are to be read from a JSON file instead.
 
 use super::model::{LinearSem, MAX_NODES};
 use crate::error::{ModelError, bad};
