@@ -5,9 +5,11 @@
 //!
 //! - [`model`]: the linear SEM with observational and interventional weights, μ_a by forward
 //!   substitution, samples, and a general solve for estimated (possibly cyclic) models;
-//! - [`generate`]: random instances in the shape of the authors' generator.
+//! - [`generate`]: random instances in the shape of the authors' generator;
+//! - [`estimate`]: least squares of a node on a parent set.
 
 #![doc = include_str!("README.md")]
 
+pub mod estimate;
 pub mod generate;
 pub mod model;
