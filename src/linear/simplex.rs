@@ -150,7 +150,7 @@ impl DenseLp {
                 if self.basis[r] >= first_art
                     && let Some(j) = (0..first_art).find(|&j| self.tab[r * w + j].abs() > 1e-8)
                 {
-                    self.pivot(m, w, r, j);
+                    self.pivot(w, r, j);
                 }
             }
         }
@@ -215,12 +215,12 @@ impl DenseLp {
             }
             let Some((r, ratio)) = leave else { return Err(LpError::Unbounded) };
             degenerate = if ratio <= 1e-12 { degenerate + 1 } else { 0 };
-            self.pivot(m, w, r, j);
+            self.pivot(w, r, j);
         }
         Err(LpError::PivotLimit)
     }
 
-    fn pivot(&mut self, m: usize, w: usize, r: usize, j: usize) {
+    fn pivot(&mut self, w: usize, r: usize, j: usize) {
         let p = self.tab[r * w + j];
         let inv = 1.0 / p;
         for x in &mut self.tab[r * w..(r + 1) * w] {
@@ -238,7 +238,6 @@ impl DenseLp {
                 other[j] = 0.0;
             }
         }
-        let _ = m;
         self.basis[r] = j;
     }
 }

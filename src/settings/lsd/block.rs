@@ -45,9 +45,9 @@ impl BlockProblem {
 
 /// The best block by enumeration of all k^d blocks (ties: the first in lexicographic order).
 pub fn best_block(p: &BlockProblem, out: &mut Vec<usize>) {
-    let (k, d) = (p.k, p.d);
+    let d = p.d;
     let mut seq = vec![0usize; d];
-    let mut last = vec![usize::MAX; k];
+    let mut last = vec![usize::MAX; p.k];
     let mut best = f64::NEG_INFINITY;
     out.clear();
     out.resize(d, 0);
@@ -78,7 +78,6 @@ pub fn best_block(p: &BlockProblem, out: &mut Vec<usize>) {
             last[a] = prev;
         }
     }
-    let _ = k;
     go(p, 0, 0.0, &mut seq, &mut last, &mut best, out);
 }
 

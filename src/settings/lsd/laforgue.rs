@@ -78,8 +78,6 @@ pub struct BlockUcb {
     /// Blocks where the LP's rounding and enumeration disagree (when `compare` is on).
     pub compare: bool,
     pub disagreements: u64,
-    /// Of those, blocks whose estimated values differ (not ties between equally good blocks).
-    pub worse: u64,
     pub planned: u64,
 }
 
@@ -106,7 +104,6 @@ impl BlockUcb {
             first_in_block: vec![false; k],
             compare: false,
             disagreements: 0,
-            worse: 0,
             planned: 0,
         }
     }
@@ -164,13 +161,7 @@ impl BlockUcb {
                 Planner::Lp => best_block(&self.problem, &mut other),
                 Planner::Enumerate => self.lp.plan(&self.problem, &mut other)?,
             }
-            if other != self.plan {
-                self.disagreements += 1;
-                let (a, b) = (self.problem.value(&self.plan), self.problem.value(&other));
-                if (a - b).abs() > 1e-9 {
-                    self.worse += 1;
-                }
-            }
+            self.disagreements += (other != self.plan) as u64;
         }
         self.planned += 1;
         self.block.extend_from_slice(&self.plan);

@@ -24,7 +24,8 @@
 //! their scheduling).
 
 use super::model::LsdInstance;
-use super::relaxation::{Pattern, patterns};
+use super::relaxation::Pattern;
+pub use super::relaxation::primal;
 use crate::rng::Philox;
 
 /// How requests are served.
@@ -44,73 +45,6 @@ pub enum Planner {
     Recharging,
     /// The arm of the largest current mean (lowest index on ties).
     Greedy,
-}
-
-/// The LP relaxation's primal solution: per arm, (pattern, probability) pairs summing to at
-/// most 1; with `single_pulls`, only runs of one pull (and pulling forever) are allowed.
-/// Returns the LP value too. The Lagrangian bisection of [`super::relaxation`] gives λ*; at λ*
-/// each arm's best patterns just below and just above it are both optimal, and mixing the two
-/// solutions so that the pull budget is met exactly gives an optimal primal point.
-pub fn primal(inst: &LsdInstance, single_pulls: bool) -> (f64, Vec<Vec<(Pattern, f64)>>) {
-    let pats: Vec<Vec<Pattern>> = (0..inst.arms())
-        .map(|i| patterns(inst, i).into_iter().filter(|p| !single_pulls || p.run == 1 || p.run == usize::MAX).collect())
-        .collect();
-    // each arm's best pattern at price λ (None: idle), ties to the larger share (`wide`) or the
-    // smaller share
-    let choose = |lam: f64, wide: bool| -> Vec<Option<Pattern>> {
-        pats.iter()
-            .map(|ps| {
-                let mut best: Option<Pattern> = None;
-                let mut v = 0.0;
-                for p in ps {
-                    let x = p.rate - lam * p.share;
-                    let better = x > v + 1e-15
-                        || (x > 0.0
-                            && (x - v).abs() <= 1e-15
-                            && best.is_some_and(|b| if wide { p.share > b.share } else { p.share < b.share }));
-                    if better {
-                        v = x;
-                        best = Some(*p);
-                    }
-                }
-                best
-            })
-            .collect()
-    };
-    let share = |c: &[Option<Pattern>]| c.iter().flatten().map(|p| p.share).sum::<f64>();
-    let value = |c: &[Option<Pattern>]| c.iter().flatten().map(|p| p.rate).sum::<f64>();
-    let at0 = choose(0.0, true);
-    if share(&at0) <= 1.0 {
-        let v = value(&at0);
-        return (v, at0.into_iter().map(|p| p.map(|p| (p, 1.0)).into_iter().collect()).collect());
-    }
-    let (mut lo, mut hi) = (0.0f64, 2.0 * pats.iter().flatten().map(|p| p.rate / p.share).fold(0.0, f64::max) + 1.0);
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if mid <= lo || mid >= hi {
-            break;
-        }
-        if share(&choose(mid, false)) > 1.0 { lo = mid } else { hi = mid }
-    }
-    let (a, b) = (choose(lo, true), choose(hi, false));
-    let (sa, sb) = (share(&a), share(&b));
-    // θ·sa + (1 − θ)·sb = 1
-    let theta = if sa > sb { ((1.0 - sb) / (sa - sb)).clamp(0.0, 1.0) } else { 0.0 };
-    let mut out: Vec<Vec<(Pattern, f64)>> = vec![Vec::new(); pats.len()];
-    for (i, o) in out.iter_mut().enumerate() {
-        if let Some(p) = a[i] {
-            o.push((p, theta));
-        }
-        if let Some(p) = b[i] {
-            match o.iter_mut().find(|(q, _)| q == &p) {
-                Some(e) => e.1 += 1.0 - theta,
-                None => o.push((p, 1.0 - theta)),
-            }
-        }
-        o.retain(|e| e.1 > 0.0);
-    }
-    let v = out.iter().flatten().map(|(p, x)| p.rate * x).sum();
-    (v, out)
 }
 
 /// One arm's drawn plan: its pattern (run ℓ, period) and phase.
@@ -255,19 +189,22 @@ pub fn long_run(
 mod tests {
     use super::super::generate::{Class, generate};
     use super::super::optimum::optimum;
-    use super::super::relaxation::relaxation;
+    use super::super::relaxation::relaxation_lp;
     use super::*;
     use crate::rng::{Role, StreamId};
 
-    /// The primal solution's value is the LP's (bisection's value, which Clarabel checks), it
-    /// uses at most one unit per arm and at most the pull budget.
+    /// The primal solution's value is the LP's (Clarabel's solution of the same LP), it uses at
+    /// most one unit per arm and at most the pull budget; its objective at x equals its value.
     #[test]
     fn the_primal_solution_is_optimal_and_feasible() {
         for index in 0..60 {
             let class = [Class::Monotone, Class::NonMonotone, Class::Recharging, Class::Satiation][index as usize % 4];
             let inst = generate(class, 3, 3, 5, index).unwrap();
             let (v, x) = primal(&inst, false);
-            assert!((v - relaxation(&inst).value).abs() < 1e-9, "{index}: {v} vs {:?}", relaxation(&inst));
+            let clarabel = relaxation_lp(&inst).unwrap();
+            assert!((v - clarabel).abs() < 1e-6, "{index}: {v} vs Clarabel {clarabel}");
+            let at_x: f64 = x.iter().flatten().map(|(p, w)| p.rate * w).sum();
+            assert!((v - at_x).abs() < 1e-12);
             let budget: f64 = x.iter().flatten().map(|(p, w)| p.share * w).sum();
             assert!(budget <= 1.0 + 1e-9, "{index}: {budget}");
             assert!(x.iter().all(|a| a.iter().map(|e| e.1).sum::<f64>() <= 1.0 + 1e-12));

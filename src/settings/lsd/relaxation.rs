@@ -12,8 +12,9 @@
 //! with r_p = R/(ℓ+τ) a pattern's reward rate and s_p = ℓ/(ℓ+τ) its pull share. Any schedule's
 //! long-run cycle frequencies are feasible with its mean reward as objective, so the LP value is
 //! at least the optimum. Its Lagrangian dual over the pull budget,
-//! g(λ) = λ + Σ_i max(0, max_p r_ip − λ s_ip), is convex and piecewise linear; the LP value is
-//! min_{λ ≥ 0} g(λ), found by bisection on the sign of g's subgradient 1 − Σ_i s_i*(λ).
+//! g(λ) = λ + Σ_i max(0, max_p r_ip − λ s_ip), is convex and piecewise linear; its minimiser λ*
+//! is found by bisection on the sign of g's subgradient 1 − Σ_i s_i*(λ), and the primal solution
+//! mixes the arms' best patterns on either side of λ* so that the pull budget binds.
 
 use super::model::LsdInstance;
 
@@ -51,45 +52,84 @@ pub struct Relaxation {
     pub price: f64,
 }
 
-/// The LP value by Lagrangian bisection (64 halvings of [0, max rate]: λ to machine precision;
-/// g has slope at most k + 1, so the value is exact to ~1e-15 k).
+/// The LP value and its price of a pull λ* (64+ halvings of the price interval: λ to machine
+/// precision), from [`solve`].
 pub fn relaxation(inst: &LsdInstance) -> Relaxation {
-    let pats: Vec<Vec<Pattern>> = (0..inst.arms()).map(|i| patterns(inst, i)).collect();
-    // per arm at price λ: the best net rate (0 = the arm idles) and the pull share of the pattern
-    // that attains it (the largest share among ties: the subgradient's right end)
-    let best = |lam: f64| -> (f64, f64) {
-        let (mut net, mut share) = (0.0, 0.0);
-        for ps in &pats {
-            let (mut v, mut s) = (0.0f64, 0.0f64);
-            for p in ps {
-                let x = p.rate - lam * p.share;
-                if x > v || (x == v && p.share > s && x > 0.0) {
-                    v = x;
-                    s = p.share;
+    solve(inst, false).0
+}
+
+/// The LP relaxation's value and primal solution, as [`solve`] gives them.
+pub fn primal(inst: &LsdInstance, single_pulls: bool) -> (f64, Vec<Vec<(Pattern, f64)>>) {
+    let (r, x) = solve(inst, single_pulls);
+    (r.value, x)
+}
+
+/// The LP relaxation's primal solution: per arm, (pattern, probability) pairs summing to at
+/// most 1; with `single_pulls`, only runs of one pull (and pulling forever) are allowed.
+/// Returns the LP value and λ* too. Bisection on the price gives λ*; at λ*
+/// each arm's best patterns just below and just above it are both optimal, and mixing the two
+/// solutions so that the pull budget is met exactly gives an optimal primal point.
+pub fn solve(inst: &LsdInstance, single_pulls: bool) -> (Relaxation, Vec<Vec<(Pattern, f64)>>) {
+    let pats: Vec<Vec<Pattern>> = (0..inst.arms())
+        .map(|i| patterns(inst, i).into_iter().filter(|p| !single_pulls || p.run == 1 || p.run == usize::MAX).collect())
+        .collect();
+    // each arm's best pattern at price λ (None: idle), ties to the larger share (`wide`) or the
+    // smaller share
+    let choose = |lam: f64, wide: bool| -> Vec<Option<Pattern>> {
+        pats.iter()
+            .map(|ps| {
+                let mut best: Option<Pattern> = None;
+                let mut v = 0.0;
+                for p in ps {
+                    let x = p.rate - lam * p.share;
+                    let better = x > v + 1e-15
+                        || (x > 0.0
+                            && (x - v).abs() <= 1e-15
+                            && best.is_some_and(|b| if wide { p.share > b.share } else { p.share < b.share }));
+                    if better {
+                        v = x;
+                        best = Some(*p);
+                    }
                 }
-            }
-            net += v;
-            share += s;
-        }
-        (net, share)
+                best
+            })
+            .collect()
     };
-    let g = |lam: f64| lam + best(lam).0;
-    let hi0 = pats.iter().flatten().map(|p| p.rate / p.share.max(1e-300)).fold(0.0, f64::max) + 1.0;
-    // if the pulls wanted at price 0 fit the budget, λ* = 0
-    if best(0.0).1 <= 1.0 {
-        return Relaxation { value: g(0.0), price: 0.0 };
+    let share = |c: &[Option<Pattern>]| c.iter().flatten().map(|p| p.share).sum::<f64>();
+    let value = |c: &[Option<Pattern>]| c.iter().flatten().map(|p| p.rate).sum::<f64>();
+    let at0 = choose(0.0, true);
+    if share(&at0) <= 1.0 {
+        let v = value(&at0);
+        let x = at0.into_iter().map(|p| p.map(|p| (p, 1.0)).into_iter().collect()).collect();
+        return (Relaxation { value: v, price: 0.0 }, x);
     }
-    let (mut lo, mut hi) = (0.0f64, hi0);
+    let (mut lo, mut hi) = (0.0f64, 2.0 * pats.iter().flatten().map(|p| p.rate / p.share).fold(0.0, f64::max) + 1.0);
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);
         if mid <= lo || mid >= hi {
             break;
         }
-        if best(mid).1 > 1.0 { lo = mid } else { hi = mid }
+        if share(&choose(mid, false)) > 1.0 { lo = mid } else { hi = mid }
     }
-    // the minimum of a convex piecewise-linear g lies at the kink between lo and hi
-    let (a, b) = (g(lo), g(hi));
-    if a <= b { Relaxation { value: a, price: lo } } else { Relaxation { value: b, price: hi } }
+    let (a, b) = (choose(lo, true), choose(hi, false));
+    let (sa, sb) = (share(&a), share(&b));
+    // θ·sa + (1 − θ)·sb = 1
+    let theta = if sa > sb { ((1.0 - sb) / (sa - sb)).clamp(0.0, 1.0) } else { 0.0 };
+    let mut out: Vec<Vec<(Pattern, f64)>> = vec![Vec::new(); pats.len()];
+    for (i, o) in out.iter_mut().enumerate() {
+        if let Some(p) = a[i] {
+            o.push((p, theta));
+        }
+        if let Some(p) = b[i] {
+            match o.iter_mut().find(|(q, _)| q == &p) {
+                Some(e) => e.1 += 1.0 - theta,
+                None => o.push((p, 1.0 - theta)),
+            }
+        }
+        o.retain(|e| e.1 > 0.0);
+    }
+    let v = out.iter().flatten().map(|(p, x)| p.rate * x).sum();
+    (Relaxation { value: v, price: 0.5 * (lo + hi) }, out)
 }
 
 /// The same LP solved by Clarabel through good_lp (the cross-check; slow on large instances).

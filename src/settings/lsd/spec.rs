@@ -555,11 +555,17 @@ impl LsdConfig {
         for (ci, cell) in cells.iter().enumerate() {
             let (_, inst, graph) = &self.instances[ci / per];
             let opt = Arc::new(OnceLock::new());
+            // the long-run optimum, once per cell, for the algorithms whose α needs it
+            let gain = self
+                .algorithms
+                .iter()
+                .any(|(_, a, _)| a.alpha_planner().is_some())
+                .then(|| super::optimum::howard(graph).expect("the state graph was checked"));
             for (label, algo, tag) in &self.algorithms {
-                let a = algo.alpha_planner().map_or(1.0, |p| {
-                    let o = super::optimum::howard(graph).expect("the state graph was checked");
-                    alpha(inst, p, o)
-                });
+                let a = match (algo.alpha_planner(), gain) {
+                    (Some(p), Some(o)) => alpha(inst, p, o),
+                    _ => 1.0,
+                };
                 let sim = LsdSim {
                     inst: inst.clone(),
                     graph: graph.clone(),
