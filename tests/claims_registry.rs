@@ -27,6 +27,9 @@ fn every_claim_has_its_registered_verdict_on_the_committed_runs() {
 /// The reduced-size reproduction: every paper's experiments at their `[quick]` sizes, checked
 /// against the registry's `quick` verdicts (the same definitions as the full-size report). An
 /// experiment that cannot run here (a data set that is not installed) leaves its claims out.
+/// CPU-time claims are left out too: at the quick size their cells take milliseconds, and the
+/// order of two nearly equal timing ratios is the machine's noise (the full-size verdicts above
+/// still assert them, on the committed runs' recorded times).
 #[test]
 fn every_claim_has_its_registered_verdict_at_the_quick_size() {
     use regretlab::experiment::{RunOptions, reproduce};
@@ -45,6 +48,10 @@ fn every_claim_has_its_registered_verdict_at_the_quick_size() {
     for p in claims::papers().unwrap() {
         for (c, o) in p.evaluate(&out.join("runs")) {
             let Some(quick) = c.quick else { continue };
+            if matches!(c.check, Check::CpuRatio { .. }) {
+                eprintln!("{}/{}: a CPU-time claim, not compared at the quick size ({})", p.name, c.id, o.ours);
+                continue;
+            }
             if o.ours.starts_with("no run:") {
                 eprintln!("{}/{}: not run here ({})", p.name, c.id, o.ours);
                 continue;
