@@ -5,7 +5,7 @@
 use nalgebra::{DMatrix, DVector};
 
 /// OLS weights of y on the columns `parents` of the samples `x` (one row per sample, N values
-/// each); None when the parents' design is rank-deficient (fewer samples than parents, say).
+/// each); None when there are fewer samples than parents.
 pub fn ols(x: &[Vec<f64>], y: &[f64], parents: &[usize]) -> Option<Vec<f64>> {
     let (m, p) = (y.len(), parents.len());
     if p == 0 {
@@ -15,14 +15,34 @@ pub fn ols(x: &[Vec<f64>], y: &[f64], parents: &[usize]) -> Option<Vec<f64>> {
         return None;
     }
     let a = DMatrix::from_fn(m, p, |i, j| x[i][parents[j]]);
-    let b = DVector::from_column_slice(y);
-    let qr = a.qr();
-    let r = qr.r();
-    if (0..p).any(|i| r[(i, i)].abs() <= 1e-12 * r[(0, 0)].abs().max(1e-300)) {
-        return None;
+    Some(least_squares(&a, &DVector::from_column_slice(y)))
+}
+
+/// The least-squares solution of a·w ≈ b: by QR when a has full column rank; otherwise the
+/// minimum-norm solution by SVD (what the code's `LinearRegression`, a LAPACK least-squares
+/// solve, returns for a rank-deficient design — a parent that never varied, say).
+pub fn least_squares(a: &DMatrix<f64>, b: &DVector<f64>) -> Vec<f64> {
+    let p = a.ncols();
+    if p == 0 {
+        return Vec::new();
     }
-    let qtb = qr.q().transpose() * b;
-    r.solve_upper_triangular(&qtb).map(|w| w.iter().copied().collect())
+    if a.nrows() >= p {
+        let qr = a.clone().qr();
+        let r = qr.r();
+        let scale = (0..p).map(|i| r[(i, i)].abs()).fold(0.0, f64::max);
+        if scale > 0.0 && (0..p).all(|i| r[(i, i)].abs() > 1e-10 * scale) {
+            let qtb = qr.q().transpose() * b;
+            if let Some(w) = r.solve_upper_triangular(&qtb) {
+                return w.iter().copied().collect();
+            }
+        }
+    }
+    let svd = a.clone().svd(true, true);
+    let tol = 1e-10 * svd.singular_values.iter().copied().fold(0.0, f64::max);
+    match svd.solve(b, tol.max(f64::MIN_POSITIVE)) {
+        Ok(w) => w.iter().copied().collect(),
+        Err(_) => vec![0.0; p],
+    }
 }
 
 #[cfg(test)]
@@ -41,6 +61,11 @@ mod tests {
         let w = ols(&x, &y, &[0, 1]).unwrap();
         assert!((w[0] - 2.0).abs() < 1e-12 && (w[1] + 1.0).abs() < 1e-12, "{w:?}");
         assert!(ols(&x[..1], &y[..1], &[0, 1]).is_none());
+        // two constant parents (9 and 4.5): rank one; the minimum-norm solution of
+        // 9 w₀ + 4.5 w₁ = 1 is (9, 4.5)/(81 + 20.25)
+        let a = DMatrix::from_fn(4, 2, |_, j| if j == 0 { 9.0 } else { 4.5 });
+        let w = least_squares(&a, &DVector::from_element(4, 1.0));
+        assert!((w[0] - 9.0 / 101.25).abs() < 1e-12 && (w[1] - 4.5 / 101.25).abs() < 1e-12, "{w:?}");
         assert_eq!(ols(&x, &y, &[]), Some(vec![]));
     }
 

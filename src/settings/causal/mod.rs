@@ -1,15 +1,27 @@
-//! Causal bandits on linear SEMs (Peng, Zhang & Mitra, IEEE TSP 2025). Work in progress
-//! (issue 20): the model with exact expected rewards of every action and the instance
-//! generator; the learners (CSL-UCB, GOLEM-MAB, LinSEM-TS/UCB, Vanilla UCB), the spec table and
-//! the experiments are not built yet, so the setting is not registered.
+//! Causal bandits on linear SEMs (Peng, Zhang & Mitra, IEEE TSP 2025): CSL-UCB with asymmetric
+//! sub-graph learning and change detection, and the baselines GOLEM-MAB, LinSEM-TS, LinSEM-UCB
+//! (our reading) and Vanilla UCB.
 //!
 //! - [`model`]: the linear SEM with observational and interventional weights, μ_a by forward
-//!   substitution, samples, and a general solve for estimated (possibly cyclic) models;
-//! - [`generate`]: random instances in the shape of the authors' generator;
-//! - [`estimate`]: least squares of a node on a parent set.
+//!   substitution, samples; [`linalg`]: solves for estimated (possibly cyclic) models;
+//! - [`generate`]: random instances in the shape of the authors' generator, and their
+//!   `change_graph` for non-stationary runs;
+//! - [`history`], [`estimate`], [`ksg`]: what learners observed, least squares, the KSG
+//!   mutual-information score;
+//! - [`learner`]: the seam between the simulation and the algorithms; [`csl_ucb`], [`golem`],
+//!   [`baselines`]: the algorithms;
+//! - [`spec`] and [`sim`]: the `[causal]` table and the engine simulations (bandit runs and
+//!   graph learning alone).
 
 #![doc = include_str!("README.md")]
 
+pub mod baselines;
+pub mod csl_ucb;
 pub mod estimate;
 pub mod generate;
+pub mod golem;
+pub mod history;
+pub mod ksg;
+pub mod learner;
+pub mod linalg;
 pub mod model;
