@@ -76,6 +76,11 @@ pub enum Check {
     },
     /// mean(numerator) / mean(denominator) at the last checkpoint lies in [min, max].
     Ratio { metric: String, numerator: String, denominator: String, cell: String, min: f64, max: f64 },
+    /// As `Ratio`, on common random numbers (one of the two must be the cell's first series, so
+    /// that `paired.csv` holds their difference D): the ratio is 1 + D/mean(denominator), its
+    /// interval the paired difference's interval over the denominator's — far narrower than
+    /// `Ratio`'s where replications differ much (random instances) but move together.
+    PairedRatio { metric: String, numerator: String, denominator: String, cell: String, min: f64, max: f64 },
     /// The least-squares slope of ln(mean) against ln(t) over the checkpoints in [from, to] is
     /// `expected` ± `tolerance` (or at most `expected` + `tolerance`).
     Exponent {
@@ -128,6 +133,7 @@ impl Check {
         match self {
             Check::Ordering { metric, cells: Some(c), .. } if c.len() == 1 => Some((&c[0], metric)),
             Check::Ratio { metric, cell, .. }
+            | Check::PairedRatio { metric, cell, .. }
             | Check::Exponent { metric, cell, .. }
             | Check::SeriesExponent { metric, cell, .. }
             | Check::LogLinear { metric, cell, .. }
@@ -173,6 +179,41 @@ impl Check {
                     verdict: v,
                     ours: format!("{r:.3} [{lo:.3}, {hi:.3}] (claim: [{min}, {max}])"),
                     details: vec![format!("{numerator} {:.4}, {denominator} {:.4}", a.mean, b.mean)],
+                })
+            }
+            Check::PairedRatio { metric, numerator, denominator, cell, min, max } => {
+                let run = run()?;
+                let d = match run.paired(cell, numerator, denominator, metric)? {
+                    Some(p) => p,
+                    None => run
+                        .paired(cell, denominator, numerator, metric)?
+                        .map(|(n, m, lo, hi)| (n, -m, -hi, -lo))
+                        .ok_or_else(|| {
+                            Error::Claim(format!(
+                                "paired_ratio: neither '{numerator}' nor '{denominator}' is the first series of cell '{cell}'"
+                            ))
+                        })?,
+                };
+                let b = run.last(cell, denominator, metric)?;
+                let (blo, bhi) = interval(b);
+                if !(blo > 0.0) {
+                    return Err(Error::Claim(format!(
+                        "paired_ratio: '{denominator}' is not positive in cell '{cell}'"
+                    )));
+                }
+                let (_, dm, dlo, dhi) = d;
+                let r = 1.0 + dm / b.mean;
+                // the extremes of 1 + D/B over the two intervals (B > 0)
+                let ends = [dlo / blo, dlo / bhi, dhi / blo, dhi / bhi];
+                let lo = 1.0 + ends.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = 1.0 + ends.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                Ok(Outcome {
+                    verdict: window(lo, hi, *min, *max),
+                    ours: format!("{r:.3} [{lo:.3}, {hi:.3}] (paired; claim: [{min}, {max}])"),
+                    details: vec![format!(
+                        "{numerator} − {denominator} = {dm:.4} [{dlo:.4}, {dhi:.4}] (paired, n = {}); {denominator} {:.4} [{blo:.4}, {bhi:.4}]",
+                        d.0, b.mean
+                    )],
                 })
             }
             Check::Exponent { metric, series, cell, from, to, expected, tolerance, side } => {

@@ -72,6 +72,12 @@ pub trait Simulation: Sync {
     fn gpu(&self) -> Option<&dyn GpuBatched> {
         None
     }
+    /// Replications per block, for simulations whose replications are so costly (seconds each)
+    /// that blocks of [`BLOCK`] would leave cores idle behind one long block; None: [`BLOCK`].
+    /// The fold is per replication, in order, so the block size changes no output bit.
+    fn block(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The optional GPU capability beside [`Simulation`]: jobs whose capabilities give the same
@@ -331,8 +337,9 @@ fn run_cpu_jobs(
     let mut items = Vec::new();
     for (j, _) in jobs.iter().enumerate().filter(|(j, _)| keys[*j].is_none()) {
         let mut r = reps.start;
+        let block = jobs[j].sim.block().unwrap_or(BLOCK).max(1);
         while r < reps.end {
-            let n = BLOCK.min(reps.end - r);
+            let n = block.min(reps.end - r);
             items.push((j, r, n));
             r += n;
         }

@@ -128,6 +128,7 @@ pub static REGISTRY: &[Registered] = &[
     entry::<sea::SeaSpec>("sea"),
     entry::<dp_bai::DpBaiSpec>("dp_bai"),
     entry::<lsd::LsdSpec>("lsd"),
+    entry::<causal::CausalSpec>("causal"),
 ];
 
 /// The registered setting of a table name.

@@ -14,9 +14,10 @@
 //! 4. **Index** [μ̂_a]_N + c_t·U(a), U(a) = ‖(I − B̂_a)⁻¹[:, N]‖·√(4·S(a)·ln(2N/δ))·‖μ̂_a‖ with
 //!    S(a) = Σ_q f(p_q)·λ_max(σ_q²(X_paX_paᵀ)⁻¹): the code's per-node f(p) = √(p(p + 2)), or
 //!    Theorem 1's global factor — our reading: f = (N² + 2N)^{1/2} inside the root, i.e.
-//!    (N² + 2N)^{1/4} on U. The coefficient: the code's c₀ = 0.2·max μ̂/max U at the first
-//!    refresh, then c₀·(1 + cos(π(t − t_i)/(T − t_i))) with t_i the latest window start (a
-//!    heuristic of the code, not the paper), or a constant.
+//!    (N² + 2N)^{1/4} on U. The coefficient: the code's c₀ = 0.5·max μ̂/max U at the first
+//!    refresh (computed once, never reset after a change, its sign unchecked), then
+//!    c₀·(1 + cos(π(t − t_i)/(T − t_i)))/2 with t_i the latest window start (a heuristic of
+//!    the code at its HEAD, 0430b95, not the paper's), or a constant.
 //! 5. **Change detection** (when on, after round `t_static`): per (regime, node), the last `w`
 //!    samples of that pair over the whole history, residuals ε̂ under the current B̂; statistic
 //!    ln(σ/σ̂) + ½·mean((ε̂/σ)²) − ½·mean(((ε̂ − μ̂)/σ̂)²) (σ̂ the population deviation); above
@@ -65,7 +66,7 @@ pub enum Bound {
 /// The exploration coefficient c_t.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Coefficient {
-    /// The code's c₀ = `factor`·max μ̂/max U, cosine-annealed.
+    /// The code's c₀ = `factor`·max μ̂/max U (0.5), cosine-annealed.
     Cosine {
         factor: f64,
     },
@@ -102,7 +103,7 @@ impl Default for CslParams {
             f_est: 20,
             delta: 0.05,
             bound: Bound::PerNode,
-            coefficient: Coefficient::Cosine { factor: 0.2 },
+            coefficient: Coefficient::Cosine { factor: 0.5 },
             sigma: SigmaMode::True,
             detect: false,
             window: 20,
@@ -231,6 +232,54 @@ pub fn change_statistic(h: &History, r: usize, q: usize, b: &[f64], nu: f64, sig
     Some((sigma / sd).ln() + 0.5 * a - 0.5 * c)
 }
 
+/// For every action a, in id order: the estimated reward [μ̂_a]_N (−∞ where I − B̂_a is
+/// singular) and the bound U(a) of [`CslParams`] 4, from the weights `b` = [B̂, B̂′] and the
+/// windows' designs; also the number of singular models.
+pub fn estimated_index(
+    h: &History,
+    b: &[Vec<f64>; 2],
+    nu: &[f64],
+    sigma2: &dyn Fn(usize, usize) -> f64,
+    p: &CslParams,
+) -> (Vec<f64>, Vec<f64>, u64) {
+    let n = h.n;
+    // per (regime, node): f(p)·λ_max(σ²(X_paX_paᵀ)⁻¹) = f(p)·σ²/λ_min(X_paX_paᵀ)
+    let mut term = [vec![0.0; n], vec![0.0; n]];
+    for (r, tr) in term.iter_mut().enumerate() {
+        for (q, tq) in tr.iter_mut().enumerate() {
+            let parents: Vec<usize> = (0..n).filter(|&pp| b[r][pp * n + q] != 0.0).collect();
+            if parents.is_empty() {
+                continue;
+            }
+            let x = design(h, h.window(r, q, p.n_max), &parents);
+            let g = x.transpose() * &x;
+            let lmin = SymmetricEigen::new(g).eigenvalues.iter().copied().fold(f64::INFINITY, f64::min);
+            let pn = parents.len() as f64;
+            let f = match p.bound {
+                Bound::PerNode => (pn * (pn + 2.0)).sqrt(),
+                Bound::Global => ((n * n + 2 * n) as f64).sqrt(),
+            };
+            *tq = if lmin > 0.0 { f * sigma2(r, q) / lmin } else { f64::INFINITY };
+        }
+    }
+    let log = (2.0 * n as f64 / p.delta).ln();
+    let na = 1usize << n;
+    let mut mean = vec![f64::NEG_INFINITY; na];
+    let mut upper = vec![0.0; na];
+    let mut singular = 0;
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    for a in 0..na as u32 {
+        let Some((mu, col)) = estimated_mean(n, a, &b[0], &b[1], nu) else {
+            singular += 1;
+            continue;
+        };
+        let s: f64 = (0..n).map(|q| term[regime(n, a, q)][q]).sum();
+        mean[a as usize] = mu[n - 1];
+        upper[a as usize] = norm(&col) * (4.0 * s * log).sqrt() * norm(&mu);
+    }
+    (mean, upper, singular)
+}
+
 /// CSL-UCB on one run.
 pub struct CslUcb {
     p: CslParams,
@@ -327,40 +376,9 @@ impl CslUcb {
         for l in self.learn.iter_mut() {
             l.iter_mut().for_each(|x| *x = false);
         }
-        // per (regime, node): f(p)·λ_max(σ²(X_paX_paᵀ)⁻¹) = f(p)·σ²/λ_min(X_paX_paᵀ)
-        let mut term = [vec![0.0; n], vec![0.0; n]];
-        for (r, tr) in term.iter_mut().enumerate() {
-            for (q, tq) in tr.iter_mut().enumerate() {
-                let parents: Vec<usize> = (0..n).filter(|&pp| self.b[r][pp * n + q] != 0.0).collect();
-                if parents.is_empty() {
-                    continue;
-                }
-                let rows = self.h.window(r, q, self.p.n_max);
-                let x = design(&self.h, rows, &parents);
-                let g = x.transpose() * &x;
-                let lmin = SymmetricEigen::new(g).eigenvalues.iter().copied().fold(f64::INFINITY, f64::min);
-                let pn = parents.len() as f64;
-                let f = match self.p.bound {
-                    Bound::PerNode => (pn * (pn + 2.0)).sqrt(),
-                    Bound::Global => ((n * n + 2 * n) as f64).sqrt(),
-                };
-                *tq = if lmin > 0.0 { f * self.sigma2(r, q) / lmin } else { f64::INFINITY };
-            }
-        }
-        let log = (2.0 * n as f64 / self.p.delta).ln();
-        let na = 1usize << n;
-        let mut mean = vec![f64::NEG_INFINITY; na];
-        let mut upper = vec![0.0; na];
-        for a in 0..na as u32 {
-            let Some((mu, col)) = estimated_mean(n, a, &self.b[0], &self.b[1], &nu) else {
-                self.singular += 1;
-                continue;
-            };
-            let s: f64 = (0..n).map(|q| term[regime(n, a, q)][q]).sum();
-            let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
-            mean[a as usize] = mu[n - 1];
-            upper[a as usize] = norm(&col) * (4.0 * s * log).sqrt() * norm(&mu);
-        }
+        let sigma2 = |r: usize, q: usize| self.sigma2(r, q);
+        let (mean, upper, singular) = estimated_index(&self.h, &self.b, &nu, &sigma2, &self.p);
+        self.singular += singular;
         let coef = match self.p.coefficient {
             Coefficient::Constant(c) => c,
             Coefficient::Cosine { factor } => match self.c0 {
@@ -377,7 +395,7 @@ impl CslUcb {
                         .map(|(r, q)| self.h.window_start(r, q) as f64)
                         .fold(0.0, f64::max);
                     let big_t = self.known.horizon as f64;
-                    c0 * (1.0 + (std::f64::consts::PI * (t as f64 - ti) / (big_t - ti)).cos())
+                    c0 * (1.0 + (std::f64::consts::PI * (t as f64 - ti) / (big_t - ti)).cos()) / 2.0
                 }
             },
         };
@@ -421,5 +439,103 @@ impl Learner for CslUcb {
 
     fn graph(&self) -> Option<[Vec<bool>; 2]> {
         (!self.topo[0].is_empty()).then(|| self.topo.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Role, StreamId};
+    use crate::settings::causal::generate::Generator;
+    use crate::settings::causal::sim::known;
+    use rand_distr::{Distribution, StandardNormal};
+
+    /// Drives CSL-UCB on generated instance `i` for `rounds`; calls `look(t, learner, action)`
+    /// after each choice.
+    fn drive(p: CslParams, nodes: usize, i: u64, rounds: u64, mut look: impl FnMut(u64, &CslUcb, u32)) -> CslUcb {
+        let s = Generator { nodes, ..Generator::default() }.draw(21, i).unwrap();
+        let mut l = CslUcb::new(p, known(&s, SigmaMode::True, rounds));
+        let mut coins = StreamId::new([2, 2], i as u32, Role::Policy(0)).stream();
+        let (mut z, mut x) = (vec![0.0; nodes], vec![0.0; nodes]);
+        for t in 0..rounds {
+            let a = l.choose(t, &mut coins);
+            look(t, &l, a);
+            let mut g = StreamId::new([3, 3], i as u32, Role::Env).fold_in(t).stream();
+            z.iter_mut().for_each(|v| *v = StandardNormal.sample(&mut g));
+            s.sample(a, &z, &mut x);
+            l.observe(a, &x);
+        }
+        l
+    }
+
+    /// The action is re-chosen only at weight refreshes: the first round after forced
+    /// exploration, then every multiple of f_est = 20 (and never between them); a learner that
+    /// re-chose every round would show refreshes at every round. Before the first refresh the
+    /// actions are forced exploration's random ones.
+    #[test]
+    fn the_action_is_constant_between_refreshes() {
+        for i in 0..3 {
+            let mut actions = Vec::new();
+            let l = drive(CslParams::default(), 6, i, 400, |_, _, a| actions.push(a));
+            let first = l.refreshes[0];
+            assert!(first >= 20, "forced exploration takes at least n_es rounds");
+            let want: Vec<u64> = std::iter::once(first).chain((first + 1..400).filter(|t| t % 20 == 0)).collect();
+            assert_eq!(l.refreshes, want);
+            for t in first as usize + 1..400 {
+                if actions[t] != actions[t - 1] {
+                    assert!(l.refreshes.contains(&(t as u64)), "instance {i}: the action changed at round {t}");
+                }
+            }
+        }
+    }
+
+    /// Weights stop changing once every (regime, node) has n_max samples: with n_es = n_max =
+    /// 30 forced exploration fills every pair, so B̂ and B̂′ at every later refresh equal those
+    /// of the first; a learner fitting the latest samples would move at each refresh.
+    #[test]
+    fn weights_freeze_once_pairs_have_n_max_samples() {
+        let p = CslParams { n_es: 30, n_max: 30, ..CslParams::default() };
+        let mut first: Option<[Vec<f64>; 2]> = None;
+        let mut checked = 0;
+        let l = drive(p, 5, 1, 300, |t, l, _| {
+            if l.refreshes.last() == Some(&t) {
+                let now = [l.weights(0).to_vec(), l.weights(1).to_vec()];
+                match &first {
+                    None => first = Some(now),
+                    Some(f) => {
+                        assert_eq!(f, &now, "round {t}");
+                        checked += 1;
+                    }
+                }
+            }
+        });
+        assert!(checked >= 10, "{checked} refreshes compared ({:?})", l.refreshes);
+        // with n_max above the forced samples, the weights do move
+        let mut moved = false;
+        let mut base: Option<Vec<f64>> = None;
+        drive(CslParams { n_es: 30, n_max: 1000, ..CslParams::default() }, 5, 1, 300, |t, l, _| {
+            if l.refreshes.last() == Some(&t) {
+                let now = [l.weights(0).to_vec(), l.weights(1).to_vec()].concat();
+                moved |= base.as_ref().is_some_and(|b| b != &now);
+                base.get_or_insert(now);
+            }
+        });
+        assert!(moved, "the control never changed its weights");
+    }
+
+    /// The detector's statistic by hand on a node without parents: residuals ε = (1, −1, 1, −1)
+    /// (X = ν ± 1), σ = 1: mean 0, σ̂ = 1, so ln(1/1) + ½·1 − ½·1 = 0; with σ = 0.5 the
+    /// statistic is ln(0.5) + ½·4 − ½ = 0.807.
+    #[test]
+    fn change_statistic_by_hand() {
+        let mut h = History::new(1);
+        for e in [1.0, -1.0, 1.0, -1.0] {
+            h.push(|_| false, &[2.0 + e]);
+        }
+        let s = change_statistic(&h, 0, 0, &[0.0], 2.0, 1.0, 20).unwrap();
+        assert!(s.abs() < 1e-12, "{s}");
+        let s = change_statistic(&h, 0, 0, &[0.0], 2.0, 0.5, 20).unwrap();
+        assert!((s - (0.5f64.ln() + 1.5)).abs() < 1e-12, "{s}");
+        assert!(change_statistic(&h, 1, 0, &[0.0], 2.0, 1.0, 20).is_none());
     }
 }

@@ -25,3 +25,41 @@ pub mod ksg;
 pub mod learner;
 pub mod linalg;
 pub mod model;
+pub mod sim;
+pub mod spec;
+
+pub use spec::{CausalConfig, CausalSpec};
+
+use crate::engine::Job;
+use crate::error::Result;
+use crate::kernels::KernelChoice;
+use crate::settings::{Setting, SettingSpec};
+use crate::spec::CellInfo;
+
+impl SettingSpec for CausalSpec {
+    type Checked = CausalConfig;
+    fn check(&self, horizons: &[u64]) -> Result<CausalConfig> {
+        self.validate(horizons)
+    }
+    fn resolve_paths(&mut self, base: &std::path::Path) -> bool {
+        CausalSpec::resolve_paths(self, base)
+    }
+}
+
+impl Setting for CausalConfig {
+    fn metrics(&self) -> &'static [&'static str] {
+        CausalConfig::metrics(self)
+    }
+    fn x_label(&self) -> &'static str {
+        match self.mode {
+            spec::Mode::Bandit { .. } => "round t",
+            spec::Mode::Graph { .. } => "samples",
+        }
+    }
+    fn cells(&self, horizons: &[u64]) -> Vec<CellInfo> {
+        CausalConfig::cells(self, horizons)
+    }
+    fn jobs(&self, cells: &[CellInfo], seed: u64, _kernel: KernelChoice) -> Vec<Job> {
+        CausalConfig::jobs(self, cells, seed)
+    }
+}
