@@ -47,7 +47,7 @@ fn learning_steps_equal_the_authors_code() {
     let p = CslParams { n_max: g.n_max, ..CslParams::default() };
     let nu = vec![1.0; n];
     let mut b = [vec![0.0; n * n], vec![0.0; n * n]];
-    for r in 0..2 {
+    for (r, br) in b.iter_mut().enumerate() {
         let adj = learn_subgraph(&h, r, &nu, &p, &mut FitMemo::default());
         let want: Vec<bool> = g.topology[r].iter().flatten().map(|&x| x == 1).collect();
         assert_eq!(adj, want, "regime {r}: topology");
@@ -56,7 +56,7 @@ fn learning_steps_equal_the_authors_code() {
         for (e, (x, y)) in w.iter().zip(&want).enumerate() {
             assert!((x - y).abs() < 1e-9, "regime {r}, edge {} → {}: {x} vs {y}", e / n, e % n);
         }
-        b[r] = w;
+        *br = w;
     }
     let (mean, upper, singular) = estimated_index(&h, &b, &nu, &|_, _| 1.0, &p);
     assert_eq!(singular, 0);

@@ -196,12 +196,15 @@ impl Check {
                 };
                 let b = run.last(cell, denominator, metric)?;
                 let (blo, bhi) = interval(b);
-                if !(blo > 0.0) {
-                    return Err(Error::Claim(format!(
-                        "paired_ratio: '{denominator}' is not positive in cell '{cell}'"
-                    )));
-                }
                 let (_, dm, dlo, dhi) = d;
+                if blo.is_nan() || blo <= 0.0 {
+                    // the denominator's interval reaches 0: the ratio's interval is unbounded
+                    return Ok(Outcome {
+                        verdict: Verdict::Inconclusive,
+                        ours: format!("unbounded: {denominator}'s interval [{blo:.4}, {bhi:.4}] reaches 0"),
+                        details: vec![format!("{numerator} − {denominator} = {dm:.4} [{dlo:.4}, {dhi:.4}] (paired)")],
+                    });
+                }
                 let r = 1.0 + dm / b.mean;
                 // the extremes of 1 + D/B over the two intervals (B > 0)
                 let ends = [dlo / blo, dlo / bhi, dhi / blo, dhi / bhi];

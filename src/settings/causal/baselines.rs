@@ -8,7 +8,7 @@
 //!   2022) as in the code (`LinSEM_TS`): given the true parent sets of both regimes, a Bayesian
 //!   regression of X_q − ν_q on node q's parents per regime (prior N(0, I), unit noise variance);
 //!   every round one draw of every node's weights, and the action maximising the sampled
-//!   model's [μ_a]_N.
+//!   model's \[μ_a\]_N.
 //! - [`LinSemRule::Ucb`]: LinSEM-UCB — **our reading** of Varici et al.'s description (no public
 //!   code has it): the same regressions, and for each action an optimistic mean propagated in
 //!   topological order, μ̃_q = ν_q + Σ_p b̂_pq μ̃_p + β_t·‖μ̃_pa‖_{V⁻¹} + Σ_p |b̂_pq| w_p with the
@@ -146,7 +146,7 @@ impl LinSem {
         LinSem { rule, known, reg, order }
     }
 
-    /// [μ_a]_N for weights `w[r][q]` (aligned with the parents) by forward substitution.
+    /// \[μ_a\]_N for weights `w[r][q]` (aligned with the parents) by forward substitution.
     fn reward(&self, a: u32, w: &[Vec<Vec<f64>>; 2], mu: &mut [f64]) -> f64 {
         let n = self.known.n;
         for &q in &self.order {

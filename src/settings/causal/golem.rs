@@ -14,11 +14,11 @@
 //!
 //! GOLEM-MAB: `samples` (300) rounds of the empty intervention, `samples` of the full one, a
 //! GOLEM-EV fit on each block for B̂ and B̂′, then the action maximising the estimated
-//! [μ_a]_N for the rest of the run; with detection on, a Gaussian likelihood-ratio test on the
+//! \[μ_a\]_N for the rest of the run; with detection on, a Gaussian likelihood-ratio test on the
 //! last 20 samples (threshold 20, per sample and node) restarts the whole procedure.
 
 use super::learner::{Known, Learner, argmax};
-use super::linalg::{Lu, estimated_mean, mixed};
+use super::linalg::{estimated_mean, mixed};
 use super::model::topological_order;
 use crate::rng::Philox;
 
@@ -54,79 +54,189 @@ impl Default for GolemParams {
 }
 
 fn matmul(d: usize, a: &[f64], b: &[f64], out: &mut [f64]) {
-    out.iter_mut().for_each(|x| *x = 0.0);
-    for i in 0..d {
-        for k in 0..d {
-            let aik = a[i * d + k];
+    // row by row, the inner loop over whole rows of b (bounds-check free, so it vectorises; the
+    // first term assigns, so no row is cleared by a call to memset)
+    for (orow, arow) in out.chunks_exact_mut(d).zip(a.chunks_exact(d)) {
+        let mut rows = arow.iter().zip(b.chunks_exact(d));
+        if let Some((&a0, b0)) = rows.next() {
+            for (o, &bv) in orow.iter_mut().zip(b0) {
+                *o = a0 * bv;
+            }
+        }
+        for (&aik, brow) in rows {
             if aik != 0.0 {
-                for j in 0..d {
-                    out[i * d + j] += aik * b[k * d + j];
+                for (o, &bv) in orow.iter_mut().zip(brow) {
+                    *o += aik * bv;
                 }
             }
         }
     }
 }
 
-/// e^A for a d × d matrix (row-major): scaling to ‖A‖₁ ≤ ½, a degree-12 Taylor polynomial by
-/// Horner's rule (truncation below 1e-16 relative), and squaring back.
+/// e^A for a d × d matrix (row-major): scaling to ‖A‖₁ ≤ ½, a degree-12 Taylor polynomial
+/// (truncation below 1e-16 relative) by Paterson–Stockmeyer, and squaring back.
 pub fn expm(d: usize, a: &[f64]) -> Vec<f64> {
+    let mut ws = Workspace::new(d);
+    expm_into(d, a, &mut ws);
+    ws.e.clone()
+}
+
+/// Buffers of one GOLEM-EV fit, reused by every step (a step allocates nothing).
+pub struct Workspace {
+    m: Vec<f64>,
+    sm: Vec<f64>,
+    a: Vec<f64>,
+    e: Vec<f64>,
+    tmp: Vec<f64>,
+    inv: Vec<f64>,
+    aug: Vec<f64>,
+    bb: Vec<f64>,
+    inv_scratch: Vec<f64>,
+    sm_scratch: Vec<f64>,
+}
+
+impl Workspace {
+    pub fn new(d: usize) -> Workspace {
+        let z = || vec![0.0; d * d];
+        Workspace {
+            m: z(),
+            sm: z(),
+            a: z(),
+            e: z(),
+            tmp: z(),
+            inv: z(),
+            aug: z(),
+            bb: z(),
+            inv_scratch: z(),
+            sm_scratch: z(),
+        }
+    }
+}
+
+fn expm_into(d: usize, a: &[f64], ws: &mut Workspace) {
     let norm = (0..d).map(|j| (0..d).map(|i| a[i * d + j].abs()).sum::<f64>()).fold(0.0, f64::max);
     let s = if norm > 0.5 { (norm / 0.5).log2().ceil() as i32 } else { 0 };
     let scale = 0.5f64.powi(s);
-    let a: Vec<f64> = a.iter().map(|x| x * scale).collect();
-    let eye = |m: &mut [f64]| (0..d).for_each(|i| m[i * d + i] += 1.0);
-    let mut p: Vec<f64> = a.iter().map(|x| x / 12.0).collect();
-    eye(&mut p);
-    let mut tmp = vec![0.0; d * d];
-    for k in (1..12).rev() {
-        matmul(d, &a, &p, &mut tmp);
-        for (x, t) in p.iter_mut().zip(&tmp) {
-            *x = t / k as f64;
+    for (x, &y) in ws.a.iter_mut().zip(a) {
+        *x = y * scale;
+    }
+    // the degree-12 Taylor polynomial by Paterson–Stockmeyer: with A², A³, A⁴ and
+    // B_j = Σ_{i<4} c_{4j+i}A^i (c_k = 1/k!), p = B₀ + A⁴(B₁ + A⁴(B₂ + c₁₂A⁴)): 5 products
+    let c: Vec<f64> = (0..=12)
+        .scan(1.0f64, |f, k| {
+            if k > 0 {
+                *f /= k as f64;
+            }
+            Some(*f)
+        })
+        .collect();
+    let (a1, a2, a3, a4) = (&ws.a, &mut ws.aug, &mut ws.inv_scratch, &mut ws.sm_scratch);
+    matmul(d, a1, a1, a2);
+    matmul(d, a2, a1, a3);
+    matmul(d, a2, a2, a4);
+    let block = |j: usize, out: &mut [f64]| {
+        for e in 0..d * d {
+            out[e] = c[4 * j + 1] * a1[e] + c[4 * j + 2] * a2[e] + c[4 * j + 3] * a3[e];
         }
-        eye(&mut p);
+        (0..d).for_each(|i| out[i * d + i] += c[4 * j]);
+    };
+    // acc = B₂ + c₁₂A⁴, then acc ← B₁ + A⁴·acc, then e ← B₀ + A⁴·acc
+    let (acc, tmp) = (&mut ws.e, &mut ws.tmp);
+    block(2, acc);
+    for (x, &y) in acc.iter_mut().zip(a4.iter()) {
+        *x += c[12] * y;
+    }
+    for j in [1, 0] {
+        matmul(d, a4, acc, tmp);
+        block(j, acc);
+        for (x, &y) in acc.iter_mut().zip(tmp.iter()) {
+            *x += y;
+        }
     }
     for _ in 0..s {
-        matmul(d, &p, &p, &mut tmp);
-        p.copy_from_slice(&tmp);
+        matmul(d, &ws.e, &ws.e, &mut ws.tmp);
+        ws.e.copy_from_slice(&ws.tmp);
     }
-    p
+}
+
+/// M⁻¹ into `ws.inv` and ln|det M| by Gauss–Jordan elimination with partial pivoting (M in
+/// `ws.m`); None when M is singular.
+fn invert(d: usize, ws: &mut Workspace) -> Option<f64> {
+    ws.aug.copy_from_slice(&ws.m);
+    ws.inv.iter_mut().for_each(|x| *x = 0.0);
+    (0..d).for_each(|i| ws.inv[i * d + i] = 1.0);
+    let (a, inv) = (&mut ws.aug, &mut ws.inv);
+    let mut logdet = 0.0;
+    for k in 0..d {
+        let piv = (k..d).max_by(|&x, &y| a[x * d + k].abs().total_cmp(&a[y * d + k].abs())).unwrap_or(k);
+        let pv = a[piv * d + k];
+        if pv == 0.0 || !pv.is_finite() {
+            return None;
+        }
+        if piv != k {
+            for j in 0..d {
+                a.swap(k * d + j, piv * d + j);
+                inv.swap(k * d + j, piv * d + j);
+            }
+        }
+        logdet += pv.abs().ln();
+        let r = 1.0 / pv;
+        for j in 0..d {
+            a[k * d + j] *= r;
+            inv[k * d + j] *= r;
+        }
+        for i in 0..d {
+            if i == k {
+                continue;
+            }
+            let f = a[i * d + k];
+            if f != 0.0 {
+                for j in 0..d {
+                    a[i * d + j] -= f * a[k * d + j];
+                    inv[i * d + j] -= f * inv[k * d + j];
+                }
+            }
+        }
+    }
+    Some(logdet)
 }
 
 /// The GOLEM-EV score and its gradient at B (row-major, zero diagonal), given S = XᵀX.
 pub fn score(d: usize, s: &[f64], b: &[f64], p: &GolemParams, grad: &mut [f64]) -> f64 {
-    let m: Vec<f64> = (0..d * d).map(|e| if e / d == e % d { 1.0 } else { 0.0 } - b[e]).collect();
-    let mut sm = vec![0.0; d * d];
-    matmul(d, s, &m, &mut sm);
-    let r: f64 = m.iter().zip(&sm).map(|(x, y)| x * y).sum();
-    let lu = Lu::new(d, m.clone());
-    let bb: Vec<f64> = b.iter().map(|x| x * x).collect();
-    let e = expm(d, &bb);
-    let h: f64 = (0..d).map(|i| e[i * d + i]).sum::<f64>() - d as f64;
-    // ln|det(I − B)| and (I − B)⁻ᵀ from the LU factors (columns of the inverse, transposed)
-    let (logdet, inv_t) = match &lu {
-        Some(lu) => {
-            let mut inv_t = vec![0.0; d * d];
-            for j in 0..d {
-                let mut ej = vec![0.0; d];
-                ej[j] = 1.0;
-                let col = lu.solve(&ej); // column j of M⁻¹ = row j of M⁻ᵀ
-                inv_t[j * d..(j + 1) * d].copy_from_slice(&col);
-            }
-            (lu_logdet(d, &m), inv_t)
-        }
-        None => (f64::NEG_INFINITY, vec![0.0; d * d]),
-    };
-    let l1: f64 = b.iter().map(|x| x.abs()).sum();
-    for e_ in 0..d * d {
-        let (i, j) = (e_ / d, e_ % d);
-        if i == j {
-            grad[e_] = 0.0;
-            continue;
-        }
-        grad[e_] =
-            -(d as f64) * sm[e_] / r + inv_t[e_] + p.lambda1 * sign(b[e_]) + p.lambda2 * 2.0 * e[j * d + i] * b[e_];
+    score_in(d, s, b, p, grad, &mut Workspace::new(d))
+}
+
+fn score_in(d: usize, s: &[f64], b: &[f64], p: &GolemParams, grad: &mut [f64], ws: &mut Workspace) -> f64 {
+    for (e, (m, &x)) in ws.m.iter_mut().zip(b).enumerate() {
+        *m = if e / d == e % d { 1.0 } else { 0.0 } - x;
     }
-    0.5 * d as f64 * r.ln() - logdet + p.lambda1 * l1 + p.lambda2 * h
+    matmul(d, s, &ws.m, &mut ws.sm);
+    let r: f64 = ws.m.iter().zip(&ws.sm).map(|(x, y)| x * y).sum();
+    // ln|det(I − B)| and (I − B)⁻¹ (whose transpose is the log-determinant's gradient)
+    let logdet = invert(d, ws);
+    let mut bb = std::mem::take(&mut ws.bb);
+    for (x, &y) in bb.iter_mut().zip(b) {
+        *x = y * y;
+    }
+    expm_into(d, &bb, ws);
+    ws.bb = bb;
+    let h: f64 = (0..d).map(|i| ws.e[i * d + i]).sum::<f64>() - d as f64;
+    let l1: f64 = b.iter().map(|x| x.abs()).sum();
+    for i in 0..d {
+        for j in 0..d {
+            let e_ = i * d + j;
+            if i == j {
+                grad[e_] = 0.0;
+                continue;
+            }
+            let inv_t = if logdet.is_some() { ws.inv[j * d + i] } else { 0.0 };
+            grad[e_] = -(d as f64) * ws.sm[e_] / r
+                + inv_t
+                + p.lambda1 * sign(b[e_])
+                + p.lambda2 * 2.0 * ws.e[j * d + i] * b[e_];
+        }
+    }
+    0.5 * d as f64 * r.ln() - logdet.unwrap_or(f64::NEG_INFINITY) + p.lambda1 * l1 + p.lambda2 * h
 }
 
 fn sign(x: f64) -> f64 {
@@ -137,31 +247,6 @@ fn sign(x: f64) -> f64 {
     } else {
         0.0
     }
-}
-
-/// ln|det M| by Gaussian elimination with partial pivoting.
-fn lu_logdet(d: usize, m: &[f64]) -> f64 {
-    let mut a = m.to_vec();
-    let mut acc = 0.0;
-    for k in 0..d {
-        let piv = (k..d).max_by(|&x, &y| a[x * d + k].abs().total_cmp(&a[y * d + k].abs())).unwrap_or(k);
-        if a[piv * d + k] == 0.0 {
-            return f64::NEG_INFINITY;
-        }
-        if piv != k {
-            for j in 0..d {
-                a.swap(k * d + j, piv * d + j);
-            }
-        }
-        acc += a[k * d + k].abs().ln();
-        for i in k + 1..d {
-            let f = a[i * d + k] / a[k * d + k];
-            for j in k..d {
-                a[i * d + j] -= f * a[k * d + j];
-            }
-        }
-    }
-    acc
 }
 
 /// GOLEM-EV on samples `x` (rows of d values): the post-processed weights (row-major).
@@ -181,8 +266,9 @@ pub fn fit(d: usize, x: &[&[f64]], p: &GolemParams) -> Vec<f64> {
     let (mut m1, mut m2, mut g) = (vec![0.0; d * d], vec![0.0; d * d], vec![0.0; d * d]);
     let (beta1, beta2, eps) = (0.9f64, 0.999f64, 1e-8);
     let (mut p1, mut p2) = (1.0f64, 1.0f64);
+    let mut ws = Workspace::new(d);
     for _ in 0..p.steps {
-        score(d, &s, &b, p, &mut g);
+        score_in(d, &s, &b, p, &mut g, &mut ws);
         p1 *= beta1;
         p2 *= beta2;
         let lr = p.learning_rate * (1.0 - p2).sqrt() / (1.0 - p1);
@@ -272,18 +358,18 @@ impl Learner for GolemMab {
     fn choose(&mut self, t: u64, _coins: &mut Philox) -> u32 {
         let n = self.known.n;
         let l = self.p.samples as u64;
-        if self.p.detect && t >= self.start + 2 * l + self.p.window as u64 {
-            if let Some(f) = &self.fitted {
-                let ba = mixed(n, self.action, &f[0], &f[1]);
-                let from = (t as usize).saturating_sub(self.p.window).max((self.start + 2 * l) as usize);
-                let w: Vec<&[f64]> = self.rows[from..t as usize].iter().map(Vec::as_slice).collect();
-                let s2 = self.known.sigma2.clone().unwrap_or_else(|| self.sigma2_hat.clone());
-                if global_change_statistic(n, &w, &ba, &self.known.nu, &s2).is_some_and(|d| d > self.p.detect_threshold)
-                {
-                    self.start = t;
-                    self.fitted = None;
-                    self.restarts.push(t);
-                }
+        if self.p.detect
+            && t >= self.start + 2 * l + self.p.window as u64
+            && let Some(f) = &self.fitted
+        {
+            let ba = mixed(n, self.action, &f[0], &f[1]);
+            let from = (t as usize).saturating_sub(self.p.window).max((self.start + 2 * l) as usize);
+            let w: Vec<&[f64]> = self.rows[from..t as usize].iter().map(Vec::as_slice).collect();
+            let s2 = self.known.sigma2.clone().unwrap_or_else(|| self.sigma2_hat.clone());
+            if global_change_statistic(n, &w, &ba, &self.known.nu, &s2).is_some_and(|d| d > self.p.detect_threshold) {
+                self.start = t;
+                self.fitted = None;
+                self.restarts.push(t);
             }
         }
         if t < self.start + l {

@@ -224,7 +224,7 @@ pub fn read_instances(path: &str) -> std::result::Result<Vec<LinearSem>, ModelEr
 /// Parses and checks a JSON list of instances; errors name `source` and the entry.
 pub fn parse_instances(path: &str, bytes: &[u8]) -> std::result::Result<Vec<LinearSem>, ModelError> {
     let file_err = |m: String| ModelError::File { path: path.to_string(), message: m };
-    let list: Vec<InstanceFile> = serde_json::from_slice(&bytes).map_err(|e| {
+    let list: Vec<InstanceFile> = serde_json::from_slice(bytes).map_err(|e| {
         file_err(format!(
             "{e} (expected a list of {{\"B\": [[…]], \"B_prime\": [[…]], \"nu\": […], \"Sigma\": [[…]]}})"
         ))
