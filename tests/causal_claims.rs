@@ -10,18 +10,6 @@ use std::path::Path;
 
 use regretlab::engine::EngineKind;
 
-/// Final values of `metric` per series, replication by replication (final.csv).
-fn finals(dir: &Path, metric: &str) -> BTreeMap<String, Vec<f64>> {
-    let mut rd = csv::Reader::from_path(dir.join("final.csv")).unwrap();
-    let col = rd.headers().unwrap().iter().position(|h| h == metric).unwrap();
-    let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for row in rd.records() {
-        let row = row.unwrap();
-        out.entry(row[1].to_string()).or_default().push(row[col].parse().unwrap());
-    }
-    out
-}
-
 /// Mean of `metric` at checkpoint t per series (curves.csv).
 fn at(dir: &Path, metric: &str, t: u64) -> BTreeMap<String, f64> {
     let mut rd = csv::ReaderBuilder::new().comment(Some(b'#')).from_path(dir.join("curves.csv")).unwrap();

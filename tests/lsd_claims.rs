@@ -5,21 +5,8 @@ mod common;
 use common::*;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use regretlab::engine::EngineKind;
-
-/// Final values of `metric` per series, replication by replication, from a run's final.csv.
-fn finals(dir: &Path, metric: &str) -> BTreeMap<String, Vec<f64>> {
-    let mut rd = csv::Reader::from_path(dir.join("final.csv")).unwrap();
-    let col = rd.headers().unwrap().iter().position(|h| h == metric).unwrap();
-    let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for row in rd.records() {
-        let row = row.unwrap();
-        out.entry(row[1].to_string()).or_default().push(row[col].parse().unwrap());
-    }
-    out
-}
 
 /// Mean and 95% half-width (normal quantile: n ≥ 30) of the paired differences a − b.
 fn paired(a: &[f64], b: &[f64]) -> (f64, f64) {

@@ -1,5 +1,6 @@
 //! Spec helpers every setting uses: a value-or-sweep field ([`OneOrMany`]) and the check that
-//! labels stay distinct as file names ([`check_labels`]). Model errors become spec errors with
+//! labels stay distinct as file names ([`check_labels`]), instance files relative to the spec
+//! ([`resolve_file`]). Model errors become spec errors with
 //! [`crate::error::ModelError::in_spec`].
 
 use serde::{Deserialize, Serialize};
@@ -38,4 +39,17 @@ pub fn check_labels(field: &str, labels: &[String]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Makes a relative instance-file path relative to `base` (the spec's folder), labelling the
+/// instance by the path as written when it has no label; true if the path changed.
+pub fn resolve_file(file: &mut Option<String>, label: &mut Option<String>, base: &std::path::Path) -> bool {
+    match file {
+        Some(p) if std::path::Path::new(p.as_str()).is_relative() => {
+            label.get_or_insert_with(|| p.clone());
+            *p = base.join(p.as_str()).display().to_string();
+            true
+        }
+        _ => false,
+    }
 }

@@ -41,6 +41,19 @@ pub fn final_pseudo_regret(dir: &std::path::Path) -> std::collections::BTreeMap<
     out
 }
 
+/// Final values of `metric` per policy, replication by replication (cells pooled), from a run's
+/// final.csv.
+pub fn finals(dir: &std::path::Path, metric: &str) -> std::collections::BTreeMap<String, Vec<f64>> {
+    let mut rd = csv::Reader::from_path(dir.join("final.csv")).unwrap();
+    let col = rd.headers().unwrap().iter().position(|h| h == metric).unwrap();
+    let mut out: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for row in rd.records() {
+        let row = row.unwrap();
+        out.entry(row[1].to_string()).or_default().push(row[col].parse().unwrap());
+    }
+    out
+}
+
 /// The message of the validation error a spec text must produce (panics if it is accepted).
 pub fn validation_error(text: &str) -> String {
     match spec::parse(text, "spec.toml").and_then(|s| s.validate(&Overrides::default())) {

@@ -477,13 +477,7 @@ impl LsdSpec {
     pub fn resolve_paths(&mut self, base: &Path) -> bool {
         let mut any = false;
         for s in &mut self.instances {
-            if let Some(p) = &mut s.file
-                && Path::new(p.as_str()).is_relative()
-            {
-                s.label.get_or_insert_with(|| p.clone());
-                *p = base.join(p.as_str()).display().to_string();
-                any = true;
-            }
+            any |= crate::spec::common::resolve_file(&mut s.file, &mut s.label, base);
         }
         any
     }
