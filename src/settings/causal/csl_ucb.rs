@@ -297,10 +297,6 @@ pub struct CslUcb {
     memo: FitMemo,
     /// Refresh rounds at which the action was re-chosen (for tests and the README).
     pub refreshes: Vec<u64>,
-    /// Change detections (round, regime, node).
-    pub detections: Vec<(u64, usize, usize)>,
-    /// Estimated models found singular at a refresh.
-    pub singular: u64,
 }
 
 impl CslUcb {
@@ -319,8 +315,6 @@ impl CslUcb {
             action: 0,
             memo: FitMemo::default(),
             refreshes: Vec::new(),
-            detections: Vec::new(),
-            singular: 0,
             known,
         }
     }
@@ -353,14 +347,12 @@ impl CslUcb {
         }
         for (r, ch) in changed.iter().enumerate() {
             for (q, _) in ch.iter().enumerate().filter(|(_, c)| **c) {
-                {
-                    if !self.learn[r][q] {
-                        self.h.restart(r, q, t as u32 - 1);
-                        self.count[r][q] = 0;
-                        self.detections.push((t, r, q));
-                    }
-                    self.learn[r][q] = true;
+                // a pair already relearning keeps its window
+                if !self.learn[r][q] {
+                    self.h.restart(r, q, t as u32 - 1);
+                    self.count[r][q] = 0;
                 }
+                self.learn[r][q] = true;
             }
         }
     }
@@ -377,8 +369,8 @@ impl CslUcb {
             l.iter_mut().for_each(|x| *x = false);
         }
         let sigma2 = |r: usize, q: usize| self.sigma2(r, q);
-        let (mean, upper, singular) = estimated_index(&self.h, &self.b, &nu, &sigma2, &self.p);
-        self.singular += singular;
+        // a singular estimated model keeps the index −∞: it is never chosen
+        let (mean, upper, _) = estimated_index(&self.h, &self.b, &nu, &sigma2, &self.p);
         let coef = match self.p.coefficient {
             Coefficient::Constant(c) => c,
             Coefficient::Cosine { factor } => match self.c0 {
@@ -435,10 +427,6 @@ impl Learner for CslUcb {
         for q in 0..n {
             self.count[regime(n, a, q)][q] += 1;
         }
-    }
-
-    fn graph(&self) -> Option<[Vec<bool>; 2]> {
-        (!self.topo[0].is_empty()).then(|| self.topo.clone())
     }
 }
 

@@ -336,21 +336,11 @@ pub struct GolemMab {
     action: u32,
     /// Residual variances of the fits (estimated-σ mode of the detector).
     sigma2_hat: Vec<f64>,
-    pub restarts: Vec<u64>,
 }
 
 impl GolemMab {
     pub fn new(p: GolemParams, known: Known) -> GolemMab {
-        GolemMab {
-            p,
-            rows: Vec::new(),
-            start: 0,
-            fitted: None,
-            action: 0,
-            sigma2_hat: vec![1.0; known.n],
-            restarts: Vec::new(),
-            known,
-        }
+        GolemMab { p, rows: Vec::new(), start: 0, fitted: None, action: 0, sigma2_hat: vec![1.0; known.n], known }
     }
 }
 
@@ -369,7 +359,6 @@ impl Learner for GolemMab {
             if global_change_statistic(n, &w, &ba, &self.known.nu, &s2).is_some_and(|d| d > self.p.detect_threshold) {
                 self.start = t;
                 self.fitted = None;
-                self.restarts.push(t);
             }
         }
         if t < self.start + l {
@@ -404,12 +393,6 @@ impl Learner for GolemMab {
 
     fn observe(&mut self, _a: u32, x: &[f64]) {
         self.rows.push(x.to_vec());
-    }
-
-    fn graph(&self) -> Option<[Vec<bool>; 2]> {
-        self.fitted
-            .as_ref()
-            .map(|f| [f[0].iter().map(|&x| x != 0.0).collect(), f[1].iter().map(|&x| x != 0.0).collect()])
     }
 }
 

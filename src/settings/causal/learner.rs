@@ -9,10 +9,6 @@ pub trait Learner {
     fn choose(&mut self, t: u64, coins: &mut Philox) -> u32;
     /// The sample X_t observed under action `a`.
     fn observe(&mut self, a: u32, x: &[f64]);
-    /// The current graph estimate (B̂'s and B̂′'s supports, row-major N × N), for graph learners.
-    fn graph(&self) -> Option<[Vec<bool>; 2]> {
-        None
-    }
 }
 
 /// What the learners are told: ν (known to all), the true noise variances (used only in the

@@ -79,6 +79,7 @@ pub fn segments(family: &Family, changes: Option<&Changes>, key: [u32; 2], rep: 
     if let Some(c) = changes {
         let (w_min, w_max) = match family {
             Family::Generated { generator, .. } => (generator.w_min, generator.w_max),
+            // a file's instances come with no generator: the code's own magnitudes
             Family::List(_) => (0.5, 2.0),
         };
         for k in 0..c.at.len() {
@@ -244,17 +245,16 @@ impl GraphSim {
             h.push(|_| self.regime == 1, &x);
             rows.push(x.clone());
         }
+        // every sample is in one regime, so the first m of each node's window are the first m
+        // samples; the memo serves fits repeated across sample sizes
+        let mut memo = FitMemo::default();
         self.grid
             .iter()
             .map(|&m| {
                 let est: Vec<bool> = match &self.learner {
                     GraphLearner::Csl(p) => {
-                        let mut sub = History::new(n);
-                        for r in &rows[..m as usize] {
-                            sub.push(|_| self.regime == 1, r);
-                        }
                         let p = CslParams { n_max: m as usize, ..*p };
-                        learn_subgraph(&sub, self.regime, &sem.nu, &p, &mut FitMemo::default())
+                        learn_subgraph(&h, self.regime, &sem.nu, &p, &mut memo)
                     }
                     GraphLearner::Golem(p) => {
                         let data: Vec<&[f64]> = rows[..m as usize].iter().map(Vec::as_slice).collect();
