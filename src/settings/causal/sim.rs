@@ -27,7 +27,7 @@ use super::golem::{GolemMab, GolemParams, fit};
 use super::history::History;
 use super::learner::{Known, Learner};
 use super::model::LinearSem;
-use crate::engine::{Recorder, Simulation, Trace};
+use crate::engine::{Simulation, Trace, record_steps};
 use crate::rng::{Role, StreamId};
 
 /// Where a cell's instances come from.
@@ -193,15 +193,7 @@ impl Simulation for CausalSim {
     }
     fn run_block(&self, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
         for (i, tr) in out.iter_mut().enumerate() {
-            let mut rec = Recorder::new(grid, tr);
-            let mut last = [0.0; 5];
-            self.replicate(first_rep + i as u64, |t, v| {
-                last = *v;
-                if rec.due(t) {
-                    rec.step(t, || &v[..]);
-                }
-            });
-            rec.finish(&last);
+            record_steps(grid, tr, |emit| self.replicate(first_rep + i as u64, |t, v| emit(t, v)));
         }
     }
 }
@@ -286,13 +278,7 @@ impl Simulation for GraphSim {
     fn run_block(&self, first_rep: u64, grid: &[u64], out: &mut [Trace]) {
         for (i, tr) in out.iter_mut().enumerate() {
             let v = self.replicate(first_rep + i as u64);
-            let mut rec = Recorder::new(grid, tr);
-            for (&m, row) in self.grid.iter().zip(&v) {
-                if rec.due(m) {
-                    rec.step(m, || &row[..]);
-                }
-            }
-            rec.finish(v.last().map_or(&[0.0; 4][..], |r| &r[..]));
+            record_steps(grid, tr, |emit| self.grid.iter().zip(&v).for_each(|(&m, row)| emit(m, row)));
         }
     }
 }
